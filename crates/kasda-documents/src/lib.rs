@@ -1,0 +1,1 @@
+//! kasda-documents (being written; see ARCHITECTURE.md).

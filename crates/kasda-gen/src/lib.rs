@@ -1,0 +1,1 @@
+//! kasda-gen (being written; see ARCHITECTURE.md).

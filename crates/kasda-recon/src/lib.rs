@@ -1,0 +1,1 @@
+//! kasda-recon (being written; see ARCHITECTURE.md).

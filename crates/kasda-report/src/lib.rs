@@ -1,0 +1,1 @@
+//! kasda-report (being written; see ARCHITECTURE.md).

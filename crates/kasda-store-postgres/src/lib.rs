@@ -1,0 +1,1 @@
+//! kasda-store-postgres (being written; see ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! kasda-store-sqlite (being written; see ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! kasda-store (being written; see ARCHITECTURE.md).
