@@ -1,1 +1,1366 @@
-//! kasda-store (being written; see ARCHITECTURE.md).
+//! kasda-store: what a kasda ledger store is.
+//!
+//! This crate defines the [`Store`] trait every backend implements (SQLite, PostgreSQL), the
+//! plain data that crosses it, the pure import pipeline that turns reader output into an
+//! [`ImportBatch`] ([`batch`]), the in-memory store that serves as the test oracle
+//! ([`memory`]) and the conformance suite every store must pass ([`conformance`]).
+//!
+//! What a store guarantees (the conformance suite checks each point):
+//! * **Append-only.** There is no update or delete in this API. A correction is a new entry
+//!   that reverses the old one ([`kasda_core::ledger::JournalEntry::reversal`]). SQL stores also
+//!   refuse UPDATE/DELETE in the database itself (triggers).
+//! * **Balanced.** Every entry is validated ([`JournalEntry::validate`]) before it is written;
+//!   SQL stores check Σ debit = Σ credit once more inside the database.
+//! * **Atomic, idempotent imports.** [`Store::import_file`] runs in one transaction. The same
+//!   file (by sha256) twice adds nothing and says so; statement lines and documents are
+//!   idempotent by natural key, entries by their natural key.
+//! * **Hash chain per ledger.** Entry `seq` is 1-based and gap-free per ledger; its hash is
+//!   [`kasda_core::ledger::chain_hash`] of the previous hash and the entry, so two stores given
+//!   the same imports in the same order produce bit-identical chains.
+//! * **Bi-temporal balances.** A balance can be asked "as of" a booking date and "as known at" a
+//!   recording time. Stores keep a per-(ledger, account, day) aggregate so that a balance never
+//!   scans all postings (see [`Store::balance`]).
+//! * **Provenance.** Every entry names its source file (sha256), its position in it and the run
+//!   that wrote it; [`Store::trail`] walks from any entry or reference to everything related.
+//!
+//! The trait is synchronous; the PostgreSQL store blocks on its runtime internally. All methods
+//! take `&mut self` so that a store can hold one connection and its prepared statements.
+//!
+//! This crate must never contain SQL or talk to a database.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use kasda_core::document::Document;
+use kasda_core::ledger::{
+    AccountKey, AccountKind, ChainVerifier, JournalEntry, LedgerError, StoredEntry, VerifyReport,
+};
+use kasda_core::money::{Currency, Direction};
+use kasda_core::statement::{
+    Balance, ControlTotals, EntryStatus, Party, References, SourcePos, StatementKind,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+// ---------------------------------------------------------------------------------------------
+// Limits. Every input that crosses the trait is bounded; stores check these and name them.
+// ---------------------------------------------------------------------------------------------
+
+/// Most statement lines one import may carry (a year of a busy RKUD is ~2 million lines).
+pub const MAX_LINES_PER_IMPORT: usize = 5_000_000;
+/// Most documents one import may carry.
+pub const MAX_DOCUMENTS_PER_IMPORT: usize = 5_000_000;
+/// Most statements one file may carry.
+pub const MAX_STATEMENTS_PER_IMPORT: usize = 100_000;
+/// Most entries one [`Store::append_entries`] call (or proposal) may carry.
+pub const MAX_ENTRIES_PER_APPEND: usize = 1_000_000;
+/// Largest page [`Store::entries`] returns; larger requests are clamped to it.
+pub const MAX_PAGE: usize = 10_000;
+/// Most keys or sequence numbers one lookup call may carry.
+pub const MAX_KEYS_PER_LOOKUP: usize = 100_000;
+/// Most entries a trail collects before it stops and says it was truncated.
+pub const MAX_TRAIL_STEPS: usize = 10_000;
+/// Most findings one [`Store::record_findings`] call may carry.
+pub const MAX_FINDINGS_PER_CALL: usize = 1_000_000;
+/// Longest ledger code.
+pub const MAX_LEDGER_CODE: usize = 64;
+/// Longest free text kept with a statement line ([`LineFacts::text`]).
+pub const MAX_LINE_TEXT: usize = 4_000;
+/// Longest actor name, reason, summary or file name.
+pub const MAX_LABEL: usize = 1_000;
+/// Longest search text for [`TrailQuery::Reference`].
+pub const MAX_REFERENCE_QUERY: usize = 200;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Everything a store can refuse or fail at. Backends map their driver errors to
+/// [`StoreError::Backend`] (with the operation) and their lock/contention errors to
+/// [`StoreError::Locked`].
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("ledger {ledger:?} does not exist (create it with ensure_ledger)")]
+    UnknownLedger { ledger: String },
+    #[error("invalid ledger code {found:?}: expected 1-{MAX_LEDGER_CODE} characters of A-Z a-z 0-9 . _ -")]
+    InvalidLedgerCode { found: String },
+    #[error("ledger {ledger:?} already exists with name {existing:?}, not {requested:?}")]
+    LedgerNameConflict {
+        ledger: String,
+        existing: String,
+        requested: String,
+    },
+    #[error("entry {natural_key:?} refused: {source}")]
+    InvalidEntry {
+        natural_key: String,
+        #[source]
+        source: LedgerError,
+    },
+    #[error("entry {natural_key:?} refused: booked on {booked_on}, but ledger {ledger:?} is closed through {closed_through}")]
+    PeriodClosed {
+        ledger: String,
+        natural_key: String,
+        booked_on: NaiveDate,
+        closed_through: NaiveDate,
+    },
+    #[error("ledger {ledger:?} is closed through {closed_through}; a period cannot be reopened or closed again earlier (asked {requested})")]
+    PeriodAlreadyClosed {
+        ledger: String,
+        closed_through: NaiveDate,
+        requested: NaiveDate,
+    },
+    #[error("entry {natural_key:?} reverses entry {reverses}, which does not exist in ledger {ledger:?}")]
+    UnknownReversedEntry {
+        ledger: String,
+        natural_key: String,
+        reverses: i64,
+    },
+    #[error("{what}: {found} exceeds the limit of {limit}")]
+    LimitExceeded {
+        what: String,
+        limit: usize,
+        found: usize,
+    },
+    #[error("invalid input: {field}: expected {expected}, found {found}")]
+    InvalidInput {
+        field: String,
+        expected: String,
+        found: String,
+    },
+    #[error("proposal {id} does not exist in ledger {ledger:?}")]
+    UnknownProposal { ledger: String, id: i64 },
+    #[error("proposal {id} is {status}, not open")]
+    ProposalNotOpen { id: i64, status: String },
+    #[error(
+        "proposal {id} was proposed by {user:?}; the same user cannot approve it (maker-checker)"
+    )]
+    SameUserApproval { id: i64, user: String },
+    #[error("migration {name} was changed after it was applied: recorded checksum {recorded}, file checksum {found}")]
+    MigrationChanged {
+        name: String,
+        recorded: String,
+        found: String,
+    },
+    #[error("{table} is append-only: {operation} refused")]
+    AppendOnly { table: String, operation: String },
+    #[error("database {path} is locked by another process (waited {waited_ms} ms)")]
+    Locked { path: String, waited_ms: u64 },
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("store error during {operation}: {message}")]
+    Backend { operation: String, message: String },
+}
+
+impl StoreError {
+    pub fn backend(operation: impl Into<String>, message: impl ToString) -> Self {
+        StoreError::Backend {
+            operation: operation.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ledgers, migrations, runs, files
+// ---------------------------------------------------------------------------------------------
+
+/// One ledger = one pemda. `code` keys every table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerInfo {
+    /// Short stable code, e.g. `kota-serang` or the Kemendagri region code `36.73`.
+    pub code: String,
+    pub name: String,
+}
+
+/// Checks a ledger code: 1..=[`MAX_LEDGER_CODE`] characters of `A-Z a-z 0-9 . _ -`.
+pub fn validate_ledger_code(code: &str) -> Result<(), StoreError> {
+    let ok = !code.is_empty()
+        && code.len() <= MAX_LEDGER_CODE
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidLedgerCode {
+            found: code.to_string(),
+        })
+    }
+}
+
+/// One schema migration. Memory stores have none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationInfo {
+    pub version: u32,
+    /// File name, e.g. `0001_init.sql`.
+    pub name: String,
+    /// sha256 of the migration text, hex.
+    pub checksum: String,
+    /// When it was applied; `None` for a pending migration in [`Store::migration_status`].
+    pub applied_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// A file import ([`Store::import_file`]).
+    Import,
+    /// A reconciliation run appending matches and recording findings.
+    Reconcile,
+    /// An approved maker-checker proposal.
+    Manual,
+    /// A period close.
+    Close,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Import => "import",
+            RunKind::Reconcile => "reconcile",
+            RunKind::Manual => "manual",
+            RunKind::Close => "close",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunKind> {
+        [
+            RunKind::Import,
+            RunKind::Reconcile,
+            RunKind::Manual,
+            RunKind::Close,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// Who does what, handed to the store; the store numbers it and stamps the time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub kind: RunKind,
+    /// User or service account.
+    pub actor: String,
+    /// Free-form, store-neutral details (matcher version, parameters, proposal id…).
+    pub details: serde_json::Value,
+}
+
+impl RunInfo {
+    pub fn new(kind: RunKind, actor: impl Into<String>) -> Self {
+        RunInfo {
+            kind,
+            actor: actor.into(),
+            details: serde_json::Value::Null,
+        }
+    }
+}
+
+/// A run as recorded. `run_id` is 1-based per ledger, increasing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run_id: i64,
+    pub kind: RunKind,
+    pub actor: String,
+    pub started_at: DateTime<Utc>,
+    pub details: serde_json::Value,
+}
+
+/// The imported file, identified by its sha256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// File name as given (no directories needed).
+    pub name: String,
+    /// sha256 of the file bytes, lower-case hex (64 characters).
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// Reader format id: `camt.053`, `mt940`, `csv:<profile>`, `snap`, `receipts-csv`, …
+    pub format: String,
+    pub imported_by: String,
+}
+
+/// A file as recorded, with the run that imported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    pub file: SourceFile,
+    pub run_id: i64,
+    pub imported_at: DateTime<Utc>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import batches
+// ---------------------------------------------------------------------------------------------
+
+/// Everything one file contributes, built by [`build_import_batch`] / [`build_document_batch`].
+/// A store writes all of it in one transaction or nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportBatch {
+    pub file: SourceFile,
+    pub statements: Vec<StatementRecord>,
+    pub documents: Vec<DocumentRecord>,
+}
+
+/// Header facts of one statement (camt Stmt/Rpt/Ntfctn, one MT940 message, one CSV export),
+/// kept for continuity checks (sequence numbers, opening = previous closing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementHeader {
+    /// Account key ([`kasda_core::statement::AccountId::key`]): IBAN or local number.
+    pub account: String,
+    pub kind: StatementKind,
+    pub statement_id: Option<String>,
+    pub electronic_seq: Option<String>,
+    pub legal_seq: Option<String>,
+    pub page: Option<u32>,
+    pub last_page: Option<bool>,
+    pub created_at: Option<NaiveDateTime>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub currency: Currency,
+    pub opening: Option<Balance>,
+    pub closing: Option<Balance>,
+    /// Every balance the statement carries, as read.
+    pub balances: Vec<Balance>,
+    pub totals: Option<ControlTotals>,
+    /// Number of entries the statement carries (booked, pending and info).
+    pub line_count: u32,
+    pub pos: SourcePos,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementRecord {
+    /// 0-based index of the statement within its file.
+    pub index: u32,
+    pub header: StatementHeader,
+    pub lines: Vec<LineRecord>,
+}
+
+/// What reconciliation needs to know about one statement line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineFacts {
+    /// Idempotency key (see [`kasda_core::posting::statement_line_key`]); unique per ledger.
+    pub natural_key: String,
+    pub account: String,
+    /// Index of the statement within the file.
+    pub statement_index: u32,
+    pub pos: SourcePos,
+    /// Booking date; falls back to the value date, then the statement date, when the bank
+    /// sends none (pending lines).
+    pub booking_date: NaiveDate,
+    pub value_date: Option<NaiveDate>,
+    pub booked_at: Option<NaiveDateTime>,
+    /// Non-negative.
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub direction: Direction,
+    pub status: EntryStatus,
+    pub reversal: bool,
+    /// The bank's own reference (account-servicer reference, else entry reference, else
+    /// end-to-end id, else transaction id).
+    pub bank_ref: Option<String>,
+    pub refs: References,
+    /// Bank transaction code, `domain/family/sub-family` or the proprietary code.
+    pub bank_tx_code: Option<String>,
+    pub counterparty: Party,
+    /// Every free text of the line joined by ` | `, at most [`MAX_LINE_TEXT`] bytes.
+    pub text: String,
+    pub balance_after: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineRecord {
+    pub facts: LineFacts,
+    /// The line's journal entry (booked lines only), natural key = the line's natural key.
+    pub entry: Option<JournalEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    Receipt,
+    Sts,
+    Sp2d,
+    Bku,
+}
+
+impl DocKind {
+    pub fn of(d: &Document) -> DocKind {
+        match d {
+            Document::Receipt(_) => DocKind::Receipt,
+            Document::Sts(_) => DocKind::Sts,
+            Document::Sp2d(_) => DocKind::Sp2d,
+            Document::Bku(_) => DocKind::Bku,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Receipt => "receipt",
+            DocKind::Sts => "sts",
+            DocKind::Sp2d => "sp2d",
+            DocKind::Bku => "bku",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocKind> {
+        [DocKind::Receipt, DocKind::Sts, DocKind::Sp2d, DocKind::Bku]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    /// 1-based row (or line) of the document in its file.
+    pub row: u32,
+    /// [`Document::natural_key`]; unique per ledger.
+    pub natural_key: String,
+    /// The date the document is filed under ([`kasda_core::posting::document_date`]).
+    pub date: NaiveDate,
+    pub document: Document,
+    /// Its journal entry (receipts, STS, SP2D; BKU lines have none), natural key = the
+    /// document's natural key.
+    pub entry: Option<JournalEntry>,
+}
+
+/// Counts of one import. When the file was already imported, everything is zero,
+/// `file_already_imported` is true and `run_id` is the run that imported it the first time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportOutcome {
+    pub run_id: i64,
+    pub file_already_imported: bool,
+    pub statements_new: u64,
+    pub lines_new: u64,
+    pub lines_duplicate: u64,
+    pub documents_new: u64,
+    pub documents_duplicate: u64,
+    pub entries_appended: u64,
+    /// Entries skipped because an entry with the same natural key already exists.
+    pub entries_duplicate: u64,
+    /// Sequence numbers of the first and last entry appended.
+    pub first_seq: Option<i64>,
+    pub last_seq: Option<i64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored facts
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredStatement {
+    pub file_sha256: String,
+    pub file_name: String,
+    pub run_id: i64,
+    pub index: u32,
+    pub header: StatementHeader,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredLine {
+    pub file_sha256: String,
+    pub run_id: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub facts: LineFacts,
+    /// Sequence number of the line's entry, when it was posted.
+    pub entry_seq: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDocument {
+    pub file_sha256: String,
+    pub run_id: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub row: u32,
+    pub natural_key: String,
+    pub kind: DocKind,
+    pub date: NaiveDate,
+    pub document: Document,
+    pub entry_seq: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateKind {
+    Line,
+    Document,
+}
+
+/// Evidence of a fact that arrived again under a natural key already stored: an overlapping
+/// statement, a re-sent receipt file, or a *different* record reusing an NTPD (then
+/// `same_content` is false and reconciliation flags `duplicate_receipt`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateRecord {
+    pub kind: DuplicateKind,
+    pub natural_key: String,
+    /// File that carried the duplicate.
+    pub file_sha256: String,
+    /// `line:index` of a statement line, `row N` of a document.
+    pub pos: String,
+    pub run_id: i64,
+    pub recorded_at: DateTime<Utc>,
+    /// File holding the first (stored) occurrence.
+    pub first_file_sha256: String,
+    /// Whether the duplicate equals the stored fact. For lines: same facts except position,
+    /// statement index and free text; for documents: equal [`Document`].
+    pub same_content: bool,
+    /// The duplicate document as received (documents only), kept as evidence.
+    pub document: Option<Document>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entries, balances
+// ---------------------------------------------------------------------------------------------
+
+/// An entry to append plus the natural keys of the facts it joins (the receipts and the
+/// statement line a match clears, say). Joins are what [`Store::trail`] walks; they are kept
+/// beside the entry, outside the hash chain (the entry's natural key and memo, which are hashed,
+/// name the match too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEntry {
+    pub entry: JournalEntry,
+    pub joins: Vec<String>,
+}
+
+impl From<JournalEntry> for NewEntry {
+    fn from(entry: JournalEntry) -> Self {
+        NewEntry {
+            entry,
+            joins: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendOutcome {
+    pub run_id: i64,
+    /// Sequence numbers given to the new entries, in input order.
+    pub appended: Vec<i64>,
+    /// Natural keys skipped because they were already in the ledger (or earlier in the call).
+    pub duplicates: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountBalance {
+    pub account: AccountKey,
+    /// Debit-positive.
+    pub balance: Decimal,
+}
+
+/// Movements of one account on one booking day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayMovement {
+    pub day: NaiveDate,
+    pub debits: Decimal,
+    pub credits: Decimal,
+    /// Debit-positive balance at the end of the day (all earlier days included).
+    pub closing: Decimal,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingStatus {
+    Open,
+    Resolved,
+    /// Accepted as explained (e.g. a legitimate reconciling item) by a user.
+    Dismissed,
+}
+
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Resolved => "resolved",
+            FindingStatus::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FindingStatus> {
+        [
+            FindingStatus::Open,
+            FindingStatus::Resolved,
+            FindingStatus::Dismissed,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A finding as a reconciliation run reports it. `id` is stable across runs (derived from the
+/// rule and the facts), so the store can tell a new finding from one seen before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingInput {
+    pub id: String,
+    /// Rule id, e.g. `unremitted_receipt`, `duplicate_receipt`, `debit_without_sp2d`.
+    pub rule: String,
+    /// `info`, `low`, `medium`, `high`, `critical`.
+    pub severity: String,
+    pub status: FindingStatus,
+    pub summary: String,
+    pub amount: Option<Decimal>,
+    /// The date the finding is about (the business date it was detected for).
+    pub as_of: NaiveDate,
+    /// Evidence: natural keys, entry seqs, amounts, rule parameters.
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingEvent {
+    pub run_id: i64,
+    pub at: DateTime<Utc>,
+    pub status: FindingStatus,
+}
+
+/// A finding as stored: the content first reported, the latest status, and every status
+/// change as an appended event. Re-reporting a finding with an unchanged status adds nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    pub finding: FindingInput,
+    pub first_seen_at: DateTime<Utc>,
+    pub first_seen_run: i64,
+    /// Status after the latest event; `finding.status` is the status first reported.
+    pub status: FindingStatus,
+    /// Every status event in order, the first report included.
+    pub events: Vec<FindingEvent>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Maker-checker
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalKind {
+    ManualMatch,
+    WriteOff,
+    Correction,
+}
+
+impl ProposalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProposalKind::ManualMatch => "manual_match",
+            ProposalKind::WriteOff => "write_off",
+            ProposalKind::Correction => "correction",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProposalKind> {
+        [
+            ProposalKind::ManualMatch,
+            ProposalKind::WriteOff,
+            ProposalKind::Correction,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewProposal {
+    pub kind: ProposalKind,
+    pub reason: String,
+    pub proposed_by: String,
+    pub entries: Vec<NewEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum ProposalStatus {
+    Open,
+    Approved {
+        by: String,
+        at: DateTime<Utc>,
+        run_id: i64,
+    },
+    Rejected {
+        by: String,
+        at: DateTime<Utc>,
+        reason: String,
+    },
+}
+
+impl ProposalStatus {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ProposalStatus::Open => "open",
+            ProposalStatus::Approved { .. } => "approved",
+            ProposalStatus::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// 1-based per ledger.
+    pub id: i64,
+    pub kind: ProposalKind,
+    pub reason: String,
+    pub proposed_by: String,
+    pub proposed_at: DateTime<Utc>,
+    pub entries: Vec<NewEntry>,
+    pub status: ProposalStatus,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trail
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum TrailQuery {
+    /// Start from one entry.
+    Entry { seq: i64 },
+    /// Start from every entry whose natural key or memo contains the text, and every entry of a
+    /// line or document whose key or content contains it (NTPD, NTB, kode billing, NOP, SP2D or
+    /// STS number, bank reference). Case-insensitive, at most [`MAX_REFERENCE_QUERY`] bytes.
+    Reference { text: String },
+    /// Start from every entry posting to the account booked within the dates (inclusive).
+    Account {
+        account: AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+}
+
+/// Why an entry is in a trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "relation", content = "of")]
+pub enum TrailRelation {
+    /// Matched the query.
+    Origin,
+    /// Reverses the entry with this seq, which is in the trail.
+    Reverses(i64),
+    /// Is reversed by the entry with this seq, which is in the trail.
+    ReversedBy(i64),
+    /// Joins (clears) the fact with this natural key, whose entry is in the trail.
+    Joins(String),
+    /// Is the fact joined by the entry with this seq, which is in the trail.
+    JoinedBy(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailStep {
+    pub entry: StoredEntry,
+    pub joins: Vec<String>,
+    /// How the walk reached this entry (first reason found).
+    pub relation: TrailRelation,
+    /// The source file, for entries that came from one.
+    pub file: Option<StoredFile>,
+    /// The run that wrote the entry (who, when).
+    pub run: Option<RunRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trail {
+    pub query: TrailQuery,
+    /// Entries in sequence order.
+    pub steps: Vec<TrailStep>,
+    /// The statement lines behind the steps' entries.
+    pub lines: Vec<StoredLine>,
+    /// The documents behind the steps' entries.
+    pub documents: Vec<StoredDocument>,
+    /// Duplicates received for any of those facts.
+    pub duplicates: Vec<DuplicateRecord>,
+    /// True when the walk stopped at [`MAX_TRAIL_STEPS`].
+    pub truncated: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trait
+// ---------------------------------------------------------------------------------------------
+
+/// A kasda ledger store. See the crate docs for the guarantees; [`conformance`] checks them.
+///
+/// Every method that takes `ledger` fails with [`StoreError::UnknownLedger`] when the ledger was
+/// not created with [`Store::ensure_ledger`]. Lists come back in a defined order (stated per
+/// method) so that all stores return the same answers for the same data.
+///
+/// **Time.** The store stamps `recorded_at`, `started_at`, `imported_at`… from its own clock
+/// (UTC, truncated to whole microseconds), never from the caller, and never lets a ledger's
+/// `recorded_at` go backwards (it uses the later of the clock and the last stamp).
+pub trait Store {
+    /// Applies pending schema migrations in order and returns the ones applied now. A migration
+    /// that was applied with a different checksum is an error
+    /// ([`StoreError::MigrationChanged`]) and nothing is applied.
+    fn migrate(&mut self) -> Result<Vec<MigrationInfo>, StoreError>;
+
+    /// Every known migration, applied (with `applied_at`) or pending.
+    fn migration_status(&mut self) -> Result<Vec<MigrationInfo>, StoreError>;
+
+    /// Creates the ledger if missing. Idempotent for the same name; a different name for an
+    /// existing code is [`StoreError::LedgerNameConflict`]. Validates the code
+    /// ([`validate_ledger_code`]).
+    fn ensure_ledger(&mut self, ledger: &LedgerInfo) -> Result<(), StoreError>;
+
+    /// Every ledger, ordered by code.
+    fn ledgers(&mut self) -> Result<Vec<LedgerInfo>, StoreError>;
+
+    /// Imports one file in ONE transaction: records a run (kind import, actor
+    /// `file.imported_by`), the file, its statements, lines, documents and entries.
+    ///
+    /// * A file whose sha256 is already recorded for the ledger adds nothing:
+    ///   `file_already_imported = true`, counts zero, `run_id` of the first import.
+    /// * A line or document whose natural key is already stored (by an earlier file or earlier
+    ///   in this batch) is not stored again; it is counted as duplicate and a
+    ///   [`DuplicateRecord`] is appended; its entry is skipped.
+    /// * An entry whose natural key is already in the ledger is skipped and counted.
+    /// * Entries are validated; any invalid entry, a booking date inside a closed period or a
+    ///   limit exceeded fails the whole import and nothing is written.
+    /// * Entries are appended in batch order: all statement lines (statement by statement),
+    ///   then all documents. Entries get `source_sha256 = file.sha256`.
+    fn import_file(
+        &mut self,
+        ledger: &str,
+        batch: ImportBatch,
+    ) -> Result<ImportOutcome, StoreError>;
+
+    /// Appends derived entries (matches, fees, sweeps, reversals) in one transaction under a
+    /// new run. Idempotent by natural key: already present keys are skipped and reported.
+    /// Entries are validated; `reverses` must name an existing entry; closed periods refuse.
+    /// `source_sha256` is `None` for these entries. An empty call still records the run.
+    fn append_entries(
+        &mut self,
+        ledger: &str,
+        run: RunInfo,
+        entries: Vec<NewEntry>,
+    ) -> Result<AppendOutcome, StoreError>;
+
+    /// Debit-positive balance of one account: Σ debits − Σ credits of postings with
+    /// `booked_on ≤ as_of` (all dates if `None`) and `recorded_at ≤ known_at` (everything if
+    /// `None`). Zero for an account never posted to.
+    ///
+    /// Stores keep a per-(ledger, account, booking day) aggregate maintained on append, with the
+    /// recording time of each delta, so that a balance reads that aggregate and never scans all
+    /// postings; the memory oracle may compute it from postings.
+    fn balance(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        as_of: Option<NaiveDate>,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Decimal, StoreError>;
+
+    /// Balances of every account (of `kind`, when given) that has at least one posting within
+    /// the same filters as [`Store::balance`], zero balances included, ordered by the account
+    /// key's text (`kind/qualifier`, byte order).
+    fn balances(
+        &mut self,
+        ledger: &str,
+        kind: Option<AccountKind>,
+        as_of: Option<NaiveDate>,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AccountBalance>, StoreError>;
+
+    /// Per booking day in `from..=to` on which the account moved: debits, credits and the
+    /// closing balance (which includes every day before `from`). Ordered by day.
+    fn day_movements(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DayMovement>, StoreError>;
+
+    /// Entries with `seq > after_seq`, in seq order, at most `limit` (clamped to [`MAX_PAGE`]).
+    fn entries(
+        &mut self,
+        ledger: &str,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredEntry>, StoreError>;
+
+    /// Entries with these seqs (unknown ones are left out), in seq order.
+    fn entries_by_seq(
+        &mut self,
+        ledger: &str,
+        seqs: &[i64],
+    ) -> Result<Vec<StoredEntry>, StoreError>;
+
+    /// Entries with these natural keys (unknown ones are left out), in seq order.
+    fn entries_by_keys(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<StoredEntry>, StoreError>;
+
+    /// Entries with a posting to `account` booked within `from..=to`, in seq order.
+    fn account_entries(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StoredEntry>, StoreError>;
+
+    /// `(seq, joined natural key)` recorded for these entries, ordered by seq then the order
+    /// the keys were given.
+    fn entry_joins(&mut self, ledger: &str, seqs: &[i64])
+        -> Result<Vec<(i64, String)>, StoreError>;
+
+    /// Seqs of entries that join any of these natural keys, ascending, no repeats.
+    fn entries_joining(&mut self, ledger: &str, keys: &[String]) -> Result<Vec<i64>, StoreError>;
+
+    /// Seqs of entries whose `reverses` is one of these seqs, ascending.
+    fn entries_reversing(&mut self, ledger: &str, seqs: &[i64]) -> Result<Vec<i64>, StoreError>;
+
+    /// Natural keys of entries, lines and documents matching a reference search (see
+    /// [`TrailQuery::Reference`]): entry natural key or memo, line natural key or
+    /// [`LineFacts::text`], document natural key or its `serde_json::to_string` text contains
+    /// `text`, ASCII case-insensitively. Sorted, no repeats, at most `limit`.
+    fn search_keys(
+        &mut self,
+        ledger: &str,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Recomputes the hash chain. The default pages through [`Store::entries`].
+    fn verify(&mut self, ledger: &str) -> Result<VerifyReport, StoreError> {
+        let mut verifier = ChainVerifier::new(ledger);
+        let mut after = 0;
+        loop {
+            let page = self.entries(ledger, after, MAX_PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in &page {
+                verifier.push(e);
+            }
+        }
+        Ok(verifier.finish())
+    }
+
+    /// Walks from the query to everything related: each entry's source file and run, the
+    /// entries it reverses or that reverse it, the facts it joins and the entries that join it —
+    /// transitively, at most [`MAX_TRAIL_STEPS`] entries. The default is written over the
+    /// lookup methods above so every store answers identically.
+    fn trail(&mut self, ledger: &str, query: &TrailQuery) -> Result<Trail, StoreError> {
+        walk_trail(self, ledger, query)
+    }
+
+    /// Statements, ordered by (account, file import run, index); of one account when given.
+    fn statements(
+        &mut self,
+        ledger: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<StoredStatement>, StoreError>;
+
+    /// Statement lines booked within `from..=to` (of one account when given), ordered by
+    /// (booking date, account, file import run, statement index, pos.index).
+    fn statement_lines(
+        &mut self,
+        ledger: &str,
+        account: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StoredLine>, StoreError>;
+
+    /// Lines with these natural keys, ordered as [`Store::statement_lines`].
+    fn lines_by_keys(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<StoredLine>, StoreError>;
+
+    /// Documents (of `kind`, when given) dated within the bounds (inclusive, open when `None`),
+    /// ordered by (date, kind, natural key).
+    fn documents(
+        &mut self,
+        ledger: &str,
+        kind: Option<DocKind>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<StoredDocument>, StoreError>;
+
+    /// Documents with these natural keys, ordered as [`Store::documents`].
+    fn documents_by_keys(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<StoredDocument>, StoreError>;
+
+    /// Which of these document natural keys are stored.
+    fn existing_document_keys(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>, StoreError>;
+
+    /// Duplicate evidence, of these natural keys when given, ordered by (run, natural key, pos).
+    fn duplicates(
+        &mut self,
+        ledger: &str,
+        keys: Option<&[String]>,
+    ) -> Result<Vec<DuplicateRecord>, StoreError>;
+
+    /// Every imported file, ordered by import run.
+    fn files(&mut self, ledger: &str) -> Result<Vec<StoredFile>, StoreError>;
+
+    /// One file by sha256.
+    fn file(&mut self, ledger: &str, sha256: &str) -> Result<Option<StoredFile>, StoreError>;
+
+    /// Every run, ordered by run id.
+    fn runs(&mut self, ledger: &str) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// One run.
+    fn run(&mut self, ledger: &str, run_id: i64) -> Result<Option<RunRecord>, StoreError>;
+
+    /// Records a reconciliation run's findings under `run_id` (a run of this ledger). A new id
+    /// is stored with its first-seen time and an `Open`/… event; a known id whose status
+    /// differs from its latest status gets one more event; otherwise nothing is added. The
+    /// content first reported is kept (append-only).
+    fn record_findings(
+        &mut self,
+        ledger: &str,
+        run_id: i64,
+        findings: &[FindingInput],
+    ) -> Result<(), StoreError>;
+
+    /// Findings ordered by (first_seen_run, id); only those whose latest status is `Open` when
+    /// `open_only`.
+    fn findings(&mut self, ledger: &str, open_only: bool)
+        -> Result<Vec<FindingRecord>, StoreError>;
+
+    /// Records a proposal for a manual match, write-off or correction; its entries are validated
+    /// now and appended only on approval. Returns the proposal id.
+    fn propose(&mut self, ledger: &str, proposal: NewProposal) -> Result<i64, StoreError>;
+
+    /// Approves an open proposal and appends its entries under a new run (kind manual, actor =
+    /// approver, details naming the proposal and the proposer) in one transaction. The proposer
+    /// cannot approve ([`StoreError::SameUserApproval`], compared after trimming,
+    /// case-insensitively). If appending fails (closed period, say) the proposal stays open.
+    fn approve(
+        &mut self,
+        ledger: &str,
+        proposal_id: i64,
+        approver: &str,
+    ) -> Result<AppendOutcome, StoreError>;
+
+    /// Rejects an open proposal. The proposer may withdraw their own.
+    fn reject(
+        &mut self,
+        ledger: &str,
+        proposal_id: i64,
+        user: &str,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Proposals ordered by id; only open ones when `open_only`.
+    fn proposals(&mut self, ledger: &str, open_only: bool) -> Result<Vec<Proposal>, StoreError>;
+
+    /// Closes the books through `through` (inclusive): from then on no entry booked on or
+    /// before it can be appended. Records a run (kind close). Closing is monotonic: a date not
+    /// after the current close is [`StoreError::PeriodAlreadyClosed`].
+    fn close_period(
+        &mut self,
+        ledger: &str,
+        through: NaiveDate,
+        actor: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The date the ledger is closed through, if any.
+    fn closed_through(&mut self, ledger: &str) -> Result<Option<NaiveDate>, StoreError>;
+
+    /// Whether `date` lies in a closed period.
+    fn is_closed(&mut self, ledger: &str, date: NaiveDate) -> Result<bool, StoreError> {
+        Ok(self.closed_through(ledger)?.is_some_and(|c| date <= c))
+    }
+}
+
+/// Hooks for the conformance suite to attack a store from underneath its API. Implemented by
+/// each store's *test support*, never used by the application.
+pub trait TamperHook {
+    /// Multiplies every posting amount of entry `seq` by `factor` behind the store's back (the
+    /// entry stays balanced), bypassing append-only protection (memory: direct mutation; SQL:
+    /// triggers disabled as superuser). `verify` must then report `seq` as the first bad entry.
+    fn tamper_amount(&mut self, ledger: &str, seq: i64, factor: Decimal) -> Result<(), StoreError>;
+
+    /// Removes entry `seq` and its postings behind the store's back.
+    fn delete_entry(&mut self, ledger: &str, seq: i64) -> Result<(), StoreError>;
+
+    /// Tries to write an unbalanced entry (debit 100, credit 99) straight into storage,
+    /// bypassing [`JournalEntry::validate`]. The store (for SQL: the database itself) must
+    /// refuse; the hook returns that refusal as `Err`, and `Ok` if it was accepted.
+    fn insert_raw_unbalanced(&mut self, ledger: &str) -> Result<(), StoreError>;
+
+    /// Tries an ordinary update or delete through the store's normal connection (SQL: plain
+    /// `UPDATE`/`DELETE` statements). Must be refused with `Err` (SQL: by triggers).
+    fn try_mutation(&mut self, ledger: &str, mutation: Mutation) -> Result<(), StoreError>;
+}
+
+/// Ordinary mutations the append-only guarantee forbids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutation {
+    UpdateEntryMemo { seq: i64 },
+    DeleteEntry { seq: i64 },
+    UpdatePostingAmount { seq: i64 },
+    DeletePosting { seq: i64 },
+    DeleteStatementLines,
+    DeleteDocuments,
+    DeleteFiles,
+    DeleteRuns,
+    DeleteFindings,
+}
+
+impl Mutation {
+    /// Every mutation, aimed at entry `seq` where it names one.
+    pub fn all(seq: i64) -> [Mutation; 9] {
+        [
+            Mutation::UpdateEntryMemo { seq },
+            Mutation::DeleteEntry { seq },
+            Mutation::UpdatePostingAmount { seq },
+            Mutation::DeletePosting { seq },
+            Mutation::DeleteStatementLines,
+            Mutation::DeleteDocuments,
+            Mutation::DeleteFiles,
+            Mutation::DeleteRuns,
+            Mutation::DeleteFindings,
+        ]
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by stores
+// ---------------------------------------------------------------------------------------------
+
+/// Checks the size limits of a batch before a store starts writing.
+pub fn check_batch_limits(batch: &ImportBatch) -> Result<(), StoreError> {
+    let lines: usize = batch.statements.iter().map(|s| s.lines.len()).sum();
+    let checks = [
+        (
+            "statements in one import",
+            batch.statements.len(),
+            MAX_STATEMENTS_PER_IMPORT,
+        ),
+        ("statement lines in one import", lines, MAX_LINES_PER_IMPORT),
+        (
+            "documents in one import",
+            batch.documents.len(),
+            MAX_DOCUMENTS_PER_IMPORT,
+        ),
+        ("file name length", batch.file.name.len(), MAX_LABEL),
+        (
+            "imported_by length",
+            batch.file.imported_by.len(),
+            MAX_LABEL,
+        ),
+    ];
+    for (what, found, limit) in checks {
+        limit_check(what, found, limit)?;
+    }
+    let sha = &batch.file.sha256;
+    if sha.len() != 64
+        || !sha
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(StoreError::InvalidInput {
+            field: "file.sha256".into(),
+            expected: "64 lower-case hex characters".into(),
+            found: sha.chars().take(80).collect(),
+        });
+    }
+    Ok(())
+}
+
+/// `Err(LimitExceeded)` when `found > limit`.
+pub fn limit_check(what: &str, found: usize, limit: usize) -> Result<(), StoreError> {
+    if found > limit {
+        Err(StoreError::LimitExceeded {
+            what: what.to_string(),
+            limit,
+            found,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Validates an entry for appending: invariants, period lock. Stores call this for every entry.
+pub fn check_entry(
+    ledger: &str,
+    e: &JournalEntry,
+    closed_through: Option<NaiveDate>,
+) -> Result<(), StoreError> {
+    e.validate().map_err(|source| StoreError::InvalidEntry {
+        natural_key: e.natural_key.clone(),
+        source,
+    })?;
+    if let Some(c) = closed_through {
+        if e.booked_on <= c {
+            return Err(StoreError::PeriodClosed {
+                ledger: ledger.to_string(),
+                natural_key: e.natural_key.clone(),
+                booked_on: e.booked_on,
+                closed_through: c,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The proposer and approver are the same person (trimmed, case-insensitive).
+pub fn same_user(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// Whether two statement lines carry the same fact (ignores where they sit in their files).
+pub fn same_line_content(a: &LineFacts, b: &LineFacts) -> bool {
+    a.natural_key == b.natural_key
+        && a.account == b.account
+        && a.booking_date == b.booking_date
+        && a.value_date == b.value_date
+        && a.amount == b.amount
+        && a.currency == b.currency
+        && a.direction == b.direction
+        && a.status == b.status
+        && a.reversal == b.reversal
+        && a.bank_ref == b.bank_ref
+}
+
+/// Microsecond-truncated UTC now: both SQL engines keep microseconds, so every store does.
+pub fn now_micros() -> DateTime<Utc> {
+    truncate_micros(Utc::now())
+}
+
+pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// The trail walk behind [`Store::trail`]'s default, over the store's lookup methods.
+pub fn walk_trail<S: Store + ?Sized>(
+    store: &mut S,
+    ledger: &str,
+    query: &TrailQuery,
+) -> Result<Trail, StoreError> {
+    // Origins.
+    let origins: Vec<StoredEntry> = match query {
+        TrailQuery::Entry { seq } => store.entries_by_seq(ledger, &[*seq])?,
+        TrailQuery::Reference { text } => {
+            let text = text.trim();
+            if text.is_empty() || text.len() > MAX_REFERENCE_QUERY {
+                return Err(StoreError::InvalidInput {
+                    field: "trail reference".into(),
+                    expected: format!("1-{MAX_REFERENCE_QUERY} bytes of text"),
+                    found: format!("{} bytes", text.len()),
+                });
+            }
+            let keys = store.search_keys(ledger, text, MAX_TRAIL_STEPS)?;
+            store.entries_by_keys(ledger, &keys)?
+        }
+        TrailQuery::Account { account, from, to } => {
+            store.account_entries(ledger, account, *from, *to)?
+        }
+    };
+
+    let mut relation: BTreeMap<i64, TrailRelation> = BTreeMap::new();
+    let mut found: BTreeMap<i64, StoredEntry> = BTreeMap::new();
+    let mut queue: VecDeque<i64> = VecDeque::new();
+    let mut truncated = false;
+    for e in origins {
+        if found.len() >= MAX_TRAIL_STEPS {
+            truncated = true;
+            break;
+        }
+        relation.insert(e.seq, TrailRelation::Origin);
+        queue.push_back(e.seq);
+        found.insert(e.seq, e);
+    }
+
+    // Breadth-first over reversal and join links, one entry at a time so the order (and so the
+    // first relation recorded) is the same on every store.
+    let mut joins_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    while let Some(seq) = queue.pop_front() {
+        let Some(entry) = found.get(&seq).cloned() else {
+            continue;
+        };
+        let joins: Vec<String> = store
+            .entry_joins(ledger, &[seq])?
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        let mut next: Vec<(StoredEntry, TrailRelation)> = Vec::new();
+        if let Some(r) = entry.entry.reverses {
+            for e in store.entries_by_seq(ledger, &[r])? {
+                next.push((e, TrailRelation::ReversedBy(seq)));
+            }
+        }
+        let reversing = store.entries_reversing(ledger, &[seq])?;
+        for e in store.entries_by_seq(ledger, &reversing)? {
+            next.push((e, TrailRelation::Reverses(seq)));
+        }
+        if !joins.is_empty() {
+            for e in store.entries_by_keys(ledger, &joins)? {
+                next.push((e, TrailRelation::JoinedBy(seq)));
+            }
+        }
+        let joining =
+            store.entries_joining(ledger, std::slice::from_ref(&entry.entry.natural_key))?;
+        for e in store.entries_by_seq(ledger, &joining)? {
+            next.push((e, TrailRelation::Joins(entry.entry.natural_key.clone())));
+        }
+        joins_of.insert(seq, joins);
+        for (e, rel) in next {
+            if found.contains_key(&e.seq) {
+                continue;
+            }
+            if found.len() >= MAX_TRAIL_STEPS {
+                truncated = true;
+                break;
+            }
+            relation.insert(e.seq, rel);
+            queue.push_back(e.seq);
+            found.insert(e.seq, e);
+        }
+    }
+
+    // Provenance of each step.
+    let mut files: BTreeMap<String, Option<StoredFile>> = BTreeMap::new();
+    let mut runs: BTreeMap<i64, Option<RunRecord>> = BTreeMap::new();
+    let mut fact_keys: BTreeSet<String> = BTreeSet::new();
+    let mut steps = Vec::with_capacity(found.len());
+    for (seq, entry) in found {
+        let file = match &entry.source_sha256 {
+            Some(sha) => {
+                if !files.contains_key(sha) {
+                    let f = store.file(ledger, sha)?;
+                    files.insert(sha.clone(), f);
+                }
+                files.get(sha).cloned().flatten()
+            }
+            None => None,
+        };
+        if let std::collections::btree_map::Entry::Vacant(slot) = runs.entry(entry.run_id) {
+            slot.insert(store.run(ledger, entry.run_id)?);
+        }
+        let run = runs.get(&entry.run_id).cloned().flatten();
+        if entry.source_sha256.is_some() {
+            fact_keys.insert(entry.entry.natural_key.clone());
+        }
+        steps.push(TrailStep {
+            joins: joins_of.remove(&seq).unwrap_or_default(),
+            relation: relation.remove(&seq).unwrap_or(TrailRelation::Origin),
+            entry,
+            file,
+            run,
+        });
+    }
+    let fact_keys: Vec<String> = fact_keys.into_iter().collect();
+    let mut lines = Vec::new();
+    let mut documents = Vec::new();
+    let mut duplicates = Vec::new();
+    for chunk in fact_keys.chunks(MAX_KEYS_PER_LOOKUP) {
+        lines.extend(store.lines_by_keys(ledger, chunk)?);
+        documents.extend(store.documents_by_keys(ledger, chunk)?);
+        duplicates.extend(store.duplicates(ledger, Some(chunk))?);
+    }
+    Ok(Trail {
+        query: query.clone(),
+        steps,
+        lines,
+        documents,
+        duplicates,
+        truncated,
+    })
+}
