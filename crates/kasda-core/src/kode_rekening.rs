@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn orders_parents_before_children() {
-        let mut codes = vec![
+        let mut codes = [
             k("4.2"),
             k("4.1.02"),
             k("4.1"),

@@ -10,6 +10,7 @@
 //! read implicitly. Everything here is deterministic so that two stores given the same facts
 //! produce bit-identical ledgers.
 
+pub mod calendar;
 pub mod document;
 pub mod kode_rekening;
 pub mod ledger;
