@@ -15,6 +15,7 @@ pub mod document;
 pub mod kode_rekening;
 pub mod ledger;
 pub mod money;
+pub mod posting;
 pub mod statement;
 
 pub use money::{Currency, Direction, MoneyError};
