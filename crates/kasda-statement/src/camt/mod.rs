@@ -1,0 +1,278 @@
+//! ISO 20022 bank-to-customer cash management messages: camt.052 (account report), camt.053
+//! (statement) and camt.054 (debit/credit notification), every version from 001.01 to 001.13.
+//!
+//! The reader streams: it follows the message skeleton event by event and deserializes one
+//! statement child at a time (each `Bal`, each `Ntry` with its `TxDtls`), so memory is bounded
+//! by the largest single element ([`MAX_SUBTREE_BYTES`]) whether the file holds ten entries or
+//! ten million. [`read_stream`] hands statements and entries to a [`CamtSink`]; [`read`] builds
+//! the whole [`StatementFile`]; [`scan`] only counts and sums (for benchmarks and quick
+//! summaries); [`sniff`] recognises camt content for format detection.
+//!
+//! What the reader accepts, beyond the plain schema: a default namespace, prefixed elements
+//! (`camt:`, `ns2:`), no namespace at all, a SWIFT `Envelope` (or any other wrapper) around the
+//! `Document` with an `AppHdr`, `BIC` and `BICFI`, `Sts` as text or `Sts/Cd`, parties with and
+//! without the `Pty` wrapper, charges in the 001.02 and the 001.03+ shape. Facts about the file
+//! that are not errors become warnings (`wrapped-in-Envelope`, `namespace-prefix:camt`,
+//! `no-namespace`, `no-Document-element`, `header-MsgDefIdr-differs:<id>`,
+//! `balance-without-CdtDbtInd:<code>`, `entry-without-CdtDbtInd`). An entry without `Sts` is
+//! read as booked.
+//!
+//! The reader checks form, not arithmetic: balance and control-total checks across formats live
+//! with the caller. Within an entry it does note (in `amount_notes`) where the entry amount and
+//! its details disagree: `details-sum-differs:<sum>`, `instructed-differs:<amount> <ccy>` (entry
+//! level) or `instructed-differs:TxDtls[n]:<amount>`, `charges:<total> <ccy>`,
+//! `batch-total-differs:<amount>`.
+//!
+//! Times are kept as the wall-clock time the bank wrote; a time-zone offset is dropped, so a
+//! booking at 23:30 WIB stays on its Jakarta date.
+
+mod convert;
+mod model;
+mod source;
+mod stream;
+
+use std::io::BufRead;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use kasda_core::money::Direction;
+use kasda_core::statement::{Entry, EntryStatus, Statement, StatementFile, StatementFormat};
+
+use crate::error::{Location, ReadError};
+
+/// Largest single element (one `Ntry` with all its details, one `Bal`, the `GrpHdr`) the reader
+/// buffers.
+pub const MAX_SUBTREE_BYTES: usize = 1 << 20;
+/// Largest single XML token (a tag or a run of text).
+pub const MAX_EVENT_BYTES: u64 = 1 << 20;
+/// Deepest element nesting accepted (the deepest camt path is about 15).
+pub const MAX_DEPTH: usize = 64;
+/// Most entries [`read`] keeps in memory; stream larger files with [`read_stream`].
+pub const MAX_ENTRIES_IN_MEMORY: u64 = 2_000_000;
+/// How much of a file [`sniff`] looks at.
+pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// File-level facts: which message, which version, the group header, and the warnings so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CamtHeader {
+    pub format: StatementFormat,
+    /// `053.001.02`; `None` when the file has no namespace.
+    pub version: Option<String>,
+    /// `GrpHdr/MsgId`.
+    pub message_id: Option<String>,
+    /// `GrpHdr/CreDtTm`.
+    pub created_at: Option<chrono::NaiveDateTime>,
+    /// `GrpHdr/MsgPgntn`.
+    pub page: Option<u32>,
+    pub last_page: Option<bool>,
+    pub warnings: Vec<String>,
+    /// Statements (reports, notifications) begun so far.
+    pub statements: u64,
+    /// Entries read so far.
+    pub entries: u64,
+}
+
+/// Receives a camt file as it is read. Calls come in file order:
+/// `statement` once per `Stmt`/`Rpt`/`Ntfctn` (header fields filled, `entries` empty), then
+/// `entry` for each of its entries, then `statement_end` (now also with the fields that follow
+/// the entries, such as `AddtlStmtInf`; `entries` still empty). An error returned by the sink
+/// stops the read and is passed through.
+pub trait CamtSink {
+    fn statement(&mut self, header: &CamtHeader, statement: &Statement) -> Result<(), ReadError>;
+    fn entry(&mut self, entry: Entry) -> Result<(), ReadError>;
+    fn statement_end(&mut self, statement: &Statement) -> Result<(), ReadError>;
+}
+
+/// Streams a camt.052/053/054 file into `sink`; returns the file header with the final warnings
+/// and counts. Memory is bounded by one entry.
+pub fn read_stream<R: BufRead>(
+    file_name: &str,
+    reader: R,
+    sink: &mut dyn CamtSink,
+) -> Result<CamtHeader, ReadError> {
+    stream::run(file_name, reader, sink)
+}
+
+/// Collects everything into the model (what [`read`] uses).
+struct Collect {
+    file: String,
+    statements: Vec<Statement>,
+    entries: u64,
+}
+
+impl CamtSink for Collect {
+    fn statement(&mut self, _header: &CamtHeader, statement: &Statement) -> Result<(), ReadError> {
+        self.statements.push(statement.clone());
+        Ok(())
+    }
+
+    fn entry(&mut self, entry: Entry) -> Result<(), ReadError> {
+        self.entries += 1;
+        if self.entries > MAX_ENTRIES_IN_MEMORY {
+            return Err(ReadError::new(
+                &self.file,
+                Location {
+                    line: Some(u64::from(entry.pos.line)),
+                    entry: Some(u64::from(entry.pos.index)),
+                    ..Location::default()
+                },
+                "too-many-entries",
+                "Ntry",
+                format!("at most {MAX_ENTRIES_IN_MEMORY} entries (stream larger files)"),
+                "more",
+            ));
+        }
+        if let Some(s) = self.statements.last_mut() {
+            s.entries.push(entry);
+        }
+        Ok(())
+    }
+
+    fn statement_end(&mut self, statement: &Statement) -> Result<(), ReadError> {
+        if let Some(s) = self.statements.last_mut() {
+            let entries = std::mem::take(&mut s.entries);
+            *s = statement.clone();
+            s.entries = entries;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a whole camt file into the shared statement model.
+pub fn read(file_name: &str, bytes: &[u8]) -> Result<StatementFile, ReadError> {
+    let mut collect = Collect {
+        file: file_name.to_string(),
+        statements: Vec::new(),
+        entries: 0,
+    };
+    let header = read_stream(file_name, bytes, &mut collect)?;
+    Ok(StatementFile {
+        format: Some(header.format),
+        version: header.version,
+        message_id: header.message_id,
+        created_at: header.created_at,
+        page: header.page,
+        last_page: header.last_page,
+        statements: collect.statements,
+        warnings: header.warnings,
+    })
+}
+
+/// Counts and entry-level sums of a file, as [`scan`] returns them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    pub statements: u64,
+    pub entries: u64,
+    pub booked_entries: u64,
+    /// Sum of credit entries (booked and pending; a reversal counts in the direction it is
+    /// written with), in the file's currencies mixed: meant for one-currency files.
+    pub sum_credit: Decimal,
+    pub sum_debit: Decimal,
+    pub transaction_details: u64,
+}
+
+struct Summing(ScanSummary, String);
+
+impl CamtSink for Summing {
+    fn statement(&mut self, _header: &CamtHeader, _statement: &Statement) -> Result<(), ReadError> {
+        self.0.statements += 1;
+        Ok(())
+    }
+
+    fn entry(&mut self, entry: Entry) -> Result<(), ReadError> {
+        let s = &mut self.0;
+        s.entries += 1;
+        if entry.status == EntryStatus::Booked {
+            s.booked_entries += 1;
+        }
+        s.transaction_details += entry.details.len() as u64;
+        let total = match entry.direction {
+            Some(Direction::Credit) => &mut s.sum_credit,
+            Some(Direction::Debit) => &mut s.sum_debit,
+            None => return Ok(()),
+        };
+        *total = total.checked_add(entry.amount).ok_or_else(|| {
+            ReadError::new(
+                &self.1,
+                Location {
+                    line: Some(u64::from(entry.pos.line)),
+                    entry: Some(u64::from(entry.pos.index)),
+                    ..Location::default()
+                },
+                "sum-overflow",
+                "Ntry/Amt",
+                "sums that fit in a decimal",
+                entry.amount.to_string(),
+            )
+        })?;
+        Ok(())
+    }
+
+    fn statement_end(&mut self, _statement: &Statement) -> Result<(), ReadError> {
+        Ok(())
+    }
+}
+
+/// Streams `reader` and returns only counts and sums: the throughput path (no entry is kept).
+pub fn scan<R: BufRead>(
+    file_name: &str,
+    reader: R,
+) -> Result<(CamtHeader, ScanSummary), ReadError> {
+    let mut sink = Summing(ScanSummary::default(), file_name.to_string());
+    let header = read_stream(file_name, reader, &mut sink)?;
+    Ok((header, sink.0))
+}
+
+/// Recognises camt content: `Some((format, version))` when the first [`SNIFF_BYTES`] declare a
+/// camt.052/053/054 namespace (version `053.001.02`) or, without a versioned namespace, contain
+/// one of the three message elements (version empty).
+pub fn sniff(bytes: &[u8]) -> Option<(StatementFormat, String)> {
+    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    // Only a namespace declaration counts: its value ends with a quote right after the
+    // version, unlike `xsi:schemaLocation`, which continues with the schema file name.
+    let stem = b"urn:iso:std:iso:20022:tech:xsd:camt.";
+    for at in memchr::memmem::find_iter(head, stem) {
+        let rest = &head[at..];
+        let Some(end) = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\'' || b.is_ascii_whitespace())
+        else {
+            continue;
+        };
+        if !matches!(rest[end], b'"' | b'\'') {
+            continue;
+        }
+        if let Ok(ns) = std::str::from_utf8(&rest[..end]) {
+            if let Some(found) = stream::parse_namespace(ns) {
+                return Some(found);
+            }
+        }
+    }
+    for (element, format) in [
+        (&b"BkToCstmrStmt"[..], StatementFormat::Camt053),
+        (&b"BkToCstmrAcctRpt"[..], StatementFormat::Camt052),
+        (&b"BkToCstmrDbtCdtNtfctn"[..], StatementFormat::Camt054),
+    ] {
+        for at in memchr::memmem::find_iter(head, element) {
+            // Preceded by `<` or `<prefix:` and followed by `>`, `/` or a blank.
+            let before = &head[..at];
+            let opens_tag = match before.iter().rposition(|&b| b == b'<') {
+                Some(lt) => {
+                    before[lt + 1..]
+                        .iter()
+                        .all(|&b| b.is_ascii_alphanumeric() || b == b':' || b == b'_' || b == b'-')
+                        && (lt + 1 == at || before.last() == Some(&b':'))
+                }
+                None => false,
+            };
+            let closes = head
+                .get(at + element.len())
+                .is_some_and(|&b| b == b'>' || b == b'/' || b.is_ascii_whitespace());
+            if opens_tag && closes {
+                return Some((format, String::new()));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,147 @@
+//! A `BufRead` wrapper that knows where the XML parser is: bytes consumed, the current line and
+//! the start of that line, so that a streaming read can name the line and column of an entry or
+//! an error without keeping the file in memory.
+//!
+//! It also caps how many bytes one XML event may span. quick-xml copies each event into a
+//! growing buffer; without a cap a 1 GB text node (or a file with no `<` at all) would need 1 GB.
+
+use std::collections::VecDeque;
+use std::io::{self, BufRead, Read};
+
+/// Newline offsets remembered for resolving a byte offset slightly behind the read position
+/// (quick-xml reports an error at the start of the bad event, which may be lines back).
+const RECENT_NEWLINES: usize = 4096;
+
+/// A place in the source: 0-based byte offset, 1-based line and byte column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub byte: u64,
+    pub line: u64,
+    pub column: u64,
+}
+
+pub(crate) struct CountingReader<R> {
+    inner: R,
+    consumed: u64,
+    line: u64,
+    line_start: u64,
+    recent_newlines: VecDeque<u64>,
+    /// Offset where the current event started; `fill_buf` refuses to go further than
+    /// `event_limit` bytes past it.
+    event_start: u64,
+    event_limit: u64,
+    /// Set when the event limit stopped the read, so the caller can tell this apart from a real
+    /// I/O error.
+    pub limit_hit: bool,
+}
+
+impl<R: BufRead> CountingReader<R> {
+    pub fn new(inner: R, event_limit: u64) -> Self {
+        CountingReader {
+            inner,
+            consumed: 0,
+            line: 1,
+            line_start: 0,
+            recent_newlines: VecDeque::with_capacity(64),
+            event_start: 0,
+            event_limit,
+            limit_hit: false,
+        }
+    }
+
+    /// Marks the start of the next event (called after every event the parser returns).
+    pub fn mark_event_start(&mut self) {
+        self.event_start = self.consumed;
+    }
+
+    pub fn position(&self) -> Pos {
+        Pos {
+            byte: self.consumed,
+            line: self.line,
+            column: self.consumed - self.line_start + 1,
+        }
+    }
+
+    /// Line and column of an earlier byte offset, when it is recent enough to be known.
+    pub fn locate(&self, byte: u64) -> Pos {
+        if byte >= self.line_start {
+            return Pos {
+                byte,
+                line: self.line,
+                column: byte.saturating_sub(self.line_start) + 1,
+            };
+        }
+        // Newlines strictly after `byte` each pushed the line count up by one.
+        let mut line = self.line;
+        for (i, &nl) in self.recent_newlines.iter().enumerate().rev() {
+            if nl < byte {
+                return Pos {
+                    byte,
+                    line,
+                    column: byte - nl,
+                };
+            }
+            line = line.saturating_sub(1);
+            if i == 0 && self.recent_newlines.len() < RECENT_NEWLINES {
+                // Every newline of the file is remembered, so `byte` is on line 1.
+                return Pos {
+                    byte,
+                    line: 1,
+                    column: byte + 1,
+                };
+            }
+        }
+        Pos {
+            byte,
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+impl<R: BufRead> Read for CountingReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for CountingReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.consumed.saturating_sub(self.event_start) > self.event_limit {
+            self.limit_hit = true;
+            return Err(io::Error::other("XML event larger than the limit"));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        // `fill_buf` on a `BufRead` hands back the same unconsumed bytes until `consume` is
+        // called, so asking again here sees exactly the bytes being consumed.
+        let CountingReader {
+            inner,
+            consumed,
+            line,
+            line_start,
+            recent_newlines,
+            ..
+        } = self;
+        if let Ok(buf) = inner.fill_buf() {
+            let n = amount.min(buf.len());
+            for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+                let at = *consumed + i as u64;
+                *line += 1;
+                *line_start = at + 1;
+                if recent_newlines.len() == RECENT_NEWLINES {
+                    recent_newlines.pop_front();
+                }
+                recent_newlines.push_back(at);
+            }
+        }
+        *consumed += amount as u64;
+        inner.consume(amount);
+    }
+}

@@ -1,0 +1,822 @@
+//! The streaming walk over a camt file.
+//!
+//! The skeleton (envelope, `Document`, the message element, `GrpHdr`, each `Stmt`/`Rpt`/`Ntfctn`)
+//! is followed event by event. Every child of a statement (`Acct`, each `Bal`, each `Ntry`, …)
+//! is copied into one reusable buffer, deserialized with serde, converted and handed on, so
+//! memory stays bounded by the largest single child (limit [`MAX_SUBTREE_BYTES`]) whatever the
+//! file size.
+
+use std::io::BufRead;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+use serde::de::DeserializeOwned;
+
+use kasda_core::money::Currency;
+use kasda_core::statement::{SourcePos, Statement, StatementFormat, StatementKind};
+
+use super::convert::{self, location, push_warning, text, Ctx, Subtree};
+use super::model;
+use super::source::{CountingReader, Pos};
+use super::{CamtHeader, CamtSink, MAX_DEPTH, MAX_EVENT_BYTES, MAX_SUBTREE_BYTES};
+use crate::error::{excerpt, Location, ReadError};
+
+const NAMESPACE_STEM: &str = "urn:iso:std:iso:20022:tech:xsd:camt.";
+
+/// The three bank-to-customer messages: element name, statement element name, model kind.
+fn message_kind(local: &[u8]) -> Option<(StatementFormat, &'static str, StatementKind)> {
+    match local {
+        b"BkToCstmrStmt" => Some((StatementFormat::Camt053, "Stmt", StatementKind::Statement)),
+        b"BkToCstmrAcctRpt" => Some((StatementFormat::Camt052, "Rpt", StatementKind::Report)),
+        b"BkToCstmrDbtCdtNtfctn" => Some((
+            StatementFormat::Camt054,
+            "Ntfctn",
+            StatementKind::Notification,
+        )),
+        _ => None,
+    }
+}
+
+/// `urn:iso:std:iso:20022:tech:xsd:camt.053.001.02` → (camt.053, `053.001.02`).
+pub(crate) fn parse_namespace(ns: &str) -> Option<(StatementFormat, String)> {
+    let version = ns.strip_prefix(NAMESPACE_STEM)?;
+    let b = version.as_bytes();
+    let well_formed = b.len() == 10
+        && b[3] == b'.'
+        && b[7] == b'.'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 3 || i == 7 || c.is_ascii_digit());
+    if !well_formed || &version[4..7] != "001" {
+        return None;
+    }
+    let format = match &version[..3] {
+        "052" => StatementFormat::Camt052,
+        "053" => StatementFormat::Camt053,
+        "054" => StatementFormat::Camt054,
+        _ => return None,
+    };
+    Some((format, version.to_string()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// Anything around the `Document` (SWIFT `Envelope`, `DataPDU`, …).
+    Wrapper,
+    Document,
+    Message,
+    Statement,
+}
+
+/// What the `Document` element said about the message.
+struct DocumentInfo {
+    namespace_format: Option<StatementFormat>,
+    version: Option<String>,
+}
+
+struct Walker<'a, 's, R> {
+    file: &'a str,
+    reader: NsReader<CountingReader<R>>,
+    buf: Vec<u8>,
+    tree: Subtree,
+    sink: &'s mut dyn CamtSink,
+    stack: Vec<Level>,
+    /// Warnings seen before the message header exists (envelope, prefix).
+    early_warnings: Vec<String>,
+    app_header_def: Option<String>,
+    document: Option<DocumentInfo>,
+    header: Option<CamtHeader>,
+    statement_element: &'static str,
+    statement_kind: StatementKind,
+    statement: Option<Statement>,
+    statement_announced: bool,
+    statements_in_message: u64,
+    account_currency: Option<Currency>,
+}
+
+pub(crate) fn run<R: BufRead>(
+    file: &str,
+    reader: R,
+    sink: &mut dyn CamtSink,
+) -> Result<CamtHeader, ReadError> {
+    let mut reader = NsReader::from_reader(CountingReader::new(reader, MAX_EVENT_BYTES));
+    {
+        let config = reader.config_mut();
+        config.trim_text(false);
+        config.check_end_names = true;
+        config.expand_empty_elements = false;
+    }
+    let mut walker = Walker {
+        file,
+        reader,
+        buf: Vec::with_capacity(4096),
+        tree: Subtree::default(),
+        sink,
+        stack: Vec::with_capacity(8),
+        early_warnings: Vec::new(),
+        app_header_def: None,
+        document: None,
+        header: None,
+        statement_element: "Stmt",
+        statement_kind: StatementKind::Statement,
+        statement: None,
+        statement_announced: false,
+        statements_in_message: 0,
+        account_currency: None,
+    };
+    walker.walk()?;
+    walker.finish()
+}
+
+/// Appends the markup of a start or empty tag to the subtree buffer.
+fn write_start(xml: &mut Vec<u8>, e: &BytesStart, empty: bool) {
+    xml.push(b'<');
+    xml.extend_from_slice(e);
+    xml.extend_from_slice(if empty { b"/>" } else { b">" });
+}
+
+impl<R: BufRead> Walker<'_, '_, R> {
+    fn position(&self) -> Pos {
+        self.reader.get_ref().position()
+    }
+
+    fn error_at(
+        &self,
+        pos: Pos,
+        code: &str,
+        field: &str,
+        expected: &str,
+        found: &str,
+    ) -> ReadError {
+        err_at(self.file, pos, code, field, expected, found)
+    }
+
+    fn xml_error(&self, err: quick_xml::Error) -> ReadError {
+        let source = self.reader.get_ref();
+        if source.limit_hit {
+            return self.error_at(
+                source.position(),
+                "event-too-large",
+                "XML",
+                &format!("no single XML token longer than {MAX_EVENT_BYTES} bytes"),
+                "a longer token",
+            );
+        }
+        let pos = source.locate(self.reader.error_position());
+        let code = match err {
+            quick_xml::Error::Io(_) => "io-error",
+            quick_xml::Error::Encoding(_) => "bad-encoding",
+            _ => "xml-syntax",
+        };
+        self.error_at(pos, code, "XML", "well-formed XML", &err.to_string())
+    }
+
+    fn path(&self) -> String {
+        let n = self.header.as_ref().map_or(0, |h| h.statements);
+        format!("{}[{}]", self.statement_element, n)
+    }
+
+    fn walk(&mut self) -> Result<(), ReadError> {
+        loop {
+            self.reader.get_mut().mark_event_start();
+            let start_pos = self.position();
+            self.buf.clear();
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(e) => e,
+                Err(e) => return Err(self.xml_error(e)),
+            };
+            match event {
+                Event::Start(e) => {
+                    let e = e.into_owned();
+                    self.open(&e, start_pos, false)?;
+                }
+                Event::Empty(e) => {
+                    let e = e.into_owned();
+                    self.open(&e, start_pos, true)?;
+                }
+                Event::End(_) => self.close(start_pos)?,
+                Event::Decl(d) => {
+                    if let Some(Ok(enc)) = d.encoding() {
+                        let enc = String::from_utf8_lossy(&enc).to_string();
+                        if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+                            return Err(self.error_at(
+                                start_pos,
+                                "unsupported-encoding",
+                                "xml/@encoding",
+                                "UTF-8",
+                                &excerpt(&enc),
+                            ));
+                        }
+                    }
+                }
+                Event::Eof => {
+                    if let Some(open) = self.stack.last() {
+                        return Err(self.error_at(
+                            start_pos,
+                            "truncated",
+                            &format!("{open:?}"),
+                            "the closing tags of every open element",
+                            "end of file",
+                        ));
+                    }
+                    return Ok(());
+                }
+                // Text between skeleton elements, comments, processing instructions and a
+                // DOCTYPE carry nothing a statement needs (entities are never expanded).
+                _ => {}
+            }
+        }
+    }
+
+    /// A start tag (or empty element) at the skeleton level.
+    fn open(&mut self, e: &BytesStart, start_pos: Pos, empty: bool) -> Result<(), ReadError> {
+        let local = e.local_name();
+        let local = local.as_ref();
+        let level = self.stack.last().copied();
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error_at(
+                start_pos,
+                "nesting-too-deep",
+                &String::from_utf8_lossy(local),
+                &format!("at most {MAX_DEPTH} nested elements"),
+                "deeper nesting",
+            ));
+        }
+        match level {
+            None | Some(Level::Wrapper) => {
+                if local == b"Document" && self.document.is_none() {
+                    if level.is_some() {
+                        // Recorded once per file; the root name says which wrapper it was.
+                    }
+                    self.begin_document(e, start_pos)?;
+                    self.push(Level::Document, empty, start_pos)
+                } else if let Some(kind) = message_kind(local).filter(|_| self.header.is_none()) {
+                    // A message element with no `Document` around it.
+                    push_warning(&mut self.early_warnings, "no-Document-element".to_string());
+                    self.begin_document(e, start_pos)?;
+                    self.begin_message(kind, start_pos)?;
+                    self.push(Level::Message, empty, start_pos)
+                } else if local == b"AppHdr" && !empty {
+                    let hdr: model::AppHdr = self.collect_and_parse(e, start_pos, "AppHdr")?;
+                    self.app_header_def = text(&hdr.msg_def_idr);
+                    Ok(())
+                } else {
+                    if level.is_none() {
+                        push_warning(
+                            &mut self.early_warnings,
+                            format!("wrapped-in-{}", String::from_utf8_lossy(local)),
+                        );
+                    }
+                    self.push(Level::Wrapper, empty, start_pos)
+                }
+            }
+            Some(Level::Document) => match message_kind(local) {
+                Some(kind) if self.header.is_none() => {
+                    self.begin_message(kind, start_pos)?;
+                    self.push(Level::Message, empty, start_pos)
+                }
+                _ => self.skip(e, start_pos, empty),
+            },
+            Some(Level::Message) => {
+                if local == b"GrpHdr" {
+                    if empty {
+                        return Ok(());
+                    }
+                    let hdr: model::GroupHeader = self.collect_and_parse(e, start_pos, "GrpHdr")?;
+                    self.apply_group_header(&hdr)?;
+                    Ok(())
+                } else if local == self.statement_element.as_bytes() {
+                    self.begin_statement(start_pos);
+                    self.push(Level::Statement, empty, start_pos)
+                } else {
+                    self.skip(e, start_pos, empty)
+                }
+            }
+            Some(Level::Statement) => self.statement_child(e, start_pos, empty),
+        }
+    }
+
+    fn push(&mut self, level: Level, empty: bool, pos: Pos) -> Result<(), ReadError> {
+        self.stack.push(level);
+        if empty {
+            self.close(pos)?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, pos: Pos) -> Result<(), ReadError> {
+        match self.stack.pop() {
+            Some(Level::Statement) => self.end_statement(),
+            Some(Level::Message) => {
+                if self.statements_in_message == 0 {
+                    return Err(self.error_at(
+                        pos,
+                        "no-statement",
+                        self.statement_element,
+                        &format!("at least one {} element", self.statement_element),
+                        "none",
+                    ));
+                }
+                Ok(())
+            }
+            Some(Level::Document) => {
+                if self.header.is_none() {
+                    return Err(self.error_at(
+                        pos,
+                        "no-message-element",
+                        "Document",
+                        "BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn",
+                        "none",
+                    ));
+                }
+                Ok(())
+            }
+            Some(Level::Wrapper) | None => Ok(()),
+        }
+    }
+
+    fn begin_document(&mut self, e: &BytesStart, pos: Pos) -> Result<(), ReadError> {
+        if let Some(prefix) = e.name().prefix() {
+            push_warning(
+                &mut self.early_warnings,
+                format!(
+                    "namespace-prefix:{}",
+                    String::from_utf8_lossy(prefix.as_ref())
+                ),
+            );
+        }
+        let (resolved, _) = self.reader.resolve_element(e.name());
+        let info = match resolved {
+            ResolveResult::Bound(ns) => {
+                let ns = String::from_utf8_lossy(ns.as_ref()).to_string();
+                match parse_namespace(&ns) {
+                    Some((format, version)) => DocumentInfo {
+                        namespace_format: Some(format),
+                        version: Some(version),
+                    },
+                    None => {
+                        return Err(self.error_at(
+                            pos,
+                            "unrecognised-namespace",
+                            "Document/@xmlns",
+                            "urn:iso:std:iso:20022:tech:xsd:camt.05N.001.NN (camt.052, .053 or .054 with its version)",
+                            &excerpt(&ns),
+                        ))
+                    }
+                }
+            }
+            ResolveResult::Unbound => {
+                push_warning(&mut self.early_warnings, "no-namespace".to_string());
+                DocumentInfo {
+                    namespace_format: None,
+                    version: None,
+                }
+            }
+            ResolveResult::Unknown(prefix) => {
+                return Err(self.error_at(
+                    pos,
+                    "unrecognised-namespace",
+                    "Document",
+                    "a declared namespace prefix",
+                    &excerpt(&String::from_utf8_lossy(&prefix)),
+                ))
+            }
+        };
+        if let (Some(def), Some(version)) = (&self.app_header_def, &info.version) {
+            if def != &format!("camt.{version}") {
+                push_warning(
+                    &mut self.early_warnings,
+                    format!("header-MsgDefIdr-differs:{def}"),
+                );
+            }
+        }
+        self.document = Some(info);
+        Ok(())
+    }
+
+    fn begin_message(
+        &mut self,
+        (format, statement_element, kind): (StatementFormat, &'static str, StatementKind),
+        pos: Pos,
+    ) -> Result<(), ReadError> {
+        let (namespace_format, version) = match &self.document {
+            Some(d) => (d.namespace_format.clone(), d.version.clone()),
+            None => (None, None),
+        };
+        if let Some(ns_format) = namespace_format {
+            if ns_format != format {
+                return Err(self.error_at(
+                    pos,
+                    "namespace-mismatch",
+                    "Document/@xmlns",
+                    &format!("the {} namespace for this message element", format.id()),
+                    &ns_format.id(),
+                ));
+            }
+        }
+        self.statement_element = statement_element;
+        self.statement_kind = kind;
+        self.header = Some(CamtHeader {
+            format,
+            version,
+            message_id: None,
+            created_at: None,
+            page: None,
+            last_page: None,
+            warnings: std::mem::take(&mut self.early_warnings),
+            statements: 0,
+            entries: 0,
+        });
+        Ok(())
+    }
+
+    fn apply_group_header(&mut self, hdr: &model::GroupHeader) -> Result<(), ReadError> {
+        let ctx = Ctx {
+            file: self.file,
+            tree: &self.tree,
+            path: "GrpHdr",
+            entry: None,
+        };
+        let created_at = match text(&hdr.cre_dt_tm) {
+            Some(t) => Some(convert::datetime(&ctx, "CreDtTm", &t)?),
+            None => None,
+        };
+        let (page, last_page) = match &hdr.msg_pgntn {
+            Some(p) => pagination(&ctx, "MsgPgntn", p)?,
+            None => (None, None),
+        };
+        if let Some(h) = self.header.as_mut() {
+            h.message_id = text(&hdr.msg_id);
+            h.created_at = created_at;
+            h.page = page;
+            h.last_page = last_page;
+        }
+        Ok(())
+    }
+
+    fn begin_statement(&mut self, pos: Pos) {
+        let index = self.header.as_ref().map_or(0, |h| h.statements);
+        if let Some(h) = self.header.as_mut() {
+            h.statements += 1;
+        }
+        self.statements_in_message += 1;
+        self.account_currency = None;
+        self.statement_announced = false;
+        self.statement = Some(Statement {
+            kind: self.statement_kind,
+            pos: SourcePos {
+                line: clamp_u32(pos.line),
+                index: clamp_u32(index),
+            },
+            ..Statement::default()
+        });
+    }
+
+    fn announce(&mut self) -> Result<(), ReadError> {
+        if !self.statement_announced {
+            self.statement_announced = true;
+            if let (Some(h), Some(s)) = (&self.header, &self.statement) {
+                self.sink.statement(h, s)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn end_statement(&mut self) -> Result<(), ReadError> {
+        self.announce()?;
+        if let Some(s) = self.statement.take() {
+            self.sink.statement_end(&s)?;
+        }
+        Ok(())
+    }
+
+    /// Copies the rest of an element (its start tag is `e`) into `self.tree`.
+    fn collect(&mut self, e: &BytesStart, start_pos: Pos, empty: bool) -> Result<(), ReadError> {
+        self.tree.clear();
+        self.tree.start = start_pos;
+        self.tree.marks.push((0, start_pos));
+        write_start(&mut self.tree.xml, e, empty);
+        if empty {
+            return Ok(());
+        }
+        let base_depth = self.stack.len();
+        let mut depth = 1usize;
+        loop {
+            self.reader.get_mut().mark_event_start();
+            let pos = self.position();
+            self.buf.clear();
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(ev) => ev,
+                Err(err) => return Err(self.xml_error(err)),
+            };
+            let xml = &mut self.tree.xml;
+            match event {
+                Event::Start(s) => {
+                    depth += 1;
+                    if base_depth + depth > MAX_DEPTH {
+                        return Err(err_at(
+                            self.file,
+                            pos,
+                            "nesting-too-deep",
+                            &String::from_utf8_lossy(s.local_name().as_ref()),
+                            &format!("at most {MAX_DEPTH} nested elements"),
+                            "deeper nesting",
+                        ));
+                    }
+                    self.tree.marks.push((xml.len(), pos));
+                    write_start(xml, &s, false);
+                }
+                Event::Empty(s) => {
+                    self.tree.marks.push((xml.len(), pos));
+                    write_start(xml, &s, true);
+                }
+                Event::End(end) => {
+                    xml.extend_from_slice(b"</");
+                    xml.extend_from_slice(end.as_ref());
+                    xml.push(b'>');
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                Event::Text(t) => xml.extend_from_slice(&t),
+                Event::CData(c) => {
+                    xml.extend_from_slice(b"<![CDATA[");
+                    xml.extend_from_slice(&c);
+                    xml.extend_from_slice(b"]]>");
+                }
+                Event::Eof => {
+                    return Err(self.error_at(
+                        pos,
+                        "truncated",
+                        &String::from_utf8_lossy(e.local_name().as_ref()),
+                        "the closing tags of every open element",
+                        "end of file",
+                    ))
+                }
+                Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {}
+            }
+            if self.tree.xml.len() > MAX_SUBTREE_BYTES {
+                let element = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
+                let code = if element == "Ntry" {
+                    "entry-too-large"
+                } else {
+                    "element-too-large"
+                };
+                return Err(self.error_at(
+                    start_pos,
+                    code,
+                    &element,
+                    &format!("an element of at most {MAX_SUBTREE_BYTES} bytes"),
+                    "a larger one",
+                ));
+            }
+        }
+    }
+
+    fn parse_tree<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        entry: Option<u64>,
+    ) -> Result<T, ReadError> {
+        let xml = match std::str::from_utf8(&self.tree.xml) {
+            Ok(s) => s,
+            Err(err) => {
+                let at = err.valid_up_to();
+                let i = self.tree.marks.partition_point(|&(o, _)| o <= at);
+                let pos = i
+                    .checked_sub(1)
+                    .and_then(|i| self.tree.marks.get(i))
+                    .map_or(self.tree.start, |m| m.1);
+                return Err(ReadError::new(
+                    self.file,
+                    location(pos, entry),
+                    "bad-encoding",
+                    what,
+                    "UTF-8 text",
+                    "bytes that are not UTF-8",
+                ));
+            }
+        };
+        quick_xml::de::from_str(xml).map_err(|err| {
+            ReadError::new(
+                self.file,
+                location(self.tree.start, entry),
+                "bad-structure",
+                what,
+                format!("a {what} element as the ISO 20022 schema defines it"),
+                excerpt(&err.to_string()),
+            )
+        })
+    }
+
+    fn collect_and_parse<T: DeserializeOwned>(
+        &mut self,
+        e: &BytesStart,
+        start_pos: Pos,
+        what: &str,
+    ) -> Result<T, ReadError> {
+        self.collect(e, start_pos, false)?;
+        self.parse_tree(what, None)
+    }
+
+    /// Elements the reader has no use for are still read through (bounded), never kept.
+    fn skip(&mut self, e: &BytesStart, start_pos: Pos, empty: bool) -> Result<(), ReadError> {
+        self.collect(e, start_pos, empty)
+    }
+
+    fn statement_child(
+        &mut self,
+        e: &BytesStart,
+        start_pos: Pos,
+        empty: bool,
+    ) -> Result<(), ReadError> {
+        let local = e.local_name();
+        let name = String::from_utf8_lossy(local.as_ref()).to_string();
+        self.collect(e, start_pos, empty)?;
+        let path = self.path();
+        if name == "Ntry" {
+            return self.entry(&path);
+        }
+        let mut warnings = Vec::new();
+        let ctx = Ctx {
+            file: self.file,
+            tree: &self.tree,
+            path: &path,
+            entry: None,
+        };
+        let Some(statement) = self.statement.as_mut() else {
+            return Ok(());
+        };
+        match name.as_str() {
+            "Id" | "ElctrncSeqNb" | "LglSeqNb" | "CreDtTm" | "AddtlStmtInf" | "AddtlRptInf"
+            | "AddtlNtfctnInf" => {
+                let leaf: model::TextOrCode = parse_with(self.file, &self.tree, &name)?;
+                let value = text(&leaf.text);
+                match name.as_str() {
+                    "Id" => statement.id = value,
+                    "ElctrncSeqNb" => statement.electronic_seq = value,
+                    "LglSeqNb" => statement.legal_seq = value,
+                    "CreDtTm" => {
+                        statement.created_at = match value {
+                            Some(t) => Some(convert::datetime(&ctx, "CreDtTm", &t)?),
+                            None => None,
+                        }
+                    }
+                    _ => statement.additional_info = value,
+                }
+            }
+            "StmtPgntn" | "RptPgntn" | "NtfctnPgntn" => {
+                let p: model::Pagination = parse_with(self.file, &self.tree, &name)?;
+                (statement.page, statement.last_page) = pagination(&ctx, &name, &p)?;
+            }
+            "FrToDt" => {
+                let f: model::FromToDate = parse_with(self.file, &self.tree, &name)?;
+                if let Some(t) = text(&f.fr_dt_tm) {
+                    statement.from = Some(convert::datetime(&ctx, "FrToDt/FrDtTm", &t)?);
+                }
+                if let Some(t) = text(&f.to_dt_tm) {
+                    statement.to = Some(convert::datetime(&ctx, "FrToDt/ToDtTm", &t)?);
+                }
+            }
+            "Acct" => {
+                let a: model::CashAccount = parse_with(self.file, &self.tree, &name)?;
+                statement.account = convert::account(&ctx, &a)?;
+                self.account_currency = statement.account.currency;
+            }
+            "Bal" => {
+                let b: model::CashBalance = parse_with(self.file, &self.tree, &name)?;
+                let n = statement.balances.len() + 1;
+                let bal_path = format!("{path}/Bal[{n}]");
+                let bctx = Ctx {
+                    path: &bal_path,
+                    ..ctx
+                };
+                let balance = convert::balance(&bctx, &b, self.account_currency, &mut warnings)?;
+                statement.balances.push(balance);
+            }
+            "TxsSummry" => {
+                let t: model::TotalTransactions = parse_with(self.file, &self.tree, &name)?;
+                let tctx = Ctx {
+                    path: &format!("{path}/TxsSummry"),
+                    ..ctx
+                };
+                statement.totals = Some(convert::totals(&tctx, &t)?);
+            }
+            _ => {}
+        }
+        self.merge_warnings(warnings);
+        Ok(())
+    }
+
+    fn merge_warnings(&mut self, warnings: Vec<String>) {
+        if let Some(h) = self.header.as_mut() {
+            for w in warnings {
+                push_warning(&mut h.warnings, w);
+            }
+        }
+    }
+
+    fn entry(&mut self, path: &str) -> Result<(), ReadError> {
+        self.announce()?;
+        let index = self.header.as_ref().map_or(0, |h| h.entries);
+        let ntry: model::ReportEntry = self.parse_tree("Ntry", Some(index))?;
+        let entry_path = format!("{path}/Ntry");
+        let ctx = Ctx {
+            file: self.file,
+            tree: &self.tree,
+            path: &entry_path,
+            entry: Some(index),
+        };
+        let pos = SourcePos {
+            line: clamp_u32(self.tree.start.line),
+            index: clamp_u32(index),
+        };
+        let mut warnings = Vec::new();
+        let entry = convert::entry(&ctx, &ntry, pos, self.account_currency, &mut warnings)?;
+        self.merge_warnings(warnings);
+        if let Some(h) = self.header.as_mut() {
+            h.entries += 1;
+        }
+        self.sink.entry(entry)
+    }
+
+    fn finish(mut self) -> Result<CamtHeader, ReadError> {
+        let end = self.position();
+        match self.header.take() {
+            Some(h) => Ok(h),
+            None => {
+                let (code, expected) = if self.document.is_some() {
+                    (
+                        "no-message-element",
+                        "BkToCstmrStmt, BkToCstmrAcctRpt or BkToCstmrDbtCdtNtfctn",
+                    )
+                } else if end.byte == 0 {
+                    ("empty-file", "a camt XML document")
+                } else {
+                    ("no-message-element", "a camt Document element")
+                };
+                Err(ReadError::new(
+                    self.file,
+                    Location::default(),
+                    code,
+                    "Document",
+                    expected,
+                    "none",
+                ))
+            }
+        }
+    }
+}
+
+fn parse_with<T: DeserializeOwned>(file: &str, tree: &Subtree, what: &str) -> Result<T, ReadError> {
+    let xml = std::str::from_utf8(&tree.xml).map_err(|_| {
+        ReadError::new(
+            file,
+            location(tree.start, None),
+            "bad-encoding",
+            what,
+            "UTF-8 text",
+            "bytes that are not UTF-8",
+        )
+    })?;
+    quick_xml::de::from_str(xml).map_err(|err| {
+        ReadError::new(
+            file,
+            location(tree.start, None),
+            "bad-structure",
+            what,
+            format!("a {what} element as the ISO 20022 schema defines it"),
+            excerpt(&err.to_string()),
+        )
+    })
+}
+
+fn pagination(
+    ctx: &Ctx,
+    field: &str,
+    p: &model::Pagination,
+) -> Result<(Option<u32>, Option<bool>), ReadError> {
+    let page = match convert::number(ctx, &format!("{field}/PgNb"), &p.pg_nb)? {
+        Some(n) => Some(u32::try_from(n).map_err(|_| {
+            ctx.error(
+                "bad-number",
+                &format!("{field}/PgNb"),
+                "a page number below 4294967296",
+                &n.to_string(),
+            )
+        })?),
+        None => None,
+    };
+    let last = convert::boolean(ctx, &format!("{field}/LastPgInd"), &p.last_pg_ind)?;
+    Ok((page, last))
+}
+
+fn err_at(file: &str, pos: Pos, code: &str, field: &str, expected: &str, found: &str) -> ReadError {
+    ReadError::new(file, location(pos, None), code, field, expected, found)
+}
+
+fn clamp_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
