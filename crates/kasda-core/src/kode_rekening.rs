@@ -62,6 +62,12 @@ impl Level {
     }
 }
 
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Why a kode rekening did not parse. Every variant names the input; segment errors name the
 /// segment (1-based position and its name), what was expected and what was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,6 +11,7 @@
 //! produce bit-identical ledgers.
 
 pub mod calendar;
+pub mod chart;
 pub mod document;
 pub mod kode_rekening;
 pub mod ledger;
