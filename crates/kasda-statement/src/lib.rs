@@ -2,7 +2,127 @@
 //!
 //! Readers never touch a database and never panic on input: every failure is a [`ReadError`]
 //! naming the file, the place, the field, what was expected and what was found.
+//!
+//! Front door: [`read_file`] / [`read_bytes`] detect the format from content ([`detect`]), read
+//! the file with the matching reader and run the consistency [`checks`] (balances, duplicates,
+//! sequence, control totals), whose findings are added to `StatementFile::warnings`.
+//! [`summary::inspect_json`] renders what `kasda statement inspect --format json` prints.
 
+pub mod camt;
+pub mod checks;
+pub mod detect;
+pub mod encoding;
 pub mod error;
+pub mod mt940;
+pub mod summary;
 
+use std::io::Read;
+use std::path::Path;
+
+use kasda_core::statement::{StatementFile, StatementFormat};
+
+pub use checks::{BalanceCheck, CheckReport, FileChecks};
+pub use detect::detect;
 pub use error::{Location, ReadError};
+pub use summary::{inspect_json, Summary};
+
+/// Largest statement file read into memory (2 GiB). Larger files must be split or streamed
+/// with a format's `read_stream`.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Reads and checks a statement file, detecting its format from its content.
+pub fn read_file(path: &Path) -> Result<StatementFile, ReadError> {
+    let name = path.display().to_string();
+    let io_err = |e: std::io::Error| {
+        ReadError::new(
+            &name,
+            Location::default(),
+            "io-error",
+            "file",
+            "a readable file",
+            e.to_string(),
+        )
+    };
+    let f = std::fs::File::open(path).map_err(io_err)?;
+    let len = f.metadata().map_err(io_err)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(too_large(&name, len));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    // `take` guards against a file that grows while it is read.
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(&name, bytes.len() as u64));
+    }
+    read_bytes(&name, &bytes)
+}
+
+fn too_large(name: &str, len: u64) -> ReadError {
+    ReadError::new(
+        name,
+        Location::default(),
+        "file-too-large",
+        "file",
+        format!("at most {MAX_FILE_BYTES} bytes"),
+        format!("{len} bytes"),
+    )
+}
+
+/// Reads and checks statement bytes, detecting the format from the content.
+pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<StatementFile, ReadError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(name, bytes.len() as u64));
+    }
+    let (format, _) = detect(bytes).map_err(|mut e| {
+        e.file = name.to_string();
+        e
+    })?;
+    read_bytes_as(name, bytes, &format)
+}
+
+/// Reads and checks statement bytes as the given format (no detection).
+pub fn read_bytes_as(
+    name: &str,
+    bytes: &[u8],
+    format: &StatementFormat,
+) -> Result<StatementFile, ReadError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(name, bytes.len() as u64));
+    }
+    let (view, transcoded) = encoding::byte_view(bytes);
+    let bytes = view.as_ref();
+    let mut file = match format {
+        StatementFormat::Mt940 | StatementFormat::Mt942 => mt940::read(name, bytes)?,
+        other => read_registered(name, bytes, other)?,
+    };
+    if let Some(w) = transcoded {
+        file.warnings.insert(0, w.to_string());
+    }
+    checks::apply(&mut file);
+    Ok(file)
+}
+
+/// Sniffers of the readers other than MT940, in detection order.
+pub(crate) fn sniff_registered(
+    _bytes: &[u8],
+    _shape: detect::Shape,
+) -> Option<(StatementFormat, Option<String>)> {
+    None
+}
+
+fn read_registered(
+    name: &str,
+    _bytes: &[u8],
+    format: &StatementFormat,
+) -> Result<StatementFile, ReadError> {
+    Err(ReadError::new(
+        name,
+        Location::default(),
+        "unsupported-format",
+        "format",
+        "a format with a reader in this build",
+        format.id(),
+    ))
+}

@@ -1,0 +1,418 @@
+//! Consistency checks every statement file gets after reading, whatever its format.
+//!
+//! * balance: opening + credits − debits = closing per statement (booked entries only);
+//! * entry booking dates inside the statement period;
+//! * duplicate entries within the file;
+//! * statement sequence / page continuity within the file;
+//! * bank control totals (camt `TxsSummry`, MT942 `:90D:/:90C:`, SNAP totals) against entries.
+//!
+//! Findings are warnings, not errors: the file is still what the bank sent, and the treasurer
+//! must see it with the finding attached. Figures are in [`CheckReport`] for reports.
+
+use std::collections::HashMap;
+
+use kasda_core::money::Direction;
+use kasda_core::statement::{Entry, EntryStatus, Statement, StatementFile};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// Result of the balance check for one statement or a whole file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BalanceCheck {
+    #[serde(rename = "ok")]
+    Ok,
+    #[serde(rename = "mismatch")]
+    Mismatch,
+    /// No opening and closing balance to compare.
+    #[serde(rename = "n/a")]
+    NotApplicable,
+}
+
+impl BalanceCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BalanceCheck::Ok => "ok",
+            BalanceCheck::Mismatch => "mismatch",
+            BalanceCheck::NotApplicable => "n/a",
+        }
+    }
+}
+
+/// Balance arithmetic of one statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// 1-based position of the statement in the file.
+    pub statement: usize,
+    pub opening: Option<Decimal>,
+    /// Booked credits (reversals of debits included, as they are credits).
+    pub credits: Decimal,
+    /// Booked debits.
+    pub debits: Decimal,
+    /// opening + credits − debits.
+    pub expected_closing: Option<Decimal>,
+    pub closing: Option<Decimal>,
+    pub status: BalanceCheck,
+    /// Entries left out because they are pending or informational.
+    pub excluded_entries: usize,
+}
+
+/// Everything the checks found in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileChecks {
+    pub balances: Vec<CheckReport>,
+    pub warnings: Vec<String>,
+}
+
+impl FileChecks {
+    /// `ok` when every statement with both balances adds up, `mismatch` when one does not,
+    /// `n/a` when no statement has both.
+    pub fn balance_check(&self) -> BalanceCheck {
+        overall(&self.balances)
+    }
+}
+
+pub fn overall(reports: &[CheckReport]) -> BalanceCheck {
+    let mut any = false;
+    for r in reports {
+        match r.status {
+            BalanceCheck::Mismatch => return BalanceCheck::Mismatch,
+            BalanceCheck::Ok => any = true,
+            BalanceCheck::NotApplicable => {}
+        }
+    }
+    if any {
+        BalanceCheck::Ok
+    } else {
+        BalanceCheck::NotApplicable
+    }
+}
+
+/// Balance arithmetic of one statement (1-based `number`).
+pub fn check_balance(number: usize, statement: &Statement) -> CheckReport {
+    let mut credits = Decimal::ZERO;
+    let mut debits = Decimal::ZERO;
+    let mut excluded = 0;
+    let mut overflow = false;
+    for e in &statement.entries {
+        if e.status != EntryStatus::Booked {
+            excluded += 1;
+            continue;
+        }
+        let slot = match e.direction {
+            Some(Direction::Credit) => &mut credits,
+            Some(Direction::Debit) => &mut debits,
+            None => continue,
+        };
+        match slot.checked_add(e.amount) {
+            Some(v) => *slot = v,
+            None => overflow = true,
+        }
+    }
+    let opening = statement.opening().map(|b| b.amount);
+    let closing = statement.closing().map(|b| b.amount);
+    let expected_closing = opening.and_then(|o| o.checked_add(credits)?.checked_sub(debits));
+    let status = match (expected_closing, closing) {
+        _ if overflow => BalanceCheck::Mismatch,
+        (Some(x), Some(c)) if x == c => BalanceCheck::Ok,
+        (Some(_), Some(_)) => BalanceCheck::Mismatch,
+        _ => BalanceCheck::NotApplicable,
+    };
+    CheckReport {
+        statement: number,
+        opening,
+        credits,
+        debits,
+        expected_closing,
+        closing,
+        status,
+        excluded_entries: excluded,
+    }
+}
+
+fn join(list: &[usize]) -> String {
+    list.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Runs every check; does not change the file.
+pub fn check(file: &StatementFile) -> FileChecks {
+    let mut out = FileChecks::default();
+    let mut mismatched = Vec::new();
+    let mut excluded = false;
+    let mut outside_period = Vec::new();
+    let mut totals_off = Vec::new();
+    for (i, s) in file.statements.iter().enumerate() {
+        let r = check_balance(i + 1, s);
+        if r.status == BalanceCheck::Mismatch {
+            mismatched.push(i + 1);
+        }
+        if r.excluded_entries > 0 {
+            excluded = true;
+        }
+        out.balances.push(r);
+        if entries_outside_period(s) {
+            outside_period.push(i + 1);
+        }
+        if totals_differ(s) {
+            totals_off.push(i + 1);
+        }
+    }
+    if file
+        .statements
+        .iter()
+        .flat_map(|s| &s.entries)
+        .any(|e| e.reversal)
+    {
+        out.warnings.push("reversal-entries".into());
+    }
+    if excluded {
+        out.warnings
+            .push("non-booked-entries-excluded-from-balance-check".into());
+    }
+    if !mismatched.is_empty() {
+        out.warnings.push(format!(
+            "balance-mismatch-in-statements:{}",
+            join(&mismatched)
+        ));
+    }
+    if !outside_period.is_empty() {
+        out.warnings.push(format!(
+            "entry-dates-outside-period-in-statements:{}",
+            join(&outside_period)
+        ));
+    }
+    if !totals_off.is_empty() {
+        out.warnings.push(format!(
+            "control-totals-mismatch-in-statements:{}",
+            join(&totals_off)
+        ));
+    }
+    let dups = duplicate_entries(file);
+    if !dups.is_empty() {
+        out.warnings
+            .push(format!("duplicate-entries:{}", join(&dups)));
+    }
+    let gaps = sequence_gaps(file);
+    if !gaps.is_empty() {
+        out.warnings.push(format!("sequence-gap:{}", join(&gaps)));
+    }
+    out
+}
+
+/// Runs the checks and appends their warnings to the file (without repeating any).
+pub fn apply(file: &mut StatementFile) -> FileChecks {
+    let checks = check(file);
+    for w in &checks.warnings {
+        if !file.warnings.contains(w) {
+            file.warnings.push(w.clone());
+        }
+    }
+    checks
+}
+
+fn entries_outside_period(s: &Statement) -> bool {
+    let from = s.from.map(|d| d.date());
+    let to = s.to.map(|d| d.date());
+    s.entries.iter().any(|e| match e.booking_date {
+        Some(d) => from.is_some_and(|f| d < f) || to.is_some_and(|t| d > t),
+        None => false,
+    })
+}
+
+fn totals_differ(s: &Statement) -> bool {
+    let Some(t) = &s.totals else {
+        return false;
+    };
+    let side = |dir: Direction| {
+        let mut n = 0u64;
+        let mut sum = Decimal::ZERO;
+        for e in s.entries.iter().filter(|e| e.direction == Some(dir)) {
+            n += 1;
+            sum = sum.checked_add(e.amount).unwrap_or(sum);
+        }
+        (n, sum)
+    };
+    let (cn, cs) = side(Direction::Credit);
+    let (dn, ds) = side(Direction::Debit);
+    t.credit_count.is_some_and(|c| c != cn)
+        || t.credit_sum.is_some_and(|c| c != cs)
+        || t.debit_count.is_some_and(|c| c != dn)
+        || t.debit_sum.is_some_and(|c| c != ds)
+}
+
+/// Identity of an entry for duplicate detection: everything the bank said about it except its
+/// position.
+fn fingerprint(e: &Entry) -> String {
+    let mut key = format!(
+        "{:?}|{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        e.booking_date,
+        e.value_date,
+        e.amount.normalize(),
+        e.direction,
+        e.reversal,
+        e.refs,
+        e.bank_tx_code.proprietary,
+        e.counterparty,
+        e.remittance,
+        e.additional_info
+    );
+    if let Some(s) = &e.supplementary {
+        key.push_str(s);
+    }
+    key
+}
+
+/// 1-based file-wide positions of entries identical to an earlier entry of the same file.
+pub fn duplicate_entries(file: &StatementFile) -> Vec<usize> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut dups = Vec::new();
+    for (n, e) in file.statements.iter().flat_map(|s| &s.entries).enumerate() {
+        if seen.insert(fingerprint(e), n).is_some() {
+            dups.push(n + 1);
+        }
+    }
+    dups
+}
+
+/// 1-based positions of statements whose sequence number does not follow the previous
+/// statement of the same account: the next number, or the same number with the next page.
+/// Numbers `0` (banks that do not number) and non-numeric numbers are not checked.
+pub fn sequence_gaps(file: &StatementFile) -> Vec<usize> {
+    let mut last: HashMap<String, (u64, Option<u32>)> = HashMap::new();
+    let mut gaps = Vec::new();
+    for (i, s) in file.statements.iter().enumerate() {
+        let Some(seq) = s
+            .electronic_seq
+            .as_deref()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if seq == 0 {
+            continue;
+        }
+        let account = s.account.key().unwrap_or("").to_string();
+        if let Some(&(prev, prev_page)) = last.get(&account) {
+            let ok = seq == prev + 1
+                || (seq == prev
+                    && match (prev_page, s.page) {
+                        (Some(p), Some(q)) => q == p + 1,
+                        _ => true,
+                    });
+            if !ok {
+                gaps.push(i + 1);
+            }
+        }
+        last.insert(account, (seq, s.page));
+    }
+    gaps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kasda_core::money::Currency;
+    use kasda_core::statement::{Balance, BalanceKind};
+    use rust_decimal_macros::dec;
+
+    fn entry(amount: Decimal, dir: Direction, status: EntryStatus) -> Entry {
+        Entry {
+            amount,
+            direction: Some(dir),
+            status,
+            ..Entry::default()
+        }
+    }
+
+    fn stmt(open: Decimal, close: Decimal, entries: Vec<Entry>) -> Statement {
+        let bal = |kind, amount| Balance {
+            kind,
+            amount,
+            currency: Currency::IDR,
+            date: None,
+        };
+        Statement {
+            balances: vec![
+                bal(BalanceKind::OpeningBooked, open),
+                bal(BalanceKind::ClosingBooked, close),
+            ],
+            entries,
+            ..Statement::default()
+        }
+    }
+
+    #[test]
+    fn balance_check_excludes_pending_and_names_mismatching_statements() {
+        let ok = stmt(
+            dec!(100),
+            dec!(150),
+            vec![
+                entry(dec!(75), Direction::Credit, EntryStatus::Booked),
+                entry(dec!(25), Direction::Debit, EntryStatus::Booked),
+                entry(dec!(999), Direction::Credit, EntryStatus::Pending),
+            ],
+        );
+        let bad = stmt(
+            dec!(0),
+            dec!(10),
+            vec![entry(dec!(5), Direction::Credit, EntryStatus::Booked)],
+        );
+        let mut file = StatementFile {
+            statements: vec![ok, bad],
+            ..StatementFile::default()
+        };
+        let c = apply(&mut file);
+        assert_eq!(c.balances[0].status, BalanceCheck::Ok);
+        assert_eq!(c.balances[0].expected_closing, Some(dec!(150)));
+        assert_eq!(c.balances[1].expected_closing, Some(dec!(5)));
+        assert_eq!(c.balance_check(), BalanceCheck::Mismatch);
+        assert!(file
+            .warnings
+            .contains(&"balance-mismatch-in-statements:2".to_string()));
+        assert!(file
+            .warnings
+            .contains(&"non-booked-entries-excluded-from-balance-check".to_string()));
+    }
+
+    #[test]
+    fn no_balances_is_not_applicable() {
+        let s = Statement {
+            entries: vec![entry(dec!(1), Direction::Debit, EntryStatus::Booked)],
+            ..Statement::default()
+        };
+        assert_eq!(check_balance(1, &s).status, BalanceCheck::NotApplicable);
+        assert_eq!(
+            overall(&[check_balance(1, &s)]),
+            BalanceCheck::NotApplicable
+        );
+    }
+
+    #[test]
+    fn duplicates_gaps_and_totals() {
+        let e = entry(dec!(5), Direction::Credit, EntryStatus::Booked);
+        let mut s1 = stmt(dec!(0), dec!(10), vec![e.clone(), e.clone()]);
+        s1.electronic_seq = Some("7".into());
+        let mut s2 = stmt(dec!(10), dec!(10), vec![]);
+        s2.electronic_seq = Some("9".into());
+        s2.totals = Some(kasda_core::statement::ControlTotals {
+            credit_count: Some(1),
+            ..Default::default()
+        });
+        let file = StatementFile {
+            statements: vec![s1, s2],
+            ..StatementFile::default()
+        };
+        let c = check(&file);
+        assert!(
+            c.warnings.contains(&"duplicate-entries:2".to_string()),
+            "{:?}",
+            c.warnings
+        );
+        assert!(c.warnings.contains(&"sequence-gap:2".to_string()));
+        assert!(c
+            .warnings
+            .contains(&"control-totals-mismatch-in-statements:2".to_string()));
+    }
+}
