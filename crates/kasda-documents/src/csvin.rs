@@ -1,0 +1,263 @@
+//! CSV container: encoding and delimiter sniffing, the header, and one pass over
+//! `csv::ByteRecord`s. Cells are decoded in place (borrowed for UTF-8), so a valid row costs
+//! only the allocations of the document it becomes.
+
+use std::borrow::Cow;
+
+use csv::ByteRecord;
+use kasda_core::money::NumberFormat;
+
+use crate::columns::{self, Cells, RowReader};
+use crate::validate::{self, Naming};
+use crate::{
+    Container, DocumentsError, Kind, Parsed, ParsedRow, ReadOptions, RowError, RowRef,
+    TextEncoding, MAX_CELL_BYTES, MAX_RECORD_BYTES,
+};
+use kasda_core::document::Document;
+
+/// The most frequent of `;`, `,` and TAB outside quotes in the header line (ties: `,`).
+pub(crate) fn sniff_delimiter(header: &[u8]) -> u8 {
+    let (mut comma, mut semi, mut tab) = (0usize, 0usize, 0usize);
+    let mut quoted = false;
+    for &b in header {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => comma += 1,
+            b';' if !quoted => semi += 1,
+            b'\t' if !quoted => tab += 1,
+            _ => {}
+        }
+    }
+    if semi > comma && semi >= tab {
+        b';'
+    } else if tab > comma && tab > semi {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+/// Normalized column names of a header line.
+pub(crate) fn header_names(header: &[u8], delimiter: u8) -> Vec<String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(header);
+    let mut rec = ByteRecord::new();
+    match rdr.read_byte_record(&mut rec) {
+        Ok(true) => rec
+            .iter()
+            .map(|f| columns::normalize_name(&String::from_utf8_lossy(f)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+struct CsvRow<'r> {
+    rec: &'r ByteRecord,
+    encoding: TextEncoding,
+}
+
+impl Cells for CsvRow<'_> {
+    fn cell(&self, pos: usize) -> Option<Cow<'_, str>> {
+        let b = self.rec.get(pos)?;
+        Some(match self.encoding {
+            TextEncoding::Windows1252 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0,
+            // The whole file was checked to be UTF-8; lossy only guards the impossible case.
+            _ => String::from_utf8_lossy(b),
+        })
+    }
+}
+
+fn utf16_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
+}
+
+pub(crate) fn read<'b>(
+    file: &str,
+    bytes: &'b [u8],
+    opts: &ReadOptions<'_>,
+) -> Result<Parsed<'b>, DocumentsError> {
+    if utf16_bom(bytes) {
+        return Err(DocumentsError::Encoding {
+            file: file.to_string(),
+            message: "UTF-16 text is not supported; expected UTF-8 (with or without BOM) or Windows-1252: save the file as CSV UTF-8".into(),
+        });
+    }
+    let (encoding, offset) = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        (TextEncoding::Utf8Bom, 3)
+    } else if std::str::from_utf8(bytes).is_ok() {
+        (TextEncoding::Utf8, 0)
+    } else {
+        (TextEncoding::Windows1252, 0)
+    };
+    if encoding == TextEncoding::Utf8Bom && std::str::from_utf8(&bytes[3..]).is_err() {
+        return Err(DocumentsError::Encoding {
+            file: file.to_string(),
+            message: "the file starts with a UTF-8 byte order mark but is not valid UTF-8".into(),
+        });
+    }
+    let body = &bytes[offset..];
+    let header_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
+    let delimiter = sniff_delimiter(&body[..header_end]);
+    let number_format = opts.number_format.unwrap_or(if delimiter == b';' {
+        NumberFormat::Indonesian
+    } else {
+        NumberFormat::Plain
+    });
+
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(body);
+    let mut rec = ByteRecord::new();
+    let read_err = |e: csv::Error| DocumentsError::Encoding {
+        file: file.to_string(),
+        message: format!("CSV: {e}"),
+    };
+    if !rdr.read_byte_record(&mut rec).map_err(read_err)? {
+        return Err(DocumentsError::Empty {
+            file: file.to_string(),
+        });
+    }
+    let header_line = rec.position().map(|p| p.line()).unwrap_or(1);
+    let header_end = usize::try_from(rdr.position().byte())
+        .unwrap_or(body.len())
+        .min(body.len());
+    let header_raw = trim_terminator(&body[..header_end]).to_vec();
+    let header_row = CsvRow {
+        rec: &rec,
+        encoding,
+    };
+    let names: Vec<String> = (0..rec.len())
+        .map(|i| columns::normalize_name(&header_row.cell(i).unwrap_or_default()))
+        .collect();
+    let kind = match opts.kind {
+        Some(k) => k,
+        None => columns::detect_from_names(&names).ok_or_else(|| DocumentsError::UnknownKind {
+            file: file.to_string(),
+            found: crate::error::clip(&String::from_utf8_lossy(&header_raw)),
+        })?,
+    };
+    let map = columns::map_header(kind, &names).map_err(|problems| DocumentsError::Header {
+        file: file.to_string(),
+        row: header_line,
+        problems,
+    })?;
+    let spec = columns::spec(kind);
+    let cx = validate::Context::new(opts, Naming::Csv);
+
+    let mut rows = Vec::new();
+    let mut errors: Vec<RowError> = Vec::new();
+    loop {
+        let more = rdr.read_byte_record(&mut rec).map_err(read_err)?;
+        if !more {
+            break;
+        }
+        if rec
+            .iter()
+            .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
+        {
+            continue;
+        }
+        if rows.len() >= opts.max_rows {
+            return Err(DocumentsError::TooManyRows {
+                file: file.to_string(),
+                limit: opts.max_rows,
+            });
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let start = rec
+            .position()
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(0);
+        let end = usize::try_from(rdr.position().byte())
+            .unwrap_or(body.len())
+            .min(body.len());
+        let row = RowRef {
+            line,
+            bytes: Some(start + offset..end + offset),
+        };
+        errors.clear();
+        if rec.as_slice().len() > MAX_RECORD_BYTES {
+            errors.push(RowError::new(
+                line,
+                "(record)",
+                format!("a record of at most {MAX_RECORD_BYTES} bytes"),
+                &format!("{} bytes", rec.as_slice().len()),
+            ));
+        } else if let Some((pos, f)) = rec
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.len() > MAX_CELL_BYTES)
+        {
+            let column = names
+                .get(pos)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", pos + 1));
+            errors.push(RowError::new(
+                line,
+                &column,
+                format!("a cell of at most {MAX_CELL_BYTES} bytes"),
+                &format!("{} bytes", f.len()),
+            ));
+        }
+        let doc = if errors.is_empty() {
+            let cells = CsvRow {
+                rec: &rec,
+                encoding,
+            };
+            let mut reader = RowReader {
+                cells: &cells,
+                map: &map,
+                spec,
+                row: line,
+                number_format,
+                errors: &mut errors,
+            };
+            build(kind, &mut reader)
+        } else {
+            None
+        };
+        match doc {
+            Some(mut doc) if errors.is_empty() => {
+                validate::check_document(&mut doc, line, &cx, &mut errors);
+                if errors.is_empty() {
+                    rows.push(ParsedRow::Good(row, doc));
+                } else {
+                    rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)));
+                }
+            }
+            _ => rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors))),
+        }
+    }
+    Ok(Parsed {
+        kind,
+        source: Cow::Borrowed(bytes),
+        container: Container::Csv {
+            delimiter,
+            encoding,
+            number_format,
+        },
+        header_raw,
+        rows,
+        naming: Naming::Csv,
+    })
+}
+
+pub(crate) fn build<C: Cells>(kind: Kind, reader: &mut RowReader<'_, C>) -> Option<Document> {
+    match kind {
+        Kind::Receipts => columns::receipt(reader).map(Document::Receipt),
+        Kind::Sts => columns::sts(reader).map(Document::Sts),
+        Kind::Sp2d => columns::sp2d(reader).map(Document::Sp2d),
+        Kind::Bku => columns::bku(reader).map(Document::Bku),
+    }
+}
+
+/// A record or line without its `\n` / `\r\n`.
+pub(crate) fn trim_terminator(b: &[u8]) -> &[u8] {
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    b.strip_suffix(b"\r").unwrap_or(b)
+}
