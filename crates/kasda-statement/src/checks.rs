@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use kasda_core::money::Direction;
-use kasda_core::statement::{Entry, EntryStatus, Statement, StatementFile};
+use kasda_core::statement::{BalanceKind, Entry, EntryStatus, Statement, StatementFile};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -314,7 +314,7 @@ pub fn sequence_gaps(file: &StatementFile) -> Vec<usize> {
 mod tests {
     use super::*;
     use kasda_core::money::Currency;
-    use kasda_core::statement::{Balance, BalanceKind};
+    use kasda_core::statement::Balance;
     use rust_decimal_macros::dec;
 
     fn entry(amount: Decimal, dir: Direction, status: EntryStatus) -> Entry {

@@ -41,7 +41,7 @@ pub fn detect(bytes: &[u8]) -> Result<(StatementFormat, Option<String>), ReadErr
     let (view, _) = encoding::byte_view(bytes);
     let bytes = view.as_ref();
     let shape = shape(bytes);
-    if let Some(found) = crate::sniff_registered(bytes, shape) {
+    if let Some(found) = crate::sniff_registered(bytes, shape)? {
         return Ok(found);
     }
     if let Some(f) = mt940::sniff(bytes) {

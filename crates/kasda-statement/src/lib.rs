@@ -106,23 +106,37 @@ pub fn read_bytes_as(
 
 /// Sniffers of the readers other than MT940, in detection order.
 pub(crate) fn sniff_registered(
-    _bytes: &[u8],
-    _shape: detect::Shape,
-) -> Option<(StatementFormat, Option<String>)> {
-    None
+    bytes: &[u8],
+    shape: detect::Shape,
+) -> Result<Option<(StatementFormat, Option<String>)>, ReadError> {
+    let version = |v: String| if v.is_empty() { None } else { Some(v) };
+    if shape == detect::Shape::Xml {
+        if let Some((f, v)) = camt::sniff(bytes) {
+            return Ok(Some((f, version(v))));
+        }
+        // XML no sniffer claims: the camt reader says precisely what is wrong with it.
+        let file = camt::read("", bytes)?;
+        return Ok(file.format.map(|f| (f, file.version)));
+    }
+    Ok(None)
 }
 
 fn read_registered(
     name: &str,
-    _bytes: &[u8],
+    bytes: &[u8],
     format: &StatementFormat,
 ) -> Result<StatementFile, ReadError> {
-    Err(ReadError::new(
-        name,
-        Location::default(),
-        "unsupported-format",
-        "format",
-        "a format with a reader in this build",
-        format.id(),
-    ))
+    match format {
+        StatementFormat::Camt052 | StatementFormat::Camt053 | StatementFormat::Camt054 => {
+            camt::read(name, bytes)
+        }
+        other => Err(ReadError::new(
+            name,
+            Location::default(),
+            "unsupported-format",
+            "format",
+            "a format with a reader in this build",
+            other.id(),
+        )),
+    }
 }
