@@ -1,0 +1,129 @@
+//! Numbered, checksummed schema migrations, embedded from `schema/sqlite/`.
+//!
+//! Each file is applied at most once, all pending files in one transaction, and its sha256 is
+//! recorded in `schema_migrations`. A file whose text changed after it was applied is refused
+//! (naming the file and both checksums): a ledger's schema is part of its audit trail.
+
+use rusqlite::{params, Connection, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::SqliteError;
+
+/// One embedded migration file.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// The migrations this build knows, in order. Append only: never edit or renumber a file.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init.sql",
+    sql: include_str!("../../../schema/sqlite/0001_init.sql"),
+}];
+
+/// State of one migration in a database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationState {
+    pub version: i64,
+    pub name: String,
+    /// sha256 of the file in this build, hex.
+    pub sha256: String,
+    /// When it was applied (µs since epoch, UTC); `None` while pending.
+    pub applied_at_us: Option<i64>,
+}
+
+pub fn checksum(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+const CREATE_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER NOT NULL PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    sha256      TEXT    NOT NULL CHECK (length(sha256) = 64),
+    applied_at  INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS schema_migrations_no_update BEFORE UPDATE ON schema_migrations
+BEGIN SELECT RAISE(ABORT, 'kasda: schema_migrations is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS schema_migrations_no_delete BEFORE DELETE ON schema_migrations
+BEGIN SELECT RAISE(ABORT, 'kasda: schema_migrations is append-only'); END;
+";
+
+fn applied(conn: &Connection) -> Result<Vec<(i64, String, String, i64)>, SqliteError> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let mut stmt =
+        conn.prepare("SELECT version, name, sha256, applied_at FROM schema_migrations ORDER BY version")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Compares what the database recorded with this build's files.
+fn reconcile(recorded: &[(i64, String, String, i64)]) -> Result<Vec<MigrationState>, SqliteError> {
+    for (version, name, _, _) in recorded {
+        if !MIGRATIONS.iter().any(|m| m.version == *version) {
+            return Err(SqliteError::MigrationUnknown {
+                version: *version,
+                name: name.clone(),
+            });
+        }
+    }
+    let mut out = Vec::with_capacity(MIGRATIONS.len());
+    for m in MIGRATIONS {
+        let current = checksum(m.sql);
+        let row = recorded.iter().find(|(v, _, _, _)| *v == m.version);
+        if let Some((_, _, sha, _)) = row {
+            if *sha != current {
+                return Err(SqliteError::MigrationChanged {
+                    file: format!("schema/sqlite/{}", m.name),
+                    applied: sha.clone(),
+                    current,
+                });
+            }
+        }
+        out.push(MigrationState {
+            version: m.version,
+            name: m.name.to_string(),
+            sha256: current,
+            applied_at_us: row.map(|(_, _, _, at)| *at),
+        });
+    }
+    Ok(out)
+}
+
+/// State of every known migration, checking recorded checksums.
+pub fn status(conn: &Connection) -> Result<Vec<MigrationState>, SqliteError> {
+    reconcile(&applied(conn)?)
+}
+
+/// Applies every pending migration in one immediate transaction; returns the full status.
+pub fn migrate(conn: &mut Connection, now_us: i64) -> Result<Vec<MigrationState>, SqliteError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(CREATE_TABLE)?;
+    let states = reconcile(&applied(&tx)?)?;
+    for (m, state) in MIGRATIONS.iter().zip(&states) {
+        if state.applied_at_us.is_some() {
+            continue;
+        }
+        tx.execute_batch(m.sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            params![m.version, m.name, state.sha256, now_us],
+        )?;
+    }
+    let states = reconcile(&applied(&tx)?)?;
+    tx.commit()?;
+    Ok(states)
+}

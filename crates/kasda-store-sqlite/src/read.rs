@@ -1,0 +1,709 @@
+//! Read paths: entries with their postings, balances from the aggregates, statements, lines,
+//! documents, duplicates, files and runs, plus the aggregate self-check.
+//!
+//! Every list comes back in the order the `Store` trait states, so that this store and the
+//! in-memory oracle give identical answers.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kasda_core::document::Document;
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting, StoredEntry};
+use kasda_core::money::Currency;
+use kasda_core::Direction;
+use kasda_store::{
+    AccountBalance, DayMovement, DocKind, DuplicateKind, DuplicateRecord, LineFacts, RunKind, RunRecord,
+    SourceFile, StatementHeader, StoredDocument, StoredFile, StoredLine, StoredStatement,
+};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rust_decimal::Decimal;
+
+use crate::error::SqliteError;
+use crate::time_from_us;
+use crate::writer::{date_text, from_minor};
+
+/// A date far enough ahead to mean "no bound" in text comparisons.
+const NO_DATE_BOUND: &str = "9999-12-31";
+const NO_DATE_START: &str = "0000-01-01";
+
+pub(crate) fn corrupt(
+    table: &'static str,
+    ledger: &str,
+    key: impl Into<String>,
+    column: &'static str,
+    expected: &'static str,
+    found: impl Into<String>,
+) -> SqliteError {
+    SqliteError::CorruptRow {
+        table,
+        ledger: ledger.to_string(),
+        key: key.into(),
+        column,
+        expected,
+        found: found.into(),
+    }
+}
+
+pub(crate) fn parse_date(table: &'static str, ledger: &str, key: &str, column: &'static str, text: &str) -> Result<NaiveDate, SqliteError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| corrupt(table, ledger, key, column, "YYYY-MM-DD", text))
+}
+
+fn parse_currency(table: &'static str, ledger: &str, key: &str, text: &str) -> Result<Currency, SqliteError> {
+    Currency::parse(text).map_err(|_| corrupt(table, ledger, key, "currency", "ISO 4217 code", text))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(table: &'static str, ledger: &str, key: &str, column: &'static str, text: &str) -> Result<T, SqliteError> {
+    serde_json::from_str(text).map_err(|e| corrupt(table, ledger, key, column, "JSON of the stored type", format!("{e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entries
+// ---------------------------------------------------------------------------------------------
+
+const ENTRY_COLUMNS: &str = "seq, kind, booked_on, value_date, natural_key, position, memo, reverses, source_sha256,
+                             run_id, recorded_at, prev_hash, hash";
+
+fn entry_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredEntry, SqliteError> {
+    let seq: i64 = r.get(0)?;
+    let key = format!("seq {seq}");
+    let kind_text: String = r.get(1)?;
+    let kind = EntryKind::parse(&kind_text).ok_or_else(|| corrupt("entries", ledger, &key, "kind", "an entry kind", &kind_text))?;
+    let booked: String = r.get(2)?;
+    let value: String = r.get(3)?;
+    Ok(StoredEntry {
+        seq,
+        entry: JournalEntry {
+            kind,
+            booked_on: parse_date("entries", ledger, &key, "booked_on", &booked)?,
+            value_date: parse_date("entries", ledger, &key, "value_date", &value)?,
+            natural_key: r.get(4)?,
+            position: r.get(5)?,
+            memo: r.get(6)?,
+            reverses: r.get(7)?,
+            postings: Vec::new(),
+        },
+        source_sha256: r.get(8)?,
+        run_id: r.get(9)?,
+        recorded_at: time_from_us(r.get(10)?),
+        prev_hash: r.get(11)?,
+        hash: r.get(12)?,
+    })
+}
+
+fn posting_from_row(ledger: &str, r: &Row<'_>) -> Result<(i64, Posting), SqliteError> {
+    let seq: i64 = r.get(0)?;
+    let idx: i64 = r.get(1)?;
+    let key = format!("seq {seq} posting {idx}");
+    let account_text: String = r.get(2)?;
+    let account = AccountKey::parse(&account_text).map_err(|_| corrupt("accounts", ledger, &key, "key", "kind/qualifier", &account_text))?;
+    let side_text: String = r.get(3)?;
+    let side = match side_text.as_str() {
+        "debit" => Direction::Debit,
+        "credit" => Direction::Credit,
+        _ => return Err(corrupt("postings", ledger, key, "side", "debit or credit", side_text)),
+    };
+    let minor: i64 = r.get(4)?;
+    let currency_text: String = r.get(5)?;
+    let currency = parse_currency("postings", ledger, &key, &currency_text)?;
+    Ok((
+        seq,
+        Posting {
+            account,
+            side,
+            amount: from_minor(minor, currency),
+            currency,
+        },
+    ))
+}
+
+/// Fills in the postings of entries sorted by seq: one range read when they are dense, one
+/// primary-key read per entry when they are sparse.
+fn attach_postings(tx: &Transaction<'_>, ledger: &str, out: &mut [StoredEntry]) -> Result<(), SqliteError> {
+    let (Some(first), Some(last)) = (out.first().map(|s| s.seq), out.last().map(|s| s.seq)) else {
+        return Ok(());
+    };
+    let dense = (last - first) as u64 <= 2 * out.len() as u64 + 16;
+    let sql_range = "SELECT p.seq, p.idx, a.key, p.side, p.amount, p.currency
+         FROM postings p JOIN accounts a ON a.ledger = p.ledger AND a.account_id = p.account_id
+         WHERE p.ledger = ?1 AND p.seq BETWEEN ?2 AND ?3 ORDER BY p.seq, p.idx";
+    let ranges: Vec<(i64, i64)> = if dense {
+        vec![(first, last)]
+    } else {
+        out.iter().map(|s| (s.seq, s.seq)).collect()
+    };
+    let mut stmt = tx.prepare_cached(sql_range)?;
+    let mut i = 0usize;
+    for (lo, hi) in ranges {
+        let mut rows = stmt.query(params![ledger, lo, hi])?;
+        while let Some(r) = rows.next()? {
+            let (seq, p) = posting_from_row(ledger, r)?;
+            while out.get(i).is_some_and(|s| s.seq < seq) {
+                i += 1;
+            }
+            if let Some(target) = out.get_mut(i).filter(|s| s.seq == seq) {
+                target.entry.postings.push(p);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Entries after `after_seq` in order, with their postings.
+pub(crate) fn entries(tx: &Transaction<'_>, ledger: &str, after_seq: i64, limit: usize) -> Result<Vec<StoredEntry>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries WHERE ledger = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+    ))?;
+    let mut rows = stmt.query(params![ledger, after_seq, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(entry_from_row(ledger, r)?);
+    }
+    attach_postings(tx, ledger, &mut out)?;
+    Ok(out)
+}
+
+/// Entries with these seqs, in seq order; unknown seqs are left out.
+pub(crate) fn entries_by_seq(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]) -> Result<Vec<StoredEntry>, SqliteError> {
+    let wanted: BTreeSet<i64> = seqs.iter().copied().collect();
+    let mut stmt = tx.prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE ledger = ?1 AND seq = ?2"))?;
+    let mut out = Vec::with_capacity(wanted.len());
+    for seq in wanted {
+        let mut rows = stmt.query(params![ledger, seq])?;
+        if let Some(r) = rows.next()? {
+            out.push(entry_from_row(ledger, r)?);
+        }
+    }
+    attach_postings(tx, ledger, &mut out)?;
+    Ok(out)
+}
+
+pub(crate) fn seqs_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<Vec<i64>, SqliteError> {
+    let mut stmt = tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?;
+    let mut seqs = BTreeSet::new();
+    for k in keys {
+        if let Some(seq) = stmt.query_row(params![ledger, k], |r| r.get::<_, i64>(0)).optional()? {
+            seqs.insert(seq);
+        }
+    }
+    Ok(seqs.into_iter().collect())
+}
+
+fn account_id(tx: &Transaction<'_>, ledger: &str, account: &AccountKey) -> Result<Option<i64>, SqliteError> {
+    Ok(tx
+        .prepare_cached("SELECT account_id FROM accounts WHERE ledger = ?1 AND key = ?2")?
+        .query_row(params![ledger, account.to_string()], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn account_seqs(tx: &Transaction<'_>, ledger: &str, account: &AccountKey, from: NaiveDate, to: NaiveDate) -> Result<Vec<i64>, SqliteError> {
+    let Some(id) = account_id(tx, ledger, account)? else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT DISTINCT e.seq FROM entries e
+         JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq AND p.account_id = ?2
+         WHERE e.ledger = ?1 AND e.booked_on BETWEEN ?3 AND ?4 ORDER BY e.seq",
+    )?;
+    let seqs = stmt
+        .query_map(params![ledger, id, date_text(from), date_text(to)], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(seqs)
+}
+
+pub(crate) fn entry_joins(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]) -> Result<Vec<(i64, String)>, SqliteError> {
+    let wanted: BTreeSet<i64> = seqs.iter().copied().collect();
+    let mut stmt = tx.prepare_cached("SELECT joined_key FROM entry_joins WHERE ledger = ?1 AND seq = ?2 ORDER BY idx")?;
+    let mut out = Vec::new();
+    for seq in wanted {
+        let keys = stmt
+            .query_map(params![ledger, seq], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        out.extend(keys.into_iter().map(|k| (seq, k)));
+    }
+    Ok(out)
+}
+
+pub(crate) fn entries_joining(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<Vec<i64>, SqliteError> {
+    let mut stmt = tx.prepare_cached("SELECT seq FROM entry_joins WHERE ledger = ?1 AND joined_key = ?2")?;
+    let mut seqs = BTreeSet::new();
+    for k in keys {
+        for seq in stmt.query_map(params![ledger, k], |r| r.get::<_, i64>(0))? {
+            seqs.insert(seq?);
+        }
+    }
+    Ok(seqs.into_iter().collect())
+}
+
+pub(crate) fn entries_reversing(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]) -> Result<Vec<i64>, SqliteError> {
+    let mut stmt = tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND reverses = ?2")?;
+    let mut out = BTreeSet::new();
+    for s in seqs {
+        for seq in stmt.query_map(params![ledger, s], |r| r.get::<_, i64>(0))? {
+            out.insert(seq?);
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Reference search: a scan, ASCII case-insensitive (`lower()` in SQLite folds ASCII only, as
+/// the trait specifies). Trails are interactive, rare queries; imports never pay for them.
+pub(crate) fn search_keys(tx: &Transaction<'_>, ledger: &str, text: &str, limit: usize) -> Result<Vec<String>, SqliteError> {
+    let needle = text.to_ascii_lowercase();
+    let mut keys = BTreeSet::new();
+    for sql in [
+        "SELECT natural_key FROM entries WHERE ledger = ?1 AND (instr(lower(natural_key), ?2) > 0 OR instr(lower(memo), ?2) > 0)",
+        "SELECT natural_key FROM statement_lines WHERE ledger = ?1 AND (instr(lower(natural_key), ?2) > 0 OR instr(lower(text), ?2) > 0)",
+        "SELECT natural_key FROM documents WHERE ledger = ?1 AND (instr(lower(natural_key), ?2) > 0 OR instr(lower(body), ?2) > 0)",
+    ] {
+        let mut stmt = tx.prepare_cached(sql)?;
+        for k in stmt.query_map(params![ledger, needle], |r| r.get::<_, String>(0))? {
+            keys.insert(k?);
+        }
+    }
+    Ok(keys.into_iter().take(limit).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Balances
+// ---------------------------------------------------------------------------------------------
+
+/// Σ(debit − credit) per currency, as Decimal, summed.
+fn sum_per_currency(ledger: &str, rows: Vec<(String, i64)>) -> Result<Decimal, SqliteError> {
+    let mut total = Decimal::ZERO;
+    for (c, minor) in rows {
+        let currency = parse_currency("account_day_balances", ledger, "balance", &c)?;
+        total = total
+            .checked_add(from_minor(minor, currency))
+            .ok_or_else(|| corrupt("account_day_balances", ledger, "balance", "delta", "a sum within range", minor.to_string()))?;
+    }
+    Ok(total)
+}
+
+fn balance_of(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account_id: i64,
+    as_of: Option<NaiveDate>,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Decimal, SqliteError> {
+    let day = as_of.map(date_text).unwrap_or_else(|| NO_DATE_BOUND.to_string());
+    let mut stmt = tx.prepare_cached(
+        "SELECT currency, sum(debit - credit) FROM account_day_balances
+         WHERE ledger = ?1 AND account_id = ?2 AND day <= ?3 GROUP BY currency",
+    )?;
+    let rows = stmt
+        .query_map(params![ledger, account_id, day], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<(String, i64)>, _>>()?;
+    let total = sum_per_currency(ledger, rows)?;
+    let Some(t) = known_at else { return Ok(total) };
+    // Subtract what was learned after T: a range on (account, currency, recorded_at > T).
+    let mut stmt = tx.prepare_cached(
+        "SELECT currency, sum(debit - credit) FROM account_day_known
+         WHERE ledger = ?1 AND account_id = ?2 AND recorded_at > ?3 AND day <= ?4 GROUP BY currency",
+    )?;
+    let rows = stmt
+        .query_map(params![ledger, account_id, t.timestamp_micros(), day], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<(String, i64)>, _>>()?;
+    let later = sum_per_currency(ledger, rows)?;
+    Ok(total - later)
+}
+
+pub(crate) fn balance(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: &AccountKey,
+    as_of: Option<NaiveDate>,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Decimal, SqliteError> {
+    match account_id(tx, ledger, account)? {
+        None => Ok(Decimal::ZERO),
+        Some(id) => balance_of(tx, ledger, id, as_of, known_at),
+    }
+}
+
+/// Whether the account has any posting within the filters (the aggregates keep a row for every
+/// (account, day[, recorded_at]) that was posted to, even when it nets to zero).
+fn has_postings(tx: &Transaction<'_>, ledger: &str, account_id: i64, as_of: Option<NaiveDate>, known_at: Option<DateTime<Utc>>) -> Result<bool, SqliteError> {
+    let day = as_of.map(date_text).unwrap_or_else(|| NO_DATE_BOUND.to_string());
+    let found: Option<i64> = match known_at {
+        None => tx
+            .prepare_cached("SELECT 1 FROM account_day_balances WHERE ledger = ?1 AND account_id = ?2 AND day <= ?3 LIMIT 1")?
+            .query_row(params![ledger, account_id, day], |r| r.get(0))
+            .optional()?,
+        Some(t) => tx
+            .prepare_cached(
+                "SELECT 1 FROM account_day_known WHERE ledger = ?1 AND account_id = ?2 AND recorded_at <= ?3 AND day <= ?4 LIMIT 1",
+            )?
+            .query_row(params![ledger, account_id, t.timestamp_micros(), day], |r| r.get(0))
+            .optional()?,
+    };
+    Ok(found.is_some())
+}
+
+pub(crate) fn balances(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    kind: Option<AccountKind>,
+    as_of: Option<NaiveDate>,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<AccountBalance>, SqliteError> {
+    let mut stmt = tx.prepare_cached("SELECT account_id, key FROM accounts WHERE ledger = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY key")?;
+    let accounts = stmt
+        .query_map(params![ledger, kind.map(|k| k.as_str())], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(accounts.len());
+    for (id, key) in accounts {
+        if !has_postings(tx, ledger, id, as_of, known_at)? {
+            continue;
+        }
+        let account = AccountKey::parse(&key).map_err(|_| corrupt("accounts", ledger, format!("account {id}"), "key", "kind/qualifier", &key))?;
+        out.push(AccountBalance {
+            account,
+            balance: balance_of(tx, ledger, id, as_of, known_at)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn day_movements(tx: &Transaction<'_>, ledger: &str, account: &AccountKey, from: NaiveDate, to: NaiveDate) -> Result<Vec<DayMovement>, SqliteError> {
+    let Some(id) = account_id(tx, ledger, account)? else {
+        return Ok(Vec::new());
+    };
+    let mut closing = match from.pred_opt() {
+        Some(prev) => balance_of(tx, ledger, id, Some(prev), None)?,
+        None => Decimal::ZERO,
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT day, currency, debit, credit FROM account_day_balances
+         WHERE ledger = ?1 AND account_id = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day, currency",
+    )?;
+    let rows = stmt
+        .query_map(params![ledger, id, date_text(from), date_text(to)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out: Vec<DayMovement> = Vec::new();
+    for (day_text, cur, debit, credit) in rows {
+        let day = parse_date("account_day_balances", ledger, &key_of(account), "day", &day_text)?;
+        let currency = parse_currency("account_day_balances", ledger, &key_of(account), &cur)?;
+        let (d, c) = (from_minor(debit, currency), from_minor(credit, currency));
+        closing += d - c;
+        match out.last_mut() {
+            Some(m) if m.day == day => {
+                m.debits += d;
+                m.credits += c;
+                m.closing = closing;
+            }
+            _ => out.push(DayMovement {
+                day,
+                debits: d,
+                credits: c,
+                closing,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+fn key_of(a: &AccountKey) -> String {
+    a.to_string()
+}
+
+/// Recomputes both aggregates from `postings` ⋈ `entries` and compares them row by row.
+pub(crate) fn check_aggregates(tx: &Transaction<'_>, ledger: &str) -> Result<Option<String>, SqliteError> {
+    type Key = (i64, String, String);
+    let load = |sql: &str| -> Result<BTreeMap<Key, (i64, i64)>, SqliteError> {
+        let mut stmt = tx.prepare(sql)?;
+        let rows = stmt
+            .query_map(params![ledger], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?))))?
+            .collect::<Result<Vec<(Key, (i64, i64))>, _>>()?;
+        Ok(rows.into_iter().collect())
+    };
+    let sums = "sum(CASE p.side WHEN 'debit' THEN p.amount ELSE 0 END), sum(CASE p.side WHEN 'credit' THEN p.amount ELSE 0 END)";
+    let by_day_expected = load(&format!(
+        "SELECT p.account_id, p.currency, e.booked_on, {sums} FROM postings p
+         JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq WHERE p.ledger = ?1
+         GROUP BY p.account_id, p.currency, e.booked_on"
+    ))?;
+    let by_day_stored = load("SELECT account_id, currency, day, debit, credit FROM account_day_balances WHERE ledger = ?1")?;
+    if let Some(diff) = first_difference(&by_day_expected, &by_day_stored) {
+        return Ok(Some(format!("account_day_balances differs from postings at {diff}")));
+    }
+    let known_expected = load(&format!(
+        "SELECT p.account_id, p.currency, e.booked_on || '@' || e.recorded_at, {sums} FROM postings p
+         JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq WHERE p.ledger = ?1
+         GROUP BY p.account_id, p.currency, e.booked_on, e.recorded_at"
+    ))?;
+    let known_stored = load("SELECT account_id, currency, day || '@' || recorded_at, debit, credit FROM account_day_known WHERE ledger = ?1")?;
+    if let Some(diff) = first_difference(&known_expected, &known_stored) {
+        return Ok(Some(format!("account_day_known differs from postings at {diff}")));
+    }
+    Ok(None)
+}
+
+type AggMap = BTreeMap<(i64, String, String), (i64, i64)>;
+
+fn first_difference(expected: &AggMap, stored: &AggMap) -> Option<String> {
+    for (k, v) in expected {
+        let s = stored.get(k).copied().unwrap_or((0, 0));
+        if s != *v {
+            return Some(format!(
+                "account {} {} {}: postings say debit {} credit {}, aggregate says debit {} credit {}",
+                k.0, k.1, k.2, v.0, v.1, s.0, s.1
+            ));
+        }
+    }
+    for (k, s) in stored {
+        if !expected.contains_key(k) {
+            return Some(format!("account {} {} {}: no postings, aggregate says debit {} credit {}", k.0, k.1, k.2, s.0, s.1));
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files, runs, statements, lines, documents, duplicates
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) fn files(tx: &Transaction<'_>, ledger: &str, sha256: Option<&str>) -> Result<Vec<StoredFile>, SqliteError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT name, sha256, size, format, imported_by, run_id, imported_at FROM source_files
+         WHERE ledger = ?1 AND (?2 IS NULL OR sha256 = ?2) ORDER BY run_id, sha256",
+    )?;
+    let mut rows = stmt.query(params![ledger, sha256])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let size: i64 = r.get(2)?;
+        out.push(StoredFile {
+            file: SourceFile {
+                name: r.get(0)?,
+                sha256: r.get(1)?,
+                size_bytes: u64::try_from(size).unwrap_or(0),
+                format: r.get(3)?,
+                imported_by: r.get(4)?,
+            },
+            run_id: r.get(5)?,
+            imported_at: time_from_us(r.get(6)?),
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn runs(tx: &Transaction<'_>, ledger: &str, run_id: Option<i64>) -> Result<Vec<RunRecord>, SqliteError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT run_id, kind, actor, started_at, details FROM runs
+         WHERE ledger = ?1 AND (?2 IS NULL OR run_id = ?2) ORDER BY run_id",
+    )?;
+    let mut rows = stmt.query(params![ledger, run_id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let key = format!("run {id}");
+        let kind_text: String = r.get(1)?;
+        let kind = RunKind::parse(&kind_text).ok_or_else(|| corrupt("runs", ledger, &key, "kind", "import, reconcile, manual or close", &kind_text))?;
+        let details_text: String = r.get(4)?;
+        out.push(RunRecord {
+            run_id: id,
+            kind,
+            actor: r.get(2)?,
+            started_at: time_from_us(r.get(3)?),
+            details: parse_json("runs", ledger, &key, "details", &details_text)?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn statements(tx: &Transaction<'_>, ledger: &str, account: Option<&str>) -> Result<Vec<StoredStatement>, SqliteError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT s.file_sha256, f.name, s.run_id, s.idx, s.body FROM statements s
+         JOIN source_files f ON f.ledger = s.ledger AND f.sha256 = s.file_sha256
+         WHERE s.ledger = ?1 AND (?2 IS NULL OR s.account = ?2) ORDER BY s.account, s.run_id, s.idx",
+    )?;
+    let mut rows = stmt.query(params![ledger, account])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let sha: String = r.get(0)?;
+        let idx: i64 = r.get(3)?;
+        let key = format!("file {sha} statement {idx}");
+        let body: String = r.get(4)?;
+        let header: StatementHeader = parse_json("statements", ledger, &key, "body", &body)?;
+        out.push(StoredStatement {
+            file_sha256: sha,
+            file_name: r.get(1)?,
+            run_id: r.get(2)?,
+            index: u32::try_from(idx).map_err(|_| corrupt("statements", ledger, &key, "idx", "a u32", idx.to_string()))?,
+            header,
+        });
+    }
+    Ok(out)
+}
+
+const LINE_COLUMNS: &str = "file_sha256, run_id, recorded_at, body, entry_seq, natural_key";
+const LINE_ORDER: &str = "ORDER BY booking_date, account, run_id, statement_idx, entry_index, natural_key";
+
+fn line_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredLine, SqliteError> {
+    let key: String = r.get(5)?;
+    let body: String = r.get(3)?;
+    let facts: LineFacts = parse_json("statement_lines", ledger, &key, "body", &body)?;
+    Ok(StoredLine {
+        file_sha256: r.get(0)?,
+        run_id: r.get(1)?,
+        recorded_at: time_from_us(r.get(2)?),
+        facts,
+        entry_seq: r.get(4)?,
+    })
+}
+
+pub(crate) fn statement_lines(tx: &Transaction<'_>, ledger: &str, account: Option<&str>, from: NaiveDate, to: NaiveDate) -> Result<Vec<StoredLine>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {LINE_COLUMNS} FROM statement_lines
+         WHERE ledger = ?1 AND booking_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR account = ?4) {LINE_ORDER}"
+    ))?;
+    let mut rows = stmt.query(params![ledger, date_text(from), date_text(to), account])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(line_from_row(ledger, r)?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn lines_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<Vec<StoredLine>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!("SELECT {LINE_COLUMNS}, booking_date, account, statement_idx, entry_index FROM statement_lines WHERE ledger = ?1 AND natural_key = ?2"))?;
+    let wanted: BTreeSet<&String> = keys.iter().collect();
+    let mut found = Vec::new();
+    for k in wanted {
+        let mut rows = stmt.query(params![ledger, k])?;
+        if let Some(r) = rows.next()? {
+            let line = line_from_row(ledger, r)?;
+            let order = (r.get::<_, String>(6)?, r.get::<_, String>(7)?, line.run_id, r.get::<_, i64>(8)?, r.get::<_, i64>(9)?, k.clone());
+            found.push((order, line));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(found.into_iter().map(|(_, l)| l).collect())
+}
+
+const DOC_COLUMNS: &str = "file_sha256, run_id, recorded_at, row, natural_key, kind, date, body, entry_seq";
+
+fn document_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredDocument, SqliteError> {
+    let key: String = r.get(4)?;
+    let kind_text: String = r.get(5)?;
+    let kind = DocKind::parse(&kind_text).ok_or_else(|| corrupt("documents", ledger, &key, "kind", "receipt, sts, sp2d or bku", &kind_text))?;
+    let date_text: String = r.get(6)?;
+    let body: String = r.get(7)?;
+    let row: i64 = r.get(3)?;
+    Ok(StoredDocument {
+        file_sha256: r.get(0)?,
+        run_id: r.get(1)?,
+        recorded_at: time_from_us(r.get(2)?),
+        row: u32::try_from(row).map_err(|_| corrupt("documents", ledger, &key, "row", "a u32", row.to_string()))?,
+        kind,
+        date: parse_date("documents", ledger, &key, "date", &date_text)?,
+        document: parse_json::<Document>("documents", ledger, &key, "body", &body)?,
+        entry_seq: r.get(8)?,
+        natural_key: key,
+    })
+}
+
+/// The trait's document order: (date, kind, natural key), kind in [`DocKind`]'s own order.
+fn sort_documents(docs: &mut [StoredDocument]) {
+    docs.sort_by(|a, b| (a.date, a.kind, &a.natural_key).cmp(&(b.date, b.kind, &b.natural_key)));
+}
+
+pub(crate) fn documents(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    kind: Option<DocKind>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<StoredDocument>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {DOC_COLUMNS} FROM documents
+         WHERE ledger = ?1 AND (?2 IS NULL OR kind = ?2) AND date BETWEEN ?3 AND ?4"
+    ))?;
+    let from = from.map(date_text).unwrap_or_else(|| NO_DATE_START.to_string());
+    let to = to.map(date_text).unwrap_or_else(|| NO_DATE_BOUND.to_string());
+    let mut rows = stmt.query(params![ledger, kind.map(|k| k.as_str()), from, to])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(document_from_row(ledger, r)?);
+    }
+    sort_documents(&mut out);
+    Ok(out)
+}
+
+pub(crate) fn documents_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<Vec<StoredDocument>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE ledger = ?1 AND natural_key = ?2"))?;
+    let wanted: BTreeSet<&String> = keys.iter().collect();
+    let mut out = Vec::new();
+    for k in wanted {
+        let mut rows = stmt.query(params![ledger, k])?;
+        if let Some(r) = rows.next()? {
+            out.push(document_from_row(ledger, r)?);
+        }
+    }
+    sort_documents(&mut out);
+    Ok(out)
+}
+
+pub(crate) fn existing_document_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<HashSet<String>, SqliteError> {
+    let mut stmt = tx.prepare_cached("SELECT 1 FROM documents WHERE ledger = ?1 AND natural_key = ?2")?;
+    let mut out = HashSet::new();
+    for k in keys {
+        if stmt.query_row(params![ledger, k], |r| r.get::<_, i64>(0)).optional()?.is_some() {
+            out.insert(k.clone());
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn duplicates(tx: &Transaction<'_>, ledger: &str, keys: Option<&[String]>) -> Result<Vec<DuplicateRecord>, SqliteError> {
+    let cols = "what, natural_key, file_sha256, position, run_id, recorded_at, first_file_sha256, same_content, document, dup_id";
+    let mut out = Vec::new();
+    let mut push_rows = |rows: &mut rusqlite::Rows<'_>| -> Result<(), SqliteError> {
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(9)?;
+            let key = format!("duplicate {id}");
+            let what: String = r.get(0)?;
+            let kind = match what.as_str() {
+                "line" => DuplicateKind::Line,
+                "document" => DuplicateKind::Document,
+                _ => return Err(corrupt("duplicates", ledger, key, "what", "line or document", what)),
+            };
+            let doc_text: Option<String> = r.get(8)?;
+            let document = match doc_text {
+                Some(t) => Some(parse_json::<Document>("duplicates", ledger, &key, "document", &t)?),
+                None => None,
+            };
+            out.push(DuplicateRecord {
+                kind,
+                natural_key: r.get(1)?,
+                file_sha256: r.get(2)?,
+                pos: r.get(3)?,
+                run_id: r.get(4)?,
+                recorded_at: time_from_us(r.get(5)?),
+                first_file_sha256: r.get(6)?,
+                same_content: r.get::<_, i64>(7)? != 0,
+                document,
+            });
+        }
+        Ok(())
+    };
+    match keys {
+        None => {
+            let mut stmt = tx.prepare_cached(&format!("SELECT {cols} FROM duplicates WHERE ledger = ?1 ORDER BY dup_id"))?;
+            let mut rows = stmt.query(params![ledger])?;
+            push_rows(&mut rows)?;
+        }
+        Some(keys) => {
+            let wanted: BTreeSet<&String> = keys.iter().collect();
+            let mut stmt = tx.prepare_cached(&format!("SELECT {cols} FROM duplicates WHERE ledger = ?1 AND natural_key = ?2 ORDER BY dup_id"))?;
+            for k in wanted {
+                let mut rows = stmt.query(params![ledger, k])?;
+                push_rows(&mut rows)?;
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.run_id, &a.natural_key, &a.pos).cmp(&(b.run_id, &b.natural_key, &b.pos)));
+    Ok(out)
+}

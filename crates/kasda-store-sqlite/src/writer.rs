@@ -1,0 +1,389 @@
+//! Appending journal entries inside one write transaction: the hash chain, the postings, the
+//! account ids and the bi-temporal balance aggregates.
+//!
+//! A [`ChainWriter`] lives for one transaction. It reads the ledger's chain head once, then for
+//! every entry: skips it if its natural key is already recorded (idempotency), validates it
+//! again, converts amounts to exact minor units, inserts the postings and then the entry row (so
+//! the entry trigger can check the balance inside the database) and computes the chain hash with
+//! `kasda_core::ledger::chain_hash`. Balance movements are summed in memory and written once per
+//! touched (account, currency, day) by [`ChainWriter::finish`].
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use kasda_core::ledger::{chain_hash, AccountKey, JournalEntry, Posting, GENESIS_HASH};
+use kasda_core::money::Currency;
+use kasda_core::Direction;
+use rusqlite::{params, CachedStatement, OptionalExtension, Transaction};
+use rust_decimal::Decimal;
+
+use crate::error::SqliteError;
+
+/// What happened to one entry handed to the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Newly recorded with this sequence number.
+    New(i64),
+    /// Its natural key was already recorded as this entry; nothing written.
+    Existing(i64),
+}
+
+impl Appended {
+    pub fn seq(self) -> i64 {
+        match self {
+            Appended::New(s) | Appended::Existing(s) => s,
+        }
+    }
+}
+
+/// Exact minor units of an amount in its currency (sen for IDR), refusing what does not fit i64.
+pub fn to_minor(amount: Decimal, currency: Currency) -> Option<i64> {
+    let scale = currency.scale();
+    if amount.normalize().scale() > scale {
+        return None;
+    }
+    let mut a = amount;
+    a.rescale(scale);
+    if a.scale() != scale {
+        return None;
+    }
+    i64::try_from(a.mantissa()).ok()
+}
+
+/// The amount back from minor units.
+pub fn from_minor(minor: i64, currency: Currency) -> Decimal {
+    Decimal::new(minor, currency.scale())
+}
+
+pub(crate) fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub(crate) fn side_text(d: Direction) -> &'static str {
+    d.as_str()
+}
+
+/// Per-transaction entry writer for one ledger.
+pub struct ChainWriter<'t> {
+    tx: &'t Transaction<'t>,
+    ledger: String,
+    run_id: i64,
+    recorded_at_us: i64,
+    head_seq: i64,
+    head_hash: String,
+    accounts: HashMap<String, i64>,
+    next_account_id: i64,
+    /// (account id, currency, day, recorded_at) → (debits, credits) in minor units. One
+    /// `recorded_at` per transaction, except when a ledger is moved in with its own times.
+    day_deltas: HashMap<(i64, Currency, NaiveDate, i64), (i64, i64)>,
+    closed_through: Option<NaiveDate>,
+    find_key: CachedStatement<'t>,
+    insert_posting: CachedStatement<'t>,
+    insert_entry: CachedStatement<'t>,
+}
+
+/// The head of a ledger's chain: last seq, its hash and its `recorded_at`.
+pub(crate) fn chain_head(tx: &Transaction<'_>, ledger: &str) -> Result<(i64, String, i64), SqliteError> {
+    let head = tx
+        .query_row(
+            "SELECT seq, hash, recorded_at FROM entries WHERE ledger = ?1 ORDER BY seq DESC LIMIT 1",
+            params![ledger],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+        )
+        .optional()?;
+    Ok(head.unwrap_or((0, GENESIS_HASH.to_string(), i64::MIN)))
+}
+
+/// Last day of the latest closed period of a ledger.
+pub(crate) fn closed_through(tx: &Transaction<'_>, ledger: &str) -> Result<Option<NaiveDate>, SqliteError> {
+    let d: Option<String> = tx.query_row(
+        "SELECT max(through_date) FROM period_locks WHERE ledger = ?1",
+        params![ledger],
+        |r| r.get(0),
+    )?;
+    match d {
+        None => Ok(None),
+        Some(text) => NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| SqliteError::CorruptRow {
+                table: "period_locks",
+                ledger: ledger.to_string(),
+                key: "latest lock".into(),
+                column: "through_date",
+                expected: "YYYY-MM-DD",
+                found: text,
+            }),
+    }
+}
+
+impl<'t> ChainWriter<'t> {
+    /// Starts writing to `ledger` as part of run `run_id`. `now_us` is the wall clock; the
+    /// transaction's `recorded_at` is kept strictly after the ledger's last one so that "known
+    /// at T" always names a prefix of the chain.
+    pub fn new(tx: &'t Transaction<'t>, ledger: &str, run_id: i64, now_us: i64) -> Result<Self, SqliteError> {
+        let (head_seq, head_hash, last_recorded) = chain_head(tx, ledger)?;
+        let recorded_at_us = now_us.max(last_recorded.saturating_add(1));
+        let next_account_id: i64 = tx.query_row(
+            "SELECT coalesce(max(account_id), 0) + 1 FROM accounts WHERE ledger = ?1",
+            params![ledger],
+            |r| r.get(0),
+        )?;
+        let closed = closed_through(tx, ledger)?;
+        Ok(ChainWriter {
+            tx,
+            ledger: ledger.to_string(),
+            run_id,
+            recorded_at_us,
+            head_seq,
+            head_hash,
+            accounts: HashMap::new(),
+            next_account_id,
+            day_deltas: HashMap::new(),
+            closed_through: closed,
+            find_key: tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?,
+            insert_posting: tx.prepare_cached(
+                "INSERT INTO postings (ledger, seq, idx, account_id, side, amount, currency)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+            insert_entry: tx.prepare_cached(
+                "INSERT INTO entries (ledger, seq, kind, booked_on, value_date, natural_key, position, memo,
+                                      reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?,
+        })
+    }
+
+    pub fn recorded_at_us(&self) -> i64 {
+        self.recorded_at_us
+    }
+
+    pub fn head(&self) -> (i64, &str) {
+        (self.head_seq, &self.head_hash)
+    }
+
+    /// Id of an account in this ledger, creating the account row on first use.
+    fn account_id(&mut self, key: &AccountKey) -> Result<i64, SqliteError> {
+        let text = key.to_string();
+        if let Some(id) = self.accounts.get(&text) {
+            return Ok(*id);
+        }
+        let found: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT account_id FROM accounts WHERE ledger = ?1 AND key = ?2")?
+            .query_row(params![self.ledger, text], |r| r.get(0))
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let id = self.next_account_id;
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO accounts (ledger, account_id, key, kind, qualifier) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![self.ledger, id, text, key.kind().as_str(), key.qualifier()])?;
+                self.next_account_id += 1;
+                id
+            }
+        };
+        self.accounts.insert(text, id);
+        Ok(id)
+    }
+
+    /// Sequence number of the entry recorded under `natural_key`, if any.
+    pub fn existing(&mut self, natural_key: &str) -> Result<Option<i64>, SqliteError> {
+        Ok(self
+            .find_key
+            .query_row(params![self.ledger, natural_key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Appends one entry (or finds it already recorded by natural key).
+    ///
+    /// Every entry is checked (invariants, reversal link, closed period) before the duplicate
+    /// test, so a batch is refused or accepted as a whole the same way on every store.
+    pub fn append(&mut self, e: &JournalEntry, source_sha256: Option<&str>) -> Result<Appended, SqliteError> {
+        self.check(e)?;
+        if let Some(seq) = self.existing(&e.natural_key)? {
+            return Ok(Appended::Existing(seq));
+        }
+        let seq = self.head_seq + 1;
+        let prev = std::mem::take(&mut self.head_hash);
+        let hash = chain_hash(&prev, &self.ledger, seq, source_sha256, e);
+        self.insert(seq, e, source_sha256, self.run_id, self.recorded_at_us, &prev, &hash)?;
+        self.head_seq = seq;
+        self.head_hash = hash;
+        Ok(Appended::New(seq))
+    }
+
+    /// Records the facts (natural keys) a new entry joins, in the order given.
+    pub fn insert_joins(&mut self, seq: i64, joins: &[String]) -> Result<(), SqliteError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO entry_joins (ledger, seq, idx, joined_key) VALUES (?1, ?2, ?3, ?4)")?;
+        for (idx, key) in joins.iter().enumerate() {
+            stmt.execute(params![self.ledger, seq, idx as i64, key])?;
+        }
+        Ok(())
+    }
+
+    /// Inserts an entry that already carries its number, hashes, run and time (a ledger moved in
+    /// from another store). The chain link is checked here and again by the database trigger;
+    /// the hash content is checked by verifying the ledger after the move.
+    pub fn append_stored(&mut self, s: &kasda_core::ledger::StoredEntry) -> Result<(), SqliteError> {
+        if s.seq != self.head_seq + 1 || s.prev_hash != self.head_hash {
+            return Err(SqliteError::Refused {
+                message: format!(
+                    "ledger {}: entry {} does not continue the chain (expected seq {} after hash {})",
+                    self.ledger,
+                    s.seq,
+                    self.head_seq + 1,
+                    self.head_hash
+                ),
+            });
+        }
+        self.check(&s.entry)?;
+        let recorded = s.recorded_at.timestamp_micros();
+        self.insert(s.seq, &s.entry, s.source_sha256.as_deref(), s.run_id, recorded, &s.prev_hash, &s.hash)?;
+        self.head_seq = s.seq;
+        self.head_hash = s.hash.clone();
+        Ok(())
+    }
+
+    /// Invariants, reversal link and period lock of one entry.
+    fn check(&self, e: &JournalEntry) -> Result<(), SqliteError> {
+        e.validate().map_err(|source| SqliteError::InvalidEntry {
+            ledger: self.ledger.clone(),
+            natural_key: e.natural_key.clone(),
+            source,
+        })?;
+        if let Some(r) = e.reverses {
+            if r < 1 || r > self.head_seq {
+                return Err(SqliteError::UnknownReversed {
+                    ledger: self.ledger.clone(),
+                    natural_key: e.natural_key.clone(),
+                    reverses: r,
+                    head: self.head_seq,
+                });
+            }
+        }
+        if let Some(closed) = self.closed_through {
+            if e.booked_on <= closed {
+                return Err(SqliteError::PeriodClosed {
+                    ledger: self.ledger.clone(),
+                    natural_key: e.natural_key.clone(),
+                    booked_on: e.booked_on,
+                    closed_through: closed,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert(
+        &mut self,
+        seq: i64,
+        e: &JournalEntry,
+        source_sha256: Option<&str>,
+        run_id: i64,
+        recorded_at_us: i64,
+        prev_hash: &str,
+        hash: &str,
+    ) -> Result<(), SqliteError> {
+        for (idx, p) in e.postings.iter().enumerate() {
+            let minor = self.minor(e, p)?;
+            let account_id = self.account_id(&p.account)?;
+            self.insert_posting.execute(params![
+                self.ledger,
+                seq,
+                idx as i64,
+                account_id,
+                side_text(p.side),
+                minor,
+                p.currency.as_str()
+            ])?;
+            let slot = self
+                .day_deltas
+                .entry((account_id, p.currency, e.booked_on, recorded_at_us))
+                .or_insert((0, 0));
+            let side = match p.side {
+                Direction::Debit => &mut slot.0,
+                Direction::Credit => &mut slot.1,
+            };
+            match side.checked_add(minor) {
+                Some(v) => *side = v,
+                None => return Err(self.range_error(e, p)),
+            }
+        }
+        self.insert_entry.execute(params![
+            self.ledger,
+            seq,
+            e.kind.as_str(),
+            date_text(e.booked_on),
+            date_text(e.value_date),
+            e.natural_key,
+            e.position,
+            e.memo,
+            e.reverses,
+            source_sha256,
+            run_id,
+            recorded_at_us,
+            prev_hash,
+            hash
+        ])?;
+        Ok(())
+    }
+
+    fn minor(&self, e: &JournalEntry, p: &Posting) -> Result<i64, SqliteError> {
+        to_minor(p.amount, p.currency).ok_or_else(|| self.range_error(e, p))
+    }
+
+    fn range_error(&self, e: &JournalEntry, p: &Posting) -> SqliteError {
+        SqliteError::AmountRange {
+            ledger: self.ledger.clone(),
+            natural_key: e.natural_key.clone(),
+            amount: p.amount.to_string(),
+            currency: p.currency.to_string(),
+            limit: i64::MAX,
+        }
+    }
+
+    /// Writes the summed balance movements and returns the new chain head; call once, before
+    /// commit.
+    pub fn finish(mut self) -> Result<(i64, String), SqliteError> {
+        let deltas = std::mem::take(&mut self.day_deltas);
+        write_aggregates(
+            self.tx,
+            &self.ledger,
+            deltas.into_iter().map(|((a, c, d, at), (dr, cr))| (a, c, d, at, dr, cr)),
+        )?;
+        Ok((self.head_seq, self.head_hash))
+    }
+}
+
+/// Upserts balance movements `(account id, currency, day, recorded_at, debits, credits)` into
+/// both aggregates. SQLite raises on integer overflow in `+`, so a sum cannot wrap.
+pub(crate) fn write_aggregates(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    rows: impl Iterator<Item = (i64, Currency, NaiveDate, i64, i64, i64)>,
+) -> Result<(), SqliteError> {
+    let mut by_day = tx.prepare_cached(
+        "INSERT INTO account_day_balances (ledger, account_id, currency, day, debit, credit)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (ledger, account_id, currency, day)
+         DO UPDATE SET debit = debit + excluded.debit, credit = credit + excluded.credit",
+    )?;
+    let mut known = tx.prepare_cached(
+        "INSERT INTO account_day_known (ledger, account_id, currency, recorded_at, day, debit, credit)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (ledger, account_id, currency, recorded_at, day)
+         DO UPDATE SET debit = debit + excluded.debit, credit = credit + excluded.credit",
+    )?;
+    for (account_id, currency, day, recorded_at, debit, credit) in rows {
+        let day = date_text(day);
+        by_day.execute(params![ledger, account_id, currency.as_str(), day, debit, credit])?;
+        known.execute(params![ledger, account_id, currency.as_str(), recorded_at, day, debit, credit])?;
+    }
+    Ok(())
+}
