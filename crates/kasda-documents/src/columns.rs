@@ -375,6 +375,7 @@ impl<'c, C: Cells> RowReader<'c, C> {
         &mut self,
         col: usize,
         required: bool,
+        bare_takes_whole: bool,
         whole: Option<Decimal>,
         what: &str,
     ) -> Option<Vec<(String, Decimal)>> {
@@ -390,7 +391,7 @@ impl<'c, C: Cells> RowReader<'c, C> {
             }
             return Some(Vec::new());
         }
-        if items.len() == 1 && !items[0].contains('=') {
+        if bare_takes_whole && items.len() == 1 && !items[0].contains('=') {
             // A single code takes the whole amount; if that amount is bad it is reported on its
             // own column.
             return whole.map(|w| vec![(items[0].to_string(), w)]);
@@ -500,7 +501,7 @@ pub(crate) fn receipt<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Receipt> {
     let pokok = r.amount(c::POKOK, true);
     let denda = r.amount(c::DENDA, false);
     let total = r.amount(c::TOTAL, true);
-    let lines = r.keyed(c::KODE, true, total, "kode rekening");
+    let lines = r.keyed(c::KODE, true, true, total, "kode rekening");
     let masa_pajak = r.int::<u32>(c::MASA, false, "a month number 1-12");
     let tahun_pajak = r.int::<i32>(c::TAHUN, false, "a year like 2026");
     let channel_text = r.raw(c::CHANNEL);
@@ -568,7 +569,7 @@ pub(crate) fn sts<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Sts> {
     let date = r.date(c::TANGGAL, true);
     let account = r.req_text(c::REKENING);
     let total = r.amount(c::TOTAL, true);
-    let lines = r.keyed(c::KODE, true, total, "kode rekening");
+    let lines = r.keyed(c::KODE, true, true, total, "kode rekening");
     let collected_from = r.date(c::TBP_DARI, false);
     let collected_to = r.date(c::TBP_SAMPAI, false);
     let tbp_numbers = r.list(c::NOMOR_TBP);
@@ -599,7 +600,7 @@ pub(crate) fn sp2d<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Sp2d> {
         r.err(c::JENIS, "LS, GU, UP or TU", &type_text);
     }
     let gross = r.amount(c::BRUTO, true);
-    let deductions = r.keyed(c::POTONGAN, false, None, "deduction");
+    let deductions = r.keyed(c::POTONGAN, false, false, None, "deduction");
     let net = r.amount(c::NETTO, true);
     let beneficiary_name = r.req_text(c::NAMA_PENERIMA);
     let account = r.req_text(c::REKENING);

@@ -151,6 +151,7 @@ pub(crate) fn read<'b>(
 
     let mut rows = Vec::new();
     let mut errors: Vec<RowError> = Vec::new();
+    let (mut counted_to, mut lines_before) = (0usize, 0u64);
     loop {
         let more = rdr.read_byte_record(&mut rec).map_err(read_err)?;
         if !more {
@@ -168,14 +169,24 @@ pub(crate) fn read<'b>(
                 limit: opts.max_rows,
             });
         }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let start = rec
+        let mut start = rec
             .position()
             .and_then(|p| usize::try_from(p.byte()).ok())
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(body.len());
+        // After a CRLF record the reader stops at `\r`; the `\n` belongs to the previous line.
+        if body.get(start) == Some(&b'\n') {
+            start += 1;
+        }
         let end = usize::try_from(rdr.position().byte())
             .unwrap_or(body.len())
-            .min(body.len());
+            .clamp(start, body.len());
+        // Lines are counted here rather than by the reader, whose count lags by one after CRLF.
+        if start >= counted_to {
+            lines_before += memchr::memchr_iter(b'\n', &body[counted_to..start]).count() as u64;
+            counted_to = start;
+        }
+        let line = lines_before + 1;
         let row = RowRef {
             line,
             bytes: Some(start + offset..end + offset),
@@ -230,7 +241,10 @@ pub(crate) fn read<'b>(
                     rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)));
                 }
             }
-            _ => rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors))),
+            _ => {
+                no_silent_rejection(&mut errors, line);
+                rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)))
+            }
         }
     }
     Ok(Parsed {
@@ -253,6 +267,19 @@ pub(crate) fn build<C: Cells>(kind: Kind, reader: &mut RowReader<'_, C>) -> Opti
         Kind::Sts => columns::sts(reader).map(Document::Sts),
         Kind::Sp2d => columns::sp2d(reader).map(Document::Sp2d),
         Kind::Bku => columns::bku(reader).map(Document::Bku),
+    }
+}
+
+/// A builder that gives up must have said why; if one ever does not, the row still carries a
+/// reason rather than vanishing with an empty error list.
+pub(crate) fn no_silent_rejection(errors: &mut Vec<RowError>, line: u64) {
+    if errors.is_empty() {
+        errors.push(RowError::new(
+            line,
+            "(row)",
+            "a row matching the column spec",
+            "a row that could not be read",
+        ));
     }
 }
 

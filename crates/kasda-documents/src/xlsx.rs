@@ -189,7 +189,10 @@ pub(crate) fn read(
                     rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)));
                 }
             }
-            _ => rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors))),
+            _ => {
+                csvin::no_silent_rejection(&mut errors, line);
+                rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)))
+            }
         }
     }
     Ok(Parsed {
