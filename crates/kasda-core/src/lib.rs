@@ -12,6 +12,7 @@
 
 pub mod calendar;
 pub mod chart;
+pub mod config;
 pub mod document;
 pub mod kode_rekening;
 pub mod ledger;
