@@ -28,6 +28,7 @@ pub mod error;
 mod import;
 pub mod migrate;
 mod read;
+pub mod synthetic;
 pub mod tamper;
 mod workflow;
 pub mod writer;
@@ -282,6 +283,27 @@ impl SqliteStore {
         r.map_err(|e| self.wrap_err(e))
     }
 
+    /// [`Store::import_file`] with a hook that runs inside the import transaction, after every
+    /// row is written and before the commit (progress reporting; the crash test pauses there).
+    pub fn import_with_hook(
+        &mut self,
+        ledger: &str,
+        batch: &ImportBatch,
+        before_commit: impl FnOnce(&ImportOutcome),
+    ) -> Result<ImportOutcome, SqliteError> {
+        kasda_store::check_batch_limits(batch)?;
+        self.write(|tx| {
+            let out = import::import_file(tx, ledger, batch)?;
+            before_commit(&out);
+            Ok(out)
+        })
+    }
+
+    /// Number of entries in a ledger's chain (its head seq); zero for an empty or unknown ledger.
+    pub fn entry_count(&mut self, ledger: &str) -> Result<i64, SqliteError> {
+        self.read(|tx| Ok(writer::chain_head(tx, ledger)?.0))
+    }
+
     /// Recomputes both balance aggregates from the postings and returns the first difference,
     /// if any (`kasda verify` runs this after the chain check).
     pub fn check_aggregates(&mut self, ledger: &str) -> Result<Option<String>, SqliteError> {
@@ -431,8 +453,7 @@ impl Store for SqliteStore {
     }
 
     fn import_file(&mut self, ledger: &str, batch: ImportBatch) -> Result<ImportOutcome, StoreError> {
-        kasda_store::check_batch_limits(&batch)?;
-        Ok(self.write(|tx| import::import_file(tx, ledger, &batch))?)
+        Ok(self.import_with_hook(ledger, &batch, |_| {})?)
     }
 
     fn append_entries(&mut self, ledger: &str, run: RunInfo, entries: Vec<NewEntry>) -> Result<AppendOutcome, StoreError> {

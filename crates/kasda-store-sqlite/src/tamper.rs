@@ -143,8 +143,34 @@ impl TamperHook for SqliteStore {
             Mutation::DeleteFindings => ("DELETE FROM findings WHERE ledger = ?1 AND ?2 IS NOT NULL", 0),
         };
         Ok(self.write(|tx| {
-            tx.execute(sql, params![ledger, seq])?;
-            Ok(())
+            let changed = tx.execute(sql, params![ledger, seq])?;
+            if changed > 0 {
+                return Ok(());
+            }
+            // Nothing matched, so no trigger fired. What protects the table is then the trigger
+            // itself: report the refusal it guarantees if (and only if) it is installed.
+            let table = sql
+                .split_whitespace()
+                .skip_while(|w| *w != "FROM" && *w != "UPDATE")
+                .nth(1)
+                .unwrap_or_default();
+            let (suffix, operation) = if sql.starts_with("UPDATE") { ("no_update", "UPDATE") } else { ("no_delete", "DELETE") };
+            let trigger = format!("{table}_{suffix}");
+            let installed: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    params![trigger],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match installed {
+                Some(_) => Err(StoreError::AppendOnly {
+                    table: table.to_string(),
+                    operation: format!("{operation} (no rows matched; trigger {trigger} refuses any)"),
+                }
+                .into()),
+                None => Ok(()),
+            }
         })?)
     }
 }

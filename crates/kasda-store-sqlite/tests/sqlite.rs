@@ -1,0 +1,326 @@
+//! SQLite-specific guarantees: migrations and their checksums, triggers that refuse UPDATE,
+//! DELETE and unbalanced entries from raw SQL, the lock error, chain equality with the
+//! in-memory oracle, and bi-temporal balances read from the aggregates.
+
+use chrono::NaiveDate;
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting};
+use kasda_store::memory::MemoryStore;
+use kasda_store::{LedgerInfo, Mutation, NewEntry, RunInfo, RunKind, Store, StoreError, TamperHook};
+use kasda_store_sqlite::{parse_url, synthetic, OpenOptions, SqliteError, SqliteStore, SqliteTarget};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn ledger() -> LedgerInfo {
+    LedgerInfo {
+        code: "kota-serang".into(),
+        name: "Pemerintah Kota Serang".into(),
+    }
+}
+
+fn suspense() -> AccountKey {
+    AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, "0012345678")
+}
+
+fn revenue() -> AccountKey {
+    AccountKey::new(AccountKind::PendapatanLra, "4.1.01.15.01.0001")
+}
+
+fn entry(key: &str, day: &str, amount: Decimal) -> JournalEntry {
+    JournalEntry::new(
+        EntryKind::Match,
+        d(day),
+        d(day),
+        key,
+        "",
+        "match",
+        None,
+        vec![Posting::debit(suspense(), amount), Posting::credit(revenue(), amount)],
+    )
+    .unwrap()
+}
+
+/// The same sequence of writes, applied to any store.
+fn script<S: Store>(s: &mut S) -> Vec<i64> {
+    s.ensure_ledger(&ledger()).unwrap();
+    s.import_file("kota-serang", synthetic::statement_batch("a", "0012345678", 300, d("2026-01-02"))).unwrap();
+    // Overlapping statement: the same lines again from another file.
+    s.import_file("kota-serang", synthetic::statement_batch("b", "0012345678", 400, d("2026-01-02"))).unwrap();
+    let out = s
+        .append_entries(
+            "kota-serang",
+            RunInfo::new(RunKind::Reconcile, "recon"),
+            vec![
+                NewEntry {
+                    entry: entry("match:1", "2026-01-03", dec!(10000)),
+                    joins: vec!["stmt:x".into()],
+                },
+                entry("match:2", "2026-01-04", dec!(250.50)).into(),
+            ],
+        )
+        .unwrap();
+    let first = s.entries_by_seq("kota-serang", &out.appended[..1]).unwrap();
+    let reversal = first[0].entry.reversal(first[0].seq, d("2026-01-05"), "wrong match");
+    s.append_entries("kota-serang", RunInfo::new(RunKind::Manual, "auditor"), vec![reversal.into()])
+        .unwrap();
+    out.appended
+}
+
+#[test]
+fn chain_is_bit_identical_to_the_memory_oracle() {
+    let mut sql = SqliteStore::open_memory().unwrap();
+    let mut mem = MemoryStore::new();
+    script(&mut sql);
+    script(&mut mem);
+    let a = sql.verify("kota-serang").unwrap();
+    let b = mem.verify("kota-serang").unwrap();
+    assert_eq!(a.first_bad, None);
+    assert_eq!(a.entries, 403);
+    assert_eq!(a.head_hash, b.head_hash);
+    assert_eq!(a.entries, b.entries);
+    let ea = sql.entries("kota-serang", 0, 1000).unwrap();
+    let eb = mem.entries("kota-serang", 0, 1000).unwrap();
+    for (x, y) in ea.iter().zip(&eb) {
+        assert_eq!((x.seq, &x.entry, &x.hash, &x.prev_hash), (y.seq, &y.entry, &y.hash, &y.prev_hash));
+    }
+    assert_eq!(
+        sql.balances("kota-serang", None, None, None).unwrap(),
+        mem.balances("kota-serang", None, None, None).unwrap()
+    );
+    assert_eq!(sql.check_aggregates("kota-serang").unwrap(), None);
+}
+
+#[test]
+fn balances_as_of_and_known_at_match_the_oracle() {
+    let mut sql = SqliteStore::open_memory().unwrap();
+    sql.ensure_ledger(&ledger()).unwrap();
+    let out1 = sql
+        .append_entries(
+            "kota-serang",
+            RunInfo::new(RunKind::Reconcile, "r"),
+            vec![entry("m1", "2026-01-10", dec!(100)).into(), entry("m2", "2026-01-12", dec!(40)).into()],
+        )
+        .unwrap();
+    let t1 = sql.entries_by_seq("kota-serang", &out1.appended).unwrap()[0].recorded_at;
+    // A back-dated correction learned later.
+    sql.append_entries("kota-serang", RunInfo::new(RunKind::Manual, "r"), vec![entry("m3", "2026-01-09", dec!(7)).into()])
+        .unwrap();
+    let rev = revenue();
+    assert_eq!(sql.balance("kota-serang", &rev, None, None).unwrap(), dec!(-147));
+    assert_eq!(sql.balance("kota-serang", &rev, Some(d("2026-01-10")), None).unwrap(), dec!(-107));
+    assert_eq!(sql.balance("kota-serang", &rev, Some(d("2026-01-10")), Some(t1)).unwrap(), dec!(-100));
+    assert_eq!(sql.balance("kota-serang", &rev, None, Some(t1)).unwrap(), dec!(-140));
+    assert_eq!(sql.balance("kota-serang", &rev, Some(d("2026-01-08")), None).unwrap(), dec!(0));
+    // Known before anything was recorded: no accounts at all.
+    let before = t1 - chrono::Duration::seconds(1);
+    assert!(sql.balances("kota-serang", None, None, Some(before)).unwrap().is_empty());
+    let moves = sql.day_movements("kota-serang", &rev, d("2026-01-10"), d("2026-01-31")).unwrap();
+    assert_eq!(moves.len(), 2);
+    assert_eq!((moves[0].credits, moves[0].closing), (dec!(100), dec!(-107)));
+    assert_eq!((moves[1].credits, moves[1].closing), (dec!(40), dec!(-147)));
+    assert_eq!(sql.check_aggregates("kota-serang").unwrap(), None);
+}
+
+#[test]
+fn import_is_idempotent_and_overlaps_are_recorded_as_duplicates() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    s.ensure_ledger(&ledger()).unwrap();
+    let a = synthetic::statement_batch("a", "0012345678", 50, d("2026-01-02"));
+    let first = s.import_file("kota-serang", a.clone()).unwrap();
+    assert_eq!((first.lines_new, first.entries_appended), (50, 50));
+    let again = s.import_file("kota-serang", a).unwrap();
+    assert!(again.file_already_imported);
+    assert_eq!((again.run_id, again.lines_new), (first.run_id, 0));
+    let b = s.import_file("kota-serang", synthetic::statement_batch("b", "0012345678", 60, d("2026-01-02"))).unwrap();
+    assert_eq!((b.lines_new, b.lines_duplicate, b.entries_appended), (10, 50, 10));
+    let dups = s.duplicates("kota-serang", None).unwrap();
+    assert_eq!(dups.len(), 50);
+    assert!(dups.iter().all(|x| x.same_content));
+    assert_eq!(s.entry_count("kota-serang").unwrap(), 60);
+}
+
+#[test]
+fn triggers_refuse_update_and_delete_from_raw_sql() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    script(&mut s);
+    s.record_findings(
+        "kota-serang",
+        1,
+        &[kasda_store::FindingInput {
+            id: "f1".into(),
+            rule: "unidentified_credit".into(),
+            severity: "medium".into(),
+            status: kasda_store::FindingStatus::Open,
+            summary: "x".into(),
+            amount: None,
+            as_of: d("2026-01-31"),
+            details: serde_json::Value::Null,
+        }],
+    )
+    .unwrap();
+    for m in Mutation::all(1) {
+        let err = s.try_mutation("kota-serang", m).unwrap_err();
+        assert!(matches!(err, StoreError::AppendOnly { .. }), "{m:?}: {err}");
+    }
+    // Every ledger table, straight through the connection.
+    let conn = s.connection();
+    for table in [
+        "ledgers", "accounts", "runs", "source_files", "statements", "statement_lines", "duplicates", "entries",
+        "postings", "entry_joins", "findings", "finding_events", "schema_migrations",
+    ] {
+        let err = conn.execute(&format!("DELETE FROM {table}"), []).unwrap_err();
+        assert!(err.to_string().contains("is append-only"), "{table}: {err}");
+    }
+    let err = conn.execute("UPDATE entries SET memo = 'x' WHERE seq = 2", []).unwrap_err();
+    assert!(err.to_string().contains("kasda: entries is append-only"), "{err}");
+    assert_eq!(s.verify("kota-serang").unwrap().first_bad, None);
+}
+
+#[test]
+fn database_refuses_unbalanced_and_unlinked_entries() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    script(&mut s);
+    let err = s.insert_raw_unbalanced("kota-serang").unwrap_err();
+    assert!(err.to_string().contains("does not balance"), "{err}");
+    // A single posting, and a broken prev_hash, are refused too.
+    let conn = s.connection();
+    let one = conn.execute_batch(
+        "BEGIN;
+         INSERT INTO postings VALUES ('kota-serang', 404, 0, 1, 'debit', 100, 'IDR');
+         INSERT INTO entries VALUES ('kota-serang', 404, 'opening', '2026-02-01', '2026-02-01', 'raw:one', '', '', NULL, NULL,
+            1, 0, (SELECT hash FROM entries WHERE seq = 403), 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
+         COMMIT;",
+    );
+    assert!(one.unwrap_err().to_string().contains("fewer than two postings"));
+    conn.execute_batch("ROLLBACK").unwrap();
+    let link = conn.execute_batch(
+        "BEGIN;
+         INSERT INTO postings VALUES ('kota-serang', 404, 0, 1, 'debit', 100, 'IDR'), ('kota-serang', 404, 1, 2, 'credit', 100, 'IDR');
+         INSERT INTO entries VALUES ('kota-serang', 404, 'opening', '2026-02-01', '2026-02-01', 'raw:link', '', '', NULL, NULL,
+            1, 0, '0000000000000000000000000000000000000000000000000000000000000000',
+            'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
+         COMMIT;",
+    );
+    assert!(link.unwrap_err().to_string().contains("prev_hash"));
+    conn.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(s.verify("kota-serang").unwrap().entries, 403);
+}
+
+#[test]
+fn tampering_below_the_api_is_caught_by_verify() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    script(&mut s);
+    s.tamper_amount("kota-serang", 7, dec!(2)).unwrap();
+    assert_eq!(s.verify("kota-serang").unwrap().first_bad.unwrap().seq, 7);
+    let mut s = SqliteStore::open_memory().unwrap();
+    script(&mut s);
+    s.delete_entry("kota-serang", 9).unwrap();
+    assert_eq!(s.verify("kota-serang").unwrap().first_bad.unwrap().seq, 10);
+    // The triggers are back after the tampering.
+    let err = s.connection().execute("DELETE FROM entries", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"));
+}
+
+#[test]
+fn changed_migration_is_refused_naming_file_and_checksums() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kasda.db");
+    let mut s = SqliteStore::open(&path).unwrap();
+    let status = s.migration_status().unwrap();
+    assert_eq!(status.len(), 1);
+    assert_eq!(status[0].name, "0001_init.sql");
+    assert!(status[0].applied_at.is_some());
+    assert!(s.migrate().unwrap().is_empty(), "nothing left to apply");
+    s.connection()
+        .execute_batch(
+            "DROP TRIGGER schema_migrations_no_update;
+             UPDATE schema_migrations SET sha256 = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';",
+        )
+        .unwrap();
+    drop(s);
+    let err = SqliteStore::open(&path).err().unwrap();
+    let text = err.to_string();
+    assert!(matches!(err, SqliteError::MigrationChanged { .. }), "{text}");
+    assert!(text.contains("schema/sqlite/0001_init.sql") && text.contains(&"a".repeat(64)), "{text}");
+    let unmigrated = SqliteStore::open_with(&path, OpenOptions { migrate: false, ..OpenOptions::default() });
+    let err: StoreError = unmigrated.unwrap().migration_status().unwrap_err();
+    assert!(matches!(err, StoreError::MigrationChanged { .. }));
+}
+
+#[test]
+fn locked_database_gives_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kasda.db");
+    let mut holder = SqliteStore::open(&path).unwrap();
+    holder.ensure_ledger(&ledger()).unwrap();
+    let options = OpenOptions { busy_timeout_ms: 200, ..OpenOptions::default() };
+    let mut other = SqliteStore::open_with(&path, options).unwrap();
+    // The first connection holds the write lock, as another kasda process importing would.
+    holder.connection().execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let err = other
+        .append_entries("kota-serang", RunInfo::new(RunKind::Manual, "x"), vec![entry("m1", "2026-01-10", dec!(1)).into()])
+        .unwrap_err();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    match &err {
+        StoreError::Locked { path: p, waited_ms } => {
+            assert!(p.ends_with("kasda.db"));
+            assert_eq!(*waited_ms, 200);
+        }
+        other => panic!("expected Locked, got {other}"),
+    }
+    assert!(err.to_string().contains("locked by another process"));
+    holder.connection().execute_batch("COMMIT").unwrap();
+    // Once released, the other writer proceeds; readers were never blocked (WAL).
+    other
+        .append_entries("kota-serang", RunInfo::new(RunKind::Manual, "x"), vec![entry("m1", "2026-01-10", dec!(1)).into()])
+        .unwrap();
+    assert_eq!(holder.entry_count("kota-serang").unwrap(), 1);
+}
+
+#[test]
+fn pragmas_are_wal_full_and_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path().join("k.db")).unwrap();
+    let c = s.connection();
+    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+}
+
+#[test]
+fn urls_parse() {
+    assert_eq!(parse_url("sqlite:kasda.db").unwrap(), SqliteTarget::File("kasda.db".into()));
+    assert_eq!(parse_url("sqlite://rel/k.db").unwrap(), SqliteTarget::File("rel/k.db".into()));
+    assert_eq!(parse_url("sqlite:///abs/k.db").unwrap(), SqliteTarget::File("/abs/k.db".into()));
+    assert_eq!(parse_url("sqlite::memory:").unwrap(), SqliteTarget::Memory);
+    for bad in ["postgres://x", "sqlite:", "sqlite:k.db?mode=ro", "kasda.db"] {
+        assert!(matches!(parse_url(bad), Err(SqliteError::BadUrl { .. })), "{bad}");
+    }
+    let mut s = SqliteStore::open_url("sqlite::memory:").unwrap();
+    assert!(s.ledgers().unwrap().is_empty());
+}
+
+#[test]
+fn amounts_are_exact_minor_units_and_out_of_range_is_refused() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    s.ensure_ledger(&ledger()).unwrap();
+    let big = dec!(92233720368547758.07); // i64::MAX sen
+    s.append_entries("kota-serang", RunInfo::new(RunKind::Manual, "x"), vec![entry("big", "2026-01-10", big).into()])
+        .unwrap();
+    assert_eq!(s.balance("kota-serang", &suspense(), None, None).unwrap(), big);
+    let too_big = dec!(92233720368547758.08);
+    let err = s
+        .append_entries("kota-serang", RunInfo::new(RunKind::Manual, "x"), vec![entry("big2", "2026-01-11", too_big).into()])
+        .unwrap_err();
+    assert!(err.to_string().contains("minor units"), "{err}");
+    let stored: i64 = s
+        .connection()
+        .query_row("SELECT amount FROM postings WHERE seq = 1 AND idx = 0", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, i64::MAX);
+}
