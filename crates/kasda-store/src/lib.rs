@@ -42,6 +42,13 @@ use kasda_core::statement::{
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub mod batch;
+pub mod conformance;
+pub mod memory;
+
+pub use batch::{build_document_batch, build_import_batch, BatchError};
+pub use memory::MemoryStore;
+
 // ---------------------------------------------------------------------------------------------
 // Limits. Every input that crosses the trait is bounded; stores check these and name them.
 // ---------------------------------------------------------------------------------------------

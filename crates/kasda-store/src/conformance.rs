@@ -1,0 +1,2270 @@
+//! The store conformance suite: what it means to be a kasda store.
+//!
+//! Every function takes a factory that returns a fresh, empty store (migrated or not; the suite
+//! migrates) and panics with a message naming the broken rule. Stores run the whole suite with
+//! [`conformance_tests!`](crate::conformance_tests), which generates one `#[test]` per check:
+//!
+//! ```ignore
+//! kasda_store::conformance_tests!(|| my_store::open_test_store());
+//! ```
+//!
+//! The store must also implement [`TamperHook`] in its test support so the suite can attack it
+//! from underneath (tampering, deleting, raw unbalanced inserts, plain UPDATE/DELETE).
+//!
+//! The in-memory store is the oracle: [`chain_matches_oracle`] and [`random_operations`] replay
+//! the same imports on a [`MemoryStore`] and demand bit-identical hash chains.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kasda_core::document::{
+    BkuLine, BkuOwner, Channel, Document, Receipt, ReceiptStatus, RevenueLine, Sp2d, Sp2dType, Sts,
+};
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting, StoredEntry};
+use kasda_core::money::{Currency, Direction};
+use kasda_core::posting::{self, AccountRole, MatchContext};
+use kasda_core::statement::{
+    AccountId, Entry, EntryStatus, References, Remittance, SourcePos, Statement, StatementFile,
+};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    build_document_batch, build_import_batch, DocKind, FindingInput, FindingStatus, ImportBatch,
+    LedgerInfo, MemoryStore, Mutation, NewEntry, NewProposal, ProposalKind, ProposalStatus,
+    RunInfo, RunKind, SourceFile, Store, StoreError, TamperHook, TrailQuery, TrailRelation,
+};
+
+/// The ledger every check uses.
+pub const LEDGER: &str = "kota-uji";
+/// An RKUD account of the fixtures.
+pub const RKUD: &str = "0011223344";
+/// A holding account of the fixtures.
+pub const HOLDING: &str = "0099887766";
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+/// The fixtures' account register: RKUD, holding, everything else unregistered.
+pub fn role_of(account: &str) -> AccountRole {
+    match account {
+        RKUD => AccountRole::Rkud,
+        HOLDING => AccountRole::Holding,
+        _ => AccountRole::Unregistered,
+    }
+}
+
+pub fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default()
+}
+
+fn idr(whole: i64) -> Decimal {
+    Decimal::new(whole * 100, 2)
+}
+
+/// sha256 of a label, hex: stands for the bytes of a fixture file.
+pub fn sha_of(label: &str) -> String {
+    hex::encode(Sha256::digest(label.as_bytes()))
+}
+
+pub fn source(label: &str, format: &str) -> SourceFile {
+    SourceFile {
+        name: format!("{label}.dat"),
+        sha256: sha_of(label),
+        size_bytes: label.len() as u64,
+        format: format.to_string(),
+        imported_by: "operator-a".to_string(),
+    }
+}
+
+/// One fixture statement line: booking day of March 2026, bank reference, whole rupiah, side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub day: u32,
+    pub reference: String,
+    pub amount: i64,
+    pub credit: bool,
+    pub booked: bool,
+}
+
+pub fn line(day: u32, reference: &str, amount: i64, credit: bool) -> Line {
+    Line {
+        day,
+        reference: reference.to_string(),
+        amount,
+        credit,
+        booked: true,
+    }
+}
+
+/// A statement file with one statement on `account`.
+pub fn statement_file(account: &str, lines: &[Line]) -> StatementFile {
+    let entries = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Entry {
+            pos: SourcePos {
+                line: 10 + i as u32 * 3,
+                index: i as u32,
+            },
+            amount: idr(l.amount),
+            currency: Currency::IDR,
+            direction: Some(if l.credit {
+                Direction::Credit
+            } else {
+                Direction::Debit
+            }),
+            status: if l.booked {
+                EntryStatus::Booked
+            } else {
+                EntryStatus::Pending
+            },
+            booking_date: Some(day(l.day)),
+            value_date: Some(day(l.day)),
+            refs: References {
+                account_servicer: Some(l.reference.clone()),
+                ..Default::default()
+            },
+            remittance: Remittance {
+                unstructured: vec![format!("TRF {}", l.reference)],
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .collect();
+    StatementFile {
+        statements: vec![Statement {
+            id: Some(format!("STMT-{account}")),
+            electronic_seq: Some("1".into()),
+            account: AccountId {
+                number: Some(account.to_string()),
+                currency: Some(Currency::IDR),
+                ..Default::default()
+            },
+            entries,
+            pos: SourcePos { line: 1, index: 0 },
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// A statement import batch; the file's sha256 is derived from `label`.
+pub fn statement_batch(label: &str, account: &str, lines: &[Line]) -> ImportBatch {
+    match build_import_batch(
+        source(label, "mt940"),
+        &statement_file(account, lines),
+        &role_of,
+    ) {
+        Ok(b) => b,
+        Err(e) => panic!("fixture statement batch {label} does not build: {e}"),
+    }
+}
+
+pub fn receipt(ntpd: &str, channel: Channel, kode: &str, amount: i64, paid_day: u32) -> Receipt {
+    Receipt {
+        ntpd: ntpd.to_string(),
+        kode_billing: Some(format!("KB{ntpd}")),
+        ntb: Some(format!("NTB{ntpd}")),
+        nop: None,
+        npwpd: Some("P.2.0001234.01.01".into()),
+        taxpayer_name: Some("Wajib Pajak".into()),
+        jenis_pajak: Some("PBJT".into()),
+        lines: vec![RevenueLine {
+            kode_rekening: kode.to_string(),
+            amount: idr(amount),
+        }],
+        masa_pajak: Some(2),
+        tahun_pajak: Some(2026),
+        pokok: idr(amount),
+        denda: Decimal::ZERO,
+        total: idr(amount),
+        channel,
+        bank: Some("BANK BANTEN".into()),
+        account: Some(RKUD.into()),
+        // 03:00 UTC = 10:00 WIB on the same day.
+        paid_at: day(paid_day)
+            .and_hms_opt(3, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_default(),
+        paid_zone: Some("WIB".into()),
+        settlement_date: Some(day(paid_day + 1)),
+        status: ReceiptStatus::Paid,
+        reverses_ntpd: None,
+        opd: Some("BAPENDA".into()),
+    }
+}
+
+pub fn reversal_of(r: &Receipt, reversal_ntpd: &str) -> Receipt {
+    Receipt {
+        ntpd: reversal_ntpd.to_string(),
+        status: ReceiptStatus::Reversed,
+        reverses_ntpd: Some(r.ntpd.clone()),
+        ..r.clone()
+    }
+}
+
+pub fn sts(number: &str, opd: &str, kode: &str, amount: i64, d: u32) -> Sts {
+    Sts {
+        number: number.to_string(),
+        opd: opd.to_string(),
+        bendahara: Some("Bendahara".into()),
+        date: day(d),
+        account: RKUD.to_string(),
+        lines: vec![RevenueLine {
+            kode_rekening: kode.to_string(),
+            amount: idr(amount),
+        }],
+        total: idr(amount),
+        collected_from: Some(day(d.saturating_sub(1).max(1))),
+        collected_to: Some(day(d.saturating_sub(1).max(1))),
+        tbp_numbers: vec![],
+    }
+}
+
+pub fn sp2d(number: &str, gross: i64, d: u32) -> Sp2d {
+    Sp2d {
+        number: number.to_string(),
+        date: day(d),
+        opd: "1.02.01".into(),
+        sp2d_type: Sp2dType::Ls,
+        kode_rekening: Some("5.1.02.01.01".into()),
+        gross: idr(gross),
+        deductions: vec![],
+        net: idr(gross),
+        beneficiary_name: "CV Maju".into(),
+        beneficiary_bank: None,
+        beneficiary_account: None,
+        account: RKUD.to_string(),
+    }
+}
+
+pub fn bku(number: u64, amount: i64, d: u32) -> BkuLine {
+    BkuLine {
+        owner: BkuOwner::Bud,
+        number,
+        date: day(d),
+        document: None,
+        description: "penerimaan".into(),
+        kode_rekening: None,
+        amount: idr(amount),
+        direction: Direction::Credit,
+        account: Some(RKUD.into()),
+        balance_after: None,
+    }
+}
+
+/// A document import batch; rows are 2, 3, 4… as in a CSV with a header.
+pub fn document_batch(label: &str, docs: Vec<Document>) -> ImportBatch {
+    let rows = docs
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| (i as u32 + 2, d))
+        .collect();
+    match build_document_batch(source(label, "documents"), rows) {
+        Ok(b) => b,
+        Err(e) => panic!("fixture document batch {label} does not build: {e}"),
+    }
+}
+
+fn kas(account: &str) -> AccountKey {
+    AccountKey::new(AccountKind::KasDaerah, account)
+}
+
+fn suspense_in(account: &str) -> AccountKey {
+    AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, account)
+}
+
+fn suspense_out(account: &str) -> AccountKey {
+    AccountKey::new(AccountKind::PengeluaranBelumTeridentifikasi, account)
+}
+
+fn ddp(c: Channel) -> AccountKey {
+    AccountKey::new(AccountKind::DanaDalamPerjalanan, c.as_str())
+}
+
+fn ok<T>(what: &str, r: Result<T, StoreError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: unexpected store error: {e}"),
+    }
+}
+
+/// A fresh store, migrated, with the fixture ledger.
+pub fn fresh<S: Store>(make: &mut dyn FnMut() -> S) -> S {
+    let mut s = make();
+    ok("migrate", s.migrate());
+    ok(
+        "ensure_ledger",
+        s.ensure_ledger(&LedgerInfo {
+            code: LEDGER.into(),
+            name: "Kota Uji".into(),
+        }),
+    );
+    s
+}
+
+fn all_entries<S: Store + ?Sized>(s: &mut S) -> Vec<StoredEntry> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = ok("entries", s.entries(LEDGER, after, 1000));
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        out.extend(page);
+    }
+    out
+}
+
+fn sum_postings(entries: &[StoredEntry]) -> BTreeMap<String, Decimal> {
+    let mut out = BTreeMap::new();
+    for e in entries {
+        for p in &e.entry.postings {
+            *out.entry(p.account.to_string()).or_insert(Decimal::ZERO) += p.debit_signed();
+        }
+    }
+    out
+}
+
+fn assert_verified<S: Store + ?Sized>(s: &mut S, what: &str) {
+    let r = ok("verify", s.verify(LEDGER));
+    assert!(
+        r.first_bad.is_none(),
+        "{what}: verify reports {:?}",
+        r.first_bad
+    );
+    let entries = all_entries(s);
+    assert_eq!(
+        r.entries,
+        entries.len() as u64,
+        "{what}: verify counted a different number of entries"
+    );
+    let head = entries
+        .last()
+        .map(|e| e.hash.clone())
+        .unwrap_or_else(|| kasda_core::ledger::GENESIS_HASH.to_string());
+    assert_eq!(
+        r.head_hash, head,
+        "{what}: verify head hash is not the last entry's hash"
+    );
+}
+
+fn assert_balances_are_sums<S: Store + ?Sized>(s: &mut S, what: &str) {
+    let entries = all_entries(s);
+    let expected = sum_postings(&entries);
+    let listed = ok("balances", s.balances(LEDGER, None, None, None));
+    let listed_map: BTreeMap<String, Decimal> = listed
+        .iter()
+        .map(|b| (b.account.to_string(), b.balance))
+        .collect();
+    assert_eq!(
+        listed_map, expected,
+        "{what}: balances() differs from Σ postings"
+    );
+    let order: Vec<String> = listed.iter().map(|b| b.account.to_string()).collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(
+        order, sorted,
+        "{what}: balances() must be ordered by account key text"
+    );
+    for (acct, v) in &expected {
+        let key = match AccountKey::parse(acct) {
+            Ok(k) => k,
+            Err(e) => panic!("{what}: stored account key {acct} does not parse: {e}"),
+        };
+        let b = ok("balance", s.balance(LEDGER, &key, None, None));
+        assert_eq!(b, *v, "{what}: balance({acct}) differs from Σ postings");
+    }
+}
+
+fn sleep_tick() {
+    // Stores stamp with microsecond precision; a few milliseconds separate two writes for sure.
+    std::thread::sleep(Duration::from_millis(5));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------------------------
+
+/// Migrations are idempotent; ledgers are created once, validated and listed in code order;
+/// unknown ledgers are refused.
+pub fn ledgers_and_migrations<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = make();
+    ok("first migrate", s.migrate());
+    let again = ok("second migrate", s.migrate());
+    assert!(
+        again.is_empty(),
+        "a second migrate must apply nothing, applied {again:?}"
+    );
+    for m in ok("migration_status", s.migration_status()) {
+        assert!(
+            m.applied_at.is_some(),
+            "migration {} still pending after migrate",
+            m.name
+        );
+        assert_eq!(
+            m.checksum.len(),
+            64,
+            "migration {} checksum is not a sha256 hex",
+            m.name
+        );
+    }
+    let b = LedgerInfo {
+        code: "kab-b".into(),
+        name: "Kabupaten B".into(),
+    };
+    let a = LedgerInfo {
+        code: "kota-a".into(),
+        name: "Kota A".into(),
+    };
+    ok("ensure b", s.ensure_ledger(&b));
+    ok("ensure a", s.ensure_ledger(&a));
+    ok("ensure a again", s.ensure_ledger(&a));
+    let listed = ok("ledgers", s.ledgers());
+    assert_eq!(
+        listed,
+        vec![b.clone(), a.clone()],
+        "ledgers must be listed once each, by code"
+    );
+    let renamed = LedgerInfo {
+        name: "Another".into(),
+        ..a.clone()
+    };
+    assert!(
+        matches!(
+            s.ensure_ledger(&renamed),
+            Err(StoreError::LedgerNameConflict { .. })
+        ),
+        "a different name for an existing ledger must be refused"
+    );
+    for bad in ["", "has space", "semi;colon", &"x".repeat(65)] {
+        let r = s.ensure_ledger(&LedgerInfo {
+            code: bad.to_string(),
+            name: "x".into(),
+        });
+        assert!(
+            matches!(r, Err(StoreError::InvalidLedgerCode { .. })),
+            "ledger code {bad:?} must be refused"
+        );
+    }
+    assert!(
+        matches!(
+            s.balance("nope", &kas(RKUD), None, None),
+            Err(StoreError::UnknownLedger { .. })
+        ),
+        "an unknown ledger must be refused"
+    );
+    assert!(matches!(
+        s.import_file("nope", statement_batch("x", RKUD, &[line(2, "A", 1, true)])),
+        Err(StoreError::UnknownLedger { .. })
+    ));
+    // Ledgers are separate: an import into one leaves the other empty.
+    ok(
+        "import into a",
+        s.import_file(
+            "kota-a",
+            statement_batch("x", RKUD, &[line(2, "A", 5, true)]),
+        ),
+    );
+    assert_eq!(
+        ok("balance b", s.balance("kab-b", &kas(RKUD), None, None)),
+        Decimal::ZERO
+    );
+    assert_eq!(
+        ok("balance a", s.balance("kota-a", &kas(RKUD), None, None)),
+        idr(5)
+    );
+    let same_file_other_ledger = ok(
+        "import same file into b",
+        s.import_file(
+            "kab-b",
+            statement_batch("x", RKUD, &[line(2, "A", 5, true)]),
+        ),
+    );
+    assert!(
+        !same_file_other_ledger.file_already_imported,
+        "file idempotency is per ledger"
+    );
+}
+
+/// A statement import stores its statement, lines and one entry per booked line, numbered from
+/// 1, with provenance; pending lines are stored but not posted.
+pub fn import_statement<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let mut pending = line(3, "P1", 70, false);
+    pending.booked = false;
+    let lines = [
+        line(2, "FT001", 1_000, true),
+        line(2, "FT002", 250, false),
+        line(3, "FT003", 40, true),
+        pending,
+    ];
+    let batch = statement_batch("rkud-mar", RKUD, &lines);
+    let sha = batch.file.sha256.clone();
+    let out = ok("import", s.import_file(LEDGER, batch));
+    assert!(!out.file_already_imported);
+    assert_eq!(out.statements_new, 1, "statements_new");
+    assert_eq!(out.lines_new, 4, "lines_new");
+    assert_eq!(out.lines_duplicate, 0);
+    assert_eq!(out.entries_appended, 3, "only booked lines are posted");
+    assert_eq!(
+        (out.first_seq, out.last_seq),
+        (Some(1), Some(3)),
+        "entries are numbered from 1"
+    );
+
+    let entries = all_entries(&mut s);
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    for e in &entries {
+        assert_eq!(
+            e.source_sha256.as_deref(),
+            Some(sha.as_str()),
+            "entry {} must name its file",
+            e.seq
+        );
+        assert_eq!(
+            e.run_id, out.run_id,
+            "entry {} must name its import run",
+            e.seq
+        );
+        assert_eq!(e.entry.kind, EntryKind::StatementLine);
+    }
+    assert_eq!(
+        entries[0].entry.position, "10:0",
+        "position is line:index in the file"
+    );
+    assert_eq!(entries[0].prev_hash, kasda_core::ledger::GENESIS_HASH);
+    assert_eq!(entries[1].prev_hash, entries[0].hash, "entries chain");
+
+    assert_eq!(
+        ok("kas", s.balance(LEDGER, &kas(RKUD), None, None)),
+        idr(1_000 - 250 + 40)
+    );
+    assert_eq!(
+        ok(
+            "suspense in",
+            s.balance(LEDGER, &suspense_in(RKUD), None, None)
+        ),
+        idr(-1_040)
+    );
+    assert_eq!(
+        ok(
+            "suspense out",
+            s.balance(LEDGER, &suspense_out(RKUD), None, None)
+        ),
+        idr(250)
+    );
+    assert_eq!(
+        ok(
+            "never posted",
+            s.balance(LEDGER, &kas("unknown"), None, None)
+        ),
+        Decimal::ZERO,
+        "an account never posted to has balance zero"
+    );
+
+    let stored = ok(
+        "statement_lines",
+        s.statement_lines(LEDGER, None, day(1), day(31)),
+    );
+    assert_eq!(stored.len(), 4);
+    assert_eq!(
+        stored.iter().map(|l| l.facts.pos.index).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3],
+        "lines ordered by booking date then position"
+    );
+    assert_eq!(stored[0].entry_seq, Some(1));
+    assert_eq!(stored[3].entry_seq, None, "a pending line has no entry");
+    assert_eq!(stored[3].facts.status, EntryStatus::Pending);
+    assert_eq!(stored[0].facts.bank_ref.as_deref(), Some("FT001"));
+    assert!(stored[0].facts.text.contains("TRF FT001"));
+    assert_eq!(stored[0].file_sha256, sha);
+    let day3 = ok(
+        "lines of day 3",
+        s.statement_lines(LEDGER, Some(RKUD), day(3), day(3)),
+    );
+    assert_eq!(day3.len(), 2, "date filter is inclusive");
+    assert!(ok(
+        "other account",
+        s.statement_lines(LEDGER, Some("nope"), day(1), day(31))
+    )
+    .is_empty());
+
+    let stmts = ok("statements", s.statements(LEDGER, Some(RKUD)));
+    assert_eq!(stmts.len(), 1);
+    assert_eq!(stmts[0].header.line_count, 4);
+    assert_eq!(
+        stmts[0].header.statement_id.as_deref(),
+        Some("STMT-0011223344")
+    );
+    assert_eq!(stmts[0].file_sha256, sha);
+
+    let runs = ok("runs", s.runs(LEDGER));
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].kind, RunKind::Import);
+    assert_eq!(runs[0].actor, "operator-a");
+    let files = ok("files", s.files(LEDGER));
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].file.name, "rkud-mar.dat");
+    assert_eq!(files[0].run_id, out.run_id);
+    assert_eq!(
+        ok("file", s.file(LEDGER, &sha)).map(|f| f.run_id),
+        Some(out.run_id)
+    );
+    assert_verified(&mut s, "after one import");
+    assert_balances_are_sums(&mut s, "after one import");
+}
+
+/// The same file twice adds nothing and says so.
+pub fn file_idempotency<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let lines = [line(2, "A", 10, true), line(2, "B", 3, false)];
+    let first = ok(
+        "first import",
+        s.import_file(LEDGER, statement_batch("f", RKUD, &lines)),
+    );
+    let before = all_entries(&mut s);
+    let second = ok(
+        "second import",
+        s.import_file(LEDGER, statement_batch("f", RKUD, &lines)),
+    );
+    assert!(
+        second.file_already_imported,
+        "the same sha256 must be recognised"
+    );
+    assert_eq!(
+        second.run_id, first.run_id,
+        "the outcome names the run of the first import"
+    );
+    assert_eq!(
+        (
+            second.lines_new,
+            second.entries_appended,
+            second.statements_new
+        ),
+        (0, 0, 0),
+        "nothing is added"
+    );
+    assert_eq!(all_entries(&mut s), before);
+    assert_eq!(
+        ok("runs", s.runs(LEDGER)).len(),
+        1,
+        "no run is recorded for a skipped file"
+    );
+    assert_eq!(ok("files", s.files(LEDGER)).len(), 1);
+    assert_eq!(ok("statements", s.statements(LEDGER, None)).len(), 1);
+    let docs = vec![Document::Receipt(receipt(
+        "N-1",
+        Channel::Qris,
+        "4.1.01.06",
+        5,
+        2,
+    ))];
+    ok(
+        "docs",
+        s.import_file(LEDGER, document_batch("d", docs.clone())),
+    );
+    let again = ok(
+        "docs again",
+        s.import_file(LEDGER, document_batch("d", docs)),
+    );
+    assert!(again.file_already_imported);
+    assert_eq!(
+        ok("documents", s.documents(LEDGER, None, None, None)).len(),
+        1
+    );
+}
+
+/// Overlapping statements add only what is new; two identical lines in one statement both
+/// count; every duplicate leaves evidence.
+pub fn overlapping_statements<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    // Two genuinely identical lines (same day, ref, amount) and one more.
+    let a = [
+        line(2, "QR", 100, true),
+        line(2, "QR", 100, true),
+        line(3, "X", 7, false),
+    ];
+    let out_a = ok(
+        "import a",
+        s.import_file(LEDGER, statement_batch("a", RKUD, &a)),
+    );
+    assert_eq!(
+        out_a.entries_appended, 3,
+        "identical lines in one statement both count"
+    );
+    // The bank re-sends the period with one more line.
+    let b = [
+        line(2, "QR", 100, true),
+        line(2, "QR", 100, true),
+        line(3, "X", 7, false),
+        line(4, "Y", 20, true),
+    ];
+    let out_b = ok(
+        "import b",
+        s.import_file(LEDGER, statement_batch("b", RKUD, &b)),
+    );
+    assert!(!out_b.file_already_imported);
+    assert_eq!(out_b.lines_new, 1, "only the new line is new");
+    assert_eq!(out_b.lines_duplicate, 3);
+    assert_eq!(out_b.entries_appended, 1);
+    assert_eq!(
+        out_b.statements_new, 1,
+        "the statement header is kept for continuity checks"
+    );
+    assert_eq!(
+        ok("kas", s.balance(LEDGER, &kas(RKUD), None, None)),
+        idr(200 - 7 + 20)
+    );
+    let dups = ok("duplicates", s.duplicates(LEDGER, None));
+    assert_eq!(dups.len(), 3);
+    assert!(dups.iter().all(|d| d.same_content
+        && d.file_sha256 == sha_of("b")
+        && d.first_file_sha256 == sha_of("a")));
+    assert!(dups.iter().all(|d| d.kind == crate::DuplicateKind::Line));
+    let key = dups[0].natural_key.clone();
+    assert_eq!(
+        ok("dups by key", s.duplicates(LEDGER, Some(&[key]))).len(),
+        1
+    );
+    // A third statement with a single copy of the double line adds nothing.
+    let c = [line(2, "QR", 100, true)];
+    let out_c = ok(
+        "import c",
+        s.import_file(LEDGER, statement_batch("c", RKUD, &c)),
+    );
+    assert_eq!(out_c.lines_new, 0);
+    assert_eq!(ok("statements", s.statements(LEDGER, Some(RKUD))).len(), 3);
+    // A holding account and an unregistered one post to kas-penampungan.
+    ok(
+        "holding",
+        s.import_file(
+            LEDGER,
+            statement_batch("h", HOLDING, &[line(2, "H", 9, true)]),
+        ),
+    );
+    ok(
+        "stray",
+        s.import_file(
+            LEDGER,
+            statement_batch("s", "5550001", &[line(2, "S", 4, true)]),
+        ),
+    );
+    let pen = ok(
+        "kas-penampungan balances",
+        s.balances(LEDGER, Some(AccountKind::KasPenampungan), None, None),
+    );
+    let pen: Vec<(String, Decimal)> = pen
+        .into_iter()
+        .map(|b| (b.account.to_string(), b.balance))
+        .collect();
+    assert_eq!(
+        pen,
+        vec![
+            (format!("kas-penampungan/{HOLDING}"), idr(9)),
+            ("kas-penampungan/5550001".to_string(), idr(4)),
+        ]
+    );
+    assert_verified(&mut s, "after overlapping imports");
+    assert_balances_are_sums(&mut s, "after overlapping imports");
+}
+
+/// Documents are stored with their entries; a re-sent document is a duplicate with evidence,
+/// a different record under the same NTPD is kept as evidence with `same_content = false`.
+pub fn documents_and_duplicates<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let r1 = receipt("NTPD-001", Channel::Qris, "4.1.01.06", 150, 2);
+    let r2 = receipt("NTPD-002", Channel::Teller, "4.1.01.07", 80, 3);
+    let docs = vec![
+        Document::Receipt(r1.clone()),
+        Document::Receipt(r2.clone()),
+        Document::Sts(sts("STS-01", "DISHUB", "4.1.02.01", 60, 4)),
+        Document::Sp2d(sp2d("SP2D-01", 500, 5)),
+        Document::Bku(bku(1, 60, 4)),
+    ];
+    let out = ok(
+        "import docs",
+        s.import_file(LEDGER, document_batch("docs-1", docs)),
+    );
+    assert_eq!(out.documents_new, 5);
+    assert_eq!(out.entries_appended, 4, "BKU lines are stored, not posted");
+    assert_eq!(
+        ok(
+            "ddp qris",
+            s.balance(LEDGER, &ddp(Channel::Qris), None, None)
+        ),
+        idr(150)
+    );
+    assert_eq!(
+        ok(
+            "kbp",
+            s.balance(
+                LEDGER,
+                &AccountKey::new(AccountKind::KasBendaharaPenerimaan, "DISHUB"),
+                None,
+                None
+            )
+        ),
+        idr(60)
+    );
+    assert_eq!(
+        ok(
+            "sp2d",
+            s.balance(
+                LEDGER,
+                &AccountKey::new(AccountKind::Sp2dBelumDicairkan, RKUD),
+                None,
+                None
+            )
+        ),
+        idr(-500)
+    );
+    let all = ok("documents", s.documents(LEDGER, None, None, None));
+    assert_eq!(
+        all.iter()
+            .map(|d| d.natural_key.as_str())
+            .collect::<Vec<_>>(),
+        vec![
+            "receipt:NTPD-001",
+            "receipt:NTPD-002",
+            "sts:STS-01",
+            "bku:bud:2026:1",
+            "sp2d:SP2D-01"
+        ],
+        "documents ordered by (date, kind, key)"
+    );
+    assert_eq!(all[0].row, 2);
+    assert!(all[0].entry_seq.is_some());
+    assert!(all[3].entry_seq.is_none(), "a BKU line has no entry");
+    assert_eq!(
+        all[2].date,
+        day(3),
+        "an STS is filed on its last collection date"
+    );
+    let receipts = ok(
+        "receipts",
+        s.documents(LEDGER, Some(DocKind::Receipt), Some(day(3)), Some(day(3))),
+    );
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].document, Document::Receipt(r2.clone()));
+    let keys = vec![
+        "receipt:NTPD-001".to_string(),
+        "receipt:NTPD-404".to_string(),
+        "sts:STS-01".to_string(),
+    ];
+    let existing = ok("existing keys", s.existing_document_keys(LEDGER, &keys));
+    assert_eq!(existing.len(), 2);
+    assert!(existing.contains("receipt:NTPD-001") && existing.contains("sts:STS-01"));
+    let by_keys = ok("documents_by_keys", s.documents_by_keys(LEDGER, &keys));
+    assert_eq!(by_keys.len(), 2);
+
+    // The same receipt re-sent in another file, and a different record reusing NTPD-002.
+    let mut forged = r2.clone();
+    forged.total = idr(8);
+    forged.pokok = idr(8);
+    forged.lines[0].amount = idr(8);
+    let resend = vec![
+        Document::Receipt(r1.clone()),
+        Document::Receipt(forged.clone()),
+    ];
+    let out2 = ok(
+        "import resend",
+        s.import_file(LEDGER, document_batch("docs-2", resend)),
+    );
+    assert_eq!(
+        (
+            out2.documents_new,
+            out2.documents_duplicate,
+            out2.entries_appended
+        ),
+        (0, 2, 0)
+    );
+    let dups = ok("duplicates", s.duplicates(LEDGER, None));
+    assert_eq!(dups.len(), 2);
+    let same = dups.iter().find(|d| d.natural_key == "receipt:NTPD-001");
+    let differ = dups.iter().find(|d| d.natural_key == "receipt:NTPD-002");
+    match (same, differ) {
+        (Some(same), Some(differ)) => {
+            assert!(
+                same.same_content,
+                "a re-sent identical receipt has the same content"
+            );
+            assert!(
+                !differ.same_content,
+                "a different record under a known NTPD must be marked"
+            );
+            assert_eq!(
+                differ.document,
+                Some(Document::Receipt(forged)),
+                "the duplicate's evidence is kept"
+            );
+            assert_eq!(differ.pos, "row 3");
+            assert_eq!(differ.file_sha256, sha_of("docs-2"));
+            assert_eq!(differ.first_file_sha256, sha_of("docs-1"));
+            assert_eq!(differ.kind, crate::DuplicateKind::Document);
+        }
+        _ => panic!("duplicate records missing: {dups:?}"),
+    }
+    // The stored receipt is the first one, unchanged.
+    let stored = ok(
+        "stored",
+        s.documents_by_keys(LEDGER, &["receipt:NTPD-002".to_string()]),
+    );
+    assert_eq!(stored[0].document, Document::Receipt(r2));
+    assert_balances_are_sums(&mut s, "after documents");
+    assert_verified(&mut s, "after documents");
+}
+
+/// Reversal records and reversing entries bring balances back; a reversal must name an
+/// existing entry.
+pub fn reversals<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let r = receipt("NTPD-R1", Channel::Atm, "4.1.01.06", 300, 2);
+    ok(
+        "receipt",
+        s.import_file(
+            LEDGER,
+            document_batch("r", vec![Document::Receipt(r.clone())]),
+        ),
+    );
+    assert_eq!(
+        ok("ddp", s.balance(LEDGER, &ddp(Channel::Atm), None, None)),
+        idr(300)
+    );
+    let rev = reversal_of(&r, "NTPD-R1");
+    let out = ok(
+        "reversal record",
+        s.import_file(LEDGER, document_batch("rr", vec![Document::Receipt(rev)])),
+    );
+    assert_eq!(
+        out.documents_new, 1,
+        "a reversal record is its own document, both are kept"
+    );
+    assert_eq!(
+        ok(
+            "ddp after reversal",
+            s.balance(LEDGER, &ddp(Channel::Atm), None, None)
+        ),
+        Decimal::ZERO
+    );
+    let pbmr = AccountKey::new(AccountKind::PenerimaanBelumMasukRkud, "4.1.01.06");
+    assert_eq!(
+        ok("pbmr", s.balance(LEDGER, &pbmr, None, None)),
+        Decimal::ZERO
+    );
+    assert_eq!(
+        ok(
+            "both kept",
+            s.documents(LEDGER, Some(DocKind::Receipt), None, None)
+        )
+        .len(),
+        2
+    );
+
+    // A wrong statement line corrected by a reversing entry.
+    ok(
+        "line",
+        s.import_file(
+            LEDGER,
+            statement_batch("l", RKUD, &[line(3, "W", 40, true)]),
+        ),
+    );
+    let entries = all_entries(&mut s);
+    let Some(wrong) = entries.last().cloned() else {
+        panic!("no entries after import")
+    };
+    let correction = wrong
+        .entry
+        .reversal(wrong.seq, day(4), "posted to the wrong ledger");
+    let out = ok(
+        "append reversal",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "supervisor"),
+            vec![correction.clone().into()],
+        ),
+    );
+    assert_eq!(out.appended.len(), 1);
+    assert_eq!(
+        ok("kas", s.balance(LEDGER, &kas(RKUD), None, None)),
+        Decimal::ZERO
+    );
+    assert_eq!(
+        ok("reversing", s.entries_reversing(LEDGER, &[wrong.seq])),
+        out.appended
+    );
+    // Appending the same correction again adds nothing.
+    let again = ok(
+        "append reversal again",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "supervisor"),
+            vec![correction.into()],
+        ),
+    );
+    assert!(again.appended.is_empty());
+    assert_eq!(again.duplicates, vec![format!("reversal:{}", wrong.seq)]);
+    // A reversal of an entry that does not exist is refused.
+    let ghost = wrong.entry.reversal(9_999, day(4), "ghost");
+    assert!(
+        matches!(
+            s.append_entries(
+                LEDGER,
+                RunInfo::new(RunKind::Manual, "x"),
+                vec![ghost.into()]
+            ),
+            Err(StoreError::UnknownReversedEntry {
+                reverses: 9_999,
+                ..
+            })
+        ),
+        "a reversal must name an existing entry"
+    );
+    // The stored original is untouched: append-only.
+    let seen = ok("original", s.entries_by_seq(LEDGER, &[wrong.seq]));
+    assert_eq!(seen, vec![wrong]);
+    assert_verified(&mut s, "after reversals");
+    assert_balances_are_sums(&mut s, "after reversals");
+}
+
+fn match_fixture<S: Store>(s: &mut S) -> (i64, i64, i64) {
+    let r = receipt("NTPD-TRAIL-7781", Channel::Qris, "4.1.01.06", 125, 2);
+    let out_r = ok(
+        "receipt",
+        s.import_file(
+            LEDGER,
+            document_batch("trail-r", vec![Document::Receipt(r.clone())]),
+        ),
+    );
+    let out_l = ok(
+        "settlement line",
+        s.import_file(
+            LEDGER,
+            statement_batch("trail-l", RKUD, &[line(3, "QRIS-SETTLE-1", 125, true)]),
+        ),
+    );
+    let lines = ok(
+        "lines",
+        s.statement_lines(LEDGER, Some(RKUD), day(3), day(3)),
+    );
+    let line_key = lines[0].facts.natural_key.clone();
+    let ids = vec![line_key.clone(), "receipt:NTPD-TRAIL-7781".to_string()];
+    let ctx = MatchContext {
+        rule: "h2h-1to1".into(),
+        ids: ids.clone(),
+        booked_on: day(3),
+        value_date: day(3),
+        memo: "QRIS settlement matched".into(),
+    };
+    let m = match posting::match_receipts_to_credit(
+        &ctx,
+        RKUD,
+        idr(125),
+        &[(Channel::Qris, idr(125))],
+        &r.lines,
+    ) {
+        Ok(m) => m,
+        Err(e) => panic!("match fixture: {e}"),
+    };
+    let out_m = ok(
+        "append match",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "recon-bot"),
+            vec![NewEntry {
+                entry: m,
+                joins: ids,
+            }],
+        ),
+    );
+    (
+        out_r.first_seq.unwrap_or_default(),
+        out_l.first_seq.unwrap_or_default(),
+        out_m.appended.first().copied().unwrap_or_default(),
+    )
+}
+
+/// Derived entries are idempotent by natural key and keep the keys of the facts they join;
+/// a match drains the clearing accounts.
+pub fn matches_and_joins<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let (receipt_seq, line_seq, match_seq) = match_fixture(&mut s);
+    assert!(receipt_seq > 0 && line_seq > receipt_seq && match_seq > line_seq);
+    assert_eq!(
+        ok("ddp", s.balance(LEDGER, &ddp(Channel::Qris), None, None)),
+        Decimal::ZERO
+    );
+    assert_eq!(
+        ok(
+            "suspense",
+            s.balance(LEDGER, &suspense_in(RKUD), None, None)
+        ),
+        Decimal::ZERO
+    );
+    assert_eq!(
+        ok(
+            "lra",
+            s.balance(
+                LEDGER,
+                &AccountKey::new(AccountKind::PendapatanLra, "4.1.01.06"),
+                None,
+                None
+            )
+        ),
+        idr(-125)
+    );
+    let joins = ok("joins", s.entry_joins(LEDGER, &[match_seq]));
+    let line_key = ok("line", s.entries_by_seq(LEDGER, &[line_seq]))[0]
+        .entry
+        .natural_key
+        .clone();
+    assert_eq!(
+        joins,
+        vec![
+            (match_seq, line_key.clone()),
+            (match_seq, "receipt:NTPD-TRAIL-7781".to_string())
+        ],
+        "joins are kept in the order given"
+    );
+    assert_eq!(
+        ok("joining", s.entries_joining(LEDGER, &[line_key])),
+        vec![match_seq]
+    );
+    let m = ok("match entry", s.entries_by_seq(LEDGER, &[match_seq]));
+    assert_eq!(
+        m[0].source_sha256, None,
+        "derived entries have no source file"
+    );
+    let run = ok("run", s.run(LEDGER, m[0].run_id));
+    assert_eq!(
+        run.map(|r| (r.kind, r.actor)),
+        Some((RunKind::Reconcile, "recon-bot".to_string()))
+    );
+    // Appending the same match again is a no-op that names the key; an empty append still
+    // records its run.
+    let again = ok(
+        "again",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "recon-bot"),
+            vec![m[0].entry.clone().into()],
+        ),
+    );
+    assert!(again.appended.is_empty());
+    assert_eq!(again.duplicates, vec![m[0].entry.natural_key.clone()]);
+    let runs_before = ok("runs", s.runs(LEDGER)).len();
+    let empty = ok(
+        "empty",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "recon-bot"),
+            vec![],
+        ),
+    );
+    assert!(empty.appended.is_empty());
+    assert_eq!(ok("runs", s.runs(LEDGER)).len(), runs_before + 1);
+    // Two entries with one key in the same call: the first wins.
+    let e = fee_entry("dup-in-call", 3);
+    let out = ok(
+        "dup in call",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "r"),
+            vec![e.clone().into(), e.into()],
+        ),
+    );
+    assert_eq!(out.appended.len(), 1);
+    assert_eq!(out.duplicates.len(), 1);
+    let by_key = ok(
+        "by key",
+        s.entries_by_keys(
+            LEDGER,
+            &["match:fee.dup-in-call:x".to_string(), "nope".to_string()],
+        ),
+    );
+    assert_eq!(by_key.len(), 1);
+    assert_verified(&mut s, "after matches");
+    assert_balances_are_sums(&mut s, "after matches");
+}
+
+fn fee_entry(rule: &str, amount: i64) -> JournalEntry {
+    let ctx = MatchContext {
+        rule: rule.into(),
+        ids: vec!["x".into()],
+        booked_on: day(5),
+        value_date: day(5),
+        memo: "fee".into(),
+    };
+    match posting::fee(&ctx, Channel::Retail, idr(amount)) {
+        Ok(e) => e,
+        Err(e) => panic!("fee fixture: {e}"),
+    }
+}
+
+/// Balances as of a booking date and as known at a recording time; day movements.
+pub fn balances_bitemporal<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    ok(
+        "day 2",
+        s.import_file(
+            LEDGER,
+            statement_batch("d2", RKUD, &[line(2, "A", 100, true)]),
+        ),
+    );
+    sleep_tick();
+    let t1 = Utc::now();
+    sleep_tick();
+    // Arrives later, but is booked on day 1 (a late statement for an earlier day), and day 4.
+    ok(
+        "late",
+        s.import_file(
+            LEDGER,
+            statement_batch(
+                "d1",
+                RKUD,
+                &[line(1, "B", 30, true), line(4, "C", 5, false)],
+            ),
+        ),
+    );
+    let k = kas(RKUD);
+    let bal = |s: &mut S, as_of: Option<NaiveDate>, known: Option<DateTime<Utc>>| {
+        ok("balance", s.balance(LEDGER, &k, as_of, known))
+    };
+    assert_eq!(bal(&mut s, None, None), idr(125));
+    assert_eq!(bal(&mut s, Some(day(1)), None), idr(30), "as of day 1");
+    assert_eq!(bal(&mut s, Some(day(3)), None), idr(130), "as of day 3");
+    assert_eq!(
+        bal(&mut s, None, Some(t1)),
+        idr(100),
+        "as known before the late import"
+    );
+    assert_eq!(
+        bal(&mut s, Some(day(1)), Some(t1)),
+        Decimal::ZERO,
+        "as of day 1, as known then"
+    );
+    let long_ago = DateTime::from_timestamp(0, 0).unwrap_or_default();
+    assert_eq!(bal(&mut s, None, Some(long_ago)), Decimal::ZERO);
+    let known_then = ok(
+        "balances known then",
+        s.balances(LEDGER, None, None, Some(t1)),
+    );
+    assert_eq!(
+        known_then.len(),
+        2,
+        "only accounts with postings known then: {known_then:?}"
+    );
+    let cash = ok(
+        "cash",
+        s.balances(LEDGER, Some(AccountKind::KasDaerah), Some(day(3)), None),
+    );
+    assert_eq!(cash.len(), 1);
+    assert_eq!(cash[0].balance, idr(130));
+    let moves = ok("day movements", s.day_movements(LEDGER, &k, day(2), day(4)));
+    assert_eq!(moves.len(), 2, "only days with movement: {moves:?}");
+    assert_eq!(
+        (
+            moves[0].day,
+            moves[0].debits,
+            moves[0].credits,
+            moves[0].closing
+        ),
+        (day(2), idr(100), Decimal::ZERO, idr(130))
+    );
+    assert_eq!(
+        (
+            moves[1].day,
+            moves[1].debits,
+            moves[1].credits,
+            moves[1].closing
+        ),
+        (day(4), Decimal::ZERO, idr(5), idr(125))
+    );
+    // A reversal booked later changes later balances only.
+    let entries = all_entries(&mut s);
+    let rev = entries[0]
+        .entry
+        .reversal(entries[0].seq, day(6), "wrong account");
+    ok(
+        "reverse",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "sup"),
+            vec![rev.into()],
+        ),
+    );
+    assert_eq!(bal(&mut s, Some(day(5)), None), idr(125));
+    assert_eq!(bal(&mut s, Some(day(6)), None), idr(25));
+    // Zero balances stay listed: the account had postings.
+    let rec = ok("recorded_at monotonic", s.entries(LEDGER, 0, 100));
+    assert!(
+        rec.windows(2).all(|w| w[0].recorded_at <= w[1].recorded_at),
+        "recorded_at must not go backwards"
+    );
+    assert_balances_are_sums(&mut s, "bitemporal");
+}
+
+/// The trail walks from a reference to receipt, statement line, match and its reversal, with
+/// files and runs.
+pub fn trail_walks<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    // Unrelated noise that must not appear.
+    ok(
+        "noise",
+        s.import_file(
+            LEDGER,
+            statement_batch("noise", RKUD, &[line(5, "OTHER", 9, false)]),
+        ),
+    );
+    let (receipt_seq, line_seq, match_seq) = match_fixture(&mut s);
+    let m = ok("match", s.entries_by_seq(LEDGER, &[match_seq]));
+    let undo = m[0]
+        .entry
+        .reversal(match_seq, day(6), "matched the wrong settlement");
+    let out = ok(
+        "undo",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "supervisor"),
+            vec![undo.into()],
+        ),
+    );
+    let undo_seq = out.appended[0];
+
+    let trail = ok(
+        "trail by NTPD",
+        s.trail(
+            LEDGER,
+            &TrailQuery::Reference {
+                text: "ntpd-trail-7781".into(),
+            },
+        ),
+    );
+    let seqs: Vec<i64> = trail.steps.iter().map(|t| t.entry.seq).collect();
+    assert_eq!(
+        seqs,
+        vec![receipt_seq, line_seq, match_seq, undo_seq],
+        "trail steps in seq order"
+    );
+    assert!(!trail.truncated);
+    let rel = |seq: i64| {
+        trail
+            .steps
+            .iter()
+            .find(|t| t.entry.seq == seq)
+            .map(|t| t.relation.clone())
+    };
+    assert_eq!(rel(receipt_seq), Some(TrailRelation::Origin));
+    assert_eq!(
+        rel(match_seq),
+        Some(TrailRelation::Origin),
+        "the match key names the NTPD"
+    );
+    assert_eq!(rel(line_seq), Some(TrailRelation::JoinedBy(match_seq)));
+    assert_eq!(rel(undo_seq), Some(TrailRelation::Reverses(match_seq)));
+    let receipt_step = &trail.steps[0];
+    assert_eq!(
+        receipt_step.file.as_ref().map(|f| f.file.name.as_str()),
+        Some("trail-r.dat")
+    );
+    assert_eq!(
+        receipt_step.run.as_ref().map(|r| r.actor.as_str()),
+        Some("operator-a")
+    );
+    let match_step = &trail.steps[2];
+    assert!(match_step.file.is_none());
+    assert_eq!(
+        match_step.run.as_ref().map(|r| r.kind),
+        Some(RunKind::Reconcile)
+    );
+    assert_eq!(match_step.joins.len(), 2);
+    assert_eq!(trail.lines.len(), 1, "the settlement line is in the trail");
+    assert_eq!(
+        trail.lines[0].facts.bank_ref.as_deref(),
+        Some("QRIS-SETTLE-1")
+    );
+    assert_eq!(trail.documents.len(), 1);
+    assert_eq!(trail.documents[0].natural_key, "receipt:NTPD-TRAIL-7781");
+
+    // From the bank line's reference: the same chain.
+    let by_ref = ok(
+        "trail by bank ref",
+        s.trail(
+            LEDGER,
+            &TrailQuery::Reference {
+                text: "QRIS-SETTLE".into(),
+            },
+        ),
+    );
+    let seqs2: Vec<i64> = by_ref.steps.iter().map(|t| t.entry.seq).collect();
+    assert_eq!(seqs2, vec![receipt_seq, line_seq, match_seq, undo_seq]);
+    assert_eq!(by_ref.steps[1].relation, TrailRelation::Origin);
+    // From one entry.
+    let by_entry = ok(
+        "trail by entry",
+        s.trail(LEDGER, &TrailQuery::Entry { seq: undo_seq }),
+    );
+    assert_eq!(by_entry.steps.len(), 4);
+    assert_eq!(
+        by_entry
+            .steps
+            .iter()
+            .find(|t| t.entry.seq == match_seq)
+            .map(|t| t.relation.clone()),
+        Some(TrailRelation::ReversedBy(undo_seq))
+    );
+    // By account and dates: the noise line and the settlement line touch kas-daerah.
+    let by_account = ok(
+        "trail by account",
+        s.trail(
+            LEDGER,
+            &TrailQuery::Account {
+                account: kas(RKUD),
+                from: day(5),
+                to: day(5),
+            },
+        ),
+    );
+    assert_eq!(
+        by_account.steps.len(),
+        1,
+        "only the noise line is booked on day 5"
+    );
+    assert!(ok(
+        "nothing",
+        s.trail(
+            LEDGER,
+            &TrailQuery::Reference {
+                text: "no-such-ref".into()
+            }
+        )
+    )
+    .steps
+    .is_empty());
+    assert!(matches!(
+        s.trail(LEDGER, &TrailQuery::Reference { text: "  ".into() }),
+        Err(StoreError::InvalidInput { .. })
+    ));
+    let accounts = ok(
+        "account entries",
+        s.account_entries(LEDGER, &ddp(Channel::Qris), day(1), day(31)),
+    );
+    assert_eq!(
+        accounts.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![receipt_seq, match_seq, undo_seq]
+    );
+}
+
+/// Two stores fed the same files in the same order hold bit-identical chains: the chain does
+/// not depend on the store.
+pub fn chain_matches_oracle<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let mut oracle = fresh(&mut MemoryStore::new);
+    let batches = vec![
+        statement_batch(
+            "o1",
+            RKUD,
+            &[line(2, "A", 10, true), line(2, "B", 4, false)],
+        ),
+        document_batch(
+            "o2",
+            vec![
+                Document::Receipt(receipt("O-1", Channel::Mobile, "4.1.01.09", 10, 2)),
+                Document::Sp2d(sp2d("O-SP2D", 4, 2)),
+            ],
+        ),
+        statement_batch("o3", HOLDING, &[line(3, "C", 99, true)]),
+    ];
+    for b in batches {
+        ok("store import", s.import_file(LEDGER, b.clone()));
+        ok("oracle import", oracle.import_file(LEDGER, b));
+    }
+    let e = fee_entry("oracle", 1);
+    ok(
+        "store append",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "r"),
+            vec![e.clone().into()],
+        ),
+    );
+    ok(
+        "oracle append",
+        oracle.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "r"),
+            vec![e.into()],
+        ),
+    );
+    let mine: Vec<(i64, String, String)> = all_entries(&mut s)
+        .into_iter()
+        .map(|e| (e.seq, e.prev_hash, e.hash))
+        .collect();
+    let theirs: Vec<(i64, String, String)> = all_entries(&mut oracle)
+        .into_iter()
+        .map(|e| (e.seq, e.prev_hash, e.hash))
+        .collect();
+    assert_eq!(
+        mine, theirs,
+        "hash chain differs from the in-memory oracle's"
+    );
+    let a = ok("verify", s.verify(LEDGER));
+    let b = ok("oracle verify", oracle.verify(LEDGER));
+    assert_eq!(a, b);
+}
+
+/// `verify` catches an altered amount and a deleted entry.
+pub fn tamper_detection<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
+    let lines = [
+        line(2, "A", 10, true),
+        line(2, "B", 20, true),
+        line(3, "C", 30, false),
+    ];
+    let mut s = fresh(make);
+    ok(
+        "import",
+        s.import_file(LEDGER, statement_batch("t", RKUD, &lines)),
+    );
+    assert_verified(&mut s, "before tampering");
+    ok("tamper", s.tamper_amount(LEDGER, 2, Decimal::from(10)));
+    let r = ok("verify", s.verify(LEDGER));
+    assert_eq!(
+        r.first_bad.map(|f| f.seq),
+        Some(2),
+        "an altered amount must be caught at its entry"
+    );
+    assert_eq!(r.entries, 3);
+
+    let mut s = fresh(make);
+    ok(
+        "import",
+        s.import_file(LEDGER, statement_batch("t", RKUD, &lines)),
+    );
+    ok("delete", s.delete_entry(LEDGER, 2));
+    let r = ok("verify", s.verify(LEDGER));
+    assert_eq!(
+        r.first_bad.map(|f| f.seq),
+        Some(3),
+        "a deleted entry shows as a gap at the next one"
+    );
+
+    let mut s = fresh(make);
+    ok(
+        "import",
+        s.import_file(LEDGER, statement_batch("t", RKUD, &lines)),
+    );
+    ok("delete last", s.delete_entry(LEDGER, 3));
+    let r = ok("verify", s.verify(LEDGER));
+    // Deleting the head cannot be seen from the chain alone; the head hash changes, which is
+    // what an auditor compares against a published head.
+    assert_eq!(r.entries, 2);
+    assert!(r.first_bad.is_none());
+}
+
+/// Unbalanced entries are refused by the API and by the storage underneath; an import with one
+/// leaves no trace.
+pub fn unbalanced_refused<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let unbalanced = JournalEntry {
+        kind: EntryKind::Match,
+        booked_on: day(2),
+        value_date: day(2),
+        natural_key: "match:bad:1".into(),
+        position: String::new(),
+        memo: String::new(),
+        reverses: None,
+        postings: vec![
+            Posting::debit(kas(RKUD), idr(100)),
+            Posting::credit(suspense_in(RKUD), idr(99)),
+        ],
+    };
+    assert!(
+        matches!(
+            s.append_entries(
+                LEDGER,
+                RunInfo::new(RunKind::Reconcile, "r"),
+                vec![unbalanced.clone().into()]
+            ),
+            Err(StoreError::InvalidEntry { .. })
+        ),
+        "append_entries must validate"
+    );
+    assert!(all_entries(&mut s).is_empty());
+    assert!(
+        ok("runs", s.runs(LEDGER)).is_empty(),
+        "a refused append records no run"
+    );
+    let one_posting = JournalEntry {
+        postings: vec![Posting::debit(kas(RKUD), idr(100))],
+        natural_key: "match:bad:2".into(),
+        ..unbalanced.clone()
+    };
+    assert!(s
+        .append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "r"),
+            vec![one_posting.into()]
+        )
+        .is_err());
+
+    // An import carrying an unbalanced entry fails as a whole.
+    let mut batch = statement_batch("u", RKUD, &[line(2, "A", 10, true), line(2, "B", 10, true)]);
+    if let Some(e) = batch.statements[0].lines[1].entry.as_mut() {
+        e.postings[0].amount = idr(11);
+    }
+    assert!(matches!(
+        s.import_file(LEDGER, batch),
+        Err(StoreError::InvalidEntry { .. })
+    ));
+    assert!(
+        all_entries(&mut s).is_empty(),
+        "nothing of a failed import may remain"
+    );
+    assert!(ok("files", s.files(LEDGER)).is_empty());
+    assert!(ok("lines", s.statement_lines(LEDGER, None, day(1), day(31))).is_empty());
+    assert!(ok("statements", s.statements(LEDGER, None)).is_empty());
+
+    assert!(
+        s.insert_raw_unbalanced(LEDGER).is_err(),
+        "storage itself must refuse an unbalanced entry"
+    );
+    assert!(all_entries(&mut s).is_empty());
+    assert_verified(&mut s, "after refusals");
+}
+
+/// A failing import (last document invalid, limit, bad sha) changes nothing; fixed, it imports.
+pub fn import_atomicity<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    ok(
+        "seed",
+        s.import_file(
+            LEDGER,
+            statement_batch("seed", RKUD, &[line(1, "S", 1, true)]),
+        ),
+    );
+    let before_entries = all_entries(&mut s);
+    let before_runs = ok("runs", s.runs(LEDGER));
+    let mut batch = statement_batch(
+        "atomic",
+        RKUD,
+        &[line(2, "A", 10, true), line(2, "B", 5, false)],
+    );
+    let docs = document_batch(
+        "atomic-docs",
+        vec![
+            Document::Receipt(receipt("AT-1", Channel::Qris, "4.1.01.06", 7, 2)),
+            Document::Receipt(receipt("AT-2", Channel::Qris, "4.1.01.06", 8, 2)),
+        ],
+    );
+    batch.documents = docs.documents;
+    let good = batch.clone();
+    if let Some(e) = batch.documents[1].entry.as_mut() {
+        e.postings.truncate(1);
+    }
+    assert!(s.import_file(LEDGER, batch).is_err());
+    assert_eq!(
+        all_entries(&mut s),
+        before_entries,
+        "a failed import must leave no entry"
+    );
+    assert_eq!(
+        ok("runs", s.runs(LEDGER)),
+        before_runs,
+        "a failed import must leave no run"
+    );
+    assert_eq!(ok("files", s.files(LEDGER)).len(), 1);
+    assert_eq!(
+        ok("lines", s.statement_lines(LEDGER, None, day(1), day(31))).len(),
+        1
+    );
+    assert!(ok("documents", s.documents(LEDGER, None, None, None)).is_empty());
+    assert!(ok("duplicates", s.duplicates(LEDGER, None)).is_empty());
+
+    let mut bad_sha = good.clone();
+    bad_sha.file.sha256 = "not-a-sha".into();
+    assert!(matches!(
+        s.import_file(LEDGER, bad_sha),
+        Err(StoreError::InvalidInput { .. })
+    ));
+
+    let out = ok("fixed import", s.import_file(LEDGER, good));
+    assert_eq!(
+        (out.lines_new, out.documents_new, out.entries_appended),
+        (2, 2, 4)
+    );
+    assert_eq!(
+        out.first_seq,
+        Some(2),
+        "seq continues without a gap after a failed import"
+    );
+    assert_verified(&mut s, "after a failed then fixed import");
+}
+
+/// Plain updates and deletes are refused; the ledger is unchanged afterwards.
+pub fn append_only<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    ok(
+        "import",
+        s.import_file(
+            LEDGER,
+            statement_batch("a", RKUD, &[line(2, "A", 10, true)]),
+        ),
+    );
+    ok(
+        "docs",
+        s.import_file(
+            LEDGER,
+            document_batch(
+                "d",
+                vec![Document::Receipt(receipt(
+                    "AO-1",
+                    Channel::Qris,
+                    "4.1",
+                    3,
+                    2,
+                ))],
+            ),
+        ),
+    );
+    let run = ok(
+        "run",
+        s.append_entries(LEDGER, RunInfo::new(RunKind::Reconcile, "r"), vec![]),
+    )
+    .run_id;
+    ok(
+        "finding",
+        s.record_findings(LEDGER, run, &[finding("F-1", FindingStatus::Open)]),
+    );
+    let before = all_entries(&mut s);
+    for m in Mutation::all(1) {
+        assert!(s.try_mutation(LEDGER, m).is_err(), "{m:?} must be refused");
+    }
+    assert_eq!(
+        all_entries(&mut s),
+        before,
+        "refused mutations change nothing"
+    );
+    assert_eq!(
+        ok("lines", s.statement_lines(LEDGER, None, day(1), day(31))).len(),
+        1
+    );
+    assert_eq!(
+        ok("documents", s.documents(LEDGER, None, None, None)).len(),
+        1
+    );
+    assert_eq!(ok("files", s.files(LEDGER)).len(), 2);
+    assert_eq!(ok("findings", s.findings(LEDGER, false)).len(), 1);
+    assert_verified(&mut s, "after refused mutations");
+}
+
+fn finding(id: &str, status: FindingStatus) -> FindingInput {
+    FindingInput {
+        id: id.to_string(),
+        rule: "unremitted_receipt".into(),
+        severity: "high".into(),
+        status,
+        summary: format!("finding {id}"),
+        amount: Some(idr(125)),
+        as_of: day(5),
+        details: serde_json::json!({ "keys": ["receipt:X"] }),
+    }
+}
+
+/// Findings keep their first report; status changes are appended as events.
+pub fn findings_history<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let run1 = ok(
+        "run1",
+        s.append_entries(LEDGER, RunInfo::new(RunKind::Reconcile, "r"), vec![]),
+    )
+    .run_id;
+    ok(
+        "record",
+        s.record_findings(
+            LEDGER,
+            run1,
+            &[
+                finding("F-2", FindingStatus::Open),
+                finding("F-1", FindingStatus::Open),
+            ],
+        ),
+    );
+    let run2 = ok(
+        "run2",
+        s.append_entries(LEDGER, RunInfo::new(RunKind::Reconcile, "r"), vec![]),
+    )
+    .run_id;
+    let mut changed = finding("F-1", FindingStatus::Open);
+    changed.summary = "rewritten".into();
+    ok(
+        "record again",
+        s.record_findings(
+            LEDGER,
+            run2,
+            &[
+                changed,
+                finding("F-2", FindingStatus::Resolved),
+                finding("F-3", FindingStatus::Open),
+            ],
+        ),
+    );
+    let all = ok("findings", s.findings(LEDGER, false));
+    let ids: Vec<&str> = all.iter().map(|f| f.finding.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec!["F-1", "F-2", "F-3"],
+        "ordered by first-seen run, then id"
+    );
+    assert_eq!(
+        all[0].finding.summary, "finding F-1",
+        "the first report is kept"
+    );
+    assert_eq!(all[0].events.len(), 1, "an unchanged status adds no event");
+    assert_eq!(all[0].first_seen_run, run1);
+    assert_eq!(all[1].status, FindingStatus::Resolved);
+    assert_eq!(
+        all[1]
+            .events
+            .iter()
+            .map(|e| (e.run_id, e.status))
+            .collect::<Vec<_>>(),
+        vec![(run1, FindingStatus::Open), (run2, FindingStatus::Resolved)]
+    );
+    assert_eq!(all[2].first_seen_run, run2);
+    let open: Vec<String> = ok("open", s.findings(LEDGER, true))
+        .into_iter()
+        .map(|f| f.finding.id)
+        .collect();
+    assert_eq!(open, vec!["F-1".to_string(), "F-3".to_string()]);
+    assert!(
+        s.record_findings(LEDGER, 9_999, &[finding("F-9", FindingStatus::Open)])
+            .is_err(),
+        "unknown run"
+    );
+}
+
+fn write_off_proposal(by: &str, booked: u32) -> NewProposal {
+    let ctx = MatchContext {
+        rule: format!("manual-{booked}"),
+        ids: vec!["stmt:x".into()],
+        booked_on: day(booked),
+        value_date: day(booked),
+        memo: "selisih kecil".into(),
+    };
+    let e = match posting::write_off(&ctx, &suspense_in(RKUD), idr(-10), "selisih") {
+        Ok(e) => e,
+        Err(e) => panic!("write-off fixture: {e}"),
+    };
+    NewProposal {
+        kind: ProposalKind::WriteOff,
+        reason: "rounding difference under tolerance".into(),
+        proposed_by: by.to_string(),
+        entries: vec![NewEntry {
+            entry: e,
+            joins: vec!["stmt:x".into()],
+        }],
+    }
+}
+
+/// Maker-checker: the proposer cannot approve; approval appends under the approver's run.
+pub fn maker_checker<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    ok(
+        "line",
+        s.import_file(
+            LEDGER,
+            statement_batch("m", RKUD, &[line(2, "U", 10, true)]),
+        ),
+    );
+    let id = ok("propose", s.propose(LEDGER, write_off_proposal("Budi", 6)));
+    assert_eq!(ok("open", s.proposals(LEDGER, true)).len(), 1);
+    assert!(
+        matches!(
+            s.approve(LEDGER, id, " budi "),
+            Err(StoreError::SameUserApproval { .. })
+        ),
+        "the proposer must not approve (trimmed, any case)"
+    );
+    assert_eq!(
+        all_entries(&mut s).len(),
+        1,
+        "a refused approval appends nothing"
+    );
+    let out = ok("approve", s.approve(LEDGER, id, "Sari"));
+    assert_eq!(out.appended.len(), 1);
+    assert_eq!(
+        ok(
+            "suspense cleared",
+            s.balance(LEDGER, &suspense_in(RKUD), None, None)
+        ),
+        Decimal::ZERO
+    );
+    let run = ok("run", s.run(LEDGER, out.run_id));
+    match run {
+        Some(r) => {
+            assert_eq!((r.kind, r.actor.as_str()), (RunKind::Manual, "Sari"));
+            assert_eq!(
+                r.details.get("proposed_by").and_then(|v| v.as_str()),
+                Some("Budi")
+            );
+        }
+        None => panic!("approval run missing"),
+    }
+    let p = ok("proposals", s.proposals(LEDGER, false));
+    assert!(
+        matches!(&p[0].status, ProposalStatus::Approved { by, run_id, .. } if by == "Sari" && *run_id == out.run_id)
+    );
+    assert!(matches!(
+        s.approve(LEDGER, id, "Sari"),
+        Err(StoreError::ProposalNotOpen { .. })
+    ));
+    assert!(matches!(
+        s.reject(LEDGER, id, "Sari", "late"),
+        Err(StoreError::ProposalNotOpen { .. })
+    ));
+    assert!(matches!(
+        s.approve(LEDGER, 99, "Sari"),
+        Err(StoreError::UnknownProposal { .. })
+    ));
+    let id2 = ok(
+        "propose 2",
+        s.propose(LEDGER, write_off_proposal("Budi", 7)),
+    );
+    assert!(id2 > id);
+    ok("reject", s.reject(LEDGER, id2, "Sari", "not justified"));
+    assert!(ok("none open", s.proposals(LEDGER, true)).is_empty());
+    assert!(matches!(
+        s.approve(LEDGER, id2, "Ani"),
+        Err(StoreError::ProposalNotOpen { .. })
+    ));
+    let mut bad = write_off_proposal("Budi", 8);
+    bad.entries[0].entry.postings[0].amount = idr(11);
+    assert!(
+        s.propose(LEDGER, bad).is_err(),
+        "a proposal with an unbalanced entry is refused at once"
+    );
+    assert_verified(&mut s, "after maker-checker");
+}
+
+/// A closed period refuses entries booked in it; closing is monotonic.
+pub fn period_close<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    ok(
+        "before close",
+        s.import_file(
+            LEDGER,
+            statement_batch("p1", RKUD, &[line(3, "A", 10, true)]),
+        ),
+    );
+    let pending = ok("propose", s.propose(LEDGER, write_off_proposal("Budi", 4)));
+    assert_eq!(ok("not closed", s.closed_through(LEDGER)), None);
+    ok("close", s.close_period(LEDGER, day(10), "kuasa-bud"));
+    assert_eq!(ok("closed", s.closed_through(LEDGER)), Some(day(10)));
+    assert!(ok("is_closed", s.is_closed(LEDGER, day(10))));
+    assert!(!ok("is_closed after", s.is_closed(LEDGER, day(11))));
+    let runs = ok("runs", s.runs(LEDGER));
+    assert_eq!(
+        runs.last().map(|r| (r.kind, r.actor.as_str())),
+        Some((RunKind::Close, "kuasa-bud"))
+    );
+
+    let late = statement_batch("p2", RKUD, &[line(12, "B", 5, true), line(9, "C", 1, true)]);
+    assert!(
+        matches!(
+            s.import_file(LEDGER, late),
+            Err(StoreError::PeriodClosed { .. })
+        ),
+        "an import with an entry in a closed period is refused"
+    );
+    assert_eq!(
+        ok("lines", s.statement_lines(LEDGER, None, day(1), day(31))).len(),
+        1,
+        "and leaves nothing"
+    );
+    ok(
+        "after the close",
+        s.import_file(
+            LEDGER,
+            statement_batch("p3", RKUD, &[line(12, "B", 5, true)]),
+        ),
+    );
+    assert!(matches!(
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "r"),
+            vec![fee_entry("closed", 1).into()]
+        ),
+        Err(StoreError::PeriodClosed { .. })
+    ));
+    assert!(matches!(
+        s.approve(LEDGER, pending, "Sari"),
+        Err(StoreError::PeriodClosed { .. })
+    ));
+    assert_eq!(
+        ok("still open", s.proposals(LEDGER, true)).len(),
+        1,
+        "a failed approval leaves the proposal open"
+    );
+    assert!(matches!(
+        s.close_period(LEDGER, day(10), "x"),
+        Err(StoreError::PeriodAlreadyClosed { .. })
+    ));
+    assert!(matches!(
+        s.close_period(LEDGER, day(5), "x"),
+        Err(StoreError::PeriodAlreadyClosed { .. })
+    ));
+    ok(
+        "close further",
+        s.close_period(LEDGER, day(20), "kuasa-bud"),
+    );
+    assert_verified(&mut s, "after period close");
+}
+
+/// Entries page in seq order; limits are clamped; searches and lookups are bounded.
+pub fn paging_and_limits<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let lines: Vec<Line> = (0..25)
+        .map(|i| {
+            line(
+                2 + (i % 5) as u32,
+                &format!("R{i}"),
+                1 + i as i64,
+                i % 2 == 0,
+            )
+        })
+        .collect();
+    ok(
+        "import",
+        s.import_file(LEDGER, statement_batch("pg", RKUD, &lines)),
+    );
+    let first = ok("page 1", s.entries(LEDGER, 0, 10));
+    assert_eq!(
+        first.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
+    let rest = ok("page 3", s.entries(LEDGER, 20, 10));
+    assert_eq!(
+        rest.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (21..=25).collect::<Vec<_>>()
+    );
+    assert!(ok("past the end", s.entries(LEDGER, 25, 10)).is_empty());
+    assert_eq!(
+        ok("huge limit", s.entries(LEDGER, 0, usize::MAX)).len(),
+        25,
+        "limits are clamped, not refused"
+    );
+    let by_seq = ok("by seq", s.entries_by_seq(LEDGER, &[7, 3, 3, 99]));
+    assert_eq!(
+        by_seq.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![3, 7],
+        "seq order, unknown left out"
+    );
+    let keys = ok("search", s.search_keys(LEDGER, "trf r1", 100));
+    // R1 and R10..R19 texts contain "TRF R1".
+    assert_eq!(keys.len(), 11, "{keys:?}");
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "search keys sorted");
+    assert_eq!(
+        ok("search limit", s.search_keys(LEDGER, "trf r1", 3)).len(),
+        3
+    );
+    let too_many: Vec<i64> = (0..(crate::MAX_KEYS_PER_LOOKUP as i64 + 1)).collect();
+    assert!(matches!(
+        s.entries_by_seq(LEDGER, &too_many),
+        Err(StoreError::LimitExceeded { .. })
+    ));
+}
+
+/// Random sequences of imports, re-imports, overlapping statements, documents and reversals
+/// keep every balance equal to the sum of its postings, keep `verify` clean and produce the
+/// oracle's chain.
+pub fn random_operations<S: Store>(make: &mut dyn FnMut() -> S) {
+    let make = RefCell::new(make);
+    let mut runner = TestRunner::new(Config {
+        cases: 12,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&prop::collection::vec(arb_op(), 1..12), |ops| {
+        let mut s = {
+            let mut m = make.borrow_mut();
+            fresh(&mut **m)
+        };
+        let mut oracle = fresh(&mut MemoryStore::new);
+        let mut imported: Vec<ImportBatch> = Vec::new();
+        for op in &ops {
+            apply_op(&mut s, op, &imported);
+            apply_op(&mut oracle, op, &imported);
+            if let Op::Statement { .. } | Op::Receipts { .. } = op {
+                imported.push(batch_of(op));
+            }
+        }
+        assert_balances_are_sums(&mut s, "random operations");
+        assert_verified(&mut s, "random operations");
+        let mine: Vec<String> = all_entries(&mut s).into_iter().map(|e| e.hash).collect();
+        let theirs: Vec<String> = all_entries(&mut oracle)
+            .into_iter()
+            .map(|e| e.hash)
+            .collect();
+        prop_assert_eq!(mine, theirs, "chain differs from the oracle's");
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("random operations: {e}");
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Statement {
+        account: u8,
+        lines: Vec<(u32, u8, i64, bool)>,
+    },
+    Receipts {
+        receipts: Vec<(u8, i64, u8, bool)>,
+    },
+    Reimport {
+        pick: usize,
+    },
+    Reverse {
+        pick: usize,
+    },
+}
+
+fn arb_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (
+            0u8..2,
+            prop::collection::vec((1u32..6, 0u8..4, 1i64..1_000, any::<bool>()), 0..8)
+        )
+            .prop_map(|(account, lines)| Op::Statement { account, lines }),
+        prop::collection::vec((0u8..6, 1i64..500, 0u8..3, any::<bool>()), 1..5)
+            .prop_map(|receipts| Op::Receipts { receipts }),
+        any::<usize>().prop_map(|pick| Op::Reimport { pick }),
+        any::<usize>().prop_map(|pick| Op::Reverse { pick }),
+    ]
+}
+
+fn batch_of(op: &Op) -> ImportBatch {
+    match op {
+        Op::Statement { account, lines } => {
+            let account = if *account == 0 { RKUD } else { HOLDING };
+            let ls: Vec<Line> = lines
+                .iter()
+                .map(|(d, r, a, c)| line(*d, &format!("REF{r}"), *a, *c))
+                .collect();
+            statement_batch(&format!("{account}:{lines:?}"), account, &ls)
+        }
+        Op::Receipts { receipts } => {
+            let channels = [Channel::Qris, Channel::Teller, Channel::Retail];
+            let docs = receipts
+                .iter()
+                .map(|(n, amount, c, reversed)| {
+                    let r = receipt(
+                        &format!("RND-{n}"),
+                        channels[usize::from(*c) % channels.len()],
+                        "4.1.01.06",
+                        *amount,
+                        2,
+                    );
+                    if *reversed {
+                        Document::Receipt(reversal_of(&r, &format!("RND-{n}")))
+                    } else {
+                        Document::Receipt(r)
+                    }
+                })
+                .collect();
+            document_batch(&format!("docs:{receipts:?}"), docs)
+        }
+        Op::Reimport { .. } | Op::Reverse { .. } => ImportBatch {
+            file: source("none", "none"),
+            statements: vec![],
+            documents: vec![],
+        },
+    }
+}
+
+fn apply_op<S: Store>(s: &mut S, op: &Op, imported: &[ImportBatch]) {
+    match op {
+        Op::Statement { .. } | Op::Receipts { .. } => {
+            ok("random import", s.import_file(LEDGER, batch_of(op)));
+        }
+        Op::Reimport { pick } => {
+            if !imported.is_empty() {
+                let b = imported[pick % imported.len()].clone();
+                let out = ok("random re-import", s.import_file(LEDGER, b));
+                assert!(out.file_already_imported, "re-import must be recognised");
+            }
+        }
+        Op::Reverse { pick } => {
+            let entries = all_entries(s);
+            if !entries.is_empty() {
+                let e = &entries[pick % entries.len()];
+                let rev = e.entry.reversal(e.seq, day(20), "random correction");
+                ok(
+                    "random reversal",
+                    s.append_entries(
+                        LEDGER,
+                        RunInfo::new(RunKind::Manual, "sup"),
+                        vec![rev.into()],
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Runs every check against stores from `make`.
+pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
+    ledgers_and_migrations(make);
+    import_statement(make);
+    file_idempotency(make);
+    overlapping_statements(make);
+    documents_and_duplicates(make);
+    reversals(make);
+    matches_and_joins(make);
+    balances_bitemporal(make);
+    trail_walks(make);
+    chain_matches_oracle(make);
+    tamper_detection(make);
+    unbalanced_refused(make);
+    import_atomicity(make);
+    append_only(make);
+    findings_history(make);
+    maker_checker(make);
+    period_close(make);
+    paging_and_limits(make);
+    random_operations(make);
+}
+
+/// Generates one `#[test]` per conformance check for the store built by the given factory
+/// expression (a closure returning a fresh store that implements `Store + TamperHook`).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            ledgers_and_migrations, import_statement, file_idempotency, overlapping_statements,
+            documents_and_duplicates, reversals, matches_and_joins, balances_bitemporal, trail_walks,
+            chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
+            findings_history, maker_checker, period_close, paging_and_limits, random_operations);
+    };
+    (@each $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let mut make = $make;
+                $crate::conformance::$name(&mut make);
+            }
+        )*
+    };
+}
