@@ -697,19 +697,35 @@ pub(crate) fn entry(
 
     let mut details = Vec::new();
     let mut notes = Vec::new();
-    for (i, block) in ntry.ntry_dtls.iter().enumerate() {
-        let block_path = format!("NtryDtls[{}]", i + 1);
-        for (j, tx) in block.tx_dtls.iter().enumerate() {
-            let field = format!("{block_path}/TxDtls[{}]", j + 1);
+    // 001.02+ groups batches and transactions in `NtryDtls` blocks; 001.01 puts them directly
+    // under `Ntry`.
+    let mut blocks: Vec<(String, Option<&model::Batch>, &[model::TransactionDetails])> = ntry
+        .ntry_dtls
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            (
+                format!("NtryDtls[{}]/", i + 1),
+                b.btch.as_ref(),
+                b.tx_dtls.as_slice(),
+            )
+        })
+        .collect();
+    if !ntry.tx_dtls.is_empty() || ntry.btch.is_some() {
+        blocks.push((String::new(), ntry.btch.as_ref(), ntry.tx_dtls.as_slice()));
+    }
+    for (prefix, btch, tx_dtls) in &blocks {
+        for (j, tx) in tx_dtls.iter().enumerate() {
+            let field = format!("{prefix}TxDtls[{}]", j + 1);
             details.push(tx_detail(ctx, &field, tx, currency)?);
         }
-        if let Some(btch) = &block.btch {
+        if let Some(btch) = btch {
             // Checked for form only: banks often summarise a batch of many transactions in
             // fewer `TxDtls`, so the count is no disagreement about money.
-            number(ctx, &format!("{block_path}/Btch/NbOfTxs"), &btch.nb_of_txs)?;
+            number(ctx, &format!("{prefix}Btch/NbOfTxs"), &btch.nb_of_txs)?;
             if let Some((total, _)) = optional_amount(
                 ctx,
-                &format!("{block_path}/Btch/TtlAmt"),
+                &format!("{prefix}Btch/TtlAmt"),
                 btch.ttl_amt.as_ref(),
                 currency,
             )? {
@@ -816,8 +832,8 @@ pub(crate) fn entry(
             None => Party::default(),
         };
     } else {
-        for block in &ntry.ntry_dtls {
-            if let Some(btch) = &block.btch {
+        for (_, btch, _) in &blocks {
+            if let Some(btch) = btch {
                 refs.payment_info_id = refs
                     .payment_info_id
                     .take()

@@ -26,6 +26,10 @@
 //! Times are kept as the wall-clock time the bank wrote; a time-zone offset is dropped, so a
 //! booking at 23:30 WIB stays on its Jakarta date.
 
+// `ReadError` is the crate-wide error (file, place, field, expected, found): large, and only
+// ever built once per failed file, so returning it unboxed costs nothing that matters.
+#![allow(clippy::result_large_err)]
+
 mod convert;
 mod model;
 mod source;

@@ -375,5 +375,8 @@ pub(crate) struct ReportEntry {
     pub amt_dtls: Option<AmountDetails>,
     pub chrgs: Vec<Charges>,
     pub ntry_dtls: Vec<EntryDetails>,
+    /// 001.01 puts the batch and the transactions directly under `Ntry`.
+    pub btch: Option<Batch>,
+    pub tx_dtls: Vec<TransactionDetails>,
     pub addtl_ntry_inf: Option<String>,
 }

@@ -26,6 +26,11 @@ const NAMESPACE_STEM: &str = "urn:iso:std:iso:20022:tech:xsd:camt.";
 
 /// The three bank-to-customer messages: element name, statement element name, model kind.
 fn message_kind(local: &[u8]) -> Option<(StatementFormat, &'static str, StatementKind)> {
+    // Version 001.01 suffixed the version to the name: `BkToCstmrStmtV01`.
+    let local = match local {
+        [name @ .., b'V', d1, d2] if d1.is_ascii_digit() && d2.is_ascii_digit() => name,
+        _ => local,
+    };
     match local {
         b"BkToCstmrStmt" => Some((StatementFormat::Camt053, "Stmt", StatementKind::Statement)),
         b"BkToCstmrAcctRpt" => Some((StatementFormat::Camt052, "Rpt", StatementKind::Report)),
@@ -152,24 +157,44 @@ impl<R: BufRead> Walker<'_, '_, R> {
         err_at(self.file, pos, code, field, expected, found)
     }
 
-    fn xml_error(&self, err: quick_xml::Error) -> ReadError {
+    /// Maps a parser error; `within` names the element being read.
+    fn xml_error(&self, err: quick_xml::Error, within: &str) -> ReadError {
+        use quick_xml::errors::SyntaxError;
         let source = self.reader.get_ref();
         if source.limit_hit {
             return self.error_at(
                 source.position(),
                 "event-too-large",
-                "XML",
+                within,
                 &format!("no single XML token longer than {MAX_EVENT_BYTES} bytes"),
                 "a longer token",
             );
         }
         let pos = source.locate(self.reader.error_position());
-        let code = match err {
+        let code = match &err {
             quick_xml::Error::Io(_) => "io-error",
             quick_xml::Error::Encoding(_) => "bad-encoding",
+            // Every `Unclosed*` error means the input ended inside markup.
+            quick_xml::Error::Syntax(
+                SyntaxError::UnclosedTag
+                | SyntaxError::UnclosedComment
+                | SyntaxError::UnclosedCData
+                | SyntaxError::UnclosedDoctype
+                | SyntaxError::UnclosedPIOrXmlDecl,
+            ) => "truncated",
             _ => "xml-syntax",
         };
-        self.error_at(pos, code, "XML", "well-formed XML", &err.to_string())
+        self.error_at(pos, code, within, "well-formed XML", &err.to_string())
+    }
+
+    fn within(&self) -> &'static str {
+        match self.stack.last() {
+            None => "XML",
+            Some(Level::Wrapper) => "envelope",
+            Some(Level::Document) => "Document",
+            Some(Level::Message) => "message",
+            Some(Level::Statement) => self.statement_element,
+        }
     }
 
     fn path(&self) -> String {
@@ -184,7 +209,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
             self.buf.clear();
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(e) => e,
-                Err(e) => return Err(self.xml_error(e)),
+                Err(e) => return Err(self.xml_error(e, self.within())),
             };
             match event {
                 Event::Start(e) => {
@@ -508,7 +533,10 @@ impl<R: BufRead> Walker<'_, '_, R> {
             self.buf.clear();
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(ev) => ev,
-                Err(err) => return Err(self.xml_error(err)),
+                Err(err) => {
+                    let within = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
+                    return Err(self.xml_error(err, &within));
+                }
             };
             let xml = &mut self.tree.xml;
             match event {
