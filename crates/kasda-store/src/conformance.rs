@@ -491,6 +491,18 @@ pub fn ledgers_and_migrations<S: Store>(make: &mut dyn FnMut() -> S) {
         !same_file_other_ledger.file_already_imported,
         "file idempotency is per ledger"
     );
+    let in_a = ok("entries a", s.entries("kota-a", 0, 10));
+    let in_b = ok("entries b", s.entries("kab-b", 0, 10));
+    assert_eq!(in_a.len(), 1);
+    assert_eq!(in_b.len(), 1);
+    assert_eq!(
+        in_a[0].seq, in_b[0].seq,
+        "each ledger numbers its own chain"
+    );
+    assert_ne!(
+        in_a[0].hash, in_b[0].hash,
+        "the ledger code is part of the hash"
+    );
 }
 
 /// A statement import stores its statement, lines and one entry per booked line, numbered from
@@ -866,6 +878,14 @@ pub fn documents_and_duplicates<S: Store>(make: &mut dyn FnMut() -> S) {
     assert!(existing.contains("receipt:NTPD-001") && existing.contains("sts:STS-01"));
     let by_keys = ok("documents_by_keys", s.documents_by_keys(LEDGER, &keys));
     assert_eq!(by_keys.len(), 2);
+    // Any identifier inside a document finds it: kode billing, NTB, NPWPD.
+    let found = ok(
+        "search by kode billing",
+        s.search_keys(LEDGER, "kbntpd-001", 10),
+    );
+    assert_eq!(found, vec!["receipt:NTPD-001".to_string()]);
+    let found = ok("search by NTB", s.search_keys(LEDGER, "NTBNTPD-002", 10));
+    assert_eq!(found, vec!["receipt:NTPD-002".to_string()]);
 
     // The same receipt re-sent in another file, and a different record reusing NTPD-002.
     let mut forged = r2.clone();
@@ -1317,13 +1337,30 @@ pub fn balances_bitemporal<S: Store>(make: &mut dyn FnMut() -> S) {
 /// files and runs.
 pub fn trail_walks<S: Store>(make: &mut dyn FnMut() -> S) {
     let mut s = fresh(make);
-    // Unrelated noise that must not appear.
+    // Unrelated noise that must not appear, and a pending line.
+    let mut pending = line(5, "PENDING-XYZ", 3, true);
+    pending.booked = false;
     ok(
         "noise",
         s.import_file(
             LEDGER,
-            statement_batch("noise", RKUD, &[line(5, "OTHER", 9, false)]),
+            statement_batch("noise", RKUD, &[line(5, "OTHER", 9, false), pending]),
         ),
+    );
+    let only_pending = ok(
+        "pending",
+        s.trail(
+            LEDGER,
+            &TrailQuery::Reference {
+                text: "pending-xyz".into(),
+            },
+        ),
+    );
+    assert!(only_pending.steps.is_empty(), "a pending line has no entry");
+    assert_eq!(
+        only_pending.lines.len(),
+        1,
+        "but the matching line is in the answer"
     );
     let (receipt_seq, line_seq, match_seq) = match_fixture(&mut s);
     let m = ok("match", s.entries_by_seq(LEDGER, &[match_seq]));

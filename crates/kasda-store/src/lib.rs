@@ -764,9 +764,11 @@ pub struct Trail {
     pub query: TrailQuery,
     /// Entries in sequence order.
     pub steps: Vec<TrailStep>,
-    /// The statement lines behind the steps' entries.
+    /// The statement lines behind the steps' entries and, for a reference query, every line
+    /// that matched it, posted or not (a pending line has no entry).
     pub lines: Vec<StoredLine>,
-    /// The documents behind the steps' entries.
+    /// The documents behind the steps' entries and, for a reference query, every document
+    /// that matched it (a BKU line has no entry).
     pub documents: Vec<StoredDocument>,
     /// Duplicates received for any of those facts.
     pub duplicates: Vec<DuplicateRecord>,
@@ -1242,6 +1244,7 @@ pub fn walk_trail<S: Store + ?Sized>(
     query: &TrailQuery,
 ) -> Result<Trail, StoreError> {
     // Origins.
+    let mut searched_keys: Vec<String> = Vec::new();
     let origins: Vec<StoredEntry> = match query {
         TrailQuery::Entry { seq } => store.entries_by_seq(ledger, &[*seq])?,
         TrailQuery::Reference { text } => {
@@ -1254,7 +1257,11 @@ pub fn walk_trail<S: Store + ?Sized>(
                 });
             }
             let keys = store.search_keys(ledger, text, MAX_TRAIL_STEPS)?;
-            store.entries_by_keys(ledger, &keys)?
+            let found = store.entries_by_keys(ledger, &keys)?;
+            // Facts that matched but carry no entry (pending lines, BKU lines) still belong
+            // in the answer.
+            searched_keys = keys;
+            found
         }
         TrailQuery::Account { account, from, to } => {
             store.account_entries(ledger, account, *from, *to)?
@@ -1325,7 +1332,7 @@ pub fn walk_trail<S: Store + ?Sized>(
     // Provenance of each step.
     let mut files: BTreeMap<String, Option<StoredFile>> = BTreeMap::new();
     let mut runs: BTreeMap<i64, Option<RunRecord>> = BTreeMap::new();
-    let mut fact_keys: BTreeSet<String> = BTreeSet::new();
+    let mut fact_keys: BTreeSet<String> = searched_keys.into_iter().collect();
     let mut steps = Vec::with_capacity(found.len());
     for (seq, entry) in found {
         let file = match &entry.source_sha256 {
