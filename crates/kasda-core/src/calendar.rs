@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
@@ -288,12 +289,21 @@ fn parse_year_file(file: &str, text: &str) -> Result<(YearSource, Vec<Holiday>),
 
 impl Calendar {
     /// The bundled national calendar (2024–2027; 2027 provisional) without local changes.
+    /// Parsed once per process and cloned (a few kilobytes).
     pub fn bundled() -> Calendar {
+        static BUNDLED_CALENDAR: OnceLock<Calendar> = OnceLock::new();
+        BUNDLED_CALENDAR
+            .get_or_init(Calendar::parse_bundled)
+            .clone()
+    }
+
+    fn parse_bundled() -> Calendar {
         let mut years = Vec::new();
         let mut holidays = Vec::new();
         for (i, text) in BUNDLED.iter().enumerate() {
             // The bundled files are checked by the tests; a broken one is a build defect, and a
-            // calendar without that year is still correct about the others.
+            // calendar without that year is still correct about the others (dates in a missing
+            // year are errors, never working days).
             if let Ok((source, list)) = parse_year_file(&format!("bundled #{i}"), text) {
                 years.push(source);
                 holidays.extend(list);

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -440,21 +441,27 @@ fn parse_system_tsv(
 }
 
 impl Chart {
-    /// The bundled chart (all fiscal years) with the system-account mapping.
+    /// The bundled chart (all fiscal years) with the system-account mapping. Parsed once per
+    /// process and cloned.
     pub fn bundled() -> Chart {
-        // The bundled files are verified by the tests; should one ever fail to parse, an empty
-        // chart makes every lookup fail loudly instead of accepting anything.
-        Chart::from_tsv(
-            "data/chart.tsv",
-            BUNDLED_CHART,
-            "data/system-accounts.tsv",
-            BUNDLED_SYSTEM,
-        )
-        .unwrap_or(Chart {
-            accounts: BTreeMap::new(),
-            system: Vec::new(),
-            fiscal_year: None,
-        })
+        static BUNDLED: OnceLock<Chart> = OnceLock::new();
+        BUNDLED
+            .get_or_init(|| {
+                // The bundled files are verified by the tests; should one ever fail to parse, an
+                // empty chart makes every lookup fail loudly instead of accepting anything.
+                Chart::from_tsv(
+                    "data/chart.tsv",
+                    BUNDLED_CHART,
+                    "data/system-accounts.tsv",
+                    BUNDLED_SYSTEM,
+                )
+                .unwrap_or(Chart {
+                    accounts: BTreeMap::new(),
+                    system: Vec::new(),
+                    fiscal_year: None,
+                })
+            })
+            .clone()
     }
 
     /// Builds a chart from text in the bundled TSV formats.

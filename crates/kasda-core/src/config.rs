@@ -712,6 +712,19 @@ fn check_pemda_code(kind: PemdaKind, code: &str) -> Result<(), String> {
     }
 }
 
+fn is_statement_format(text: &str) -> bool {
+    match text.trim() {
+        "camt.052" | "camt.053" | "camt.054" | "mt940" | "mt942" | "snap" => true,
+        other => other.strip_prefix("csv:").is_some_and(|profile| {
+            !profile.is_empty()
+                && profile.len() <= 64
+                && profile
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        }),
+    }
+}
+
 fn check_opd_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= 40
@@ -933,6 +946,16 @@ impl Config {
                 check_bank_code(&mut p, format!("{path}.bank_code"), code);
             }
             register(&mut p, format!("{path}.account_number"), &a.account_number);
+            if let Some(format) = &a.statement_format {
+                if !is_statement_format(format) {
+                    p.add(
+                        format!("{path}.statement_format"),
+                        format!(
+                            "expected camt.052, camt.053, camt.054, mt940, mt942, snap or csv:<profile>, found {format:?}"
+                        ),
+                    );
+                }
+            }
             if let (Some(f), Some(t)) = (a.active_from, a.active_to) {
                 if t < f {
                     p.add(

@@ -165,6 +165,11 @@ impl KodeRekening {
         })
     }
 
+    /// Is `text` a well-formed kode rekening (any level)?
+    pub fn is_valid(text: &str) -> bool {
+        KodeRekening::parse(text).is_ok()
+    }
+
     /// Builds a code from segment values (1–6 of them). Values must be non-zero and fit the
     /// segment width; the sub rincian is written with four digits.
     pub fn from_segments(values: &[u16]) -> Result<Self, KodeRekeningError> {

@@ -397,3 +397,25 @@ proptest! {
         prop_assert_eq!(cal.bank_business_days_between(start, bank_end).unwrap(), i64::from(n));
     }
 }
+
+#[test]
+fn lebaran_2024_and_2025_and_the_2025_amendment() {
+    let cal = Calendar::bundled();
+    // 2024: cuti 8–9, Idul Fitri 10–11, cuti 12 and 15 April.
+    assert_eq!(
+        cal.add_working_days(d("2024-04-05"), 1).unwrap(),
+        d("2024-04-16")
+    );
+    // 2025: Nyepi cuti 28 Mar, Nyepi 29, Idul Fitri 31 Mar–1 Apr, cuti 2–4 and 7 Apr.
+    assert_eq!(
+        cal.add_working_days(d("2025-03-27"), 1).unwrap(),
+        d("2025-04-08")
+    );
+    assert_eq!(
+        cal.add_bank_business_days(d("2025-03-27"), 1).unwrap(),
+        d("2025-03-28")
+    );
+    // SKB 933/1/3 Tahun 2025 added cuti bersama on Monday 18 Aug 2025.
+    assert!(!cal.is_working_day(d("2025-08-18")).unwrap());
+    assert!(cal.is_bank_business_day(d("2025-08-18")).unwrap());
+}

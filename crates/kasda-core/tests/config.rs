@@ -633,3 +633,12 @@ fn all_problems_are_reported_at_once() {
         "{text}"
     );
 }
+
+#[test]
+fn rule_statement_format_known() {
+    assert_problem(
+        &[("statement_format = \"mt940\"", "statement_format = \"pdf\"")],
+        "rkud[1].statement_format",
+        "csv:<profile>",
+    );
+}
