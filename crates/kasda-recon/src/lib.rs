@@ -1,1 +1,187 @@
-//! kasda-recon (being written; see ARCHITECTURE.md).
+//! kasda-recon: matching bank statement lines to government documents, and leakage detection.
+//!
+//! Pure functions over `kasda-core` facts: no I/O, no SQL, no file parsing, no clock (the run
+//! reasons about [`ReconInput::as_of`]). The output explains itself: every [`Match`] names its
+//! rule, the facts it joins and why; every [`Finding`] has a stable id, the figures and the
+//! identifiers an auditor needs. [`match_entries`] turns matches into balanced ledger entries
+//! following the posting model (clearing accounts that must drain, ARCHITECTURE-GUIDE §6).
+//!
+//! # Rule order
+//!
+//! Rules run in this fixed order; each consumes the facts it joins, so a later rule only sees
+//! what earlier rules left. Facts already joined by the ledger's existing matches are consumed
+//! before rule 0, so re-running a period adds nothing.
+//!
+//! 0. **Bank items** (`jasa_giro`, `bank_charge`): credits whose narrative says jasa giro, and
+//!    debits up to `bank_charge_max` whose narrative says a bank charge.
+//! 1. **Reference** (`reference`, `refund`): an NTB, NTPD, kode billing, STS or SP2D number in
+//!    the line's references or remittance text names the documents. References are compared in
+//!    normal form (letters and digits, also without leading zeros); a truncated token of at
+//!    least `min_ref_prefix` characters matches when it starts exactly one known reference
+//!    (`0280/LS-GJ/2019` = `0280LSGJ2019` = `280/LS`). A debit naming a reversed receipt is its
+//!    refund. STS / SP2D lines whose amount does not fit alone wait for rule 3.
+//!    1c. **Bank reversal** (`bank_reversal`): a reversal line and the open line it reverses.
+//! 2. **Batch settlement** (`batch`, 1:N): one credit equals the receipts of one channel,
+//!    landing account and settlement date, less the agreed fee, within the channel's tolerance;
+//!    failing that, the nearest credit naming the channel within `max_shortfall_percent` (the
+//!    difference becomes a finding; one receipt left out that explains it exactly stays
+//!    unmatched).
+//! 3. **N:1** (`n_to_1`): several lines naming the same STS or SP2D (split deposit; net and PFK
+//!    debits) join that document.
+//! 4. **Amount and date** (`sweep`, `amount_date`): holding/receiving debits with the RKUD
+//!    credit of the same amount within the sweep lag; STS and SP2D (gross, net, missing legs)
+//!    and single receipts by amount on the expected account, nearest date within
+//!    `date_window_days`.
+//! 5. **Subset sum** (`subset_sum`, many-to-many): one credit, or two or three credits of one
+//!    account and day, equal exactly a unique set of open receipts or STS of the window; one
+//!    SP2D equals a unique set of open debits. Meet-in-the-middle over at most
+//!    `max_candidates` items, with step caps per search and per run ([`SubsetLimits`]).
+//!
+//! Indexes (references, (account, date) sorted by amount, (account, amount) by date) keep every
+//! rule near-linear in the number of facts.
+
+pub mod accuracy;
+pub mod config;
+pub mod entries;
+pub mod error;
+pub mod findings;
+pub mod input;
+pub mod matching;
+pub mod refs;
+pub mod subset;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use accuracy::{accuracy, parse_ground_truth, TruthItem, TypeAccuracy};
+pub use config::{
+    AccountRole, AccountRule, ChannelRule, Fee, ReconConfig, SubsetLimits, WeekdayCalendar,
+    WorkingDays,
+};
+pub use entries::match_entries;
+pub use error::ReconError;
+pub use findings::{finding_id, Finding, FindingType, Severity};
+pub use input::{Documents, ExistingMatch, Line, ReconInput, StatementHeader};
+pub use matching::{Basis, Match, MatchRule, RuleStat};
+
+use config::ConfigIndex;
+use matching::Engine;
+
+/// Counts of one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReconStats {
+    /// New matches per rule id, with the bank amount they joined.
+    pub per_rule: BTreeMap<String, RuleStat>,
+    /// Matches found in the ledger and honoured.
+    pub existing_matches: u64,
+    pub lines: u64,
+    pub unmatched_credit_lines: u64,
+    pub unmatched_debit_lines: u64,
+    /// Lines kept out of matching: duplicates, pending/info entries, unusable amounts.
+    pub excluded_lines: u64,
+    pub receipts: u64,
+    pub unmatched_receipts: u64,
+    pub sts: u64,
+    pub unmatched_sts: u64,
+    pub sp2d: u64,
+    /// SP2D with no debit yet (SP2D belum dicairkan).
+    pub unmatched_sp2d: u64,
+    /// Steps spent by the subset-sum rule, and whether its run budget ran out.
+    pub subset_steps: u64,
+    pub subset_budget_exhausted: bool,
+    /// Findings per type id.
+    pub findings_per_type: BTreeMap<String, u64>,
+}
+
+/// Result of [`reconcile`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReconOutput {
+    /// New matches only, in the order the rules made them.
+    pub matches: Vec<Match>,
+    /// Findings over all facts and matches (existing and new), sorted by type, date and id.
+    pub findings: Vec<Finding>,
+    pub stats: ReconStats,
+    /// Input problems that made recon skip a fact, each naming it and the limit or rule.
+    pub warnings: Vec<String>,
+}
+
+/// Matches the period's facts and detects leakage. Deterministic: the same input, config and
+/// calendar give the same output.
+pub fn reconcile(input: &ReconInput, cfg: &ReconConfig, cal: &dyn WorkingDays) -> ReconOutput {
+    let mut engine = Engine::new(input, ConfigIndex::new(cfg), cal);
+    engine.run();
+    let findings = engine.findings();
+
+    let mut stats = ReconStats {
+        existing_matches: engine.existing_links as u64,
+        lines: engine.n_lines as u64,
+        receipts: engine.n_receipts as u64,
+        sts: engine.n_sts as u64,
+        sp2d: engine.n_sp2d as u64,
+        subset_steps: engine.subset_steps,
+        subset_budget_exhausted: engine.subset_exhausted,
+        ..ReconStats::default()
+    };
+    for m in &engine.matches {
+        let s = stats
+            .per_rule
+            .entry(m.rule.as_str().to_string())
+            .or_default();
+        s.count += 1;
+        s.amount += m.amount;
+    }
+    for i in 0..engine.n_lines {
+        if engine.line_excluded[i] {
+            stats.excluded_lines += 1;
+        } else if !engine.line_used[i] {
+            match input.lines[i].direction {
+                kasda_core::money::Direction::Credit => stats.unmatched_credit_lines += 1,
+                kasda_core::money::Direction::Debit => stats.unmatched_debit_lines += 1,
+            }
+        }
+    }
+    for (r, (_, receipt)) in input
+        .documents
+        .receipts
+        .iter()
+        .take(engine.n_receipts)
+        .enumerate()
+    {
+        if receipt.status == kasda_core::document::ReceiptStatus::Paid
+            && engine.rec_link[r].is_none()
+        {
+            stats.unmatched_receipts += 1;
+        }
+    }
+    stats.unmatched_sts = engine.sts_link.iter().filter(|l| l.is_none()).count() as u64;
+    stats.unmatched_sp2d = engine.sp2d_links.iter().filter(|l| l.is_empty()).count() as u64;
+    for f in &findings {
+        *stats
+            .findings_per_type
+            .entry(f.finding_type.as_str().to_string())
+            .or_default() += 1;
+    }
+    ReconOutput {
+        matches: engine.matches,
+        findings,
+        stats,
+        warnings: engine.warnings,
+    }
+}
+
+/// The existing-match records a store keeps for `matches`, to feed back on the next run.
+pub fn as_existing(matches: &[Match]) -> Vec<ExistingMatch> {
+    matches
+        .iter()
+        .map(|m| ExistingMatch {
+            natural_key: m.natural_key.clone(),
+            fact_ids: m
+                .line_ids
+                .iter()
+                .chain(m.document_ids.iter())
+                .cloned()
+                .collect(),
+        })
+        .collect()
+}

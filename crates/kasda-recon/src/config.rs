@@ -1,0 +1,481 @@
+//! Reconciliation settings and the working-day calendar interface.
+//!
+//! [`ReconConfig`] is a plain struct so recon can be driven by tests and by the pemda
+//! configuration alike (`kasda_core::config` is translated into it by the caller). Windows that
+//! concern bank settlement count *bank business days*; deposit deadlines of the bendahara count
+//! *pemda working days* (DOMAIN.md §9 keeps the two apart).
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use kasda_core::document::Channel;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Longest walk any calendar helper makes, in calendar days. Ten years is far beyond any
+/// settlement or deposit window; the cap only exists so a broken calendar cannot loop forever.
+pub const MAX_CALENDAR_WALK_DAYS: i64 = 3660;
+
+/// Working-day arithmetic recon needs. `kasda_core::calendar::Calendar` implements it; tests use
+/// [`WeekdayCalendar`].
+///
+/// `add_*_days(d, n)` returns the n-th working day strictly after `d` (for `n = 0`: `d` itself
+/// when it is a working day, else the next one). `*_days_between(a, b)` counts the working days
+/// after `a` up to and including `b`, negative when `b < a`.
+pub trait WorkingDays {
+    /// Pemda (ASN) working day: weekends, national holidays and cuti bersama are not.
+    fn is_working_day(&self, date: NaiveDate) -> bool;
+
+    /// Bank business day; defaults to the pemda calendar.
+    fn is_bank_business_day(&self, date: NaiveDate) -> bool {
+        self.is_working_day(date)
+    }
+
+    fn add_working_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        walk_forward(date, n, |d| self.is_working_day(d))
+    }
+
+    fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        count_between(from, to, |d| self.is_working_day(d))
+    }
+
+    fn add_bank_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        walk_forward(date, n, |d| self.is_bank_business_day(d))
+    }
+
+    fn bank_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        count_between(from, to, |d| self.is_bank_business_day(d))
+    }
+}
+
+fn walk_forward(date: NaiveDate, n: u32, is_open: impl Fn(NaiveDate) -> bool) -> NaiveDate {
+    let mut current = date;
+    let mut walked = 0i64;
+    let step = |d: NaiveDate| d.checked_add_signed(Duration::days(1)).unwrap_or(d);
+    if n == 0 {
+        while !is_open(current) && walked < MAX_CALENDAR_WALK_DAYS {
+            current = step(current);
+            walked += 1;
+        }
+        return current;
+    }
+    let mut remaining = n;
+    while remaining > 0 && walked < MAX_CALENDAR_WALK_DAYS {
+        current = step(current);
+        walked += 1;
+        if is_open(current) {
+            remaining -= 1;
+        }
+    }
+    current
+}
+
+fn count_between(from: NaiveDate, to: NaiveDate, is_open: impl Fn(NaiveDate) -> bool) -> i64 {
+    let (lo, hi, sign) = if to >= from {
+        (from, to, 1)
+    } else {
+        (to, from, -1)
+    };
+    let span = (hi - lo).num_days().min(MAX_CALENDAR_WALK_DAYS);
+    let mut count = 0i64;
+    let mut d = lo;
+    for _ in 0..span {
+        d = match d.checked_add_signed(Duration::days(1)) {
+            Some(next) => next,
+            None => break,
+        };
+        if is_open(d) {
+            count += 1;
+        }
+    }
+    sign * count
+}
+
+/// Monday–Friday calendar with an explicit holiday list; bank holidays default to the same list
+/// (cuti bersama are working days for banks only when `bank_holidays` is given separately).
+#[derive(Debug, Clone, Default)]
+pub struct WeekdayCalendar {
+    pub holidays: BTreeSet<NaiveDate>,
+    pub bank_holidays: Option<BTreeSet<NaiveDate>>,
+}
+
+impl WeekdayCalendar {
+    pub fn new(holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
+        WeekdayCalendar {
+            holidays: holidays.into_iter().collect(),
+            bank_holidays: None,
+        }
+    }
+}
+
+fn is_weekend(d: NaiveDate) -> bool {
+    matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+impl WorkingDays for WeekdayCalendar {
+    fn is_working_day(&self, date: NaiveDate) -> bool {
+        !is_weekend(date) && !self.holidays.contains(&date)
+    }
+
+    fn is_bank_business_day(&self, date: NaiveDate) -> bool {
+        let holidays = self.bank_holidays.as_ref().unwrap_or(&self.holidays);
+        !is_weekend(date) && !holidays.contains(&date)
+    }
+}
+
+/// Fee a channel may deduct from what it settles, per receipt (DOMAIN.md §2.a: QRIS P2G is 0%;
+/// retail and e-commerce admin fees are charged to the payer on top, so most agreements are
+/// `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fee {
+    #[default]
+    None,
+    /// A fixed amount per receipt.
+    Flat { amount: Decimal },
+    /// A percentage of each receipt's total (`rate` in percent, e.g. `0.7`), optionally capped per
+    /// receipt. Each receipt's fee is rounded half-up to the sen.
+    Percent { rate: Decimal, cap: Option<Decimal> },
+}
+
+impl Fee {
+    /// Agreed fee on one receipt of `total`.
+    pub fn for_receipt(&self, total: Decimal) -> Decimal {
+        match self {
+            Fee::None => Decimal::ZERO,
+            Fee::Flat { amount } => (*amount).min(total).max(Decimal::ZERO),
+            Fee::Percent { rate, cap } => {
+                let raw = total
+                    .checked_mul(*rate)
+                    .and_then(|v| v.checked_div(Decimal::ONE_HUNDRED))
+                    .unwrap_or(Decimal::ZERO)
+                    .round_dp_with_strategy(
+                        2,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                    );
+                let capped = match cap {
+                    Some(c) => raw.min(*c),
+                    None => raw,
+                };
+                capped.max(Decimal::ZERO).min(total)
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Fee::None => "no fee".to_string(),
+            Fee::Flat { amount } => {
+                format!("{} per receipt", kasda_core::money::display_idr(*amount))
+            }
+            Fee::Percent { rate, cap: None } => format!("{rate}% per receipt"),
+            Fee::Percent { rate, cap: Some(c) } => {
+                format!(
+                    "{rate}% per receipt capped at {}",
+                    kasda_core::money::display_idr(*c)
+                )
+            }
+        }
+    }
+}
+
+/// Settlement agreement of one payment channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelRule {
+    pub channel: Channel,
+    /// Bank business days from the payment's local date to the expected credit (T+n).
+    pub settlement_lag_days: u32,
+    pub fee: Fee,
+    /// Difference tolerated between expected and actual settlement before it is a finding.
+    pub tolerance: Decimal,
+    /// QRIS people-to-government: any deduction is a finding (PBI 23/6/PBI/2021 Pasal 52(1)).
+    pub is_qris: bool,
+    /// Account the channel settles into when the receipt does not name one.
+    pub settles_to: Option<String>,
+    /// Words in a settlement narrative that identify this channel (`ALFAMART`, `QRIS`, …). A
+    /// settlement that differs from the expected amount is only joined to the channel's receipts
+    /// when its narrative carries one of these words.
+    pub markers: Vec<String>,
+    /// Largest shortfall (in percent of the gross) that is still read as this channel's
+    /// settlement rather than an unrelated credit.
+    pub max_shortfall_percent: Decimal,
+}
+
+impl ChannelRule {
+    /// Rule used for a channel that the configuration does not mention: T+1, no fee, no
+    /// tolerance; QRIS keeps its zero-fee rule.
+    pub fn default_for(channel: Channel) -> Self {
+        ChannelRule {
+            channel,
+            settlement_lag_days: 1,
+            fee: Fee::None,
+            tolerance: Decimal::ZERO,
+            is_qris: channel == Channel::Qris,
+            settles_to: None,
+            markers: vec![channel.as_str().to_ascii_uppercase()],
+            max_shortfall_percent: Decimal::from(10),
+        }
+    }
+}
+
+/// What a registered bank account is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountRole {
+    Rkud,
+    Holding,
+    OpdReceiving,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRule {
+    pub number: String,
+    pub role: AccountRole,
+    /// Bank business days within which a holding / receiving account must be swept (0 = T+0).
+    pub sweep_lag_days: u32,
+    /// RKUD account the sweep goes to; any RKUD when `None`.
+    pub sweep_to: Option<String>,
+}
+
+/// Hard limits of the subset-sum rule (rule 5). They bound work per search and in total, so the
+/// rule can never blow up exponentially; when the total budget is spent the rule stops and the
+/// statistics say so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubsetLimits {
+    /// Most documents (or lines) joined in one subset match.
+    pub max_set_size: usize,
+    /// Candidates considered per target (meet-in-the-middle over at most this many).
+    pub max_candidates: usize,
+    /// Most statement lines combined on the bank side of a many-to-many match.
+    pub max_lines_per_group: usize,
+    /// Pair comparisons allowed per search.
+    pub max_steps_per_search: u64,
+    /// Pair comparisons allowed for the whole rule in one run.
+    pub max_steps_total: u64,
+}
+
+impl Default for SubsetLimits {
+    fn default() -> Self {
+        SubsetLimits {
+            max_set_size: 8,
+            max_candidates: 20,
+            max_lines_per_group: 3,
+            max_steps_per_search: 100_000,
+            max_steps_total: 50_000_000,
+        }
+    }
+}
+
+/// Everything recon needs to know about the pemda's agreements and tolerances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconConfig {
+    pub channels: Vec<ChannelRule>,
+    /// Register of the pemda's accounts. When empty, every account is treated as registered and
+    /// `deposit_to_non_rkud_account` is not checked.
+    pub accounts: Vec<AccountRule>,
+    /// Working days a bendahara penerimaan has to deposit collections (PP 58/2005 Pasal 57(2): 1).
+    pub deposit_deadline_days: u32,
+    /// Working days an unmatched credit may wait before it is an `unidentified_deposit`.
+    pub unidentified_after_days: u32,
+    /// Bank business days after the expected settlement before an unmatched receipt is
+    /// `unremitted_receipt` (until then it is money in transit).
+    pub unremitted_after_days: u32,
+    /// Calendar days around the expected date within which lines and documents may be joined.
+    pub date_window_days: u32,
+    /// Amount difference tolerated for STS and SP2D comparisons.
+    pub amount_tolerance: Decimal,
+    /// Shortest truncated reference (after normalisation) accepted as a prefix match.
+    pub min_ref_prefix: usize,
+    /// Narrative words of jasa giro credits.
+    pub jasa_giro_markers: Vec<String>,
+    /// Narrative words of bank charge / tax-on-interest debits.
+    pub bank_charge_markers: Vec<String>,
+    /// Bank charges above this are not classified automatically (a large "biaya" debit must be
+    /// explained by an SP2D).
+    pub bank_charge_max: Decimal,
+    /// Amount from which a finding's severity is raised to `critical`.
+    pub critical_amount: Decimal,
+    pub subset: SubsetLimits,
+}
+
+impl Default for ReconConfig {
+    fn default() -> Self {
+        ReconConfig {
+            channels: Vec::new(),
+            accounts: Vec::new(),
+            deposit_deadline_days: 1,
+            unidentified_after_days: 3,
+            unremitted_after_days: 2,
+            date_window_days: 5,
+            amount_tolerance: Decimal::ZERO,
+            min_ref_prefix: 5,
+            jasa_giro_markers: ["JASA GIRO", "JASAGIRO", "BUNGA GIRO", "INTEREST"]
+                .map(String::from)
+                .to_vec(),
+            bank_charge_markers: [
+                "BIAYA ADM",
+                "BIAYA ADMINISTRASI",
+                "ADM REK",
+                "BIAYA TRANSFER",
+                "BIAYA RTGS",
+                "BIAYA SKN",
+                "BIAYA BI-FAST",
+                "BIAYA BIFAST",
+                "PAJAK JASA GIRO",
+                "PAJAK BUNGA",
+                "BANK CHARGE",
+            ]
+            .map(String::from)
+            .to_vec(),
+            bank_charge_max: Decimal::from(1_000_000),
+            critical_amount: Decimal::from(100_000_000),
+            subset: SubsetLimits::default(),
+        }
+    }
+}
+
+/// Lookup tables derived once from a [`ReconConfig`].
+pub(crate) struct ConfigIndex<'a> {
+    pub cfg: &'a ReconConfig,
+    channels: HashMap<Channel, ChannelRule>,
+    accounts: HashMap<&'a str, &'a AccountRule>,
+}
+
+impl<'a> ConfigIndex<'a> {
+    pub fn new(cfg: &'a ReconConfig) -> Self {
+        let mut channels = HashMap::new();
+        for rule in &cfg.channels {
+            // The first rule for a channel wins; later duplicates are ignored deterministically.
+            channels.entry(rule.channel).or_insert_with(|| rule.clone());
+        }
+        let mut accounts = HashMap::new();
+        for a in &cfg.accounts {
+            accounts.entry(a.number.as_str()).or_insert(a);
+        }
+        ConfigIndex {
+            cfg,
+            channels,
+            accounts,
+        }
+    }
+
+    pub fn channel(&self, channel: Channel) -> ChannelRule {
+        self.channels
+            .get(&channel)
+            .cloned()
+            .unwrap_or_else(|| ChannelRule::default_for(channel))
+    }
+
+    /// Account a channel settles into by configuration (first rule for the channel).
+    pub fn settles_to(&self, channel: Channel) -> Option<&'a str> {
+        self.cfg
+            .channels
+            .iter()
+            .find(|r| r.channel == channel)
+            .and_then(|r| r.settles_to.as_deref())
+    }
+
+    pub fn role(&self, account: &str) -> Option<AccountRole> {
+        self.accounts.get(account).map(|a| a.role)
+    }
+
+    pub fn account(&self, account: &str) -> Option<&'a AccountRule> {
+        self.accounts.get(account).copied()
+    }
+
+    /// Whether the register covers `account`; an empty register covers everything.
+    pub fn is_registered(&self, account: &str) -> bool {
+        self.accounts.is_empty() || self.accounts.contains_key(account)
+    }
+
+    pub fn has_register(&self) -> bool {
+        !self.accounts.is_empty()
+    }
+
+    /// Revenue is recognised on a match only when the money is in an RKUD (guide §6); an
+    /// unregistered account under an empty register counts as RKUD.
+    pub fn is_rkud(&self, account: &str) -> bool {
+        match self.role(account) {
+            Some(AccountRole::Rkud) => true,
+            Some(_) => false,
+            None => self.accounts.is_empty(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn working_day_walks_skip_weekends_and_holidays() {
+        // 2026-03-18 cuti bersama, 19 Nyepi, 20 cuti, 21-22 weekend (Idul Fitri), 23-24 cuti.
+        let cal = WeekdayCalendar::new(
+            [
+                "2026-03-18",
+                "2026-03-19",
+                "2026-03-20",
+                "2026-03-23",
+                "2026-03-24",
+            ]
+            .map(d),
+        );
+        assert_eq!(cal.add_working_days(d("2026-03-17"), 1), d("2026-03-25"));
+        assert_eq!(cal.add_working_days(d("2026-03-21"), 0), d("2026-03-25"));
+        assert_eq!(cal.add_working_days(d("2026-03-16"), 0), d("2026-03-16"));
+        assert_eq!(
+            cal.working_days_between(d("2026-03-17"), d("2026-03-25")),
+            1
+        );
+        assert_eq!(
+            cal.working_days_between(d("2026-03-25"), d("2026-03-17")),
+            -1
+        );
+        assert_eq!(
+            cal.working_days_between(d("2026-03-02"), d("2026-03-09")),
+            5
+        );
+    }
+
+    #[test]
+    fn bank_days_may_differ_from_pemda_days() {
+        let mut cal = WeekdayCalendar::new([d("2026-12-24")]);
+        cal.bank_holidays = Some(BTreeSet::new());
+        assert!(!cal.is_working_day(d("2026-12-24")));
+        assert!(cal.is_bank_business_day(d("2026-12-24")));
+        assert_eq!(cal.add_bank_days(d("2026-12-23"), 1), d("2026-12-24"));
+        assert_eq!(cal.add_working_days(d("2026-12-23"), 1), d("2026-12-28"));
+    }
+
+    #[test]
+    fn fees_per_receipt() {
+        assert_eq!(Fee::None.for_receipt(dec!(100000)), dec!(0));
+        assert_eq!(
+            Fee::Flat { amount: dec!(2500) }.for_receipt(dec!(100000)),
+            dec!(2500)
+        );
+        assert_eq!(
+            Fee::Flat { amount: dec!(2500) }.for_receipt(dec!(1000)),
+            dec!(1000)
+        );
+        let pct = Fee::Percent {
+            rate: dec!(0.7),
+            cap: Some(dec!(5000)),
+        };
+        assert_eq!(pct.for_receipt(dec!(100000)), dec!(700));
+        assert_eq!(pct.for_receipt(dec!(10000000)), dec!(5000));
+        assert_eq!(
+            Fee::Percent {
+                rate: dec!(0.7),
+                cap: None
+            }
+            .for_receipt(dec!(12345)),
+            dec!(86.42)
+        );
+    }
+}

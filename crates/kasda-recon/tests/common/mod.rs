@@ -1,0 +1,271 @@
+//! Small hand-built scenarios: one RKUD, one holding account (T+1 sweep), one OPD receiving
+//! account, channels with and without fees, a Monday–Friday calendar in January 2026.
+#![allow(dead_code)]
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use kasda_core::document::{
+    BkuLine, BkuOwner, Channel, Deduction, Receipt, ReceiptStatus, RevenueLine, Sp2d, Sp2dType, Sts,
+};
+use kasda_core::money::Direction;
+use kasda_core::statement::EntryStatus;
+use kasda_recon::*;
+use rust_decimal::Decimal;
+
+pub const RKUD: &str = "1001001";
+pub const HOLD: &str = "2002002";
+pub const RECV: &str = "3003003";
+pub const PBB: &str = "4.1.01.15.01.0001";
+
+pub fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+pub fn rp(v: i64) -> Decimal {
+    Decimal::from(v)
+}
+
+pub fn cal() -> WeekdayCalendar {
+    WeekdayCalendar::default()
+}
+
+pub fn cfg() -> ReconConfig {
+    let channel =
+        |channel: Channel, lag: u32, fee: Fee, settles_to: &str, markers: &[&str]| ChannelRule {
+            channel,
+            settlement_lag_days: lag,
+            fee,
+            tolerance: Decimal::ZERO,
+            is_qris: channel == Channel::Qris,
+            settles_to: Some(settles_to.to_string()),
+            markers: markers.iter().map(|m| m.to_string()).collect(),
+            max_shortfall_percent: rp(10),
+        };
+    ReconConfig {
+        channels: vec![
+            channel(Channel::Qris, 0, Fee::None, RKUD, &["QRIS"]),
+            channel(Channel::Teller, 0, Fee::None, RKUD, &[]),
+            channel(
+                Channel::Retail,
+                1,
+                Fee::None,
+                RKUD,
+                &["ALFAMART", "INDOMARET"],
+            ),
+            channel(
+                Channel::Ecommerce,
+                1,
+                Fee::Flat { amount: rp(2500) },
+                RKUD,
+                &["TOKOPEDIA"],
+            ),
+            channel(Channel::Mobile, 1, Fee::None, HOLD, &["MOBILE"]),
+        ],
+        accounts: vec![
+            AccountRule {
+                number: RKUD.into(),
+                role: AccountRole::Rkud,
+                sweep_lag_days: 0,
+                sweep_to: None,
+            },
+            AccountRule {
+                number: HOLD.into(),
+                role: AccountRole::Holding,
+                sweep_lag_days: 1,
+                sweep_to: Some(RKUD.into()),
+            },
+            AccountRule {
+                number: RECV.into(),
+                role: AccountRole::OpdReceiving,
+                sweep_lag_days: 0,
+                sweep_to: Some(RKUD.into()),
+            },
+        ],
+        ..ReconConfig::default()
+    }
+}
+
+fn line(
+    id: &str,
+    account: &str,
+    date: &str,
+    amount: i64,
+    direction: Direction,
+    texts: &[&str],
+) -> Line {
+    Line {
+        id: id.to_string(),
+        account: account.to_string(),
+        booking_date: d(date),
+        value_date: d(date),
+        amount: rp(amount),
+        direction,
+        reversal: false,
+        status: EntryStatus::Booked,
+        texts: texts.iter().map(|t| t.to_string()).collect(),
+        counterparty: None,
+        counterparty_name: None,
+        bank_ref: Some(format!("BR-{id}")),
+        statement_id: Some(format!("st:{account}:{date}")),
+        seq: 0,
+    }
+}
+
+pub fn credit(id: &str, account: &str, date: &str, amount: i64, texts: &[&str]) -> Line {
+    line(id, account, date, amount, Direction::Credit, texts)
+}
+
+pub fn debit(id: &str, account: &str, date: &str, amount: i64, texts: &[&str]) -> Line {
+    line(id, account, date, amount, Direction::Debit, texts)
+}
+
+/// A paid receipt at 10:00 WIB on `date`.
+pub fn receipt(ntpd: &str, channel: Channel, date: &str, total: i64) -> (String, Receipt) {
+    let day = d(date);
+    let paid_at = Utc.from_utc_datetime(&day.and_hms_opt(3, 0, 0).unwrap());
+    (
+        format!("receipt:{ntpd}"),
+        Receipt {
+            ntpd: ntpd.to_string(),
+            kode_billing: None,
+            ntb: Some(format!("NTB{ntpd}")),
+            nop: None,
+            npwpd: None,
+            taxpayer_name: None,
+            jenis_pajak: Some("PBB-P2".into()),
+            lines: vec![RevenueLine {
+                kode_rekening: PBB.into(),
+                amount: rp(total),
+            }],
+            masa_pajak: None,
+            tahun_pajak: Some(2026),
+            pokok: rp(total),
+            denda: Decimal::ZERO,
+            total: rp(total),
+            channel,
+            bank: Some("BANK BANTEN".into()),
+            account: None,
+            paid_at,
+            paid_zone: Some("WIB".into()),
+            settlement_date: None,
+            status: ReceiptStatus::Paid,
+            reverses_ntpd: None,
+            opd: None,
+        },
+    )
+}
+
+/// The reversal record of `original`, made on `date`.
+pub fn reversal_of(original: &(String, Receipt), ntpd: &str, date: &str) -> (String, Receipt) {
+    let mut r = original.1.clone();
+    r.ntpd = ntpd.to_string();
+    r.ntb = None;
+    r.status = ReceiptStatus::Reversed;
+    r.reverses_ntpd = Some(original.1.ntpd.clone());
+    r.paid_at = Utc.from_utc_datetime(&d(date).and_hms_opt(4, 0, 0).unwrap());
+    (format!("receipt-reversal:{ntpd}"), r)
+}
+
+pub fn sts(number: &str, opd: &str, date: &str, total: i64) -> Sts {
+    Sts {
+        number: number.to_string(),
+        opd: opd.to_string(),
+        bendahara: None,
+        date: d(date),
+        account: RKUD.to_string(),
+        lines: vec![RevenueLine {
+            kode_rekening: "4.1.02.01.05.0001".into(),
+            amount: rp(total),
+        }],
+        total: rp(total),
+        collected_from: Some(d(date)),
+        collected_to: Some(d(date)),
+        tbp_numbers: Vec::new(),
+    }
+}
+
+pub fn sp2d(number: &str, date: &str, net: i64, deductions: &[i64]) -> Sp2d {
+    let ded: i64 = deductions.iter().sum();
+    Sp2d {
+        number: number.to_string(),
+        date: d(date),
+        opd: "1.02.0.00.0.00.01.0000".into(),
+        sp2d_type: Sp2dType::Ls,
+        kode_rekening: Some("5.1.02.01.01.0024".into()),
+        gross: rp(net + ded),
+        deductions: deductions
+            .iter()
+            .map(|a| Deduction {
+                kind: "PPh".into(),
+                amount: rp(*a),
+            })
+            .collect(),
+        net: rp(net),
+        beneficiary_name: "CV MAJU JAYA".into(),
+        beneficiary_bank: None,
+        beneficiary_account: None,
+        account: RKUD.to_string(),
+    }
+}
+
+pub fn bku(
+    owner: BkuOwner,
+    number: u64,
+    date: &str,
+    amount: i64,
+    direction: Direction,
+    document: Option<&str>,
+) -> BkuLine {
+    BkuLine {
+        owner,
+        number,
+        date: d(date),
+        document: document.map(str::to_string),
+        description: "uraian".into(),
+        kode_rekening: None,
+        amount: rp(amount),
+        direction,
+        account: Some(RKUD.to_string()),
+        balance_after: None,
+    }
+}
+
+pub fn header(
+    id: &str,
+    account: &str,
+    seq: u64,
+    from: &str,
+    to: &str,
+    opening: i64,
+    closing: i64,
+) -> StatementHeader {
+    StatementHeader {
+        statement_id: id.to_string(),
+        account: account.to_string(),
+        sequence: Some(seq.to_string()),
+        page: None,
+        from_date: Some(d(from)),
+        to_date: Some(d(to)),
+        opening: Some(rp(opening)),
+        closing: Some(rp(closing)),
+        source: format!("{id}.sta"),
+    }
+}
+
+pub fn input(as_of: &str) -> ReconInput {
+    ReconInput::new(d(as_of))
+}
+
+pub fn run(input: &ReconInput) -> ReconOutput {
+    reconcile(input, &cfg(), &cal())
+}
+
+pub fn of_type(out: &ReconOutput, ty: FindingType) -> Vec<&Finding> {
+    out.findings
+        .iter()
+        .filter(|f| f.finding_type == ty)
+        .collect()
+}
+
+pub fn rules(out: &ReconOutput) -> Vec<MatchRule> {
+    out.matches.iter().map(|m| m.rule).collect()
+}
