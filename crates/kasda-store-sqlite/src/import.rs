@@ -34,7 +34,7 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, SqliteError> {
 }
 
 /// Lookup fields of a document: (ntpd, kode billing, number, amount in minor units).
-fn doc_fields(d: &Document) -> (Option<&str>, Option<&str>, Option<&str>, Option<i64>) {
+pub(crate) fn doc_fields(d: &Document) -> (Option<&str>, Option<&str>, Option<&str>, Option<i64>) {
     let idr = kasda_core::money::Currency::IDR;
     match d {
         Document::Receipt(r) => (Some(r.ntpd.as_str()), r.kode_billing.as_deref(), r.ntb.as_deref(), to_minor(r.total, idr)),

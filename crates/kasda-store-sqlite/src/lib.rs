@@ -24,7 +24,7 @@
 //! REAL, or update a ledger row in place.
 
 pub mod error;
-
+pub mod export;
 mod import;
 pub mod migrate;
 mod read;

@@ -707,3 +707,47 @@ pub(crate) fn duplicates(tx: &Transaction<'_>, ledger: &str, keys: Option<&[Stri
     out.sort_by(|a, b| (a.run_id, &a.natural_key, &a.pos).cmp(&(b.run_id, &b.natural_key, &b.pos)));
     Ok(out)
 }
+
+/// Statement lines in insertion order, after `after_line_id`, with their ids (for export).
+pub(crate) fn lines_page(tx: &Transaction<'_>, ledger: &str, after_line_id: i64, limit: usize) -> Result<Vec<(i64, StoredLine)>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {LINE_COLUMNS}, line_id FROM statement_lines WHERE ledger = ?1 AND line_id > ?2 ORDER BY line_id LIMIT ?3"
+    ))?;
+    let mut rows = stmt.query(params![ledger, after_line_id, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push((r.get(6)?, line_from_row(ledger, r)?));
+    }
+    Ok(out)
+}
+
+/// Documents in insertion order, after `after_doc_id`, with their ids (for export).
+pub(crate) fn documents_page(tx: &Transaction<'_>, ledger: &str, after_doc_id: i64, limit: usize) -> Result<Vec<(i64, StoredDocument)>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {DOC_COLUMNS}, doc_id FROM documents WHERE ledger = ?1 AND doc_id > ?2 ORDER BY doc_id LIMIT ?3"
+    ))?;
+    let mut rows = stmt.query(params![ledger, after_doc_id, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push((r.get(9)?, document_from_row(ledger, r)?));
+    }
+    Ok(out)
+}
+
+/// Every duplicate in insertion order (for export).
+pub(crate) fn duplicates_in_order(tx: &Transaction<'_>, ledger: &str) -> Result<Vec<DuplicateRecord>, SqliteError> {
+    let mut all = duplicates(tx, ledger, None)?;
+    // `duplicates` sorts by (run, key, pos); insertion order is by run then position in the
+    // file, which is what a stable re-import needs. Re-read ids to keep it exact.
+    let mut stmt = tx.prepare_cached("SELECT run_id, natural_key, position FROM duplicates WHERE ledger = ?1 ORDER BY dup_id")?;
+    let order = stmt
+        .query_map(params![ledger], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(all.len());
+    for (run, key, pos) in order {
+        if let Some(i) = all.iter().position(|d| d.run_id == run && d.natural_key == key && d.pos == pos) {
+            out.push(all.swap_remove(i));
+        }
+    }
+    Ok(out)
+}
