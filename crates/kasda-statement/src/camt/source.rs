@@ -145,3 +145,139 @@ impl<R: BufRead> BufRead for CountingReader<R> {
         inner.consume(amount);
     }
 }
+
+/// Most bytes decoded in one step, so that a reader over a whole file in memory (`&[u8]`) is
+/// still transcoded in small pieces.
+const DECODE_CHUNK: usize = 64 * 1024;
+
+/// Decodes a non-UTF-8 source (a declared `ISO-8859-1`/`windows-1252`, a UTF-16 file with a
+/// BOM) to UTF-8 as it is read; passes UTF-8 through untouched. Positions reported downstream
+/// are then offsets in the decoded text (lines are unaffected).
+pub(crate) struct Transcoder<R> {
+    inner: R,
+    decoder: Option<encoding_rs::Decoder>,
+    out: Vec<u8>,
+    pos: usize,
+    finished: bool,
+}
+
+impl<R: BufRead> Transcoder<R> {
+    pub fn new(inner: R, encoding: Option<&'static encoding_rs::Encoding>) -> Self {
+        Transcoder {
+            inner,
+            // With BOM removal: a UTF-16 BOM is consumed here, not passed on as U+FEFF.
+            decoder: encoding.map(|e| e.new_decoder_with_bom_removal()),
+            out: Vec::new(),
+            pos: 0,
+            finished: false,
+        }
+    }
+}
+
+impl<R: BufRead> Read for Transcoder<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Transcoder<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let Transcoder {
+            inner,
+            decoder,
+            out,
+            pos,
+            finished,
+        } = self;
+        let Some(decoder) = decoder else {
+            return inner.fill_buf();
+        };
+        if *pos < out.len() {
+            return Ok(&out[*pos..]);
+        }
+        out.clear();
+        *pos = 0;
+        while !*finished {
+            let src = inner.fill_buf()?;
+            let src = &src[..src.len().min(DECODE_CHUNK)];
+            let last = src.is_empty();
+            let room = decoder
+                .max_utf8_buffer_length(src.len())
+                .unwrap_or(DECODE_CHUNK * 3)
+                .max(16);
+            out.resize(room, 0);
+            let (_, read, written, _) = decoder.decode_to_utf8(src, out, last);
+            out.truncate(written);
+            inner.consume(read);
+            *finished = last;
+            if written > 0 {
+                break;
+            }
+        }
+        Ok(&out[..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if self.decoder.is_some() {
+            self.pos = (self.pos + amount).min(self.out.len());
+        } else {
+            self.inner.consume(amount);
+        }
+    }
+}
+
+/// The encoding named by the XML declaration at the start of `head` (`encoding="…"`), or by a
+/// UTF-16 byte-order mark. `Ok(None)`: UTF-8, nothing to decode. A declared UTF-16 without a
+/// BOM is taken as already decoded (its declaration could be read as ASCII). `Err(label)`: a
+/// label no decoder knows.
+pub(crate) fn declared_encoding(
+    head: &[u8],
+) -> Result<Option<&'static encoding_rs::Encoding>, String> {
+    if head.starts_with(b"\xFF\xFE") {
+        return Ok(Some(encoding_rs::UTF_16LE));
+    }
+    if head.starts_with(b"\xFE\xFF") {
+        return Ok(Some(encoding_rs::UTF_16BE));
+    }
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if !head.starts_with(b"<?xml") {
+        return Ok(None);
+    }
+    let decl = &head[..head.len().min(1024)];
+    let Some(end) = memchr::memmem::find(decl, b"?>") else {
+        return Ok(None);
+    };
+    let decl = &decl[..end];
+    let Some(at) = memchr::memmem::find(decl, b"encoding") else {
+        return Ok(None);
+    };
+    let rest = &decl[at + b"encoding".len()..];
+    let rest = rest.trim_ascii_start();
+    let Some(rest) = rest.strip_prefix(b"=") else {
+        return Ok(None);
+    };
+    let rest = rest.trim_ascii_start();
+    let Some((&quote, rest)) = rest.split_first() else {
+        return Ok(None);
+    };
+    if quote != b'"' && quote != b'\'' {
+        return Ok(None);
+    }
+    let Some(close) = rest.iter().position(|&b| b == quote) else {
+        return Ok(None);
+    };
+    let label = &rest[..close];
+    match encoding_rs::Encoding::for_label(label) {
+        Some(e) if e == encoding_rs::UTF_8 => Ok(None),
+        Some(e) if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => Ok(None),
+        Some(e) if e == encoding_rs::REPLACEMENT => {
+            Err(String::from_utf8_lossy(label).into_owned())
+        }
+        Some(e) => Ok(Some(e)),
+        None => Err(String::from_utf8_lossy(label).into_owned()),
+    }
+}

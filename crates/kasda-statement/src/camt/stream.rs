@@ -18,7 +18,7 @@ use kasda_core::statement::{SourcePos, Statement, StatementFormat, StatementKind
 
 use super::convert::{self, location, push_warning, text, Ctx, Subtree};
 use super::model;
-use super::source::{CountingReader, Pos};
+use super::source::{declared_encoding, CountingReader, Pos, Transcoder};
 use super::{CamtHeader, CamtSink, MAX_DEPTH, MAX_EVENT_BYTES, MAX_SUBTREE_BYTES};
 use crate::error::{excerpt, Location, ReadError};
 
@@ -82,7 +82,7 @@ struct DocumentInfo {
 
 struct Walker<'a, 's, R> {
     file: &'a str,
-    reader: NsReader<CountingReader<R>>,
+    reader: NsReader<CountingReader<Transcoder<R>>>,
     buf: Vec<u8>,
     tree: Subtree,
     sink: &'s mut dyn CamtSink,
@@ -102,10 +102,40 @@ struct Walker<'a, 's, R> {
 
 pub(crate) fn run<R: BufRead>(
     file: &str,
-    reader: R,
+    mut reader: R,
     sink: &mut dyn CamtSink,
 ) -> Result<CamtHeader, ReadError> {
-    let mut reader = NsReader::from_reader(CountingReader::new(reader, MAX_EVENT_BYTES));
+    let head = reader.fill_buf().map_err(|e| {
+        err_at(
+            file,
+            Pos::default(),
+            "io-error",
+            "file",
+            "a readable file",
+            &e.to_string(),
+        )
+    })?;
+    let encoding = declared_encoding(head).map_err(|label| {
+        err_at(
+            file,
+            Pos { byte: 0, line: 1, column: 1 },
+            "unsupported-encoding",
+            "xml/@encoding",
+            "an encoding label of the WHATWG Encoding Standard (UTF-8, ISO-8859-1, windows-1252, …)",
+            &excerpt(&label),
+        )
+    })?;
+    let mut early_warnings = Vec::new();
+    if let Some(e) = encoding {
+        let name = if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
+            "utf16".to_string()
+        } else {
+            e.name().to_ascii_lowercase()
+        };
+        early_warnings.push(format!("decoded-from-{name}"));
+    }
+    let source = Transcoder::new(reader, encoding);
+    let mut reader = NsReader::from_reader(CountingReader::new(source, MAX_EVENT_BYTES));
     {
         let config = reader.config_mut();
         config.trim_text(false);
@@ -119,7 +149,7 @@ pub(crate) fn run<R: BufRead>(
         tree: Subtree::default(),
         sink,
         stack: Vec::with_capacity(8),
-        early_warnings: Vec::new(),
+        early_warnings,
         app_header_def: None,
         document: None,
         header: None,
@@ -222,15 +252,18 @@ impl<R: BufRead> Walker<'_, '_, R> {
                 }
                 Event::End(_) => self.close(start_pos)?,
                 Event::Decl(d) => {
-                    if let Some(Ok(enc)) = d.encoding() {
-                        let enc = String::from_utf8_lossy(&enc).to_string();
-                        if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
-                            return Err(self.error_at(
+                    // The declaration was honoured before parsing began (see
+                    // `declared_encoding`); here only a label that no decoder knows can remain,
+                    // when the declaration did not fit in the first buffer.
+                    if let Some(Ok(label)) = d.encoding() {
+                        if encoding_rs::Encoding::for_label(&label).is_none() {
+                            return Err(err_at(
+                                self.file,
                                 start_pos,
                                 "unsupported-encoding",
                                 "xml/@encoding",
-                                "UTF-8",
-                                &excerpt(&enc),
+                                "an encoding label of the WHATWG Encoding Standard",
+                                &excerpt(&String::from_utf8_lossy(&label)),
                             ));
                         }
                     }
