@@ -2122,9 +2122,10 @@ pub fn paging_and_limits<S: Store>(make: &mut dyn FnMut() -> S) {
     ));
 }
 
-/// Random sequences of imports, re-imports, overlapping statements, documents and reversals
-/// keep every balance equal to the sum of its postings, keep `verify` clean and produce the
-/// oracle's chain.
+/// Random sequences of imports, re-imports, overlapping statements, documents (re-sent and
+/// conflicting), matches with joins and reversals keep every balance equal to the sum of its
+/// postings, keep `verify` clean, and give the oracle's answers: same outcomes, chain, balances
+/// as of every day, facts, duplicates and trails.
 pub fn random_operations<S: Store>(make: &mut dyn FnMut() -> S) {
     let make = RefCell::new(make);
     let mut runner = TestRunner::new(Config {
@@ -2132,7 +2133,7 @@ pub fn random_operations<S: Store>(make: &mut dyn FnMut() -> S) {
         failure_persistence: None,
         ..Config::default()
     });
-    let result = runner.run(&prop::collection::vec(arb_op(), 1..12), |ops| {
+    let result = runner.run(&prop::collection::vec(arb_op(), 1..14), |ops| {
         let mut s = {
             let mut m = make.borrow_mut();
             fresh(&mut **m)
@@ -2140,8 +2141,14 @@ pub fn random_operations<S: Store>(make: &mut dyn FnMut() -> S) {
         let mut oracle = fresh(&mut MemoryStore::new);
         let mut imported: Vec<ImportBatch> = Vec::new();
         for op in &ops {
-            apply_op(&mut s, op, &imported);
-            apply_op(&mut oracle, op, &imported);
+            let mine = apply_op(&mut s, op, &imported);
+            let theirs = apply_op(&mut oracle, op, &imported);
+            prop_assert_eq!(
+                mine,
+                theirs,
+                "outcome of {:?} differs from the oracle's",
+                op
+            );
             if let Op::Statement { .. } | Op::Receipts { .. } = op {
                 imported.push(batch_of(op));
             }
@@ -2154,11 +2161,127 @@ pub fn random_operations<S: Store>(make: &mut dyn FnMut() -> S) {
             .map(|e| e.hash)
             .collect();
         prop_assert_eq!(mine, theirs, "chain differs from the oracle's");
+        prop_assert_eq!(
+            facts_summary(&mut s),
+            facts_summary(&mut oracle),
+            "stored facts differ"
+        );
+        let accounts = ok("oracle balances", oracle.balances(LEDGER, None, None, None));
+        for d in 0..=7u32 {
+            let as_of = if d == 0 { None } else { Some(day(d)) };
+            let mine = ok("balances as of", s.balances(LEDGER, None, as_of, None));
+            let theirs = ok(
+                "oracle balances as of",
+                oracle.balances(LEDGER, None, as_of, None),
+            );
+            prop_assert_eq!(mine, theirs, "balances as of {:?} differ", as_of);
+        }
+        for b in &accounts {
+            let mine = ok(
+                "day movements",
+                s.day_movements(LEDGER, &b.account, day(1), day(31)),
+            );
+            let theirs = ok(
+                "oracle day movements",
+                oracle.day_movements(LEDGER, &b.account, day(1), day(31)),
+            );
+            prop_assert_eq!(mine, theirs, "day movements of {} differ", b.account);
+        }
+        let count = all_entries(&mut oracle).len() as i64;
+        for seq in 1..=count.min(6) {
+            let q = TrailQuery::Entry { seq };
+            prop_assert_eq!(
+                trail_summary(&mut s, &q),
+                trail_summary(&mut oracle, &q),
+                "trail of {} differs",
+                seq
+            );
+        }
+        let q = TrailQuery::Reference {
+            text: "RND-1".into(),
+        };
+        prop_assert_eq!(
+            trail_summary(&mut s, &q),
+            trail_summary(&mut oracle, &q),
+            "trail of RND-1 differs"
+        );
         Ok(())
     });
     if let Err(e) = result {
         panic!("random operations: {e}");
     }
+}
+
+/// What a store holds besides entries, without its clock's stamps.
+fn facts_summary<S: Store>(s: &mut S) -> String {
+    let lines: Vec<(String, Option<i64>, i64, u32)> =
+        ok("lines", s.statement_lines(LEDGER, None, day(1), day(31)))
+            .into_iter()
+            .map(|l| {
+                (
+                    l.facts.natural_key,
+                    l.entry_seq,
+                    l.run_id,
+                    l.facts.statement_index,
+                )
+            })
+            .collect();
+    let docs: Vec<(String, Option<i64>, u32, String)> =
+        ok("documents", s.documents(LEDGER, None, None, None))
+            .into_iter()
+            .map(|d| (d.natural_key, d.entry_seq, d.row, d.file_sha256))
+            .collect();
+    let dups: Vec<(String, String, bool, String, String)> =
+        ok("duplicates", s.duplicates(LEDGER, None))
+            .into_iter()
+            .map(|d| {
+                (
+                    d.natural_key,
+                    d.pos,
+                    d.same_content,
+                    d.file_sha256,
+                    d.first_file_sha256,
+                )
+            })
+            .collect();
+    let stmts: Vec<(String, i64, u32, u32)> = ok("statements", s.statements(LEDGER, None))
+        .into_iter()
+        .map(|x| (x.header.account, x.run_id, x.index, x.header.line_count))
+        .collect();
+    let runs: Vec<(i64, RunKind, String)> = ok("runs", s.runs(LEDGER))
+        .into_iter()
+        .map(|r| (r.run_id, r.kind, r.actor))
+        .collect();
+    let files: Vec<(String, i64)> = ok("files", s.files(LEDGER))
+        .into_iter()
+        .map(|f| (f.file.sha256, f.run_id))
+        .collect();
+    format!("{lines:?}\n{docs:?}\n{dups:?}\n{stmts:?}\n{runs:?}\n{files:?}")
+}
+
+fn trail_summary<S: Store>(s: &mut S, q: &TrailQuery) -> String {
+    let t = ok("trail", s.trail(LEDGER, q));
+    let steps: Vec<(i64, TrailRelation, Vec<String>, Option<String>, Option<i64>)> = t
+        .steps
+        .into_iter()
+        .map(|x| {
+            (
+                x.entry.seq,
+                x.relation,
+                x.joins,
+                x.file.map(|f| f.file.sha256),
+                x.run.map(|r| r.run_id),
+            )
+        })
+        .collect();
+    let lines: Vec<String> = t.lines.into_iter().map(|l| l.facts.natural_key).collect();
+    let docs: Vec<String> = t.documents.into_iter().map(|d| d.natural_key).collect();
+    let dups: Vec<(String, String)> = t
+        .duplicates
+        .into_iter()
+        .map(|d| (d.natural_key, d.pos))
+        .collect();
+    format!("{steps:?}\n{lines:?}\n{docs:?}\n{dups:?}\n{}", t.truncated)
 }
 
 #[derive(Debug, Clone)]
@@ -2176,19 +2299,24 @@ enum Op {
     Reverse {
         pick: usize,
     },
+    Match {
+        picks: Vec<usize>,
+        amount: i64,
+    },
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
+    // Few distinct values so that overlaps, duplicates and conflicts are common.
+    let amount = prop::sample::select(vec![10i64, 20, 30, 1_000]);
     prop_oneof![
-        (
-            0u8..2,
-            prop::collection::vec((1u32..6, 0u8..4, 1i64..1_000, any::<bool>()), 0..8)
-        )
+        3 => (0u8..2, prop::collection::vec((1u32..6, 0u8..3, amount.clone(), any::<bool>()), 0..8))
             .prop_map(|(account, lines)| Op::Statement { account, lines }),
-        prop::collection::vec((0u8..6, 1i64..500, 0u8..3, any::<bool>()), 1..5)
+        2 => prop::collection::vec((0u8..6, amount.clone(), 0u8..3, any::<bool>()), 1..5)
             .prop_map(|receipts| Op::Receipts { receipts }),
-        any::<usize>().prop_map(|pick| Op::Reimport { pick }),
-        any::<usize>().prop_map(|pick| Op::Reverse { pick }),
+        1 => any::<usize>().prop_map(|pick| Op::Reimport { pick }),
+        1 => any::<usize>().prop_map(|pick| Op::Reverse { pick }),
+        2 => (prop::collection::vec(any::<usize>(), 1..4), amount)
+            .prop_map(|(picks, amount)| Op::Match { picks, amount }),
     ]
 }
 
@@ -2223,7 +2351,7 @@ fn batch_of(op: &Op) -> ImportBatch {
                 .collect();
             document_batch(&format!("docs:{receipts:?}"), docs)
         }
-        Op::Reimport { .. } | Op::Reverse { .. } => ImportBatch {
+        Op::Reimport { .. } | Op::Reverse { .. } | Op::Match { .. } => ImportBatch {
             file: source("none", "none"),
             statements: vec![],
             documents: vec![],
@@ -2231,32 +2359,73 @@ fn batch_of(op: &Op) -> ImportBatch {
     }
 }
 
-fn apply_op<S: Store>(s: &mut S, op: &Op, imported: &[ImportBatch]) {
+/// Applies one operation; returns its outcome without store-specific stamps.
+fn apply_op<S: Store>(s: &mut S, op: &Op, imported: &[ImportBatch]) -> String {
     match op {
         Op::Statement { .. } | Op::Receipts { .. } => {
-            ok("random import", s.import_file(LEDGER, batch_of(op)));
+            format!(
+                "{:?}",
+                ok("random import", s.import_file(LEDGER, batch_of(op)))
+            )
         }
         Op::Reimport { pick } => {
-            if !imported.is_empty() {
-                let b = imported[pick % imported.len()].clone();
-                let out = ok("random re-import", s.import_file(LEDGER, b));
-                assert!(out.file_already_imported, "re-import must be recognised");
-            }
+            let Some(b) = imported.get(pick % imported.len().max(1)).cloned() else {
+                return String::new();
+            };
+            let out = ok("random re-import", s.import_file(LEDGER, b));
+            assert!(out.file_already_imported, "re-import must be recognised");
+            format!("{out:?}")
         }
         Op::Reverse { pick } => {
             let entries = all_entries(s);
-            if !entries.is_empty() {
-                let e = &entries[pick % entries.len()];
-                let rev = e.entry.reversal(e.seq, day(20), "random correction");
-                ok(
-                    "random reversal",
-                    s.append_entries(
-                        LEDGER,
-                        RunInfo::new(RunKind::Manual, "sup"),
-                        vec![rev.into()],
-                    ),
-                );
+            let Some(e) = entries.get(pick % entries.len().max(1)) else {
+                return String::new();
+            };
+            let rev = e.entry.reversal(e.seq, day(20), "random correction");
+            let out = ok(
+                "random reversal",
+                s.append_entries(
+                    LEDGER,
+                    RunInfo::new(RunKind::Manual, "sup"),
+                    vec![rev.into()],
+                ),
+            );
+            format!("{out:?}")
+        }
+        Op::Match { picks, amount } => {
+            // A fee entry joining some existing facts: exercises joins and the trail walk.
+            let entries = all_entries(s);
+            if entries.is_empty() {
+                return String::new();
             }
+            let ids: Vec<String> = picks
+                .iter()
+                .filter_map(|p| entries.get(p % entries.len()))
+                .map(|e| e.entry.natural_key.clone())
+                .collect();
+            let ctx = MatchContext {
+                rule: "random".into(),
+                ids: ids.clone(),
+                booked_on: day(6),
+                value_date: day(6),
+                memo: "random match".into(),
+            };
+            let e = match posting::fee(&ctx, Channel::Qris, idr(*amount)) {
+                Ok(e) => e,
+                Err(e) => panic!("random fee: {e}"),
+            };
+            let out = ok(
+                "random match",
+                s.append_entries(
+                    LEDGER,
+                    RunInfo::new(RunKind::Reconcile, "recon"),
+                    vec![NewEntry {
+                        entry: e,
+                        joins: ids,
+                    }],
+                ),
+            );
+            format!("{out:?}")
         }
     }
 }
