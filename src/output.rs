@@ -92,9 +92,21 @@ impl Table {
                 c.to_string()
             }
         };
-        writeln!(out, "{}", self.header.iter().map(|c| esc(c)).collect::<Vec<_>>().join(","))?;
+        writeln!(
+            out,
+            "{}",
+            self.header
+                .iter()
+                .map(|c| esc(c))
+                .collect::<Vec<_>>()
+                .join(",")
+        )?;
         for row in &self.rows {
-            writeln!(out, "{}", row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(","))?;
+            writeln!(
+                out,
+                "{}",
+                row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(",")
+            )?;
         }
         Ok(())
     }
@@ -115,14 +127,6 @@ impl Table {
                 .collect(),
         )
     }
-}
-
-/// Prints JSON pretty on a terminal-friendly form, one document.
-pub fn print_json(value: &serde_json::Value) -> io::Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)
 }
 
 /// Prints a table in the chosen format; `json` overrides the table's own JSON when given.
@@ -162,6 +166,9 @@ mod tests {
         t.push(["x,y", "say \"hi\""]);
         let mut buf = Vec::new();
         t.write_csv(&mut buf).unwrap();
-        assert_eq!(String::from_utf8(buf).unwrap(), "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n");
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n"
+        );
     }
 }

@@ -1,0 +1,211 @@
+//! Command-line grammar (clap derive). `kasda <noun> <verb>` for grouped commands, `kasda <verb>` for
+//! the daily ones (`import`, `reconcile`, `verify`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kasda",
+    version,
+    about = "Append-only cash ledger and reconciliation for a pemda's kas daerah (RKUD)",
+    long_about = "kasda imports bank statements (camt.052/053/054, MT940/MT942, CSV/XLSX exports, SNAP BI JSON) and \
+                  government documents (tax receipts, STS, SP2D, BKU) into an append-only double-entry ledger, \
+                  reconciles them and flags leakage with evidence an auditor can follow.",
+    after_help = "Examples:\n  kasda demo\n  kasda init && kasda import statements/ documents/\n  kasda statement inspect bank.sta --format json\n  kasda verify"
+)]
+pub struct Cli {
+    /// Store URL: sqlite:PATH (embedded, default) or postgres://user@host/db
+    #[arg(
+        long,
+        global = true,
+        env = "KASDA_DB",
+        default_value = "sqlite:kasda.db"
+    )]
+    pub db: String,
+
+    /// Pemda configuration file
+    #[arg(
+        long,
+        global = true,
+        env = "KASDA_CONFIG",
+        default_value = "kasda.toml"
+    )]
+    pub config: PathBuf,
+
+    /// Output format for commands that print data
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    pub format: Format,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Log line format on stderr
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write an example pemda configuration (a documented kota in Banten)
+    Init(InitArgs),
+    /// Check a pemda configuration and list every problem with its key path
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Read bank statement files without a database
+    #[command(subcommand)]
+    Statement(StatementCmd),
+    /// Read and validate receipts, STS, SP2D and BKU files without a database
+    #[command(subcommand)]
+    Documents(DocumentsCmd),
+    /// Store schema: migrate, status
+    #[command(subcommand)]
+    Db(DbCmd),
+    /// Import statement and document files (or directories) into the ledger, atomically per file
+    Import(ImportArgs),
+    /// Recompute the ledger's hash chain and print the head hash and entry count
+    Verify(VerifyArgs),
+    /// Balance of one ledger account, as of a booking date and as known at a moment
+    Balance(BalanceArgs),
+    /// Audit trail: from an entry, a reference or an account-day to every file line and later entry
+    Trail(TrailArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the configuration
+    #[arg(long, default_value = "kasda.toml")]
+    pub out: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Load and validate the configuration given by --config
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatementCmd {
+    /// Parse statement files and print their normalized content and a summary
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Statement files (format detected from content)
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCmd {
+    /// Parse document files, validate every row and print the documents and a summary
+    Inspect(DocumentsInspectArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocKindArg {
+    Receipts,
+    Sts,
+    Sp2d,
+    Bku,
+}
+
+#[derive(Debug, Args)]
+pub struct DocumentsInspectArgs {
+    /// Document files: CSV, JSON Lines or XLSX
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Kind of the files (detected from the header when not given)
+    #[arg(long, value_enum)]
+    pub kind: Option<DocKindArg>,
+    /// Accept good rows and write bad rows, unchanged, with a reason column to this directory
+    #[arg(long)]
+    pub quarantine: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCmd {
+    /// Apply pending migrations (checksummed; a changed applied migration is an error)
+    Migrate,
+    /// List migrations, applied and pending
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files or directories (read recursively, in name order)
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Move each file here after it was imported (or found already imported)
+    #[arg(long)]
+    pub archive: Option<PathBuf>,
+    /// Accept good document rows and write bad rows (and unreadable files) here with the reason
+    #[arg(long)]
+    pub quarantine: Option<PathBuf>,
+    /// Write a JSON run report (files, entries, duplicates, rejected with reasons, duration)
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Ledger code (default: the configured pemda's)
+    #[arg(long)]
+    pub ledger: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BalanceArgs {
+    /// Ledger account key, e.g. kas-daerah/0012345678 or dana-dalam-perjalanan/qris
+    pub account: String,
+    /// Booking date (inclusive), YYYY-MM-DD
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// What the ledger knew at this moment (RFC 3339, e.g. 2026-03-31T17:00:00+07:00)
+    #[arg(long)]
+    pub known_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Ledger code (default: the configured pemda's)
+    #[arg(long)]
+    pub ledger: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("start").required(true).args(["entry", "reference", "account"])))]
+pub struct TrailArgs {
+    /// Start from the entry with this sequence number
+    #[arg(long)]
+    pub entry: Option<i64>,
+    /// Start from a reference: NTPD, NTB, kode billing, NOP, SP2D/STS number, bank reference
+    #[arg(long = "ref")]
+    pub reference: Option<String>,
+    /// Start from an account's entries on --on
+    #[arg(long, requires = "on")]
+    pub account: Option<String>,
+    /// The day for --account (YYYY-MM-DD)
+    #[arg(long)]
+    pub on: Option<chrono::NaiveDate>,
+    /// Ledger code (default: the configured pemda's)
+    #[arg(long)]
+    pub ledger: Option<String>,
+}
