@@ -495,65 +495,81 @@ impl Chart {
     /// among earlier additions), so that subtotals always roll up.
     pub fn with_additions(mut self, additions: &[ChartAddition]) -> Result<Chart, ChartError> {
         for (i, add) in additions.iter().enumerate() {
-            let index = i + 1;
-            let addition_error = |message: String| ChartError::Addition {
-                index,
-                code: add.code.clone(),
-                message,
-            };
-            let code = KodeRekening::parse(&add.code).map_err(|e| addition_error(e.to_string()))?;
-            let key = code.normalized();
-            if let Some(existing) = self.accounts.get(&key) {
-                return Err(addition_error(format!(
-                    "already in the chart as {:?} ({})",
-                    existing.name,
-                    match existing.origin {
-                        Origin::Bundled => "bundled",
-                        Origin::Pemda => "an earlier addition",
-                    }
-                )));
-            }
-            if let Some(parent) = code.parent() {
-                if !self.accounts.contains_key(&parent) {
-                    return Err(addition_error(format!(
-                        "parent {parent} is not in the chart; add it first"
-                    )));
-                }
-            }
-            let name = add.name.trim();
-            if name.is_empty() || name.len() > MAX_NAME_LEN {
-                return Err(addition_error(format!(
-                    "name must have 1–{MAX_NAME_LEN} characters"
-                )));
-            }
-            if let (Some(f), Some(t)) = (add.valid_from_year, add.valid_to_year) {
-                if f > t {
-                    return Err(addition_error(format!(
-                        "valid_from_year {f} is after valid_to_year {t}"
-                    )));
-                }
-            }
-            if self.accounts.len() >= MAX_CHART_ACCOUNTS {
-                return Err(addition_error(format!(
-                    "the chart is full ({MAX_CHART_ACCOUNTS} accounts)"
-                )));
-            }
-            self.accounts.insert(
-                key,
-                ChartAccount {
-                    code: key,
-                    name: name.to_string(),
-                    level: code.level(),
-                    lak_activity: add.lak_activity,
-                    status: Status::Confirmed,
-                    valid_from_year: add.valid_from_year,
-                    valid_to_year: add.valid_to_year,
-                    note: "added in kasda.toml".to_string(),
-                    origin: Origin::Pemda,
-                },
-            );
+            self.add(i + 1, add)?;
         }
         Ok(self)
+    }
+
+    /// Adds one pemda row (`index` is its 1-based position, used in the error). Nothing changes
+    /// when the row is refused, so a caller can collect every refusal of a list.
+    pub fn add(&mut self, index: usize, add: &ChartAddition) -> Result<(), ChartError> {
+        let addition_error = |message: String| ChartError::Addition {
+            index,
+            code: add.code.clone(),
+            message,
+        };
+        let code = KodeRekening::parse(&add.code).map_err(|e| addition_error(e.to_string()))?;
+        let key = code.normalized();
+        if let Some(existing) = self.accounts.get(&key) {
+            return Err(addition_error(format!(
+                "already in the chart as {:?} ({})",
+                existing.name,
+                match existing.origin {
+                    Origin::Bundled => "bundled",
+                    Origin::Pemda => "an earlier addition",
+                }
+            )));
+        }
+        if let Some(parent) = code.parent() {
+            if !self.accounts.contains_key(&parent) {
+                return Err(addition_error(format!(
+                    "parent {parent} is not in the chart; add it first"
+                )));
+            }
+        }
+        let name = add.name.trim();
+        if name.is_empty() || name.len() > MAX_NAME_LEN {
+            return Err(addition_error(format!(
+                "name must have 1–{MAX_NAME_LEN} characters"
+            )));
+        }
+        for year in [add.valid_from_year, add.valid_to_year]
+            .into_iter()
+            .flatten()
+        {
+            if !(1990..=2200).contains(&year) {
+                return Err(addition_error(format!(
+                    "expected a year between 1990 and 2200, found {year}"
+                )));
+            }
+        }
+        if let (Some(f), Some(t)) = (add.valid_from_year, add.valid_to_year) {
+            if f > t {
+                return Err(addition_error(format!(
+                    "valid_from_year {f} is after valid_to_year {t}"
+                )));
+            }
+        }
+        if self.accounts.len() >= MAX_CHART_ACCOUNTS {
+            return Err(addition_error(format!(
+                "the chart is full ({MAX_CHART_ACCOUNTS} accounts)"
+            )));
+        }
+        self.accounts.insert(
+            key,
+            ChartAccount {
+                code: key,
+                name: name.to_string(),
+                level: code.level(),
+                lak_activity: add.lak_activity,
+                status: Status::Confirmed,
+                valid_from_year: add.valid_from_year,
+                valid_to_year: add.valid_to_year,
+                note: "added in kasda.toml".to_string(),
+                origin: Origin::Pemda,
+            },
+        );
+        Ok(())
     }
 
     /// The row of `code` (either sub rincian width), or [`ChartError::UnknownCode`]; in a chart

@@ -1020,15 +1020,13 @@ impl Config {
             }
         }
 
-        let chart = self.chart();
-        if let Err(e) = &chart {
-            let path = match e {
-                ChartError::Addition { index, .. } => {
-                    format!("chart.account[{}]", index.saturating_sub(1))
-                }
-                _ => "chart".to_string(),
-            };
-            p.add(path, e.to_string());
+        // Chart additions: every refused row is reported; the accepted ones still count for the
+        // checks of revenue codes and targets below.
+        let mut chart = Chart::bundled().for_year(self.fiscal_year);
+        for (i, add) in self.chart.account.iter().enumerate() {
+            if let Err(e) = chart.add(i + 1, add) {
+                p.add(format!("chart.account[{i}]"), e.to_string());
+            }
         }
         p.count(
             "chart.account",
@@ -1036,10 +1034,8 @@ impl Config {
             MAX_CHART_ADDITIONS,
         );
         let check_code = |p: &mut Problems, path: String, code: &str| {
-            if let Ok(chart) = &chart {
-                if let Err(e) = chart.lookup(code) {
-                    p.add(path, e.to_string());
-                }
+            if let Err(e) = chart.lookup(code) {
+                p.add(path, e.to_string());
             }
         };
 

@@ -599,6 +599,27 @@ fn rule_chart_additions_need_parents() {
         "chart.account[2]",
         "parent 4.1.01.17 is not in the chart",
     );
+    // Every refused row is reported, and later rows still see the accepted ones.
+    let found = problems(&[
+        ("code = \"4.1.01.12.01\"\n", "code = \"4.1.01.17.01\"\n"),
+        (
+            "code = \"4.1.02.01.14.0001\"",
+            "code = \"4.1.02.01.99.0001\"",
+        ),
+    ]);
+    let chart_problems: Vec<&String> = found
+        .iter()
+        .filter(|p| p.starts_with("chart.account["))
+        .collect();
+    assert_eq!(chart_problems.len(), 3, "{found:#?}");
+    assert!(
+        found.iter().any(|p| p.starts_with("chart.account[3]: ")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|p| p.starts_with("chart.account[6]: ")),
+        "{found:#?}"
+    );
 }
 
 #[test]
