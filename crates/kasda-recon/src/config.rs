@@ -449,7 +449,7 @@ mod tests {
         assert!(!cal.is_working_day(d("2026-12-24")));
         assert!(cal.is_bank_business_day(d("2026-12-24")));
         assert_eq!(cal.add_bank_days(d("2026-12-23"), 1), d("2026-12-24"));
-        assert_eq!(cal.add_working_days(d("2026-12-23"), 1), d("2026-12-28"));
+        assert_eq!(cal.add_working_days(d("2026-12-23"), 1), d("2026-12-25"));
     }
 
     #[test]

@@ -122,12 +122,14 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
 
     /// Keys whose reference equals `token` (or `token` without leading zeros).
     pub fn exact(&self, token: &str, out: &mut Vec<K>) {
-        if let Some(keys) = self.exact.get(token) {
-            out.extend(keys.iter().copied());
-        }
-        if let Some(stripped) = strip_leading_zeros(token) {
-            if let Some(keys) = self.exact.get(stripped) {
-                out.extend(keys.iter().copied());
+        let variants = [Some(token), strip_leading_zeros(token)];
+        for t in variants.into_iter().flatten() {
+            if let Some(keys) = self.exact.get(t) {
+                for k in keys {
+                    if !out.contains(k) {
+                        out.push(*k);
+                    }
+                }
             }
         }
     }
