@@ -522,7 +522,7 @@ impl Calendar {
         self.years
             .iter()
             .find(|y| y.year == year)
-            .map_or(true, |y| y.provisional)
+            .is_none_or(|y| y.provisional)
     }
 
     pub fn adjustments(&self) -> &Adjustments {

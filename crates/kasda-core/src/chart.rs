@@ -135,8 +135,8 @@ pub struct ChartAccount {
 
 impl ChartAccount {
     pub fn is_valid_in(&self, year: i32) -> bool {
-        self.valid_from_year.map_or(true, |from| from <= year)
-            && self.valid_to_year.map_or(true, |to| to >= year)
+        self.valid_from_year.is_none_or(|from| from <= year)
+            && self.valid_to_year.is_none_or(|to| to >= year)
     }
 
     fn validity(&self) -> String {

@@ -254,7 +254,7 @@ pub struct RkudAccount {
 
 impl RkudAccount {
     pub fn is_active_on(&self, date: NaiveDate) -> bool {
-        self.active_from.map_or(true, |f| f <= date) && self.active_to.map_or(true, |t| date <= t)
+        self.active_from.is_none_or(|f| f <= date) && self.active_to.is_none_or(|t| date <= t)
     }
 }
 
