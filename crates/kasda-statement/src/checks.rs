@@ -159,6 +159,13 @@ pub fn check(file: &StatementFile) -> FileChecks {
             totals_off.push(i + 1);
         }
     }
+    // camt reports without OPBD: the balance check starts from the previous closing (PRCD).
+    if file.statements.iter().any(|s| {
+        s.opening()
+            .is_some_and(|b| b.kind == BalanceKind::PreviouslyClosedBooked)
+    }) {
+        out.warnings.push("opening-from-PRCD".into());
+    }
     if file
         .statements
         .iter()

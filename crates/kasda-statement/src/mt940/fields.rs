@@ -235,7 +235,9 @@ pub fn parse_account(value: &str) -> AccountId {
     let mut text = v.trim().to_string();
     // Currency suffix: "NL47INGB0001212121EUR", "0800003200000001610722 EUR", "…/120119000EUR".
     let bytes = text.as_bytes();
-    if bytes.len() > 3 {
+    // The three last bytes are checked to be ASCII letters before slicing, so the cut is on a
+    // character boundary.
+    if bytes.len() > 3 && is_currency(&bytes[bytes.len() - 3..]) {
         let tail = &bytes[bytes.len() - 3..];
         let before = &text[..text.len() - 3];
         let before_trim = before.trim_end();
@@ -451,7 +453,11 @@ pub fn parse_61(value: &str, currency: Currency) -> Result<Line61, FieldError> {
         i += 1;
         spaced = true;
     }
-    let type_end = (i + 4).min(b.len());
+    // Four characters, not bytes: a non-ASCII type code must not split a character.
+    let type_end = line[i..]
+        .char_indices()
+        .nth(4)
+        .map_or(line.len(), |(n, _)| i + n);
     let type_raw = line.get(i..type_end).unwrap_or("");
     let type_code = type_raw.trim().to_string();
     let tb = type_raw.as_bytes();

@@ -74,13 +74,11 @@ fn apply_gvc(s: &str, entry: &mut Entry) {
         };
         let val = val.trim();
         match key {
-            "00" => {
-                if !val.is_empty() {
-                    entry
-                        .remittance
-                        .structured
-                        .push(format!("booking-text:{val}"));
-                }
+            "00" if !val.is_empty() => {
+                entry
+                    .remittance
+                    .structured
+                    .push(format!("booking-text:{val}"));
             }
             "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
             | "62" | "63" => purpose.push_str(val),
@@ -115,10 +113,8 @@ fn sepa_keywords(purpose: &str, entry: &mut Entry) {
     const KEYS: [&str; 9] = [
         "EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "IBAN+",
     ];
-    let mut marks: Vec<(usize, &str)> = KEYS
-        .iter()
-        .flat_map(|k| purpose.match_indices(k).map(|(i, k)| (i, k)))
-        .collect();
+    let mut marks: Vec<(usize, &str)> =
+        KEYS.iter().flat_map(|k| purpose.match_indices(k)).collect();
     marks.sort_unstable();
     if marks.is_empty() {
         if !purpose.trim().is_empty() {
@@ -137,17 +133,15 @@ fn sepa_keywords(purpose: &str, entry: &mut Entry) {
     }
     for (n, &(start, key)) in marks.iter().enumerate() {
         let end = marks.get(n + 1).map_or(purpose.len(), |m| m.0);
-        let val = purpose[start + key.len()..end].trim();
+        let val = purpose.get(start + key.len()..end).unwrap_or("").trim();
         match key {
             "EREF+" => set(&mut entry.refs.end_to_end_id, val),
             "KREF+" => set(&mut entry.refs.customer_ref, val),
             "MREF+" => set(&mut entry.refs.mandate_id, val),
             "CRED+" | "DEBT+" => set(&mut entry.counterparty.id, val),
             "IBAN+" => set(&mut entry.counterparty.iban, val),
-            "SVWZ+" => {
-                if !val.is_empty() {
-                    entry.remittance.unstructured.push(val.to_string());
-                }
+            "SVWZ+" if !val.is_empty() => {
+                entry.remittance.unstructured.push(val.to_string());
             }
             _ => {}
         }
@@ -203,11 +197,7 @@ fn apply_slash(pairs: &[(&'static str, &str)], entry: &mut Entry) {
     for &(key, raw) in pairs {
         let val = raw.trim_end_matches('/').trim();
         match key {
-            "EREF" => {
-                if val != "NOTPROVIDED" {
-                    set(&mut entry.refs.end_to_end_id, val)
-                }
-            }
+            "EREF" if val != "NOTPROVIDED" => set(&mut entry.refs.end_to_end_id, val),
             "PREF" => set(&mut entry.refs.payment_info_id, val),
             "MARF" => set(&mut entry.refs.mandate_id, val),
             "CSID" => set(&mut entry.counterparty.id, val),
@@ -236,13 +226,11 @@ fn apply_slash(pairs: &[(&'static str, &str)], entry: &mut Entry) {
             "BIC" => set(&mut entry.counterparty.agent_bic, val),
             "NAME" => set(&mut entry.counterparty.name, val),
             "REMI" => remi(raw, entry),
-            "PURP" | "TRTP" => {
-                if !val.is_empty() && entry.bank_tx_code.family.is_none() {
-                    entry
-                        .remittance
-                        .structured
-                        .push(format!("{}:{val}", key.to_lowercase()));
-                }
+            "PURP" | "TRTP" if !val.is_empty() => {
+                entry
+                    .remittance
+                    .structured
+                    .push(format!("{}:{val}", key.to_lowercase()));
             }
             _ => {}
         }

@@ -594,7 +594,7 @@ impl<S: Sink> Parser<'_, S> {
             return Ok(());
         }
         if self.stmt.is_none() {
-            let code = format!("field-{}-before-any-20", tag.code());
+            let code = format!("field-{}-before-any-20", tag.code().to_ascii_lowercase());
             return Err(self.err(
                 line,
                 &code,
