@@ -313,6 +313,11 @@ impl<'c, C: Cells> RowReader<'c, C> {
             }
             return None;
         }
+        if self.number_format == NumberFormat::Plain {
+            if let Some(a) = text::fast_plain_amount(&v) {
+                return Some(a);
+            }
+        }
         match parse_in(&v, self.number_format, Currency::IDR) {
             Ok(a) => Some(a),
             Err(e) => {
@@ -380,6 +385,10 @@ impl<'c, C: Cells> RowReader<'c, C> {
         what: &str,
     ) -> Option<Vec<(String, Decimal)>> {
         let v = self.raw(col);
+        if bare_takes_whole && !v.is_empty() && !v.contains([';', '=']) {
+            // The common single-code cell, without building a list.
+            return whole.map(|w| vec![(v.into_owned(), w)]);
+        }
         let Some(items) = text::split_list(&v) else {
             self.err(col, format!("at most {} items", text::MAX_LIST_ITEMS), &v);
             return None;
@@ -505,7 +514,11 @@ pub(crate) fn receipt<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Receipt> {
     let masa_pajak = r.int::<u32>(c::MASA, false, "a month number 1-12");
     let tahun_pajak = r.int::<i32>(c::TAHUN, false, "a year like 2026");
     let channel_text = r.raw(c::CHANNEL);
-    let channel = Channel::parse(&channel_text);
+    // Exact lower-case names first: Channel::parse allocates, and this runs once per row.
+    let channel = Channel::ALL
+        .into_iter()
+        .find(|c| c.as_str() == channel_text)
+        .or_else(|| Channel::parse(&channel_text));
     if channel.is_none() {
         r.err(
             c::CHANNEL,
@@ -516,13 +529,14 @@ pub(crate) fn receipt<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Receipt> {
     let paid = r.timestamp(c::DIBAYAR, c::ZONA);
     let settlement_date = r.date(c::SETTLEMENT, false);
     let status_text = r.raw(c::STATUS);
-    let status = match status_text.to_ascii_lowercase().as_str() {
-        "" | "paid" | "lunas" | "bayar" => Some(ReceiptStatus::Paid),
-        "reversed" | "reversal" | "batal" | "dibatalkan" => Some(ReceiptStatus::Reversed),
-        _ => {
-            r.err(c::STATUS, "paid or reversed (lunas / batal)", &status_text);
-            None
-        }
+    let is = |names: &[&str]| names.iter().any(|n| status_text.eq_ignore_ascii_case(n));
+    let status = if status_text.is_empty() || is(&["paid", "lunas", "bayar"]) {
+        Some(ReceiptStatus::Paid)
+    } else if is(&["reversed", "reversal", "batal", "dibatalkan"]) {
+        Some(ReceiptStatus::Reversed)
+    } else {
+        r.err(c::STATUS, "paid or reversed (lunas / batal)", &status_text);
+        None
     };
     let receipt = Receipt {
         ntpd,

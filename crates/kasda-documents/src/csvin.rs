@@ -10,8 +10,8 @@ use kasda_core::money::NumberFormat;
 use crate::columns::{self, Cells, RowReader};
 use crate::validate::{self, Naming};
 use crate::{
-    Container, DocumentsError, Kind, Parsed, ParsedRow, ReadOptions, RowError, RowRef,
-    TextEncoding, MAX_CELL_BYTES, MAX_RECORD_BYTES,
+    Container, DocumentsError, Kind, Parsed, ReadOptions, RowError, RowRef, Rows, TextEncoding,
+    MAX_CELL_BYTES, MAX_RECORD_BYTES,
 };
 use kasda_core::document::Document;
 
@@ -149,7 +149,9 @@ pub(crate) fn read<'b>(
     let spec = columns::spec(kind);
     let cx = validate::Context::new(opts, Naming::Csv);
 
-    let mut rows = Vec::new();
+    // One document per line is the norm; reserving once avoids re-copying a million documents.
+    let expected_rows = memchr::memchr_iter(b'\n', body).count().min(opts.max_rows);
+    let mut rows = Rows::with_capacity(expected_rows);
     let mut errors: Vec<RowError> = Vec::new();
     let (mut counted_to, mut lines_before) = (0usize, 0u64);
     loop {
@@ -236,14 +238,14 @@ pub(crate) fn read<'b>(
             Some(mut doc) if errors.is_empty() => {
                 validate::check_document(&mut doc, line, &cx, &mut errors);
                 if errors.is_empty() {
-                    rows.push(ParsedRow::Good(row, doc));
+                    rows.good.push((row, doc));
                 } else {
-                    rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)));
+                    rows.bad.push((row, std::mem::take(&mut errors)));
                 }
             }
             _ => {
                 no_silent_rejection(&mut errors, line);
-                rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)))
+                rows.bad.push((row, std::mem::take(&mut errors)))
             }
         }
     }

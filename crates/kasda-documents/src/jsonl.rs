@@ -7,7 +7,7 @@ use kasda_core::document::{BkuLine, Document, Receipt, Sp2d, Sts};
 
 use crate::validate::{self, Naming};
 use crate::{
-    Container, DocumentsError, Kind, Parsed, ParsedRow, ReadOptions, RowError, RowRef,
+    Container, DocumentsError, Kind, Parsed, ReadOptions, RowError, RowRef, Rows,
     MAX_JSON_LINE_BYTES,
 };
 
@@ -129,7 +129,7 @@ pub(crate) fn read<'b>(
         }
     };
     let cx = validate::Context::new(opts, Naming::Json);
-    let mut rows = Vec::with_capacity(spans.len());
+    let mut rows = Rows::with_capacity(spans.len());
     for (line, s, e, full_end) in spans {
         let row = RowRef {
             line,
@@ -143,7 +143,7 @@ pub(crate) fn read<'b>(
                 format!("a line of at most {MAX_JSON_LINE_BYTES} bytes"),
                 &format!("{} bytes", text.len()),
             );
-            rows.push(ParsedRow::Bad(row, vec![err]));
+            rows.bad.push((row, vec![err]));
             continue;
         }
         match parse_line(kind, tagged, text) {
@@ -151,16 +151,14 @@ pub(crate) fn read<'b>(
                 let mut errors = Vec::new();
                 validate::check_document(&mut doc, line, &cx, &mut errors);
                 if errors.is_empty() {
-                    rows.push(ParsedRow::Good(row, doc));
+                    rows.good.push((row, doc));
                 } else {
-                    rows.push(ParsedRow::Bad(row, errors));
+                    rows.bad.push((row, errors));
                 }
             }
             Err((column, expected, found)) => {
-                rows.push(ParsedRow::Bad(
-                    row,
-                    vec![RowError::new(line, column, expected, &found)],
-                ));
+                rows.bad
+                    .push((row, vec![RowError::new(line, column, expected, &found)]));
             }
         }
     }

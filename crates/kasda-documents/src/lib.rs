@@ -424,14 +424,28 @@ pub(crate) struct Parsed<'b> {
     pub source: std::borrow::Cow<'b, [u8]>,
     pub container: Container,
     pub header_raw: Vec<u8>,
-    pub rows: Vec<ParsedRow>,
+    pub rows: Rows,
     /// Names the checks use for columns: CSV names or JSON field names.
     pub naming: validate::Naming,
 }
 
-// Good rows are the common case; boxing the document would cost an allocation per row.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum ParsedRow {
-    Good(RowRef, Document),
-    Bad(RowRef, Vec<RowError>),
+/// Rows as read, in file order within each list: the documents that passed the per-row checks
+/// and the rows that did not.
+#[derive(Default)]
+pub(crate) struct Rows {
+    pub good: Vec<(RowRef, Document)>,
+    pub bad: Vec<(RowRef, Vec<RowError>)>,
+}
+
+impl Rows {
+    pub fn with_capacity(rows: usize) -> Self {
+        Rows {
+            good: Vec::with_capacity(rows),
+            bad: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.good.len() + self.bad.len()
+    }
 }

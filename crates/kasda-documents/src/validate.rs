@@ -14,8 +14,8 @@ use rust_decimal::Decimal;
 
 use crate::text::{self, MAX_LIST_ITEMS};
 use crate::{
-    BadRows, Container, DocumentBatch, DocumentsError, DuplicateRow, Duplicates, Parsed, ParsedRow,
-    QuarantinedRow, ReadOptions, RowError, RowRef,
+    BadRows, Container, DocumentBatch, DocumentsError, DuplicateRow, Duplicates, Parsed,
+    QuarantinedRow, ReadOptions, RowError, RowRef, Rows,
 };
 
 /// Longest lag accepted between a receipt's payment and its settlement date.
@@ -527,6 +527,80 @@ fn check_bku(b: &mut BkuLine, c: &mut Checker<'_, '_>) {
     }
 }
 
+/// A hasher for the per-file key maps. SipHash (the std default) was the largest single cost of
+/// reading a million-row file; the keys come from the pemda's own systems and banks, so
+/// collision flooding would only make an import slow, never wrong.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+type FastSet<K> = HashSet<K, std::hash::BuildHasherDefault<FxHasher>>;
+
+fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
+    FastMap::with_capacity_and_hasher(capacity, Default::default())
+}
+
+/// The natural key of a document, borrowed: (kind/status tag, id, year, number).
+type KeyRef<'a> = (u8, &'a str, i32, u64);
+
+fn key_ref(d: &Document) -> KeyRef<'_> {
+    match d {
+        Document::Receipt(r) => match r.status {
+            ReceiptStatus::Paid => (0, r.ntpd.as_str(), 0, 0),
+            ReceiptStatus::Reversed => (1, r.ntpd.as_str(), 0, 0),
+        },
+        Document::Sts(s) => (2, s.number.as_str(), 0, 0),
+        Document::Sp2d(s) => (3, s.number.as_str(), 0, 0),
+        Document::Bku(b) => match &b.owner {
+            BkuOwner::Bud => (4, "", b.date.year(), b.number),
+            BkuOwner::BendaharaPenerimaan(opd) => (5, opd.as_str(), b.date.year(), b.number),
+        },
+    }
+}
+
 /// Cross-row rules, then the split by [`BadRows`].
 pub(crate) fn finish(
     file: &str,
@@ -542,10 +616,10 @@ pub(crate) fn finish(
         naming,
     } = parsed;
     let rows_in = rows.len();
-    // Row errors found across rows, by position in `rows`.
-    let mut cross: HashMap<usize, Vec<RowError>> = HashMap::new();
+    let Rows { good, bad } = rows;
     let mut duplicates = Vec::new();
-    cross_rows(&rows, opts, naming, &mut cross, &mut duplicates);
+    // Problems found across rows, by position in `good`.
+    let mut cross = cross_rows(&good, opts, naming, &mut duplicates);
 
     let is_xlsx = matches!(container, Container::Xlsx);
     let raw_of = |r: &RowRef| -> Vec<u8> {
@@ -565,26 +639,27 @@ pub(crate) fn finish(
             r
         }
     };
+    let quarantine = |(r, errors): (RowRef, Vec<RowError>)| QuarantinedRow {
+        raw: raw_of(&r),
+        row: public_ref(r),
+        errors,
+    };
 
-    let mut documents = Vec::with_capacity(rows_in);
-    let mut quarantined = Vec::new();
-    for (i, row) in rows.into_iter().enumerate() {
-        match row {
-            ParsedRow::Good(r, d) => match cross.remove(&i) {
-                None => documents.push((public_ref(r), d)),
-                Some(errors) => quarantined.push(QuarantinedRow {
-                    raw: raw_of(&r),
-                    row: public_ref(r),
-                    errors,
-                }),
-            },
-            ParsedRow::Bad(r, errors) => quarantined.push(QuarantinedRow {
-                raw: raw_of(&r),
-                row: public_ref(r),
-                errors,
-            }),
+    let mut quarantined: Vec<QuarantinedRow> = bad.into_iter().map(quarantine).collect();
+    let documents = if cross.is_empty() && !is_xlsx {
+        // The common case: nothing to take out, so the rows are not moved again.
+        good
+    } else {
+        let mut kept = Vec::with_capacity(good.len());
+        for (i, (r, d)) in good.into_iter().enumerate() {
+            match cross.remove(&i) {
+                None => kept.push((public_ref(r), d)),
+                Some(errors) => quarantined.push(quarantine((r, errors))),
+            }
         }
-    }
+        quarantined.sort_by_key(|q| q.row.line);
+        kept
+    };
     assert_eq!(
         documents.len() + quarantined.len(),
         rows_in,
@@ -625,12 +700,12 @@ pub(crate) fn finish(
 }
 
 fn cross_rows(
-    rows: &[ParsedRow],
+    good: &[(RowRef, Document)],
     opts: &ReadOptions<'_>,
     naming: Naming,
-    cross: &mut HashMap<usize, Vec<RowError>>,
     duplicates: &mut Vec<DuplicateRow>,
-) {
+) -> FastMap<usize, Vec<RowError>> {
+    let mut cross: FastMap<usize, Vec<RowError>> = fast_map(0);
     let mut push = |i: usize,
                     row: u64,
                     csv: &'static str,
@@ -644,17 +719,13 @@ fn cross_rows(
             found,
         ));
     };
-    let good = || {
-        rows.iter().enumerate().filter_map(|(i, r)| match r {
-            ParsedRow::Good(rr, d) => Some((i, rr.line, d)),
-            ParsedRow::Bad(..) => None,
-        })
-    };
+    let is_receipts = matches!(good.first(), Some((_, Document::Receipt(_))));
 
     // Receipts that a reversal in this file cancels, and paid receipts by NTPD.
-    let mut reversed_targets: HashSet<&str> = HashSet::new();
-    let mut paid_by_ntpd: HashMap<&str, (u64, Decimal)> = HashMap::new();
-    for (_, line, d) in good() {
+    let mut reversed_targets: FastSet<&str> = FastSet::default();
+    let mut paid_by_ntpd: FastMap<&str, Decimal> =
+        fast_map(if is_receipts { good.len() } else { 0 });
+    for (_, d) in good {
         if let Document::Receipt(r) = d {
             match r.status {
                 ReceiptStatus::Reversed => {
@@ -663,22 +734,21 @@ fn cross_rows(
                     }
                 }
                 ReceiptStatus::Paid => {
-                    paid_by_ntpd
-                        .entry(r.ntpd.as_str())
-                        .or_insert((line, r.total));
+                    paid_by_ntpd.entry(r.ntpd.as_str()).or_insert(r.total);
                 }
             }
         }
     }
 
-    let mut first_by_key: HashMap<String, u64> = HashMap::with_capacity(rows.len());
-    let mut billing_first: HashMap<&str, (u64, &str)> = HashMap::new();
-    let mut reversal_of: HashMap<&str, u64> = HashMap::new();
-    // BKU running balance per (owner, account): last balance seen, when the last line had one.
-    let mut bku_balance: HashMap<(&BkuOwner, Option<&str>), Option<Decimal>> = HashMap::new();
+    let mut first_by_key: FastMap<KeyRef<'_>, u64> = fast_map(good.len());
+    let mut billing_first: FastMap<&str, (u64, &str)> =
+        fast_map(if is_receipts { good.len() } else { 0 });
+    let mut reversal_of: FastMap<&str, u64> = fast_map(reversed_targets.len());
+    // BKU running balance per (owner, account): the last line's balance, when it had one.
+    let mut bku_balance: FastMap<(&BkuOwner, Option<&str>), Option<Decimal>> = fast_map(0);
 
-    for (i, line, d) in good() {
-        let key = d.natural_key();
+    for (i, (rr, d)) in good.iter().enumerate() {
+        let line = rr.line;
         let (csv_key, json_key) = match d {
             Document::Receipt(_) => ("ntpd", "ntpd"),
             Document::Sts(_) => ("nomor_sts", "number"),
@@ -686,6 +756,7 @@ fn cross_rows(
             Document::Bku(_) => ("nomor", "number"),
         };
         if let Some(existing) = opts.existing {
+            let key = d.natural_key();
             if existing.contains_key(&key) {
                 push(
                     i,
@@ -698,46 +769,50 @@ fn cross_rows(
                 continue;
             }
         }
-        match first_by_key.get(&key) {
-            Some(&first) => match opts.duplicates {
-                Duplicates::Reject => {
-                    push(
-                        i,
-                        line,
-                        csv_key,
-                        json_key,
-                        format!("a key unique in the file (first at row {first})"),
-                        &key,
-                    );
-                    continue;
+        match first_by_key.entry(key_ref(d)) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let first = *first.get();
+                match opts.duplicates {
+                    Duplicates::Reject => {
+                        push(
+                            i,
+                            line,
+                            csv_key,
+                            json_key,
+                            format!("a key unique in the file (first at row {first})"),
+                            &d.natural_key(),
+                        );
+                        continue;
+                    }
+                    Duplicates::Report => duplicates.push(DuplicateRow {
+                        key: d.natural_key(),
+                        row: line,
+                        first_row: first,
+                    }),
                 }
-                Duplicates::Report => duplicates.push(DuplicateRow {
-                    key: key.clone(),
-                    row: line,
-                    first_row: first,
-                }),
-            },
-            None => {
-                first_by_key.insert(key, line);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(line);
             }
         }
         match d {
             Document::Receipt(r) => match r.status {
                 ReceiptStatus::Paid => {
-                    if let Some(kb) = &r.kode_billing {
-                        if opts.existing.is_some_and(|e| e.contains_kode_billing(kb)) {
-                            push(
-                                i,
-                                line,
-                                "kode_billing",
-                                "kode_billing",
-                                "a kode billing not already paid in the store".into(),
-                                kb,
-                            );
-                            continue;
-                        }
-                        match billing_first.get(kb.as_str()) {
-                            Some(&(first, first_ntpd)) if !reversed_targets.contains(first_ntpd) => match opts.duplicates {
+                    let Some(kb) = &r.kode_billing else { continue };
+                    if opts.existing.is_some_and(|e| e.contains_kode_billing(kb)) {
+                        push(
+                            i,
+                            line,
+                            "kode_billing",
+                            "kode_billing",
+                            "a kode billing not already paid in the store".into(),
+                            kb,
+                        );
+                        continue;
+                    }
+                    match billing_first.get(kb.as_str()) {
+                        Some(&(first, first_ntpd)) if !reversed_targets.contains(first_ntpd) => {
+                            match opts.duplicates {
                                 Duplicates::Reject => push(
                                     i,
                                     line,
@@ -751,10 +826,10 @@ fn cross_rows(
                                     row: line,
                                     first_row: first,
                                 }),
-                            },
-                            _ => {
-                                billing_first.insert(kb.as_str(), (line, r.ntpd.as_str()));
                             }
+                        }
+                        _ => {
+                            billing_first.insert(kb.as_str(), (line, r.ntpd.as_str()));
                         }
                     }
                 }
@@ -774,7 +849,7 @@ fn cross_rows(
                         continue;
                     }
                     match paid_by_ntpd.get(target) {
-                        Some(&(_, total)) if total != r.total => push(
+                        Some(&total) if total != r.total => push(
                             i,
                             line,
                             "total",
@@ -826,6 +901,7 @@ fn cross_rows(
             Document::Sts(_) | Document::Sp2d(_) => {}
         }
     }
+    cross
 }
 
 fn sign(b: &BkuLine) -> char {

@@ -11,7 +11,7 @@ use crate::columns::{self, Cells, RowReader};
 use crate::csvin;
 use crate::validate::{self, Naming};
 use crate::{
-    Container, DocumentsError, Parsed, ParsedRow, ReadOptions, RowError, RowRef, MAX_CELL_BYTES,
+    Container, DocumentsError, Parsed, ReadOptions, RowError, RowRef, Rows, MAX_CELL_BYTES,
     MAX_XLSX_FILE_BYTES,
 };
 
@@ -132,7 +132,7 @@ pub(crate) fn read(
     render_csv(&header_cells, &mut header_raw);
     let header_raw = csvin::trim_terminator(&header_raw).to_vec();
     let mut rendered = Vec::new();
-    let mut rows = Vec::new();
+    let mut rows = Rows::default();
     let mut errors: Vec<RowError> = Vec::new();
     for (idx, r) in rows_iter {
         if r.iter().all(|c| matches!(c, Data::Empty)) {
@@ -168,7 +168,7 @@ pub(crate) fn read(
                 format!("a cell of at most {MAX_CELL_BYTES} bytes"),
                 &format!("{} bytes", c.len()),
             ));
-            rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)));
+            rows.bad.push((row, std::mem::take(&mut errors)));
             continue;
         }
         let xrow = XlsxRow { cells: &cells };
@@ -184,14 +184,14 @@ pub(crate) fn read(
             Some(mut doc) if errors.is_empty() => {
                 validate::check_document(&mut doc, line, &cx, &mut errors);
                 if errors.is_empty() {
-                    rows.push(ParsedRow::Good(row, doc));
+                    rows.good.push((row, doc));
                 } else {
-                    rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)));
+                    rows.bad.push((row, std::mem::take(&mut errors)));
                 }
             }
             _ => {
                 csvin::no_silent_rejection(&mut errors, line);
-                rows.push(ParsedRow::Bad(row, std::mem::take(&mut errors)))
+                rows.bad.push((row, std::mem::take(&mut errors)))
             }
         }
     }
