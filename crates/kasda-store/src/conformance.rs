@@ -2261,7 +2261,9 @@ fn facts_summary<S: Store>(s: &mut S) -> String {
 
 fn trail_summary<S: Store>(s: &mut S, q: &TrailQuery) -> String {
     let t = ok("trail", s.trail(LEDGER, q));
-    let steps: Vec<(i64, TrailRelation, Vec<String>, Option<String>, Option<i64>)> = t
+    // (seq, relation, joins, source file, run)
+    type Step = (i64, TrailRelation, Vec<String>, Option<String>, Option<i64>);
+    let steps: Vec<Step> = t
         .steps
         .into_iter()
         .map(|x| {

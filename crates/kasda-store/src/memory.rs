@@ -197,8 +197,8 @@ impl Ledger {
     ) -> impl Iterator<Item = &'a kasda_core::ledger::Posting> + 'a {
         self.entries
             .iter()
-            .filter(move |e| as_of.map_or(true, |d| e.entry.booked_on <= d))
-            .filter(move |e| known_at.map_or(true, |t| e.recorded_at <= t))
+            .filter(move |e| as_of.is_none_or(|d| e.entry.booked_on <= d))
+            .filter(move |e| known_at.is_none_or(|t| e.recorded_at <= t))
             .flat_map(|e| e.entry.postings.iter())
     }
 }
@@ -686,7 +686,7 @@ impl Store for MemoryStore {
         let mut out: Vec<StoredStatement> = l
             .statements
             .iter()
-            .filter(|s| account.map_or(true, |a| s.header.account == a))
+            .filter(|s| account.is_none_or(|a| s.header.account == a))
             .cloned()
             .collect();
         out.sort_by(|a, b| {
@@ -707,7 +707,7 @@ impl Store for MemoryStore {
             .lines
             .iter()
             .filter(|x| x.facts.booking_date >= from && x.facts.booking_date <= to)
-            .filter(|x| account.map_or(true, |a| x.facts.account == a))
+            .filter(|x| account.is_none_or(|a| x.facts.account == a))
             .cloned()
             .collect();
         out.sort_by(line_order);
@@ -746,8 +746,8 @@ impl Store for MemoryStore {
         let mut out: Vec<StoredDocument> = l
             .documents
             .iter()
-            .filter(|d| kind.map_or(true, |k| d.kind == k))
-            .filter(|d| from.map_or(true, |f| d.date >= f) && to.map_or(true, |t| d.date <= t))
+            .filter(|d| kind.is_none_or(|k| d.kind == k))
+            .filter(|d| from.is_none_or(|f| d.date >= f) && to.is_none_or(|t| d.date <= t))
             .cloned()
             .collect();
         out.sort_by(doc_order);
@@ -805,7 +805,7 @@ impl Store for MemoryStore {
             .filter(|d| {
                 wanted
                     .as_ref()
-                    .map_or(true, |w| w.contains(d.natural_key.as_str()))
+                    .is_none_or(|w| w.contains(d.natural_key.as_str()))
             })
             .cloned()
             .collect();
