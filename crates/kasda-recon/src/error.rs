@@ -1,6 +1,6 @@
 //! The crate's one error type.
 
-use kasda_core::ledger::LedgerError;
+use kasda_core::posting::PostingError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconError {
@@ -8,7 +8,7 @@ pub enum ReconError {
     Entry {
         natural_key: String,
         #[source]
-        source: LedgerError,
+        source: PostingError,
     },
     #[error("ground truth: {size} bytes; the limit is {limit} bytes")]
     GroundTruthTooLarge { size: usize, limit: usize },

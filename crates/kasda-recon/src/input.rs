@@ -146,25 +146,38 @@ pub struct ExistingMatch {
 }
 
 impl ExistingMatch {
-    /// Recovers the facts from a natural key written by this crate (`match:<rule>:<id>|<id>…`).
-    /// Keys that were shortened to a hash (`match:<rule>:#<hex>`) give `None`: the caller must
-    /// keep their fact ids itself.
+    /// Recovers the facts from a natural key written by `kasda_core::posting::match_key`
+    /// (`match:<rule>:<id>+<id>…`). Keys shortened to a hash (`match:<rule>:<n>ids:<sha256>`)
+    /// give `None`, and so do ids that themselves contain `+`: the store keeps the fact ids of
+    /// its matches and should pass them as [`ExistingMatch::fact_ids`].
     pub fn from_key(natural_key: &str) -> Option<ExistingMatch> {
         let rest = natural_key.strip_prefix("match:")?;
         let (_, ids) = rest.split_once(':')?;
-        if ids.starts_with('#') || ids.is_empty() {
+        if ids.is_empty() || is_hashed_ids(ids) {
             return None;
         }
         Some(ExistingMatch {
             natural_key: natural_key.to_string(),
-            fact_ids: ids.split('|').map(str::to_string).collect(),
+            fact_ids: ids.split('+').map(str::to_string).collect(),
         })
     }
 
-    /// Rule id written in the key, when the key is one of ours.
+    /// Rule part of the key (`reference`, `batch`, `sweep.recon`, …).
     pub fn rule_id(&self) -> Option<&str> {
         let rest = self.natural_key.strip_prefix("match:")?;
         rest.split_once(':').map(|(r, _)| r)
+    }
+}
+
+fn is_hashed_ids(ids: &str) -> bool {
+    match ids.split_once("ids:") {
+        Some((n, hash)) => {
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && hash.len() == 64
+                && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        }
+        None => false,
     }
 }
 

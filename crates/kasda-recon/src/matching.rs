@@ -14,15 +14,12 @@ use kasda_core::money::{display_idr, Direction};
 use kasda_core::statement::EntryStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::config::{AccountRole, ConfigIndex, WorkingDays};
 use crate::input::{paid_local_date, sp2d_id, sts_id, ReconInput};
 use crate::refs::{line_tokens, RefIndex};
 use crate::subset::{unique_subset, SubsetResult};
 
-/// Longest natural key written verbatim; longer id lists are replaced by their hash.
-pub const MAX_NATURAL_KEY_IDS: usize = 900;
 /// Most statement lines one run reads; the rest is reported and ignored.
 pub const MAX_LINES: usize = 20_000_000;
 /// Most documents of each kind one run reads.
@@ -86,7 +83,20 @@ impl MatchRule {
     }
 
     pub fn parse(s: &str) -> Option<MatchRule> {
-        MatchRule::ALL.into_iter().find(|r| r.as_str() == s)
+        MatchRule::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s || r.key_rule() == s)
+    }
+
+    /// The rule part of the natural key. The posting builders for sweeps, jasa giro and bank
+    /// charges prefix their own kind, so those keys read `match:sweep.recon:…`.
+    pub fn key_rule(self) -> &'static str {
+        match self {
+            MatchRule::Sweep => "sweep.recon",
+            MatchRule::JasaGiro => "jasa-giro.recon",
+            MatchRule::BankCharge => "bank-charge.recon",
+            other => other.as_str(),
+        }
     }
 }
 
@@ -132,7 +142,8 @@ pub enum Basis {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Match {
     pub rule: MatchRule,
-    /// `match:<rule>:<sorted fact ids joined by |>` (or `#<sha256>` of that list when long).
+    /// `kasda_core::posting::match_key`: `match:<rule>:<sorted fact ids joined by +>`, or
+    /// `match:<rule>:<n>ids:<sha256>` when that would be too long.
     pub natural_key: String,
     pub account: String,
     /// Latest booking date among the lines: the date the match belongs to.
@@ -552,17 +563,7 @@ impl<'a> Engine<'a> {
         let line_ids = ids.clone();
         let document_ids: Vec<String> = docs.iter().map(|&d| self.doc_id(d)).collect();
         ids.extend(document_ids.iter().cloned());
-        ids.sort();
-        let joined = ids.join("|");
-        let natural_key = if joined.len() <= MAX_NATURAL_KEY_IDS {
-            format!("match:{}:{joined}", rule.as_str())
-        } else {
-            format!(
-                "match:{}:#{}",
-                rule.as_str(),
-                hex::encode(Sha256::digest(joined.as_bytes()))
-            )
-        };
+        let natural_key = kasda_core::posting::match_key(rule.key_rule(), &ids);
         if self.existing_keys.contains(natural_key.as_str()) {
             return;
         }

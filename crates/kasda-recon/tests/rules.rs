@@ -26,7 +26,7 @@ fn rule1_reference_joins_a_qris_credit_by_its_ntb() {
     assert_eq!(rules(&out), vec![MatchRule::Reference]);
     let m = &out.matches[0];
     assert_eq!(m.document_ids, vec!["receipt:3601000112".to_string()]);
-    assert_eq!(m.natural_key, "match:reference:L1|receipt:3601000112");
+    assert_eq!(m.natural_key, "match:reference:L1+receipt:3601000112");
     assert!(m.explanation.contains("Rp150.000,00"), "{}", m.explanation);
 }
 
@@ -459,7 +459,9 @@ fn match_entries_balance_and_drain_the_clearing_accounts() {
     assert_eq!(out.matches.len(), 3);
     let mut net: std::collections::BTreeMap<String, rust_decimal::Decimal> = Default::default();
     for m in &out.matches {
-        for e in match_entries(m).unwrap() {
+        let entries = match_entries(m).unwrap();
+        assert_eq!(entries[0].natural_key, m.natural_key);
+        for e in entries {
             e.validate().unwrap();
             for p in &e.postings {
                 *net.entry(p.account.to_string()).or_default() += p.debit_signed();
