@@ -882,6 +882,92 @@ impl Config {
         self.signatory.iter().find(|s| s.role == role)
     }
 
+    /// Things that do not block loading but that an operator should confirm: a provisional
+    /// holiday calendar, codes the bundled chart marks `verify`, bank-internal holding accounts,
+    /// RKUD accounts idle all year, channels settling to a holding account that does not list
+    /// them, OPD without a named bendahara penerimaan. Same `path: message` form as problems.
+    pub fn warnings(&self) -> Vec<Problem> {
+        let mut w = Problems(Vec::new());
+        let calendar = Calendar::bundled();
+        if calendar
+            .years()
+            .is_some_and(|(f, l)| (f..=l).contains(&self.fiscal_year))
+            && calendar.is_provisional(self.fiscal_year)
+        {
+            w.add(
+                "fiscal_year",
+                format!(
+                    "the holiday list for {} is provisional (no SKB 3 Menteri yet; no cuti bersama): working-day deadlines may be off until it is replaced",
+                    self.fiscal_year
+                ),
+            );
+        }
+        if let Some(start) = NaiveDate::from_ymd_opt(self.fiscal_year, 1, 1) {
+            let end = NaiveDate::from_ymd_opt(self.fiscal_year, 12, 31).unwrap_or(start);
+            for (i, a) in self.rkud.iter().enumerate() {
+                let idle = a.active_from.is_some_and(|f| f > end)
+                    || a.active_to.is_some_and(|t| t < start);
+                if idle {
+                    w.add(
+                        format!("rkud[{i}]"),
+                        format!("is not active on any day of {}", self.fiscal_year),
+                    );
+                }
+            }
+        }
+        for (i, h) in self.holding.iter().enumerate() {
+            if h.owner == HoldingOwner::BankInternal {
+                w.add(
+                    format!("holding[{i}].owner"),
+                    "a bank-internal holding account earns no jasa giro and is outside pemda control (DOMAIN §4 #7); make sure the bank delivers its statement",
+                );
+            }
+        }
+        for (i, c) in self.channel.iter().enumerate() {
+            if let Some(h) = self.holding_account(&c.settles_to) {
+                if !h.channels.is_empty() && !h.channels.contains(&c.id) {
+                    w.add(
+                        format!("channel[{i}].settles_to"),
+                        format!(
+                            "holding account {:?} does not list channel {} in its channels",
+                            h.account_number,
+                            c.id.as_str()
+                        ),
+                    );
+                }
+            }
+        }
+        let chart = self.chart().unwrap_or_else(|_| Chart::bundled());
+        let check_status = |w: &mut Problems, path: String, code: &str| {
+            if let Ok(account) = chart.lookup(code) {
+                if account.status == crate::chart::Status::Verify {
+                    w.add(
+                        path,
+                        format!(
+                            "kode rekening {code} ({}) is marked verify in the bundled chart; confirm it against the pemda's chart",
+                            account.name
+                        ),
+                    );
+                }
+            }
+        };
+        for (i, o) in self.opd.iter().enumerate() {
+            if o.bendahara_penerimaan.is_none() {
+                w.add(
+                    format!("opd[{i}].bendahara_penerimaan"),
+                    "no bendahara penerimaan named: BKU and BAR signature blocks will be empty",
+                );
+            }
+            for (j, code) in o.revenue_codes.iter().enumerate() {
+                check_status(&mut w, format!("opd[{i}].revenue_codes[{j}]"), code);
+            }
+        }
+        for code in self.targets.keys() {
+            check_status(&mut w, format!("targets.{code:?}"), code);
+        }
+        w.0
+    }
+
     /// Checks the meaning of the whole configuration; returns every problem found (empty when
     /// the configuration is usable).
     pub fn validate(&self) -> Vec<Problem> {

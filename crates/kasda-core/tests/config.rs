@@ -663,3 +663,52 @@ fn rule_statement_format_known() {
         "csv:<profile>",
     );
 }
+
+#[test]
+fn warnings_flag_what_an_operator_should_confirm() {
+    let config = Config::from_str(Config::example()).unwrap();
+    let warnings: Vec<String> = config.warnings().iter().map(|w| w.to_string()).collect();
+    // The example has a bank-internal holding account and targets on codes marked verify.
+    assert!(
+        warnings.iter().any(|w| w.starts_with("holding[1].owner: ")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("targets.\"4.1.01.20\": ") && w.contains("verify")),
+        "{warnings:#?}"
+    );
+    assert!(
+        !warnings.iter().any(|w| w.starts_with("fiscal_year")),
+        "{warnings:#?}"
+    );
+
+    let text = edited(&[
+        ("fiscal_year = 2026", "fiscal_year = 2027"),
+        (
+            "channels = [\"teller\", \"atm\", \"mobile\", \"internet\"]",
+            "channels = [\"teller\", \"atm\"]",
+        ),
+    ]);
+    let config = Config::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let warnings: Vec<String> = config.warnings().iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("fiscal_year: ") && w.contains("provisional")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("rkud[1]: ") && w.contains("not active")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("channel[2].settles_to: ") && w.contains("mobile")),
+        "{warnings:#?}"
+    );
+}
