@@ -587,7 +587,7 @@ fn tx_detail(
     field: &str,
     tx: &model::TransactionDetails,
     entry_currency: Currency,
-) -> Result<TxDetail, ReadError> {
+) -> Result<(TxDetail, Option<String>), ReadError> {
     let amt_dtls = tx.amt_dtls.as_ref();
     let tx_amount = optional_amount(
         ctx,
@@ -614,10 +614,14 @@ fn tx_detail(
     // `TxDtls/Amt` (001.03+) is the amount booked for this transaction; `AmtDtls/TxAmt` is the
     // same figure in older versions.
     let booked = plain_amount.or(tx_amount);
-    let instructed_amount = match (instructed, booked) {
-        (Some(i), Some(b)) if i == b => None,
-        (Some(i), _) => Some(i.0),
-        (None, _) => None,
+    // The model has one currency per detail: an instructed amount in another currency (a
+    // cross-currency payment) is kept only in the note.
+    let (instructed_amount, instructed_note) = match (instructed, booked) {
+        (Some(i), Some(b)) if i == b => (None, None),
+        (Some(i), Some(b)) if i.1 == b.1 => (Some(i.0), Some(format!("{} {}", i.0, i.1))),
+        (Some(i), Some(_)) => (None, Some(format!("{} {}", i.0, i.1))),
+        (Some(i), None) => (Some(i.0), None),
+        (None, _) => (None, None),
     };
     let parties = tx.rltd_pties.as_ref();
     let agents = tx.rltd_agts.as_ref();
@@ -627,7 +631,7 @@ fn tx_detail(
             .and_then(|c| text(&c.cd).or_else(|| text(&c.prtry)))
             .or_else(|| r.addtl_inf.iter().find_map(|a| text(&Some(a.clone()))))
     });
-    Ok(TxDetail {
+    let detail = TxDetail {
         amount: booked.map(|b| b.0),
         currency: booked.map(|b| b.1).or(instructed.map(|i| i.1)),
         instructed_amount,
@@ -648,7 +652,8 @@ fn tx_detail(
         bank_tx_code: tx.bk_tx_cd.as_ref().map(bank_tx_code),
         return_reason,
         additional_info: text(&tx.addtl_tx_inf),
-    })
+    };
+    Ok((detail, instructed_note))
 }
 
 fn status(ctx: &Ctx, sts: &Option<model::TextOrCode>) -> Result<EntryStatus, ReadError> {
@@ -697,6 +702,7 @@ pub(crate) fn entry(
 
     let mut details = Vec::new();
     let mut notes = Vec::new();
+    let mut detail_notes = Vec::new();
     // 001.02+ groups batches and transactions in `NtryDtls` blocks; 001.01 puts them directly
     // under `Ntry`.
     let mut blocks: Vec<(String, Option<&model::Batch>, &[model::TransactionDetails])> = ntry
@@ -717,7 +723,14 @@ pub(crate) fn entry(
     for (prefix, btch, tx_dtls) in &blocks {
         for (j, tx) in tx_dtls.iter().enumerate() {
             let field = format!("{prefix}TxDtls[{}]", j + 1);
-            details.push(tx_detail(ctx, &field, tx, currency)?);
+            let (detail, note) = tx_detail(ctx, &field, tx, currency)?;
+            if let Some(note) = note {
+                detail_notes.push(format!(
+                    "instructed-differs:TxDtls[{}]:{note}",
+                    details.len() + 1
+                ));
+            }
+            details.push(detail);
         }
         if let Some(btch) = btch {
             // Checked for form only: banks often summarise a batch of many transactions in
@@ -776,15 +789,18 @@ pub(crate) fn entry(
             notes.push(format!("details-sum-differs:{}", own.signed(sum)));
         }
     }
-    for (i, d) in details.iter().enumerate() {
-        if let Some(instructed) = d.instructed_amount {
-            notes.push(format!("instructed-differs:TxDtls[{}]:{instructed}", i + 1));
-        }
-    }
+    notes.append(&mut detail_notes);
+    // Banks repeat the entry's charges in its details; count the entry level when it has any,
+    // else the details, never both.
     let entry_charges = charges(ctx, "Ntry", &ntry.chrgs, currency)?;
-    let charge_total = entry_charges
+    let detail_charges: Vec<&Charge> = details.iter().flat_map(|d| d.charges.iter()).collect();
+    let counted: Vec<&Charge> = if entry_charges.is_empty() {
+        detail_charges
+    } else {
+        entry_charges.iter().collect()
+    };
+    let charge_total = counted
         .iter()
-        .chain(details.iter().flat_map(|d| d.charges.iter()))
         .filter(|c| c.currency == currency)
         .try_fold(Decimal::ZERO, |acc, c| acc.checked_add(c.amount));
     match charge_total {
