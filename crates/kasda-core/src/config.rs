@@ -22,7 +22,7 @@ use chrono::{Datelike, NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::calendar::{Adjustments, Calendar, CalendarError, LocalHoliday, Zone};
+use crate::calendar::{Adjustments, Calendar, CalendarError, DayRule, LocalHoliday, Zone};
 use crate::chart::{Chart, ChartAddition, ChartError};
 use crate::document::Channel;
 use crate::money::{parse_amount, Currency, NumberFormat};
@@ -322,6 +322,19 @@ impl<'de> Deserialize<'de> for SweepRule {
     }
 }
 
+impl HoldingAccount {
+    /// Bank business date by which money credited on `credited_on` must have been swept to
+    /// the RKUD (`t0` and `daily_by`: that business day; `t1`: the next one).
+    pub fn sweep_due(
+        &self,
+        calendar: &Calendar,
+        credited_on: NaiveDate,
+    ) -> Result<NaiveDate, CalendarError> {
+        let processed_on = calendar.on_or_after(credited_on, DayRule::BankBusinessDay)?;
+        calendar.add_bank_business_days(processed_on, self.sweep.lag_bank_days())
+    }
+}
+
 /// Whose account a holding account is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -379,6 +392,23 @@ pub struct Opd {
     /// Kode rekening the OPD collects.
     #[serde(default)]
     pub revenue_codes: Vec<String>,
+}
+
+impl Opd {
+    /// Last pemda working day on which money collected on `collected_on` may be deposited:
+    /// `deposit_deadline_working_days` working days later (0: the collection day itself, or the
+    /// next working day when collected on a day off).
+    pub fn deposit_due(
+        &self,
+        calendar: &Calendar,
+        collected_on: NaiveDate,
+    ) -> Result<NaiveDate, CalendarError> {
+        if self.deposit_deadline_working_days == 0 {
+            calendar.on_or_after(collected_on, DayRule::PemdaWorkingDay)
+        } else {
+            calendar.add_working_days(collected_on, self.deposit_deadline_working_days)
+        }
+    }
 }
 
 /// What a channel may deduct from a settlement under its agreement.
@@ -463,6 +493,18 @@ pub struct ChannelConfig {
 impl ChannelConfig {
     pub fn is_qris(&self) -> bool {
         self.qris.unwrap_or(self.id == Channel::Qris)
+    }
+
+    /// Bank business date on which a payment made on `paid_on` (the pemda's business date)
+    /// should be credited to `settles_to`: the first bank business day on or after the payment,
+    /// plus `settlement_lag_days` bank business days.
+    pub fn expected_settlement(
+        &self,
+        calendar: &Calendar,
+        paid_on: NaiveDate,
+    ) -> Result<NaiveDate, CalendarError> {
+        let processed_on = calendar.on_or_after(paid_on, DayRule::BankBusinessDay)?;
+        calendar.add_bank_business_days(processed_on, self.settlement_lag_days)
     }
 }
 

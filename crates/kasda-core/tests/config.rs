@@ -712,3 +712,72 @@ fn warnings_flag_what_an_operator_should_confirm() {
         "{warnings:#?}"
     );
 }
+
+#[test]
+fn due_dates_follow_the_right_calendar() {
+    let config = Config::from_str(Config::example()).unwrap();
+    let calendar = config.calendar().unwrap();
+    // Retail settles T+1 bank business day; cuti bersama are bank business days.
+    let retail = config.channel(Channel::Retail, None).unwrap();
+    assert_eq!(
+        retail
+            .expected_settlement(&calendar, d("2026-03-17"))
+            .unwrap(),
+        d("2026-03-18")
+    );
+    // Paid on Saturday 21 Mar (Idul Fitri): processed Monday 23 (cuti, banks open), settles 24.
+    assert_eq!(
+        retail
+            .expected_settlement(&calendar, d("2026-03-21"))
+            .unwrap(),
+        d("2026-03-24")
+    );
+    let pos = config.channel(Channel::PostOffice, None).unwrap();
+    assert_eq!(
+        pos.expected_settlement(&calendar, d("2026-03-18")).unwrap(),
+        d("2026-03-23")
+    );
+    let teller = config.channel(Channel::Teller, None).unwrap();
+    assert_eq!(
+        teller
+            .expected_settlement(&calendar, d("2026-03-19"))
+            .unwrap(),
+        d("2026-03-20")
+    );
+    // Holding sweeps: daily_by = same business day, t1 = next.
+    assert_eq!(
+        config.holding[0]
+            .sweep_due(&calendar, d("2026-03-17"))
+            .unwrap(),
+        d("2026-03-17")
+    );
+    assert_eq!(
+        config.holding[1]
+            .sweep_due(&calendar, d("2026-03-17"))
+            .unwrap(),
+        d("2026-03-18")
+    );
+    // Bendahara deposits use the pemda calendar: collected 17 Mar, due 25 Mar.
+    let dishub = config.opd("2.15.0.00.0.00.01.0000").unwrap();
+    assert_eq!(
+        dishub.deposit_due(&calendar, d("2026-03-17")).unwrap(),
+        d("2026-03-25")
+    );
+    let rsud = &config.opd[4];
+    assert_eq!(rsud.deposit_deadline_working_days, 2);
+    assert_eq!(
+        rsud.deposit_due(&calendar, d("2026-03-13")).unwrap(),
+        d("2026-03-17")
+    );
+    let mut same_day = dishub.clone();
+    same_day.deposit_deadline_working_days = 0;
+    assert_eq!(
+        same_day.deposit_due(&calendar, d("2026-03-16")).unwrap(),
+        d("2026-03-16")
+    );
+    assert_eq!(
+        same_day.deposit_due(&calendar, d("2026-03-21")).unwrap(),
+        d("2026-03-25")
+    );
+    assert!(dishub.deposit_due(&calendar, d("2023-12-29")).is_err());
+}
