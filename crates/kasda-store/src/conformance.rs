@@ -28,6 +28,9 @@ use kasda_core::posting::{self, AccountRole, MatchContext};
 use kasda_core::statement::{
     AccountId, Entry, EntryStatus, References, Remittance, SourcePos, Statement, StatementFile,
 };
+use kasda_core::statement::{
+    Balance, BalanceKind, BankTxCode, ControlTotals, Party, StatementFormat, StatementKind,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rust_decimal::Decimal;
@@ -2432,6 +2435,339 @@ fn apply_op<S: Store>(s: &mut S, op: &Op, imported: &[ImportBatch]) -> String {
     }
 }
 
+/// A statement file that uses every field: two statements (an RKUD statement with balances and
+/// control totals, a holding-account report), lines with sen, reversals, info status, unicode
+/// text, every reference kind, counterparty and running balance.
+pub fn rich_statement_file() -> StatementFile {
+    let at = |d: u32, h: u32, m: u32| day(d).and_hms_opt(h, m, 0).unwrap_or_default();
+    let credit = Entry {
+        pos: SourcePos { line: 31, index: 0 },
+        amount: Decimal::new(150_000_000, 2),
+        currency: Currency::IDR,
+        direction: Some(Direction::Credit),
+        reversal: false,
+        status: EntryStatus::Booked,
+        booking_date: Some(day(2)),
+        value_date: Some(day(3)),
+        booked_at: Some(at(2, 14, 5)),
+        bank_tx_code: BankTxCode {
+            domain: Some("PMNT".into()),
+            family: Some("RCDT".into()),
+            sub_family: Some("ESCT".into()),
+            proprietary: Some("NTRF".into()),
+            proprietary_issuer: Some("SWIFT".into()),
+        },
+        refs: References {
+            account_servicer: Some("BB-2026-000017".into()),
+            entry_ref: Some("E17".into()),
+            end_to_end_id: Some("E2E-PBJT-77".into()),
+            instruction_id: Some("INSTR-1".into()),
+            uetr: Some("0b6a8f4e-9c2d-4e1a-8a57-0123456789ab".into()),
+            ..Default::default()
+        },
+        counterparty: Party {
+            name: Some("PT Hotel Sejahtera – Serang".into()),
+            account: Some("1234567890".into()),
+            agent_bic: Some("BBANIDJA".into()),
+            ..Default::default()
+        },
+        remittance: Remittance {
+            unstructured: vec![
+                "Pembayaran PBJT Februari ✓".into(),
+                "NPWPD P.2.0001234.01.01".into(),
+            ],
+            creditor_ref: Some("RF18539007547034".into()),
+            structured: vec!["KB3604000123".into()],
+        },
+        additional_info: Some("SETORAN PAJAK".into()),
+        balance_after: Some(Decimal::new(250_000_000, 2)),
+        ..Default::default()
+    };
+    let debit_reversal = Entry {
+        pos: SourcePos { line: 52, index: 1 },
+        amount: Decimal::new(12_050, 2),
+        currency: Currency::IDR,
+        direction: Some(Direction::Debit),
+        reversal: true,
+        status: EntryStatus::Booked,
+        booking_date: Some(day(3)),
+        value_date: Some(day(3)),
+        refs: References {
+            account_servicer: Some("RC-991".into()),
+            customer_ref: Some("NONREF".into()),
+            ..Default::default()
+        },
+        bank_tx_code: BankTxCode {
+            proprietary: Some("NCHG".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let info = Entry {
+        pos: SourcePos { line: 60, index: 2 },
+        amount: Decimal::new(500, 0),
+        currency: Currency::IDR,
+        direction: Some(Direction::Credit),
+        status: EntryStatus::Info,
+        booking_date: None,
+        value_date: Some(day(4)),
+        ..Default::default()
+    };
+    let balance = |kind: BalanceKind, amount: Decimal, d: u32| Balance {
+        kind,
+        amount,
+        currency: Currency::IDR,
+        date: Some(day(d)),
+    };
+    StatementFile {
+        format: Some(StatementFormat::Camt053),
+        version: Some("053.001.08".into()),
+        message_id: Some("MSG-1".into()),
+        created_at: Some(at(4, 6, 0)),
+        page: Some(1),
+        last_page: Some(true),
+        statements: vec![
+            Statement {
+                kind: StatementKind::Statement,
+                id: Some("STMT-RKUD-42".into()),
+                electronic_seq: Some("42".into()),
+                legal_seq: Some("42".into()),
+                page: Some(1),
+                last_page: Some(true),
+                created_at: Some(at(4, 6, 0)),
+                from: Some(at(2, 0, 0)),
+                to: Some(at(3, 23, 59)),
+                account: AccountId {
+                    number: Some(RKUD.into()),
+                    currency: Some(Currency::IDR),
+                    name: Some("RKUD Kota Uji".into()),
+                    owner: Some("Pemerintah Kota Uji".into()),
+                    servicer_bic: Some("PDJBIDJA".into()),
+                    ..Default::default()
+                },
+                balances: vec![
+                    balance(BalanceKind::OpeningBooked, Decimal::new(100_000_000, 2), 1),
+                    balance(BalanceKind::ClosingBooked, Decimal::new(249_987_950, 2), 3),
+                    balance(BalanceKind::Other("XPCD".into()), Decimal::new(-5, 0), 3),
+                ],
+                totals: Some(ControlTotals {
+                    credit_count: Some(1),
+                    credit_sum: Some(Decimal::new(150_000_000, 2)),
+                    debit_count: Some(1),
+                    debit_sum: Some(Decimal::new(12_050, 2)),
+                }),
+                entries: vec![credit, debit_reversal, info],
+                pos: SourcePos { line: 12, index: 0 },
+                ..Default::default()
+            },
+            Statement {
+                kind: StatementKind::Report,
+                id: Some("RPT-H-1".into()),
+                account: AccountId {
+                    number: Some(HOLDING.into()),
+                    ..Default::default()
+                },
+                entries: vec![Entry {
+                    pos: SourcePos { line: 80, index: 3 },
+                    amount: Decimal::new(7, 0),
+                    currency: Currency::IDR,
+                    direction: Some(Direction::Credit),
+                    booking_date: Some(day(2)),
+                    ..Default::default()
+                }],
+                pos: SourcePos { line: 70, index: 1 },
+                ..Default::default()
+            },
+        ],
+        warnings: vec![],
+    }
+}
+
+/// Everything a store keeps comes back exactly as it went in: statement headers with balances
+/// and totals, every line fact, entries, documents of each kind, findings with JSON details,
+/// proposals with their entries and joins.
+pub fn facts_round_trip<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let sf = rich_statement_file();
+    let batch = match build_import_batch(source("rich", "camt.053"), &sf, &role_of) {
+        Ok(b) => b,
+        Err(e) => panic!("rich statement batch: {e}"),
+    };
+    let expected = batch.clone();
+    let out = ok("import rich", s.import_file(LEDGER, batch));
+    assert_eq!(
+        (out.statements_new, out.lines_new, out.entries_appended),
+        (2, 4, 3)
+    );
+    let stored = ok("statements", s.statements(LEDGER, None));
+    assert_eq!(stored.len(), 2);
+    for (got, want) in stored.iter().zip(&expected.statements) {
+        assert_eq!(
+            got.header, want.header,
+            "statement {} header must round-trip",
+            want.index
+        );
+        assert_eq!(got.index, want.index);
+        assert_eq!(got.file_name, "rich.dat");
+    }
+    let lines = ok("lines", s.statement_lines(LEDGER, None, day(1), day(31)));
+    assert_eq!(lines.len(), 4);
+    let entries = all_entries(&mut s);
+    for want in expected.statements.iter().flat_map(|st| &st.lines) {
+        let got = lines
+            .iter()
+            .find(|l| l.facts.natural_key == want.facts.natural_key);
+        match got {
+            Some(got) => {
+                assert_eq!(got.facts, want.facts, "line facts must round-trip");
+                let entry = got
+                    .entry_seq
+                    .and_then(|seq| entries.iter().find(|e| e.seq == seq));
+                assert_eq!(
+                    entry.map(|e| &e.entry),
+                    want.entry.as_ref(),
+                    "line entry must round-trip"
+                );
+            }
+            None => panic!("line {} not stored", want.facts.natural_key),
+        }
+    }
+    // Ordered by (booking date, account, run, statement, position).
+    let order: Vec<(NaiveDate, String)> = lines
+        .iter()
+        .map(|l| (l.facts.booking_date, l.facts.account.clone()))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "statement lines ordering");
+
+    let r1 = {
+        let mut r = receipt("RT-1", Channel::VirtualAccount, "4.1.01.06", 900, 2);
+        r.lines.push(RevenueLine {
+            kode_rekening: "4.1.04.16".into(),
+            amount: idr(45),
+        });
+        r.denda = idr(45);
+        r.total = idr(945);
+        r.taxpayer_name = Some("Toko Ñusantara “Jaya”".into());
+        r.paid_zone = Some("+08:00".into());
+        r
+    };
+    let mut sp = sp2d("RT-SP2D", 1_000, 4);
+    sp.deductions = vec![
+        kasda_core::document::Deduction {
+            kind: "PPh 23".into(),
+            amount: idr(20),
+        },
+        kasda_core::document::Deduction {
+            kind: "IWP".into(),
+            amount: idr(10),
+        },
+    ];
+    sp.net = idr(970);
+    sp.kode_rekening = None;
+    sp.sp2d_type = Sp2dType::Gu;
+    let mut st = sts("RT-STS", "1.02.01", "4.1.02.01", 60, 5);
+    st.tbp_numbers = vec!["TBP-1".into(), "TBP-2".into()];
+    let mut bk = bku(7, 60, 5);
+    bk.owner = BkuOwner::BendaharaPenerimaan("1.02.01".into());
+    bk.balance_after = Some(Decimal::new(12_345, 2));
+    bk.document = Some("RT-STS".into());
+    let docs = vec![
+        Document::Receipt(r1),
+        Document::Sp2d(sp),
+        Document::Sts(st),
+        Document::Bku(bk),
+    ];
+    let doc_batch = document_batch("rich-docs", docs);
+    let expected_docs = doc_batch.clone();
+    ok("import docs", s.import_file(LEDGER, doc_batch));
+    let keys: Vec<String> = expected_docs
+        .documents
+        .iter()
+        .map(|d| d.natural_key.clone())
+        .collect();
+    let stored_docs = ok("documents", s.documents_by_keys(LEDGER, &keys));
+    assert_eq!(stored_docs.len(), 4);
+    let entries = all_entries(&mut s);
+    for want in &expected_docs.documents {
+        match stored_docs
+            .iter()
+            .find(|d| d.natural_key == want.natural_key)
+        {
+            Some(got) => {
+                assert_eq!(
+                    got.document, want.document,
+                    "document {} must round-trip",
+                    want.natural_key
+                );
+                assert_eq!((got.row, got.date), (want.row, want.date));
+                assert_eq!(got.kind, DocKind::of(&want.document));
+                let entry = got
+                    .entry_seq
+                    .and_then(|seq| entries.iter().find(|e| e.seq == seq));
+                assert_eq!(
+                    entry.map(|e| &e.entry),
+                    want.entry.as_ref(),
+                    "document entry must round-trip"
+                );
+            }
+            None => panic!("document {} not stored", want.natural_key),
+        }
+    }
+
+    let run = ok(
+        "run",
+        s.append_entries(LEDGER, RunInfo::new(RunKind::Reconcile, "r"), vec![]),
+    )
+    .run_id;
+    let mut f = finding("RT-F", FindingStatus::Open);
+    f.amount = Some(Decimal::new(12_050, 2));
+    f.details = serde_json::json!({
+        "keys": ["stmt:a", "receipt:b"],
+        "nested": { "days_late": 3, "ok": false, "note": "terlambat – 3 hari" },
+        "amount": "120.50",
+    });
+    ok(
+        "findings",
+        s.record_findings(LEDGER, run, std::slice::from_ref(&f)),
+    );
+    let got = ok("findings back", s.findings(LEDGER, false));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].finding, f, "finding must round-trip");
+    let details = RunInfo {
+        kind: RunKind::Reconcile,
+        actor: "recon v1".into(),
+        details: serde_json::json!({ "matcher": "v1", "tolerance": "0.00", "rules": ["h2h", "sts"] }),
+    };
+    let out = ok(
+        "run with details",
+        s.append_entries(LEDGER, details.clone(), vec![]),
+    );
+    let back = ok("run back", s.run(LEDGER, out.run_id));
+    assert_eq!(
+        back.map(|r| (r.kind, r.actor, r.details)),
+        Some((details.kind, details.actor, details.details))
+    );
+
+    let proposal = write_off_proposal("Budi", 9);
+    let id = ok("propose", s.propose(LEDGER, proposal.clone()));
+    let p = ok("proposals", s.proposals(LEDGER, true));
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].id, id);
+    assert_eq!(
+        (&p[0].kind, &p[0].reason, &p[0].proposed_by, &p[0].entries),
+        (
+            &proposal.kind,
+            &proposal.reason,
+            &proposal.proposed_by,
+            &proposal.entries
+        ),
+        "proposal must round-trip"
+    );
+    assert_verified(&mut s, "after round trips");
+}
+
 /// Runs every check against stores from `make`.
 pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     ledgers_and_migrations(make);
@@ -2452,6 +2788,7 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     maker_checker(make);
     period_close(make);
     paging_and_limits(make);
+    facts_round_trip(make);
     random_operations(make);
 }
 
@@ -2464,7 +2801,8 @@ macro_rules! conformance_tests {
             ledgers_and_migrations, import_statement, file_idempotency, overlapping_statements,
             documents_and_duplicates, reversals, matches_and_joins, balances_bitemporal, trail_walks,
             chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
-            findings_history, maker_checker, period_close, paging_and_limits, random_operations);
+            findings_history, maker_checker, period_close, paging_and_limits, facts_round_trip,
+            random_operations);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
