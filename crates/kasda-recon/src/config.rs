@@ -5,9 +5,11 @@
 //! concern bank settlement count *bank business days*; deposit deadlines of the bendahara count
 //! *pemda working days* (DOMAIN.md §9 keeps the two apart).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use kasda_core::calendar::{Calendar, DayRule};
+use kasda_core::config::Config;
 use kasda_core::document::Channel;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,61 @@ pub trait WorkingDays {
 
     fn bank_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
         count_between(from, to, |d| self.is_bank_business_day(d))
+    }
+
+    /// Whether the calendar really knows `date` (holiday lists loaded for its year). Outside
+    /// that range implementations fall back to Monday–Friday, and `reconcile` warns.
+    fn covers(&self, date: NaiveDate) -> bool {
+        let _ = date;
+        true
+    }
+}
+
+/// The pemda calendar of `kasda_core`. Its own methods refuse dates outside the loaded years;
+/// through this trait such dates count Monday–Friday as working days, and [`WorkingDays::covers`]
+/// tells `reconcile` to warn about it.
+impl WorkingDays for Calendar {
+    fn is_working_day(&self, date: NaiveDate) -> bool {
+        Calendar::is_working_day(self, date).unwrap_or_else(|_| !is_weekend(date))
+    }
+
+    fn is_bank_business_day(&self, date: NaiveDate) -> bool {
+        Calendar::is_bank_business_day(self, date).unwrap_or_else(|_| !is_weekend(date))
+    }
+
+    fn add_working_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let r = if n == 0 {
+            self.on_or_after(date, DayRule::PemdaWorkingDay)
+        } else {
+            Calendar::add_working_days(self, date, n)
+        };
+        r.unwrap_or_else(|_| walk_forward(date, n, |d| WorkingDays::is_working_day(self, d)))
+    }
+
+    fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        Calendar::working_days_between(self, from, to)
+            .unwrap_or_else(|_| count_between(from, to, |d| WorkingDays::is_working_day(self, d)))
+    }
+
+    fn add_bank_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let r = if n == 0 {
+            self.on_or_after(date, DayRule::BankBusinessDay)
+        } else {
+            self.add_bank_business_days(date, n)
+        };
+        r.unwrap_or_else(|_| walk_forward(date, n, |d| WorkingDays::is_bank_business_day(self, d)))
+    }
+
+    fn bank_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        self.bank_business_days_between(from, to)
+            .unwrap_or_else(|_| {
+                count_between(from, to, |d| WorkingDays::is_bank_business_day(self, d))
+            })
+    }
+
+    fn covers(&self, date: NaiveDate) -> bool {
+        self.years()
+            .is_some_and(|(first, last)| (first..=last).contains(&date.year()))
     }
 }
 
@@ -183,6 +240,8 @@ impl Fee {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelRule {
     pub channel: Channel,
+    /// Collecting bank the agreement is with; `None` = any bank.
+    pub bank: Option<String>,
     /// Bank business days from the payment's local date to the expected credit (T+n).
     pub settlement_lag_days: u32,
     pub fee: Fee,
@@ -207,6 +266,7 @@ impl ChannelRule {
     pub fn default_for(channel: Channel) -> Self {
         ChannelRule {
             channel,
+            bank: None,
             settlement_lag_days: 1,
             fee: Fee::None,
             tolerance: Decimal::ZERO,
@@ -275,6 +335,8 @@ pub struct ReconConfig {
     pub accounts: Vec<AccountRule>,
     /// Working days a bendahara penerimaan has to deposit collections (PP 58/2005 Pasal 57(2): 1).
     pub deposit_deadline_days: u32,
+    /// Per-OPD deadlines (OPD code as written on STS / BKU) where a Perkada sets another one.
+    pub opd_deposit_deadline_days: BTreeMap<String, u32>,
     /// Working days an unmatched credit may wait before it is an `unidentified_deposit`.
     pub unidentified_after_days: u32,
     /// Bank business days after the expected settlement before an unmatched receipt is
@@ -304,6 +366,7 @@ impl Default for ReconConfig {
             channels: Vec::new(),
             accounts: Vec::new(),
             deposit_deadline_days: 1,
+            opd_deposit_deadline_days: BTreeMap::new(),
             unidentified_after_days: 3,
             unremitted_after_days: 2,
             date_window_days: 5,
@@ -334,58 +397,204 @@ impl Default for ReconConfig {
     }
 }
 
+/// Narrative words that identify a channel's bulk settlements when the configuration names none.
+fn default_markers(channel: Channel) -> Vec<String> {
+    let words: &[&str] = match channel {
+        Channel::Qris => &["QRIS"],
+        Channel::Retail => &["ALFAMART", "INDOMARET", "ALFAMIDI", "RETAIL"],
+        Channel::Ecommerce => &[
+            "TOKOPEDIA",
+            "SHOPEE",
+            "BUKALAPAK",
+            "BLIBLI",
+            "ECOMMERCE",
+            "E-COMMERCE",
+        ],
+        Channel::PostOffice => &["POS INDONESIA", "POSINDO", "KANTOR POS"],
+        Channel::VirtualAccount => &["VIRTUAL ACCOUNT", " VA "],
+        Channel::Atm => &["ATM"],
+        Channel::Mobile => &["MOBILE", "MBANKING", "M-BANKING"],
+        Channel::Internet => &["INTERNET BANKING", "IBANKING", "I-BANKING"],
+        Channel::Teller => &["TELLER"],
+        Channel::Other => &[],
+    };
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+impl ReconConfig {
+    /// Recon settings from the pemda configuration (`kasda.toml`): channel agreements, the
+    /// account register (RKUD, holding accounts with their sweep rule, OPD receiving accounts)
+    /// and the tolerances. Settings the configuration does not carry keep their defaults.
+    pub fn from_config(config: &Config) -> ReconConfig {
+        let mut cfg = ReconConfig::default();
+        let t = &config.tolerances;
+        cfg.amount_tolerance = t.amount;
+        cfg.date_window_days = t.date_window_days;
+        cfg.unidentified_after_days = t.unidentified_after_days;
+        cfg.unremitted_after_days = t.settlement_grace_days;
+        cfg.min_ref_prefix = usize::try_from(t.min_reference_prefix).unwrap_or(6).max(3);
+        for c in &config.channel {
+            let fee = match c.fee {
+                kasda_core::config::Fee::None => Fee::None,
+                kasda_core::config::Fee::Flat { amount } => Fee::Flat { amount },
+                kasda_core::config::Fee::Percent { rate, cap } => Fee::Percent { rate, cap },
+            };
+            let mut markers = default_markers(c.id);
+            let bank = c.bank.trim().to_uppercase();
+            if !bank.is_empty() && c.id != Channel::Teller {
+                markers.push(bank);
+            }
+            cfg.channels.push(ChannelRule {
+                channel: c.id,
+                bank: Some(c.bank.clone()),
+                settlement_lag_days: c.settlement_lag_days,
+                fee,
+                tolerance: c.tolerance,
+                is_qris: c.is_qris(),
+                settles_to: Some(c.settles_to.clone()),
+                markers,
+                max_shortfall_percent: Decimal::from(10),
+            });
+        }
+        for a in &config.rkud {
+            cfg.accounts.push(AccountRule {
+                number: a.account_number.clone(),
+                role: AccountRole::Rkud,
+                sweep_lag_days: 0,
+                sweep_to: None,
+            });
+        }
+        for h in &config.holding {
+            cfg.accounts.push(AccountRule {
+                number: h.account_number.clone(),
+                role: AccountRole::Holding,
+                sweep_lag_days: h.sweep.lag_bank_days() + t.sweep_grace_days,
+                sweep_to: Some(h.sweep_to.clone()),
+            });
+        }
+        for o in &config.opd {
+            if let Some(acct) = &o.receiving_account {
+                cfg.accounts.push(AccountRule {
+                    number: acct.clone(),
+                    role: AccountRole::OpdReceiving,
+                    sweep_lag_days: o.deposit_deadline_working_days,
+                    sweep_to: None,
+                });
+            }
+            if o.deposit_deadline_working_days != cfg.deposit_deadline_days {
+                cfg.opd_deposit_deadline_days
+                    .insert(o.code.clone(), o.deposit_deadline_working_days);
+                if let Some(short) = &o.short_name {
+                    cfg.opd_deposit_deadline_days
+                        .insert(short.clone(), o.deposit_deadline_working_days);
+                }
+            }
+        }
+        cfg
+    }
+
+    /// Deposit deadline of an OPD in working days.
+    pub fn deposit_deadline_for(&self, opd: &str) -> u32 {
+        self.opd_deposit_deadline_days
+            .get(opd.trim())
+            .copied()
+            .unwrap_or(self.deposit_deadline_days)
+    }
+}
+
 /// Lookup tables derived once from a [`ReconConfig`].
 pub(crate) struct ConfigIndex<'a> {
     pub cfg: &'a ReconConfig,
-    channels: HashMap<Channel, ChannelRule>,
-    accounts: HashMap<&'a str, &'a AccountRule>,
+    /// The configured channel rules, then a default rule for every channel not configured.
+    rules: Vec<ChannelRule>,
+    by_channel: HashMap<Channel, usize>,
+    by_channel_bank: HashMap<(Channel, String), usize>,
+    accounts: HashMap<String, &'a AccountRule>,
+}
+
+fn bank_key(bank: &str) -> String {
+    bank.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 impl<'a> ConfigIndex<'a> {
     pub fn new(cfg: &'a ReconConfig) -> Self {
-        let mut channels = HashMap::new();
-        for rule in &cfg.channels {
-            // The first rule for a channel wins; later duplicates are ignored deterministically.
-            channels.entry(rule.channel).or_insert_with(|| rule.clone());
+        let mut rules: Vec<ChannelRule> = cfg.channels.clone();
+        let mut by_channel = HashMap::new();
+        let mut by_channel_bank = HashMap::new();
+        for (i, rule) in cfg.channels.iter().enumerate() {
+            // The first rule for a channel (and bank) wins; later duplicates are ignored.
+            by_channel.entry(rule.channel).or_insert(i);
+            if let Some(bank) = &rule.bank {
+                by_channel_bank
+                    .entry((rule.channel, bank_key(bank)))
+                    .or_insert(i);
+            }
+        }
+        for channel in Channel::ALL {
+            if !by_channel.contains_key(&channel) {
+                by_channel.insert(channel, rules.len());
+                rules.push(ChannelRule::default_for(channel));
+            }
         }
         let mut accounts = HashMap::new();
         for a in &cfg.accounts {
-            accounts.entry(a.number.as_str()).or_insert(a);
+            accounts.entry(account_key(&a.number)).or_insert(a);
         }
         ConfigIndex {
             cfg,
-            channels,
+            rules,
+            by_channel,
+            by_channel_bank,
             accounts,
         }
     }
 
-    pub fn channel(&self, channel: Channel) -> ChannelRule {
-        self.channels
-            .get(&channel)
-            .cloned()
-            .unwrap_or_else(|| ChannelRule::default_for(channel))
+    /// Index of the rule for a receipt of `channel` collected by `bank`: the rule for that
+    /// channel and bank, else the channel's first rule, else the default.
+    pub fn rule_index(&self, channel: Channel, bank: Option<&str>) -> usize {
+        bank.and_then(|b| self.by_channel_bank.get(&(channel, bank_key(b))))
+            .or_else(|| self.by_channel.get(&channel))
+            .copied()
+            .unwrap_or(0)
     }
 
-    /// Account a channel settles into by configuration (first rule for the channel).
-    pub fn settles_to(&self, channel: Channel) -> Option<&'a str> {
+    pub fn rule(&self, index: usize) -> &ChannelRule {
+        // Every index handed out comes from `rule_index`; the fallback keeps this total.
+        self.rules
+            .get(index)
+            .unwrap_or(&self.rules[self.rules.len() - 1])
+    }
+
+    /// Account the rule at `index` settles into, borrowed from the configuration.
+    pub fn settles_to(&self, index: usize) -> Option<&'a str> {
         self.cfg
             .channels
-            .iter()
-            .find(|r| r.channel == channel)
+            .get(index)
             .and_then(|r| r.settles_to.as_deref())
     }
 
     pub fn role(&self, account: &str) -> Option<AccountRole> {
-        self.accounts.get(account).map(|a| a.role)
+        self.account(account).map(|a| a.role)
     }
 
     pub fn account(&self, account: &str) -> Option<&'a AccountRule> {
-        self.accounts.get(account).copied()
+        if self.accounts.is_empty() {
+            return None;
+        }
+        self.accounts.get(&account_key(account)).copied()
     }
 
     /// Whether the register covers `account`; an empty register covers everything.
     pub fn is_registered(&self, account: &str) -> bool {
-        self.accounts.is_empty() || self.accounts.contains_key(account)
+        self.accounts.is_empty() || self.account(account).is_some()
+    }
+
+    /// Whether two account numbers name the same account (banks print dots, dashes, blanks).
+    pub fn same_account(a: &str, b: &str) -> bool {
+        account_key(a) == account_key(b)
     }
 
     pub fn has_register(&self) -> bool {
@@ -400,6 +609,17 @@ impl<'a> ConfigIndex<'a> {
             Some(_) => false,
             None => self.accounts.is_empty(),
         }
+    }
+}
+
+/// Register key of an account number: its digits when it has any (banks print the same number
+/// with dots, dashes and blanks), else the trimmed text.
+fn account_key(number: &str) -> String {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        number.trim().to_string()
+    } else {
+        digits
     }
 }
 

@@ -366,7 +366,6 @@ impl Engine<'_> {
             out.push(d);
         }
         // Bendahara collections (BKU penerimaan) that no STS covers.
-        let deadline_days = self.cfg.cfg.deposit_deadline_days;
         let mut covered_tbp: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut ranges: HashMap<&str, Vec<(NaiveDate, NaiveDate)>> = HashMap::new();
         for s in docs.sts.iter().take(self.n_sts) {
@@ -398,7 +397,9 @@ impl Engine<'_> {
             if in_range {
                 continue;
             }
-            let due = self.cal.add_working_days(b.date, deadline_days);
+            let due = self
+                .cal
+                .add_working_days(b.date, self.cfg.cfg.deposit_deadline_for(opd));
             if as_of <= due {
                 continue;
             }
@@ -473,7 +474,10 @@ impl Engine<'_> {
                     .iter()
                     .map(|&r| docs.receipts[r as usize].1.channel)
                     .collect();
-                let rules: Vec<_> = channels.iter().map(|&c| self.cfg.channel(c)).collect();
+                let rules: Vec<_> = receipts
+                    .iter()
+                    .map(|&r| self.cfg.rule(self.rec_rule[r as usize]))
+                    .collect();
                 let ch_tol = rules.iter().map(|r| r.tolerance).max().unwrap_or_default();
                 let qris = rules.iter().any(|r| r.is_qris);
                 let has_fee_agreement = rules.iter().any(|r| r.fee != crate::config::Fee::None);
@@ -672,7 +676,7 @@ impl Engine<'_> {
                 channel.as_str(),
                 display_idr(amount),
                 ntpds.join(", "),
-                self.cfg.channel(channel).settlement_lag_days
+                self.cfg.rule(self.rec_rule[late[0] as usize]).settlement_lag_days
             );
             let mut refs: Vec<String> =
                 link.lines.iter().flat_map(|&l| self.line_refs(l)).collect();
@@ -696,9 +700,9 @@ impl Engine<'_> {
     fn detect_late_deposit(&self, out: &mut Vec<Draft>) {
         let docs = &self.input.documents;
         let lines = &self.input.lines;
-        let deadline = self.cfg.cfg.deposit_deadline_days;
         for s in 0..self.n_sts {
             let sts = &docs.sts[s];
+            let deadline = self.cfg.cfg.deposit_deadline_for(&sts.opd);
             let mut reasons: Vec<String> = Vec::new();
             let mut due: Option<NaiveDate> = None;
             let mut lateness = 0i64;

@@ -110,6 +110,26 @@ pub struct ReconOutput {
 /// calendar give the same output.
 pub fn reconcile(input: &ReconInput, cfg: &ReconConfig, cal: &dyn WorkingDays) -> ReconOutput {
     let mut engine = Engine::new(input, ConfigIndex::new(cfg), cal);
+    let earliest = input
+        .lines
+        .iter()
+        .map(|l| l.booking_date)
+        .chain(
+            input
+                .documents
+                .receipts
+                .iter()
+                .map(|(_, r)| input::paid_local_date(r)),
+        )
+        .min();
+    for date in [Some(input.as_of), earliest].into_iter().flatten() {
+        if !cal.covers(date) {
+            engine.warnings.push(format!(
+                "calendar: no holiday list loaded for {}; working days that year are counted Monday to Friday",
+                chrono::Datelike::year(&date)
+            ));
+        }
+    }
     engine.run();
     let findings = engine.findings();
 

@@ -219,6 +219,8 @@ pub(crate) struct Engine<'a> {
     pub rec_used: Vec<bool>,
     pub rec_sen: Vec<i64>,
     pub rec_fee: Vec<Decimal>,
+    /// Channel rule of each receipt (index into the config index).
+    pub rec_rule: Vec<usize>,
     pub rec_paid_on: Vec<NaiveDate>,
     /// Date the agreement says the money is due in the bank.
     pub rec_due: Vec<NaiveDate>,
@@ -298,6 +300,7 @@ impl<'a> Engine<'a> {
             rec_used: vec![false; n_receipts],
             rec_sen: Vec::with_capacity(n_receipts),
             rec_fee: Vec::with_capacity(n_receipts),
+            rec_rule: Vec::with_capacity(n_receipts),
             rec_paid_on: Vec::with_capacity(n_receipts),
             rec_due: Vec::with_capacity(n_receipts),
             rec_group_date: Vec::with_capacity(n_receipts),
@@ -332,7 +335,9 @@ impl<'a> Engine<'a> {
         let receipts = &self.input.documents.receipts;
         let mut paid_by_ntpd: HashMap<&str, u32> = HashMap::new();
         for (i, (id, r)) in receipts.iter().take(self.n_receipts).enumerate() {
-            let rule = self.cfg.channel(r.channel);
+            let rule_index = self.cfg.rule_index(r.channel, r.bank.as_deref());
+            self.rec_rule.push(rule_index);
+            let rule = self.cfg.rule(rule_index);
             let sen = to_sen(r.total);
             if sen.is_none() {
                 self.warnings.push(format!(
@@ -353,7 +358,7 @@ impl<'a> Engine<'a> {
             self.rec_landing.push(
                 r.account
                     .as_deref()
-                    .or_else(|| self.cfg.settles_to(r.channel)),
+                    .or_else(|| self.cfg.settles_to(rule_index)),
             );
             if r.status == ReceiptStatus::Paid {
                 match paid_by_ntpd.get(r.ntpd.trim()) {
@@ -884,11 +889,7 @@ impl<'a> Engine<'a> {
                     let channel_tol: Decimal = found
                         .iter()
                         .map(|&d| match d {
-                            Doc::Receipt(r) => {
-                                self.cfg
-                                    .channel(self.input.documents.receipts[r as usize].1.channel)
-                                    .tolerance
-                            }
+                            Doc::Receipt(r) => self.cfg.rule(self.rec_rule[r as usize]).tolerance,
                             _ => Decimal::ZERO,
                         })
                         .max()
@@ -1086,7 +1087,7 @@ impl<'a> Engine<'a> {
             return;
         }
         let docs = &self.input.documents;
-        let mut groups: BTreeMap<(Channel, &str, NaiveDate), Vec<u32>> = BTreeMap::new();
+        let mut groups: BTreeMap<(Channel, &str, NaiveDate, usize), Vec<u32>> = BTreeMap::new();
         for r in 0..self.n_receipts {
             if !self.receipt_open(r) || self.rec_reversed_by[r].is_some() {
                 continue;
@@ -1099,13 +1100,18 @@ impl<'a> Engine<'a> {
                 continue;
             };
             groups
-                .entry((receipt.channel, landing, self.rec_group_date[r]))
+                .entry((
+                    receipt.channel,
+                    landing,
+                    self.rec_group_date[r],
+                    self.rec_rule[r],
+                ))
                 .or_default()
                 .push(r as u32);
         }
         let window = self.cfg.cfg.date_window_days;
-        for ((channel, landing, date), members) in groups {
-            let rule = self.cfg.channel(channel);
+        for ((channel, landing, date, rule_index), members) in groups {
+            let rule = self.cfg.rule(rule_index).clone();
             let Some(tol) = to_sen(rule.tolerance) else {
                 continue;
             };
@@ -1358,10 +1364,13 @@ impl<'a> Engine<'a> {
             for &(d, c) in set.range((l.booking_date, 0)..=(last, u32::MAX)) {
                 let credit = &lines[c as usize];
                 let allowed = match &rule.sweep_to {
-                    Some(to) => &credit.account == to,
+                    Some(to) => ConfigIndex::same_account(&credit.account, to),
                     None => true,
                 };
-                if allowed && credit.account != l.account && self.line_open(c as usize) {
+                if allowed
+                    && !ConfigIndex::same_account(&credit.account, &l.account)
+                    && self.line_open(c as usize)
+                {
                     chosen = Some((d, c));
                     break;
                 }

@@ -32,6 +32,7 @@ pub fn cfg() -> ReconConfig {
     let channel =
         |channel: Channel, lag: u32, fee: Fee, settles_to: &str, markers: &[&str]| ChannelRule {
             channel,
+            bank: None,
             settlement_lag_days: lag,
             fee,
             tolerance: Decimal::ZERO,
