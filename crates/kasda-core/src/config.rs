@@ -664,6 +664,12 @@ impl Problems {
                 path,
                 format!("expected at most {MAX_TEXT_LEN} characters, found {len}"),
             );
+        } else if value.chars().any(char::is_control) {
+            // Names end up in report headers, CSV cells and signature blocks.
+            self.add(
+                path,
+                format!("expected text without control characters, found {value:?}"),
+            );
         }
     }
 

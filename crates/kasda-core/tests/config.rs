@@ -781,3 +781,18 @@ fn due_dates_follow_the_right_calendar() {
     );
     assert!(dishub.deposit_due(&calendar, d("2023-12-29")).is_err());
 }
+
+#[test]
+fn rule_texts_are_bounded_and_printable() {
+    assert_problem(
+        &[("short_name = \"Dishub\"", "short_name = \"Dis\\nhub\"")],
+        "opd[1].short_name",
+        "control characters",
+    );
+    let long = format!("name = \"{}\"", "x".repeat(201));
+    assert_problem(
+        &[("name = \"Dinas Perhubungan\"", long.as_str())],
+        "opd[1].name",
+        "at most 200",
+    );
+}
