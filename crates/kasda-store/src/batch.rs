@@ -314,6 +314,48 @@ pub fn build_document_batch(
     })
 }
 
+/// Moves every entry of the batch booked on or before `closed_through` to the first open day
+/// (`closed_through + 1`), keeping its value date and natural key and saying so in its memo.
+///
+/// Stores refuse entries booked in a closed period ([`crate::StoreError::PeriodClosed`]); a
+/// statement or receipt file that arrives after the close still has to be recorded, and
+/// practice books such late facts in the open period. Callers decide: refuse the file, or call
+/// this before [`crate::Store::import_file`]. Returns how many entries were moved. Facts (lines,
+/// documents) keep their own dates; only the ledger booking moves.
+pub fn rebook_into_open_period(batch: &mut ImportBatch, closed_through: NaiveDate) -> usize {
+    let Some(first_open) = closed_through.succ_opt() else {
+        return 0;
+    };
+    let entries = batch
+        .statements
+        .iter_mut()
+        .flat_map(|s| s.lines.iter_mut().filter_map(|l| l.entry.as_mut()))
+        .chain(batch.documents.iter_mut().filter_map(|d| d.entry.as_mut()));
+    let mut moved = 0;
+    for e in entries {
+        if e.booked_on > closed_through {
+            continue;
+        }
+        let note = format!(
+            "[booked {} after the close through {}; originally {}] ",
+            first_open.format("%Y-%m-%d"),
+            closed_through.format("%Y-%m-%d"),
+            e.booked_on.format("%Y-%m-%d")
+        );
+        let mut memo = note;
+        memo.push_str(&e.memo);
+        let mut end = memo.len().min(kasda_core::ledger::MAX_ENTRY_TEXT);
+        while !memo.is_char_boundary(end) {
+            end -= 1;
+        }
+        memo.truncate(end);
+        e.memo = memo;
+        e.booked_on = first_open;
+        moved += 1;
+    }
+    moved
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +454,42 @@ mod tests {
             build_import_batch(file(), &sf, &|_| AccountRole::Rkud),
             Err(BatchError::NoDate { line: 3, .. })
         ));
+    }
+
+    #[test]
+    fn late_entries_move_into_the_open_period() {
+        let sf = stmt(vec![
+            entry(1, 0, dec!(10), Some(Direction::Credit), Some("A")),
+            entry(2, 1, dec!(5), Some(Direction::Debit), Some("B")),
+        ]);
+        let mut b = build_import_batch(file(), &sf, &|_| AccountRole::Rkud).unwrap();
+        let before = b.clone();
+        assert_eq!(
+            rebook_into_open_period(&mut b, NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()),
+            0
+        );
+        assert_eq!(b, before, "nothing before the close moves");
+        let close = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+        assert_eq!(rebook_into_open_period(&mut b, close), 2);
+        let e = b.statements[0].lines[0].entry.as_ref().unwrap();
+        assert_eq!(e.booked_on, NaiveDate::from_ymd_opt(2026, 4, 1).unwrap());
+        assert_eq!(
+            e.value_date,
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            "value date kept"
+        );
+        assert_eq!(
+            e.natural_key, before.statements[0].lines[0].facts.natural_key,
+            "key kept"
+        );
+        assert!(e.memo.starts_with(
+            "[booked 2026-04-01 after the close through 2026-03-31; originally 2026-03-02]"
+        ));
+        assert!(e.validate().is_ok());
+        assert_eq!(
+            b.statements[0].lines[0].facts.booking_date,
+            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+        );
     }
 
     #[test]

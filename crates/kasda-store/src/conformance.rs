@@ -2066,6 +2066,21 @@ pub fn period_close<S: Store>(make: &mut dyn FnMut() -> S) {
         "close further",
         s.close_period(LEDGER, day(20), "kuasa-bud"),
     );
+    // A late file is recorded by booking its entries on the first open day.
+    let mut late = statement_batch("p4", RKUD, &[line(8, "D", 2, true)]);
+    assert_eq!(crate::rebook_into_open_period(&mut late, day(20)), 1);
+    let out = ok("late file rebooked", s.import_file(LEDGER, late));
+    let e = ok(
+        "rebooked entry",
+        s.entries_by_seq(LEDGER, &[out.first_seq.unwrap_or_default()]),
+    );
+    assert_eq!(e.len(), 1);
+    assert_eq!(
+        (e[0].entry.booked_on, e[0].entry.value_date),
+        (day(21), day(8))
+    );
+    let l = ok("late line", s.statement_lines(LEDGER, None, day(8), day(8)));
+    assert_eq!(l.len(), 1, "the line keeps its own booking date");
     assert_verified(&mut s, "after period close");
 }
 

@@ -46,7 +46,7 @@ pub mod batch;
 pub mod conformance;
 pub mod memory;
 
-pub use batch::{build_document_batch, build_import_batch, BatchError};
+pub use batch::{build_document_batch, build_import_batch, rebook_into_open_period, BatchError};
 pub use memory::MemoryStore;
 
 // ---------------------------------------------------------------------------------------------
