@@ -796,3 +796,37 @@ fn rule_texts_are_bounded_and_printable() {
         "at most 200",
     );
 }
+
+#[test]
+fn fee_tables_are_strict() {
+    let extra = edited(&[(
+        "fee = { kind = \"flat\", amount = \"1500\" }",
+        "fee = { kind = \"flat\", amount = \"1500\", rate = \"1\" }",
+    )]);
+    assert!(Config::from_str(&extra).is_err());
+    let missing = edited(&[(
+        "fee = { kind = \"flat\", amount = \"1500\" }",
+        "fee = { kind = \"percent\" }",
+    )]);
+    assert!(Config::from_str(&missing)
+        .unwrap_err()
+        .to_string()
+        .contains("rate"));
+    let unknown = edited(&[(
+        "fee = { kind = \"flat\", amount = \"1500\" }",
+        "fee = { kind = \"mdr\" }",
+    )]);
+    assert!(Config::from_str(&unknown).is_err());
+    let fine = edited(&[(
+        "fee = { kind = \"flat\", amount = \"1500\" }",
+        "fee = { kind = \"percent\", rate = 1 }",
+    )]);
+    let config = Config::from_str(&fine).unwrap();
+    assert_eq!(
+        config.channel[6].fee,
+        Fee::Percent {
+            rate: dec!(1),
+            cap: None
+        }
+    );
+}
