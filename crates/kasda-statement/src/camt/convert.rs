@@ -57,6 +57,57 @@ impl Subtree {
     }
 }
 
+/// The path of a field below [`Ctx::path`], built on the stack and rendered only when an error
+/// needs it (`NtryDtls[1]/TxDtls[2]/AmtDtls/TxAmt/Amt`): converting an entry allocates no paths.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field<'a> {
+    parent: Option<&'a Field<'a>>,
+    name: &'a str,
+    index: Option<usize>,
+}
+
+impl<'a> Field<'a> {
+    pub const fn new(name: &'a str) -> Self {
+        Field {
+            parent: None,
+            name,
+            index: None,
+        }
+    }
+
+    pub fn child(&'a self, name: &'a str) -> Field<'a> {
+        Field {
+            parent: Some(self),
+            name,
+            index: None,
+        }
+    }
+
+    /// The `index`-th (1-based) repetition of `name`: `TxDtls[2]`.
+    pub fn item(&'a self, name: &'a str, index: usize) -> Field<'a> {
+        Field {
+            parent: Some(self),
+            name,
+            index: Some(index),
+        }
+    }
+}
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(parent) = self.parent {
+            if !parent.name.is_empty() {
+                write!(f, "{parent}/")?;
+            }
+        }
+        f.write_str(self.name)?;
+        match self.index {
+            Some(i) => write!(f, "[{i}]"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What a conversion needs to report a problem: the file, the buffered subtree and the path of
 /// the element being converted (`Stmt[1]/Ntry`).
 pub(crate) struct Ctx<'a> {
@@ -67,7 +118,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn error(&self, code: &str, field: &str, expected: &str, found: &str) -> ReadError {
+    pub fn error(&self, code: &str, field: Field, expected: &str, found: &str) -> ReadError {
         let pos = self.tree.locate(found);
         let found_text = if found.is_empty() {
             "nothing".to_string()
@@ -84,7 +135,7 @@ impl Ctx<'_> {
         )
     }
 
-    fn missing(&self, field: &str, expected: &str) -> ReadError {
+    fn missing(&self, field: Field, expected: &str) -> ReadError {
         self.error("missing-field", field, expected, "")
     }
 }
@@ -100,11 +151,12 @@ pub(crate) fn location(pos: Pos, entry: Option<u64>) -> Location {
 
 /// Trimmed text, `None` when absent or blank.
 pub(crate) fn text(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    value.as_deref().and_then(trimmed)
+}
+
+fn trimmed(value: &str) -> Option<String> {
+    let t = value.trim();
+    (!t.is_empty()).then(|| t.to_string())
 }
 
 pub(crate) fn push_warning(warnings: &mut Vec<String>, warning: String) {
@@ -113,7 +165,7 @@ pub(crate) fn push_warning(warnings: &mut Vec<String>, warning: String) {
     }
 }
 
-pub(crate) fn currency(ctx: &Ctx, field: &str, code: &str) -> Result<Currency, ReadError> {
+pub(crate) fn currency(ctx: &Ctx, field: Field, code: &str) -> Result<Currency, ReadError> {
     Currency::parse(code).map_err(|_| {
         ctx.error(
             "bad-currency",
@@ -150,15 +202,14 @@ pub(crate) fn parse_camt_amount(text: &str, currency: Currency) -> Result<Decima
 /// attribute is missing (some producers drop it and give `Acct/Ccy`).
 pub(crate) fn ccy_amount(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     amt: &model::CcyAmt,
     default_currency: Option<Currency>,
 ) -> Result<(Decimal, Currency), ReadError> {
     let currency = match text(&amt.ccy) {
-        Some(code) => currency(ctx, &format!("{field}/@Ccy"), &code)?,
-        None => default_currency.ok_or_else(|| {
-            ctx.missing(&format!("{field}/@Ccy"), "a Ccy attribute (or Acct/Ccy)")
-        })?,
+        Some(code) => currency(ctx, field.child("@Ccy"), &code)?,
+        None => default_currency
+            .ok_or_else(|| ctx.missing(field.child("@Ccy"), "a Ccy attribute (or Acct/Ccy)"))?,
     };
     let value = amt.value.trim();
     let amount = parse_camt_amount(value, currency).map_err(|e| {
@@ -176,7 +227,7 @@ pub(crate) fn ccy_amount(
 
 pub(crate) fn direction(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     value: &Option<String>,
 ) -> Result<Option<Direction>, ReadError> {
     match text(value).as_deref() {
@@ -189,7 +240,7 @@ pub(crate) fn direction(
 
 pub(crate) fn boolean(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     value: &Option<String>,
 ) -> Result<Option<bool>, ReadError> {
     match text(value).as_deref() {
@@ -202,7 +253,7 @@ pub(crate) fn boolean(
 
 pub(crate) fn number(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     value: &Option<String>,
 ) -> Result<Option<u64>, ReadError> {
     match text(value) {
@@ -254,11 +305,11 @@ pub(crate) fn parse_datetime(t: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(strip_zone(t), "%Y-%m-%dT%H:%M:%S%.f").ok()
 }
 
-pub(crate) fn date(ctx: &Ctx, field: &str, value: &str) -> Result<NaiveDate, ReadError> {
+pub(crate) fn date(ctx: &Ctx, field: Field, value: &str) -> Result<NaiveDate, ReadError> {
     parse_date(value).ok_or_else(|| ctx.error("bad-date", field, "a date like 2024-03-31", value))
 }
 
-pub(crate) fn datetime(ctx: &Ctx, field: &str, value: &str) -> Result<NaiveDateTime, ReadError> {
+pub(crate) fn datetime(ctx: &Ctx, field: Field, value: &str) -> Result<NaiveDateTime, ReadError> {
     parse_datetime(value).ok_or_else(|| {
         ctx.error(
             "bad-date",
@@ -272,19 +323,19 @@ pub(crate) fn datetime(ctx: &Ctx, field: &str, value: &str) -> Result<NaiveDateT
 /// `Dt` or `DtTm`: the date, and the date-time when one was given.
 pub(crate) fn date_choice(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     value: &model::DateAndDateTime,
 ) -> Result<(Option<NaiveDate>, Option<NaiveDateTime>), ReadError> {
     if let Some(dt) = text(&value.dt) {
         // Some producers put a date-time into `Dt`; keep both parts then.
         if dt.len() > 16 {
-            let at = datetime(ctx, &format!("{field}/Dt"), &dt)?;
+            let at = datetime(ctx, field.child("Dt"), &dt)?;
             return Ok((Some(at.date()), Some(at)));
         }
-        return Ok((Some(date(ctx, &format!("{field}/Dt"), &dt)?), None));
+        return Ok((Some(date(ctx, field.child("Dt"), &dt)?), None));
     }
     if let Some(dt_tm) = text(&value.dt_tm) {
-        let at = datetime(ctx, &format!("{field}/DtTm"), &dt_tm)?;
+        let at = datetime(ctx, field.child("DtTm"), &dt_tm)?;
         return Ok((Some(at.date()), Some(at)));
     }
     Ok((None, None))
@@ -306,7 +357,7 @@ pub(crate) fn account(ctx: &Ctx, acct: &model::CashAccount) -> Result<AccountId,
                 .or_else(|| i.prtry_acct.as_ref().and_then(|o| text(&o.id)))
         }),
         currency: match text(&acct.ccy) {
-            Some(code) => Some(currency(ctx, "Acct/Ccy", &code)?),
+            Some(code) => Some(currency(ctx, Field::new("Acct/Ccy"), &code)?),
             None => None,
         },
         name: text(&acct.nm),
@@ -343,16 +394,16 @@ pub(crate) fn balance(
         .or_else(|| tp.and_then(|t| text(&t.cd).or_else(|| text(&t.prtry))))
         .ok_or_else(|| {
             ctx.missing(
-                "Tp/CdOrPrtry/Cd",
+                Field::new("Tp/CdOrPrtry/Cd"),
                 "a balance type code such as OPBD or CLBD",
             )
         })?;
     let amt = bal
         .amt
         .as_ref()
-        .ok_or_else(|| ctx.missing("Amt", "the balance amount"))?;
-    let (amount, currency) = ccy_amount(ctx, "Amt", amt, account_currency)?;
-    let direction = match direction(ctx, "CdtDbtInd", &bal.cdt_dbt_ind)? {
+        .ok_or_else(|| ctx.missing(Field::new("Amt"), "the balance amount"))?;
+    let (amount, currency) = ccy_amount(ctx, Field::new("Amt"), amt, account_currency)?;
+    let direction = match direction(ctx, Field::new("CdtDbtInd"), &bal.cdt_dbt_ind)? {
         Some(d) => d,
         None => {
             // A balance without an indicator is read as a credit (the usual case) and flagged.
@@ -361,7 +412,7 @@ pub(crate) fn balance(
         }
     };
     let date = match &bal.dt {
-        Some(dt) => date_choice(ctx, "Dt", dt)?.0,
+        Some(dt) => date_choice(ctx, Field::new("Dt"), dt)?.0,
         None => None,
     };
     Ok(Balance {
@@ -374,16 +425,16 @@ pub(crate) fn balance(
 
 fn number_and_sum(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     ns: &model::NumberAndSum,
 ) -> Result<(Option<u64>, Option<Decimal>), ReadError> {
-    let count = number(ctx, &format!("{field}/NbOfNtries"), &ns.nb_of_ntries)?;
+    let count = number(ctx, field.child("NbOfNtries"), &ns.nb_of_ntries)?;
     let sum = match text(&ns.sum) {
         Some(s) => Some(
             parse_amount(&s, NumberFormat::Plain, XSD_FRACTION_DIGITS).map_err(|_| {
                 ctx.error(
                     "bad-amount",
-                    &format!("{field}/Sum"),
+                    field.child("Sum"),
                     "a non-negative decimal like 1234567.89",
                     &s,
                 )
@@ -397,14 +448,14 @@ fn number_and_sum(
 pub(crate) fn totals(ctx: &Ctx, t: &model::TotalTransactions) -> Result<ControlTotals, ReadError> {
     let mut out = ControlTotals::default();
     if let Some(c) = &t.ttl_cdt_ntries {
-        (out.credit_count, out.credit_sum) = number_and_sum(ctx, "TtlCdtNtries", c)?;
+        (out.credit_count, out.credit_sum) = number_and_sum(ctx, Field::new("TtlCdtNtries"), c)?;
     }
     if let Some(d) = &t.ttl_dbt_ntries {
-        (out.debit_count, out.debit_sum) = number_and_sum(ctx, "TtlDbtNtries", d)?;
+        (out.debit_count, out.debit_sum) = number_and_sum(ctx, Field::new("TtlDbtNtries"), d)?;
     }
     if let Some(all) = &t.ttl_ntries {
         // Only the overall count and sum: kept for the cross-check, not split by direction.
-        number_and_sum(ctx, "TtlNtries", all)?;
+        number_and_sum(ctx, Field::new("TtlNtries"), all)?;
     }
     Ok(out)
 }
@@ -476,7 +527,7 @@ fn remittance(rmt: &model::RemittanceInformation) -> Remittance {
         unstructured: rmt
             .ustrd
             .iter()
-            .filter_map(|u| text(&Some(u.clone())))
+            .filter_map(|u| trimmed(u))
             .collect(),
         ..Remittance::default()
     };
@@ -491,7 +542,7 @@ fn remittance(rmt: &model::RemittanceInformation) -> Remittance {
         out.structured.extend(
             s.addtl_rmt_inf
                 .iter()
-                .filter_map(|a| text(&Some(a.clone()))),
+                .filter_map(|a| trimmed(a)),
         );
     }
     out
@@ -515,7 +566,7 @@ fn references(refs: &model::References) -> References {
 
 fn charges(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     list: &[model::Charges],
     default_currency: Currency,
 ) -> Result<Vec<Charge>, ReadError> {
@@ -525,28 +576,27 @@ fn charges(
     };
     let mut out = Vec::new();
     for (i, c) in list.iter().enumerate() {
-        let at = format!("{field}/Chrgs[{}]", i + 1);
+        let at = field.item("Chrgs", i + 1);
         if let Some(amt) = &c.amt {
-            let (amount, currency) =
-                ccy_amount(ctx, &format!("{at}/Amt"), amt, Some(default_currency))?;
+            let (amount, currency) = ccy_amount(ctx, at.child("Amt"), amt, Some(default_currency))?;
             out.push(Charge {
                 amount,
                 currency,
-                direction: direction(ctx, &format!("{at}/CdtDbtInd"), &c.cdt_dbt_ind)?,
+                direction: direction(ctx, at.child("CdtDbtInd"), &c.cdt_dbt_ind)?,
                 kind: kind(&c.tp),
             });
         }
         for (j, r) in c.rcrd.iter().enumerate() {
-            let rat = format!("{at}/Rcrd[{}]", j + 1);
+            let rat = at.item("Rcrd", j + 1);
             let Some(amt) = &r.amt else {
-                return Err(ctx.missing(&format!("{rat}/Amt"), "the charge amount"));
+                return Err(ctx.missing(rat.child("Amt"), "the charge amount"));
             };
             let (amount, currency) =
-                ccy_amount(ctx, &format!("{rat}/Amt"), amt, Some(default_currency))?;
+                ccy_amount(ctx, rat.child("Amt"), amt, Some(default_currency))?;
             out.push(Charge {
                 amount,
                 currency,
-                direction: direction(ctx, &format!("{rat}/CdtDbtInd"), &r.cdt_dbt_ind)?,
+                direction: direction(ctx, rat.child("CdtDbtInd"), &r.cdt_dbt_ind)?,
                 kind: kind(&r.tp),
             });
         }
@@ -555,7 +605,7 @@ fn charges(
             if let Some(total) = &c.ttl_chrgs_and_tax_amt {
                 let (amount, currency) = ccy_amount(
                     ctx,
-                    &format!("{at}/TtlChrgsAndTaxAmt"),
+                    at.child("TtlChrgsAndTaxAmt"),
                     total,
                     Some(default_currency),
                 )?;
@@ -573,7 +623,7 @@ fn charges(
 
 fn optional_amount(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     value: Option<&model::CcyAmt>,
     default_currency: Currency,
 ) -> Result<Option<(Decimal, Currency)>, ReadError> {
@@ -584,28 +634,23 @@ fn optional_amount(
 
 fn tx_detail(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     tx: &model::TransactionDetails,
     entry_currency: Currency,
 ) -> Result<(TxDetail, Option<String>), ReadError> {
     let amt_dtls = tx.amt_dtls.as_ref();
     let tx_amount = optional_amount(
         ctx,
-        &format!("{field}/AmtDtls/TxAmt/Amt"),
+        field.child("AmtDtls/TxAmt/Amt"),
         amt_dtls
             .and_then(|a| a.tx_amt.as_ref())
             .and_then(|a| a.amt.as_ref()),
         entry_currency,
     )?;
-    let plain_amount = optional_amount(
-        ctx,
-        &format!("{field}/Amt"),
-        tx.amt.as_ref(),
-        entry_currency,
-    )?;
+    let plain_amount = optional_amount(ctx, field.child("Amt"), tx.amt.as_ref(), entry_currency)?;
     let instructed = optional_amount(
         ctx,
-        &format!("{field}/AmtDtls/InstdAmt/Amt"),
+        field.child("AmtDtls/InstdAmt/Amt"),
         amt_dtls
             .and_then(|a| a.instd_amt.as_ref())
             .and_then(|a| a.amt.as_ref()),
@@ -629,13 +674,13 @@ fn tx_detail(
         r.rsn
             .as_ref()
             .and_then(|c| text(&c.cd).or_else(|| text(&c.prtry)))
-            .or_else(|| r.addtl_inf.iter().find_map(|a| text(&Some(a.clone()))))
+            .or_else(|| r.addtl_inf.iter().find_map(|a| trimmed(a)))
     });
     let detail = TxDetail {
         amount: booked.map(|b| b.0),
         currency: booked.map(|b| b.1).or(instructed.map(|i| i.1)),
         instructed_amount,
-        direction: direction(ctx, &format!("{field}/CdtDbtInd"), &tx.cdt_dbt_ind)?,
+        direction: direction(ctx, field.child("CdtDbtInd"), &tx.cdt_dbt_ind)?,
         refs: tx.refs.as_ref().map(references).unwrap_or_default(),
         debtor: party(
             parties.and_then(|p| p.dbtr.as_ref()),
@@ -669,7 +714,12 @@ fn status(ctx: &Ctx, sts: &Option<model::TextOrCode>) -> Result<EntryStatus, Rea
         // Mandatory in the schema, yet some exports omit it on statements (camt.053), where
         // every entry is booked by definition.
         None => Ok(EntryStatus::Booked),
-        Some(other) => Err(ctx.error("bad-status", "Sts", "BOOK, PDNG, INFO or FUTR", other)),
+        Some(other) => Err(ctx.error(
+            "bad-status",
+            Field::new("Sts"),
+            "BOOK, PDNG, INFO or FUTR",
+            other,
+        )),
     }
 }
 
@@ -684,19 +734,19 @@ pub(crate) fn entry(
     let amt = ntry
         .amt
         .as_ref()
-        .ok_or_else(|| ctx.missing("Amt", "the entry amount"))?;
-    let (amount, currency) = ccy_amount(ctx, "Amt", amt, account_currency)?;
-    let entry_direction = direction(ctx, "CdtDbtInd", &ntry.cdt_dbt_ind)?;
+        .ok_or_else(|| ctx.missing(Field::new("Amt"), "the entry amount"))?;
+    let (amount, currency) = ccy_amount(ctx, Field::new("Amt"), amt, account_currency)?;
+    let entry_direction = direction(ctx, Field::new("CdtDbtInd"), &ntry.cdt_dbt_ind)?;
     if entry_direction.is_none() {
         push_warning(warnings, "entry-without-CdtDbtInd".to_string());
     }
-    let reversal = boolean(ctx, "RvslInd", &ntry.rvsl_ind)?.unwrap_or(false);
+    let reversal = boolean(ctx, Field::new("RvslInd"), &ntry.rvsl_ind)?.unwrap_or(false);
     let (booking_date, booked_at) = match &ntry.bookg_dt {
-        Some(d) => date_choice(ctx, "BookgDt", d)?,
+        Some(d) => date_choice(ctx, Field::new("BookgDt"), d)?,
         None => (None, None),
     };
     let value_date = match &ntry.val_dt {
-        Some(d) => date_choice(ctx, "ValDt", d)?.0,
+        Some(d) => date_choice(ctx, Field::new("ValDt"), d)?.0,
         None => None,
     };
 
@@ -705,25 +755,27 @@ pub(crate) fn entry(
     let mut detail_notes = Vec::new();
     // 001.02+ groups batches and transactions in `NtryDtls` blocks; 001.01 puts them directly
     // under `Ntry`.
-    let mut blocks: Vec<(String, Option<&model::Batch>, &[model::TransactionDetails])> = ntry
+    let mut blocks: Vec<(
+        Option<usize>,
+        Option<&model::Batch>,
+        &[model::TransactionDetails],
+    )> = ntry
         .ntry_dtls
         .iter()
         .enumerate()
-        .map(|(i, b)| {
-            (
-                format!("NtryDtls[{}]/", i + 1),
-                b.btch.as_ref(),
-                b.tx_dtls.as_slice(),
-            )
-        })
+        .map(|(i, b)| (Some(i + 1), b.btch.as_ref(), b.tx_dtls.as_slice()))
         .collect();
     if !ntry.tx_dtls.is_empty() || ntry.btch.is_some() {
-        blocks.push((String::new(), ntry.btch.as_ref(), ntry.tx_dtls.as_slice()));
+        blocks.push((None, ntry.btch.as_ref(), ntry.tx_dtls.as_slice()));
     }
-    for (prefix, btch, tx_dtls) in &blocks {
+    let root = Field::new("");
+    for &(block_index, btch, tx_dtls) in &blocks {
+        let block = match block_index {
+            Some(i) => root.item("NtryDtls", i),
+            None => root,
+        };
         for (j, tx) in tx_dtls.iter().enumerate() {
-            let field = format!("{prefix}TxDtls[{}]", j + 1);
-            let (detail, note) = tx_detail(ctx, &field, tx, currency)?;
+            let (detail, note) = tx_detail(ctx, block.item("TxDtls", j + 1), tx, currency)?;
             if let Some(note) = note {
                 detail_notes.push(format!(
                     "instructed-differs:TxDtls[{}]:{note}",
@@ -733,15 +785,13 @@ pub(crate) fn entry(
             details.push(detail);
         }
         if let Some(btch) = btch {
+            let batch = block.child("Btch");
             // Checked for form only: banks often summarise a batch of many transactions in
             // fewer `TxDtls`, so the count is no disagreement about money.
-            number(ctx, &format!("{prefix}Btch/NbOfTxs"), &btch.nb_of_txs)?;
-            if let Some((total, _)) = optional_amount(
-                ctx,
-                &format!("{prefix}Btch/TtlAmt"),
-                btch.ttl_amt.as_ref(),
-                currency,
-            )? {
+            number(ctx, batch.child("NbOfTxs"), &btch.nb_of_txs)?;
+            if let Some((total, _)) =
+                optional_amount(ctx, batch.child("TtlAmt"), btch.ttl_amt.as_ref(), currency)?
+            {
                 if total != amount {
                     notes.push(format!("batch-total-differs:{total}"));
                 }
@@ -752,7 +802,7 @@ pub(crate) fn entry(
     let entry_amt_dtls = ntry.amt_dtls.as_ref();
     if let Some((instructed, instructed_ccy)) = optional_amount(
         ctx,
-        "AmtDtls/InstdAmt/Amt",
+        Field::new("AmtDtls/InstdAmt/Amt"),
         entry_amt_dtls
             .and_then(|a| a.instd_amt.as_ref())
             .and_then(|a| a.amt.as_ref()),
@@ -792,7 +842,7 @@ pub(crate) fn entry(
     notes.append(&mut detail_notes);
     // Banks repeat the entry's charges in its details; count the entry level when it has any,
     // else the details, never both.
-    let entry_charges = charges(ctx, "Ntry", &ntry.chrgs, currency)?;
+    let entry_charges = charges(ctx, Field::new("Ntry"), &ntry.chrgs, currency)?;
     let detail_charges: Vec<&Charge> = details.iter().flat_map(|d| d.charges.iter()).collect();
     let counted: Vec<&Charge> = if entry_charges.is_empty() {
         detail_charges
@@ -848,7 +898,7 @@ pub(crate) fn entry(
             None => Party::default(),
         };
     } else {
-        for (_, btch, _) in &blocks {
+        for &(_, btch, _) in &blocks {
             if let Some(btch) = btch {
                 refs.payment_info_id = refs
                     .payment_info_id

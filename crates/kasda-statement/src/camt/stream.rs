@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use kasda_core::money::Currency;
 use kasda_core::statement::{SourcePos, Statement, StatementFormat, StatementKind};
 
-use super::convert::{self, location, push_warning, text, Ctx, Subtree};
+use super::convert::{self, location, push_warning, text, Ctx, Field, Subtree};
 use super::model;
 use super::source::{declared_encoding, CountingReader, Pos, Transcoder};
 use super::{CamtHeader, CamtSink, MAX_DEPTH, MAX_EVENT_BYTES, MAX_SUBTREE_BYTES};
@@ -96,6 +96,8 @@ struct Walker<'a, 's, R> {
     statement_kind: StatementKind,
     statement: Option<Statement>,
     statement_announced: bool,
+    /// `Stmt[n]/Ntry`, the path prefix of the current statement's entries in errors.
+    entry_path: String,
     statements_in_message: u64,
     account_currency: Option<Currency>,
 }
@@ -157,6 +159,7 @@ pub(crate) fn run<R: BufRead>(
         statement_kind: StatementKind::Statement,
         statement: None,
         statement_announced: false,
+        entry_path: String::new(),
         statements_in_message: 0,
         account_currency: None,
     };
@@ -497,11 +500,11 @@ impl<R: BufRead> Walker<'_, '_, R> {
             entry: None,
         };
         let created_at = match text(&hdr.cre_dt_tm) {
-            Some(t) => Some(convert::datetime(&ctx, "CreDtTm", &t)?),
+            Some(t) => Some(convert::datetime(&ctx, Field::new("CreDtTm"), &t)?),
             None => None,
         };
         let (page, last_page) = match &hdr.msg_pgntn {
-            Some(p) => pagination(&ctx, "MsgPgntn", p)?,
+            Some(p) => pagination(&ctx, Field::new("MsgPgntn"), p)?,
             None => (None, None),
         };
         if let Some(h) = self.header.as_mut() {
@@ -519,6 +522,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
             h.statements += 1;
         }
         self.statements_in_message += 1;
+        self.entry_path = format!("{}[{}]/Ntry", self.statement_element, index + 1);
         self.account_currency = None;
         self.statement_announced = false;
         self.statement = Some(Statement {
@@ -693,13 +697,12 @@ impl<R: BufRead> Walker<'_, '_, R> {
         start_pos: Pos,
         empty: bool,
     ) -> Result<(), ReadError> {
-        let local = e.local_name();
-        let name = String::from_utf8_lossy(local.as_ref()).to_string();
         self.collect(e, start_pos, empty)?;
-        let path = self.path();
-        if name == "Ntry" {
-            return self.entry(&path);
+        if e.local_name().as_ref() == b"Ntry" {
+            return self.entry();
         }
+        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        let path = self.path();
         let mut warnings = Vec::new();
         let ctx = Ctx {
             file: self.file,
@@ -721,7 +724,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
                     "LglSeqNb" => statement.legal_seq = value,
                     "CreDtTm" => {
                         statement.created_at = match value {
-                            Some(t) => Some(convert::datetime(&ctx, "CreDtTm", &t)?),
+                            Some(t) => Some(convert::datetime(&ctx, Field::new("CreDtTm"), &t)?),
                             None => None,
                         }
                     }
@@ -730,15 +733,16 @@ impl<R: BufRead> Walker<'_, '_, R> {
             }
             "StmtPgntn" | "RptPgntn" | "NtfctnPgntn" => {
                 let p: model::Pagination = parse_with(self.file, &self.tree, &name)?;
-                (statement.page, statement.last_page) = pagination(&ctx, &name, &p)?;
+                (statement.page, statement.last_page) = pagination(&ctx, Field::new(&name), &p)?;
             }
             "FrToDt" => {
                 let f: model::FromToDate = parse_with(self.file, &self.tree, &name)?;
                 if let Some(t) = text(&f.fr_dt_tm) {
-                    statement.from = Some(convert::datetime(&ctx, "FrToDt/FrDtTm", &t)?);
+                    statement.from =
+                        Some(convert::datetime(&ctx, Field::new("FrToDt/FrDtTm"), &t)?);
                 }
                 if let Some(t) = text(&f.to_dt_tm) {
-                    statement.to = Some(convert::datetime(&ctx, "FrToDt/ToDtTm", &t)?);
+                    statement.to = Some(convert::datetime(&ctx, Field::new("FrToDt/ToDtTm"), &t)?);
                 }
             }
             "Acct" => {
@@ -779,15 +783,14 @@ impl<R: BufRead> Walker<'_, '_, R> {
         }
     }
 
-    fn entry(&mut self, path: &str) -> Result<(), ReadError> {
+    fn entry(&mut self) -> Result<(), ReadError> {
         self.announce()?;
         let index = self.header.as_ref().map_or(0, |h| h.entries);
         let ntry: model::ReportEntry = self.parse_tree("Ntry", Some(index))?;
-        let entry_path = format!("{path}/Ntry");
         let ctx = Ctx {
             file: self.file,
             tree: &self.tree,
-            path: &entry_path,
+            path: &self.entry_path,
             entry: Some(index),
         };
         let pos = SourcePos {
@@ -856,21 +859,21 @@ fn parse_with<T: DeserializeOwned>(file: &str, tree: &Subtree, what: &str) -> Re
 
 fn pagination(
     ctx: &Ctx,
-    field: &str,
+    field: Field,
     p: &model::Pagination,
 ) -> Result<(Option<u32>, Option<bool>), ReadError> {
-    let page = match convert::number(ctx, &format!("{field}/PgNb"), &p.pg_nb)? {
+    let page = match convert::number(ctx, field.child("PgNb"), &p.pg_nb)? {
         Some(n) => Some(u32::try_from(n).map_err(|_| {
             ctx.error(
                 "bad-number",
-                &format!("{field}/PgNb"),
+                field.child("PgNb"),
                 "a page number below 4294967296",
                 &n.to_string(),
             )
         })?),
         None => None,
     };
-    let last = convert::boolean(ctx, &format!("{field}/LastPgInd"), &p.last_pg_ind)?;
+    let last = convert::boolean(ctx, field.child("LastPgInd"), &p.last_pg_ind)?;
     Ok((page, last))
 }
 
