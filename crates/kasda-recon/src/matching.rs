@@ -20,6 +20,8 @@ use crate::input::{paid_local_date, sp2d_id, sts_id, ReconInput};
 use crate::refs::{line_tokens, RefIndex};
 use crate::subset::{unique_subset, SubsetResult};
 
+/// Most passes over the rules in one run.
+pub const MAX_PASSES: usize = 4;
 /// Most statement lines one run reads; the rest is reported and ignored.
 pub const MAX_LINES: usize = 20_000_000;
 /// Most documents of each kind one run reads.
@@ -692,16 +694,25 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Runs every rule in order.
+    /// Runs every rule in order, and again over what is left until a pass matches nothing
+    /// (at most [`MAX_PASSES`]). A later rule can free a group for an earlier one (a batch
+    /// becomes exact once one receipt was matched alone); running to a fixed point is what
+    /// makes a re-run with these matches as existing add nothing.
     pub fn run(&mut self) {
-        self.rule_bank_items();
-        let deferred = self.rule_reference();
-        self.rule_bank_reversal();
-        self.rule_batch(&deferred);
-        self.rule_n_to_one(deferred);
-        self.rule_sweep();
-        self.rule_amount_date();
-        self.rule_subset_sum();
+        for _ in 0..MAX_PASSES {
+            let before = self.matches.len();
+            self.rule_bank_items();
+            let deferred = self.rule_reference();
+            self.rule_bank_reversal();
+            self.rule_batch(&deferred);
+            self.rule_n_to_one(deferred);
+            self.rule_sweep();
+            self.rule_amount_date();
+            self.rule_subset_sum();
+            if self.matches.len() == before {
+                break;
+            }
+        }
     }
 
     /// Rule 0: jasa giro credits and small bank-charge debits, recognised by narrative words.
