@@ -1934,6 +1934,13 @@ pub fn maker_checker<S: Store>(make: &mut dyn FnMut() -> S) {
         ),
         "the proposer must not approve (trimmed, any case)"
     );
+    assert!(
+        matches!(
+            s.approve(LEDGER, id, "  "),
+            Err(StoreError::InvalidInput { .. })
+        ),
+        "an approval needs a named approver"
+    );
     assert_eq!(
         all_entries(&mut s).len(),
         1,

@@ -979,7 +979,14 @@ impl Store for MemoryStore {
                 status: p.status.label().to_string(),
             });
         }
-        if approver.trim().is_empty() || same_user(&p.proposed_by, approver) {
+        if approver.trim().is_empty() {
+            return Err(StoreError::InvalidInput {
+                field: "approver".into(),
+                expected: "a user name".into(),
+                found: "nothing".into(),
+            });
+        }
+        if same_user(&p.proposed_by, approver) {
             return Err(StoreError::SameUserApproval {
                 id: proposal_id,
                 user: approver.to_string(),
