@@ -534,8 +534,8 @@ impl<'a> ConfigIndex<'a> {
             }
         }
         for channel in Channel::ALL {
-            if !by_channel.contains_key(&channel) {
-                by_channel.insert(channel, rules.len());
+            if let std::collections::hash_map::Entry::Vacant(slot) = by_channel.entry(channel) {
+                slot.insert(rules.len());
                 rules.push(ChannelRule::default_for(channel));
             }
         }

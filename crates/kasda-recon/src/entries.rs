@@ -226,6 +226,6 @@ pub fn match_entries(m: &Match) -> Result<Vec<JournalEntry>, ReconError> {
             out.push(own_entry(m, EntryKind::Match, postings)?);
         }
     }
-    debug_assert!(out.first().map_or(true, |e| e.natural_key == m.natural_key));
+    debug_assert!(out.first().is_none_or(|e| e.natural_key == m.natural_key));
     Ok(out)
 }

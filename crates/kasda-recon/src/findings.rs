@@ -28,6 +28,10 @@
 //! | `balance_discontinuity` | high |
 //! | `bku_bank_difference` | medium |
 
+// Facts live in parallel vectors (amount in sen, used flag, link, …) indexed by position,
+// so loops run over indices on purpose.
+#![allow(clippy::needless_range_loop)]
+
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate};
@@ -42,6 +46,11 @@ use crate::config::AccountRole;
 use crate::input::StatementHeader;
 use crate::matching::{to_sen, Doc, Engine, Link, MatchRule};
 use crate::refs::normalize_ref;
+
+/// Receipts a bank reversal line takes back, and the credit line it reverses when known.
+pub(crate) type ReversalTarget = (Vec<u32>, Option<u32>);
+/// A matched credit line: date, line position, link position.
+type DatedLink = (NaiveDate, u32, usize);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -769,7 +778,7 @@ impl Engine<'_> {
     fn detect_unidentified_and_unexplained(
         &self,
         out: &mut Vec<Draft>,
-        reversal_targets: &HashMap<u32, (Vec<u32>, Option<u32>)>,
+        reversal_targets: &HashMap<u32, ReversalTarget>,
     ) {
         let lines = &self.input.lines;
         let as_of = self.input.as_of;
@@ -1013,7 +1022,7 @@ impl Engine<'_> {
     /// Open bank reversal debits (a credit taken back) attributed to receipts that are still
     /// paid in the tax system: by a receipt reference in the reversal's texts, else by the
     /// matched credit it reverses (same account and amount, earlier, within the window).
-    pub(crate) fn reversal_targets(&self) -> HashMap<u32, (Vec<u32>, Option<u32>)> {
+    pub(crate) fn reversal_targets(&self) -> HashMap<u32, ReversalTarget> {
         let lines = &self.input.lines;
         let docs = &self.input.documents;
         let mut out = HashMap::new();
@@ -1043,7 +1052,7 @@ impl Engine<'_> {
             }
         }
         idx.finish();
-        let mut credits: HashMap<(&str, Decimal), Vec<(NaiveDate, u32, usize)>> = HashMap::new();
+        let mut credits: HashMap<(&str, Decimal), Vec<DatedLink>> = HashMap::new();
         for (k, link) in self.links.iter().enumerate() {
             let receipts = self.link_receipts(link);
             if receipts.is_empty()
@@ -1094,7 +1103,7 @@ impl Engine<'_> {
     fn detect_reversal_without_refund(
         &self,
         out: &mut Vec<Draft>,
-        reversal_targets: &HashMap<u32, (Vec<u32>, Option<u32>)>,
+        reversal_targets: &HashMap<u32, ReversalTarget>,
     ) {
         let docs = &self.input.documents;
         let lines = &self.input.lines;
@@ -1146,8 +1155,7 @@ impl Engine<'_> {
             );
         }
         // (b) Bank reversal of a credit whose receipt is still paid in the tax system.
-        let mut attributed: Vec<(&u32, &(Vec<u32>, Option<u32>))> =
-            reversal_targets.iter().collect();
+        let mut attributed: Vec<(&u32, &ReversalTarget)> = reversal_targets.iter().collect();
         attributed.sort_by_key(|(i, _)| **i);
         for (&i, (receipts, original)) in attributed {
             let (receipts, original) = (receipts.clone(), *original);
@@ -1856,7 +1864,7 @@ impl Engine<'_> {
                 };
                 let mut pending = Decimal::ZERO;
                 for (start, end, signed) in &items {
-                    if *start <= day && end.map_or(true, |e| e > day) {
+                    if *start <= day && end.is_none_or(|e| e > day) {
                         pending += *signed;
                     }
                 }

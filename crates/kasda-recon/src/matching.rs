@@ -6,6 +6,10 @@
 //! existing matches are consumed before the first rule runs, which is what makes a re-run add
 //! nothing.
 
+// Facts live in parallel vectors (amount in sen, used flag, link, …) indexed by position,
+// so loops run over indices on purpose.
+#![allow(clippy::needless_range_loop)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
@@ -19,6 +23,9 @@ use crate::config::{AccountRole, ConfigIndex, WorkingDays};
 use crate::input::{paid_local_date, sp2d_id, sts_id, ReconInput};
 use crate::refs::{line_tokens, RefIndex};
 use crate::subset::{unique_subset, SubsetResult};
+
+/// Facts of one key ordered by date (then position).
+type DatedSet = BTreeSet<(NaiveDate, u32)>;
 
 /// Most passes over the rules in one run.
 pub const MAX_PASSES: usize = 4;
@@ -1024,8 +1031,7 @@ impl<'a> Engine<'a> {
         if reversals.is_empty() {
             return;
         }
-        let mut originals: HashMap<(&str, Direction, i64), BTreeSet<(NaiveDate, u32)>> =
-            HashMap::new();
+        let mut originals: HashMap<(&str, Direction, i64), DatedSet> = HashMap::new();
         for i in 0..self.n_lines {
             let l = &lines[i];
             if self.line_open(i) && !l.reversal {
@@ -1210,7 +1216,7 @@ impl<'a> Engine<'a> {
                         continue;
                     }
                     let dist = (s - net).abs();
-                    if best.map_or(true, |(bd, bdate, bl)| (dist, d, l) < (bd, bdate, bl)) {
+                    if best.is_none_or(|(bd, bdate, bl)| (dist, d, l) < (bd, bdate, bl)) {
                         best = Some((dist, d, l));
                     }
                 }
