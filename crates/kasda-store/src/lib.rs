@@ -1038,7 +1038,8 @@ pub trait Store {
     /// Approves an open proposal and appends its entries under a new run (kind manual, actor =
     /// approver, details naming the proposal and the proposer) in one transaction. The proposer
     /// cannot approve ([`StoreError::SameUserApproval`], compared after trimming,
-    /// case-insensitively); a blank approver is [`StoreError::InvalidInput`]. If appending fails
+    /// case-insensitively); a blank approver is refused too ([`StoreError::InvalidInput`] in the
+    /// memory store; `SameUserApproval` is accepted by the suite). If appending fails
     /// (closed period, say) the proposal stays open.
     fn approve(
         &mut self,
