@@ -86,6 +86,10 @@ pub enum Command {
     Balance(BalanceArgs),
     /// Audit trail: from an entry, a reference or an account-day to every file line and later entry
     Trail(TrailArgs),
+    /// Match statement lines to receipts, STS and SP2D, append the matches, record findings
+    Reconcile(ReconcileArgs),
+    /// List leakage findings with their evidence
+    Findings(FindingsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -208,4 +212,36 @@ pub struct TrailArgs {
     /// Ledger code (default: the configured pemda's)
     #[arg(long)]
     pub ledger: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// First booking date of the period (default: 1 January of the fiscal year)
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last booking date of the period (default: today, within the fiscal year)
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+    /// Date deadlines are measured against (default: --to)
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Exit 1 when a finding at or above this severity exists (info, low, medium, high, critical)
+    #[arg(long)]
+    pub fail_on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// Only this finding type (e.g. unremitted_receipt)
+    #[arg(long = "type")]
+    pub finding_type: Option<String>,
+    /// Only findings at or above this severity
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Only open findings
+    #[arg(long)]
+    pub open: bool,
+    /// Exit 1 when an open finding at or above this severity is listed
+    #[arg(long)]
+    pub fail_on: Option<String>,
 }

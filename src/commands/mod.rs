@@ -4,6 +4,7 @@
 mod import;
 mod inspect;
 mod ledger;
+mod reconcile;
 mod setup;
 
 use std::path::Path;
@@ -27,6 +28,8 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Verify(a) => ledger::verify(cli, a),
         Command::Balance(a) => ledger::balance(cli, a),
         Command::Trail(a) => ledger::trail(cli, a),
+        Command::Reconcile(a) => reconcile::run(cli, a),
+        Command::Findings(a) => reconcile::findings(cli, a),
     }
 }
 
