@@ -1402,6 +1402,51 @@ mod tests {
             prop_assert_eq!(b.get("kas-daerah/001").copied().unwrap_or_default() + fees, total);
         }
 
+        /// Every builder either refuses (zero, negative, split mismatch) or returns a balanced
+        /// entry that moves exactly the amounts asked, whatever the input.
+        #[test]
+        fn builders_balance_or_refuse(
+            amount in -5i64..1_000_000,
+            split in prop::collection::vec((arb_channel(), -5i64..1_000_000), 0..4),
+            revenue in prop::collection::vec((0usize..3, -5i64..1_000_000), 0..4),
+            ids in prop::collection::vec("[a-z:0-9]{1,40}", 0..60),
+        ) {
+            let amount = Decimal::new(amount, 2);
+            let split: Vec<(Channel, Decimal)> = split.into_iter().map(|(c, a)| (c, Decimal::new(a, 2))).collect();
+            let revenue: Vec<RevenueLine> = revenue
+                .into_iter()
+                .map(|(k, a)| RevenueLine { kode_rekening: ["4.1", "4.2", "4.3"][k].into(), amount: Decimal::new(a, 2) })
+                .collect();
+            let c = MatchContext { rule: "p".into(), ids, booked_on: d("2026-01-05"), value_date: d("2026-01-05"), memo: String::new() };
+            let acct = AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, "001");
+            let debits: Vec<(String, Decimal)> = split.iter().map(|(ch, a)| (ch.as_str().to_string(), *a)).collect();
+            let results = vec![
+                match_receipts_to_credit(&c, "001", amount, &split, &revenue),
+                match_sts_to_credit(&c, "001", amount, "OPD", &revenue),
+                match_sp2d_to_debits(&c, "001", &debits),
+                sweep(&c, "900", "001", amount, &revenue),
+                fee(&c, Channel::Qris, amount),
+                jasa_giro(&c, "001", amount),
+                bank_charge(&c, "001", amount),
+                write_off(&c, &acct, amount, "r"),
+            ];
+            for r in results {
+                match r {
+                    Ok(e) => {
+                        prop_assert!(e.validate().is_ok());
+                        prop_assert!(e.natural_key.len() <= MAX_ENTRY_TEXT);
+                        prop_assert!(e.natural_key.starts_with("match:"));
+                        let net: Decimal = e.postings.iter().map(|p| p.debit_signed()).sum();
+                        prop_assert!(net.is_zero());
+                        prop_assert!(e.postings.iter().all(|p| p.amount > Decimal::ZERO));
+                    }
+                    Err(PostingError::Zero { .. } | PostingError::Negative { .. } | PostingError::SplitMismatch { .. }
+                        | PostingError::LinesDoNotSumToTotal { .. }) => {}
+                    Err(other) => prop_assert!(false, "unexpected refusal: {}", other),
+                }
+            }
+        }
+
         /// Every statement line entry balances, whatever the amount and direction.
         #[test]
         fn statement_entries_balance(amount in arb_amount(), credit in any::<bool>(), role in 0usize..4) {

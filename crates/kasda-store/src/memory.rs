@@ -1167,3 +1167,53 @@ impl TamperHook for MemoryStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_never_go_backwards() {
+        let mut l = Ledger::new(LedgerInfo {
+            code: "x".into(),
+            name: "x".into(),
+        });
+        // A previous stamp from a clock that ran ahead (or a restored snapshot).
+        let ahead = now_micros() + chrono::Duration::hours(1);
+        l.last_stamp = Some(ahead);
+        assert_eq!(l.stamp(), ahead);
+        assert_eq!(l.stamp(), ahead);
+        let mut fresh = Ledger::new(LedgerInfo {
+            code: "y".into(),
+            name: "y".into(),
+        });
+        let a = fresh.stamp();
+        let b = fresh.stamp();
+        assert!(b >= a);
+        assert_eq!(
+            a.timestamp_subsec_nanos() % 1000,
+            0,
+            "stamps are whole microseconds"
+        );
+    }
+
+    #[test]
+    fn imports_refuse_reversal_links() {
+        let mut s = MemoryStore::new();
+        s.ensure_ledger(&LedgerInfo {
+            code: "x".into(),
+            name: "x".into(),
+        })
+        .unwrap();
+        let mut batch = crate::conformance::statement_batch(
+            "r",
+            crate::conformance::RKUD,
+            &[crate::conformance::line(2, "A", 1, true)],
+        );
+        if let Some(e) = batch.statements[0].lines[0].entry.as_mut() {
+            e.reverses = Some(1);
+        }
+        assert!(s.import_file("x", batch).is_err());
+        assert!(s.files("x").unwrap().is_empty());
+    }
+}
