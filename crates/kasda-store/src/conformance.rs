@@ -1735,6 +1735,26 @@ pub fn import_atomicity<S: Store>(make: &mut dyn FnMut() -> S) {
         s.import_file(LEDGER, bad_sha),
         Err(StoreError::InvalidInput { .. })
     ));
+    // A line whose entry carries another key, or an over-long key, is refused before writing.
+    let mut wrong_key = good.clone();
+    if let Some(e) = wrong_key.statements[0].lines[0].entry.as_mut() {
+        e.natural_key = "stmt:someone-else".into();
+    }
+    assert!(matches!(
+        s.import_file(LEDGER, wrong_key),
+        Err(StoreError::InvalidInput { .. })
+    ));
+    let mut long_key = good.clone();
+    long_key.documents[0].natural_key = "k".repeat(kasda_core::ledger::MAX_ENTRY_TEXT + 1);
+    assert!(matches!(
+        s.import_file(LEDGER, long_key),
+        Err(StoreError::LimitExceeded { .. })
+    ));
+    assert_eq!(
+        ok("files", s.files(LEDGER)).len(),
+        1,
+        "refused batches leave nothing"
+    );
 
     let out = ok("fixed import", s.import_file(LEDGER, good));
     assert_eq!(

@@ -35,6 +35,7 @@ use kasda_core::document::Document;
 use kasda_core::ledger::{
     AccountKey, AccountKind, ChainVerifier, JournalEntry, LedgerError, StoredEntry, VerifyReport,
 };
+use kasda_core::ledger::{MAX_ACCOUNT_KEY_LEN, MAX_ENTRY_TEXT};
 use kasda_core::money::{Currency, Direction};
 use kasda_core::statement::{
     Balance, ControlTotals, EntryStatus, Party, References, SourcePos, StatementKind,
@@ -815,6 +816,8 @@ pub trait Store {
     ///   in this batch) is not stored again; it is counted as duplicate and a
     ///   [`DuplicateRecord`] is appended; its entry is skipped.
     /// * An entry whose natural key is already in the ledger is skipped and counted.
+    /// * The batch is checked first ([`check_batch_limits`]: sizes, sha256 form, text limits,
+    ///   each fact's entry carrying the fact's natural key).
     /// * Entries are validated; any invalid entry, a booking date inside a closed period or a
     ///   limit exceeded fails the whole import and nothing is written.
     /// * Entries are appended in batch order: all statement lines (statement by statement),
@@ -1171,6 +1174,62 @@ pub fn check_batch_limits(batch: &ImportBatch) -> Result<(), StoreError> {
             expected: "64 lower-case hex characters".into(),
             found: sha.chars().take(80).collect(),
         });
+    }
+    limit_check("file format length", batch.file.format.len(), MAX_LABEL)?;
+    // Per-fact text limits, so that no store has to guess column sizes.
+    for st in &batch.statements {
+        limit_check(
+            &format!("statement {} account length", st.index),
+            st.header.account.len(),
+            MAX_ACCOUNT_KEY_LEN,
+        )?;
+        for l in &st.lines {
+            let f = &l.facts;
+            let at = || format!("line {}:{}", f.pos.line, f.pos.index);
+            limit_check(
+                &format!("{} natural key length", at()),
+                f.natural_key.len(),
+                MAX_ENTRY_TEXT,
+            )?;
+            limit_check(
+                &format!("{} text length", at()),
+                f.text.len(),
+                MAX_LINE_TEXT,
+            )?;
+            if f.account != st.header.account {
+                return Err(StoreError::InvalidInput {
+                    field: format!("{} account", at()),
+                    expected: format!("the statement's account {}", st.header.account),
+                    found: f.account.chars().take(80).collect(),
+                });
+            }
+            if let Some(e) = &l.entry {
+                if e.natural_key != f.natural_key {
+                    return Err(StoreError::InvalidInput {
+                        field: format!("{} entry natural key", at()),
+                        expected: format!("the line's key {}", f.natural_key),
+                        found: e.natural_key.chars().take(200).collect(),
+                    });
+                }
+            }
+        }
+    }
+    for d in &batch.documents {
+        let at = format!("row {}", d.row);
+        limit_check(
+            &format!("{at} natural key length"),
+            d.natural_key.len(),
+            MAX_ENTRY_TEXT,
+        )?;
+        if let Some(e) = &d.entry {
+            if e.natural_key != d.natural_key {
+                return Err(StoreError::InvalidInput {
+                    field: format!("{at} entry natural key"),
+                    expected: format!("the document's key {}", d.natural_key),
+                    found: e.natural_key.chars().take(200).collect(),
+                });
+            }
+        }
     }
     Ok(())
 }
