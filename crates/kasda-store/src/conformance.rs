@@ -506,6 +506,36 @@ pub fn ledgers_and_migrations<S: Store>(make: &mut dyn FnMut() -> S) {
         in_a[0].hash, in_b[0].hash,
         "the ledger code is part of the hash"
     );
+    // Runs, proposals and findings are numbered and kept per ledger.
+    let run_a = ok(
+        "run a",
+        s.append_entries("kota-a", RunInfo::new(RunKind::Reconcile, "r"), vec![]),
+    )
+    .run_id;
+    let run_b = ok(
+        "run b",
+        s.append_entries("kab-b", RunInfo::new(RunKind::Reconcile, "r"), vec![]),
+    )
+    .run_id;
+    assert_eq!((run_a, run_b), (2, 2), "run ids are per ledger");
+    ok(
+        "finding a",
+        s.record_findings("kota-a", run_a, &[finding("ISO-1", FindingStatus::Open)]),
+    );
+    assert!(ok("findings b", s.findings("kab-b", false)).is_empty());
+    let pa = ok(
+        "propose a",
+        s.propose("kota-a", write_off_proposal("Budi", 9)),
+    );
+    let pb = ok(
+        "propose b",
+        s.propose("kab-b", write_off_proposal("Budi", 9)),
+    );
+    assert_eq!((pa, pb), (1, 1), "proposal ids are per ledger");
+    assert!(matches!(
+        s.approve("kab-b", 2, "Sari"),
+        Err(StoreError::UnknownProposal { .. })
+    ));
 }
 
 /// A statement import stores its statement, lines and one entry per booked line, numbered from
