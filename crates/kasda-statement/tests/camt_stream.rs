@@ -489,3 +489,45 @@ fn tiny_read_buffers_give_the_same_result_and_positions() {
         }
     }
 }
+
+#[test]
+fn namespaces_resolve_through_ancestors_and_prefixes() {
+    let body = "<c:BkToCstmrStmt><c:Stmt><c:Id>S</c:Id></c:Stmt></c:BkToCstmrStmt>";
+    let declared_above = format!(
+        "<Envelope xmlns:c=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.04\"><c:Document>{body}</c:Document></Envelope>"
+    );
+    let file = read(&declared_above).expect("reads");
+    assert_eq!(file.version.as_deref(), Some("053.001.04"));
+    assert_eq!(
+        file.warnings,
+        vec![
+            "wrapped-in-Envelope".to_string(),
+            "namespace-prefix:c".to_string()
+        ]
+    );
+    // The nearest declaration wins.
+    let shadowed = declared_above.replace(
+        "<c:Document>",
+        "<c:Document xmlns:c=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.13\">",
+    );
+    assert_eq!(
+        read(&shadowed).expect("reads").version.as_deref(),
+        Some("053.001.13")
+    );
+    // A declaration on a sibling that has closed does not apply.
+    let out_of_scope = format!(
+        "<Envelope><Hdr xmlns:c=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.04\"/><c:Document>{body}</c:Document></Envelope>"
+    );
+    assert_eq!(
+        read(&out_of_scope).unwrap_err().code,
+        "unrecognised-namespace"
+    );
+    // `xmlns=""` undeclares the default namespace.
+    let undeclared = "<Envelope xmlns=\"urn:swift:xsd:envelope\"><Document xmlns=\"\"><BkToCstmrStmt><Stmt/></BkToCstmrStmt></Document></Envelope>";
+    let file = read(undeclared).expect("reads");
+    assert_eq!(file.version, None);
+    assert!(file.warnings.contains(&"no-namespace".to_string()));
+    // An inherited non-camt default namespace is refused.
+    let foreign = "<Envelope xmlns=\"urn:swift:xsd:envelope\"><Document><BkToCstmrStmt><Stmt/></BkToCstmrStmt></Document></Envelope>";
+    assert_eq!(read(foreign).unwrap_err().code, "unrecognised-namespace");
+}

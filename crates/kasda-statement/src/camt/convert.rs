@@ -524,11 +524,7 @@ fn party(
 
 fn remittance(rmt: &model::RemittanceInformation) -> Remittance {
     let mut out = Remittance {
-        unstructured: rmt
-            .ustrd
-            .iter()
-            .filter_map(|u| trimmed(u))
-            .collect(),
+        unstructured: rmt.ustrd.iter().filter_map(|u| trimmed(u)).collect(),
         ..Remittance::default()
     };
     for s in &rmt.strd {
@@ -539,11 +535,8 @@ fn remittance(rmt: &model::RemittanceInformation) -> Remittance {
         }
         out.structured
             .extend(s.rfrd_doc_inf.iter().filter_map(|d| text(&d.nb)));
-        out.structured.extend(
-            s.addtl_rmt_inf
-                .iter()
-                .filter_map(|a| trimmed(a)),
-        );
+        out.structured
+            .extend(s.addtl_rmt_inf.iter().filter_map(|a| trimmed(a)));
     }
     out
 }

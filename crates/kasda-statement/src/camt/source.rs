@@ -110,6 +110,7 @@ impl<R: BufRead> Read for CountingReader<R> {
 }
 
 impl<R: BufRead> BufRead for CountingReader<R> {
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.consumed.saturating_sub(self.event_start) > self.event_limit {
             self.limit_hit = true;
@@ -118,6 +119,7 @@ impl<R: BufRead> BufRead for CountingReader<R> {
         self.inner.fill_buf()
     }
 
+    #[inline]
     fn consume(&mut self, amount: usize) {
         // `fill_buf` on a `BufRead` hands back the same unconsumed bytes until `consume` is
         // called, so asking again here sees exactly the bytes being consumed.
@@ -185,6 +187,7 @@ impl<R: BufRead> Read for Transcoder<R> {
 }
 
 impl<R: BufRead> BufRead for Transcoder<R> {
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         let Transcoder {
             inner,
@@ -221,6 +224,7 @@ impl<R: BufRead> BufRead for Transcoder<R> {
         Ok(&out[..])
     }
 
+    #[inline]
     fn consume(&mut self, amount: usize) {
         if self.decoder.is_some() {
             self.pos = (self.pos + amount).min(self.out.len());

@@ -9,8 +9,7 @@
 use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use serde::de::DeserializeOwned;
 
 use kasda_core::money::Currency;
@@ -82,7 +81,13 @@ struct DocumentInfo {
 
 struct Walker<'a, 's, R> {
     file: &'a str,
-    reader: NsReader<CountingReader<Transcoder<R>>>,
+    reader: Reader<CountingReader<Transcoder<R>>>,
+    /// Namespace declarations of the open skeleton elements: (depth, prefix, URI). Only the
+    /// skeleton needs resolving (to find the `Document` namespace), so the parser itself runs
+    /// without namespace tracking.
+    ns_decls: Vec<(usize, Option<Vec<u8>>, Vec<u8>)>,
+    /// Declarations of the start tag being opened, scoped once it is pushed.
+    pending_decls: Vec<(Option<Vec<u8>>, Vec<u8>)>,
     buf: Vec<u8>,
     tree: Subtree,
     sink: &'s mut dyn CamtSink,
@@ -137,7 +142,7 @@ pub(crate) fn run<R: BufRead>(
         early_warnings.push(format!("decoded-from-{name}"));
     }
     let source = Transcoder::new(reader, encoding);
-    let mut reader = NsReader::from_reader(CountingReader::new(source, MAX_EVENT_BYTES));
+    let mut reader = Reader::from_reader(CountingReader::new(source, MAX_EVENT_BYTES));
     {
         let config = reader.config_mut();
         config.trim_text(false);
@@ -148,6 +153,8 @@ pub(crate) fn run<R: BufRead>(
         file,
         reader,
         buf: Vec::with_capacity(4096),
+        ns_decls: Vec::new(),
+        pending_decls: Vec::new(),
         tree: Subtree::default(),
         sink,
         stack: Vec::with_capacity(8),
@@ -292,6 +299,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
 
     /// A start tag (or empty element) at the skeleton level.
     fn open(&mut self, e: &BytesStart, start_pos: Pos, empty: bool) -> Result<(), ReadError> {
+        self.pending_decls = namespace_decls(e);
         let local = e.local_name();
         let local = local.as_ref();
         let level = self.stack.last().copied();
@@ -360,6 +368,10 @@ impl<R: BufRead> Walker<'_, '_, R> {
 
     fn push(&mut self, level: Level, empty: bool, pos: Pos) -> Result<(), ReadError> {
         self.stack.push(level);
+        let depth = self.stack.len();
+        for (prefix, uri) in self.pending_decls.drain(..) {
+            self.ns_decls.push((depth, prefix, uri));
+        }
         if empty {
             self.close(pos)?;
         }
@@ -367,7 +379,10 @@ impl<R: BufRead> Walker<'_, '_, R> {
     }
 
     fn close(&mut self, pos: Pos) -> Result<(), ReadError> {
-        match self.stack.pop() {
+        let popped = self.stack.pop();
+        let depth = self.stack.len();
+        self.ns_decls.retain(|d| d.0 <= depth);
+        match popped {
             Some(Level::Statement) => self.end_statement(),
             Some(Level::Message) => {
                 if self.statements_in_message == 0 {
@@ -407,10 +422,10 @@ impl<R: BufRead> Walker<'_, '_, R> {
                 ),
             );
         }
-        let (resolved, _) = self.reader.resolve_element(e.name());
-        let info = match resolved {
-            ResolveResult::Bound(ns) => {
-                let ns = String::from_utf8_lossy(ns.as_ref()).to_string();
+        let prefix = e.name().prefix().map(|p| p.as_ref().to_vec());
+        let info = match self.resolve(prefix.as_deref()) {
+            Ok(Some(ns)) => {
+                let ns = String::from_utf8_lossy(ns).into_owned();
                 match parse_namespace(&ns) {
                     Some((format, version)) => DocumentInfo {
                         namespace_format: Some(format),
@@ -427,20 +442,22 @@ impl<R: BufRead> Walker<'_, '_, R> {
                     }
                 }
             }
-            ResolveResult::Unbound => {
+            Ok(None) => {
                 push_warning(&mut self.early_warnings, "no-namespace".to_string());
                 DocumentInfo {
                     namespace_format: None,
                     version: None,
                 }
             }
-            ResolveResult::Unknown(prefix) => {
+            Err(()) => {
                 return Err(self.error_at(
                     pos,
                     "unrecognised-namespace",
                     "Document",
                     "a declared namespace prefix",
-                    &excerpt(&String::from_utf8_lossy(&prefix)),
+                    &excerpt(&String::from_utf8_lossy(
+                        prefix.as_deref().unwrap_or_default(),
+                    )),
                 ))
             }
         };
@@ -454,6 +471,23 @@ impl<R: BufRead> Walker<'_, '_, R> {
         }
         self.document = Some(info);
         Ok(())
+    }
+
+    /// The namespace URI bound to `prefix` (`None`: the default namespace) on the element being
+    /// opened: `Ok(None)` when unbound (no default namespace, or `xmlns=""`), `Err` for an
+    /// undeclared prefix.
+    fn resolve(&self, prefix: Option<&[u8]>) -> Result<Option<&[u8]>, ()> {
+        let own = self.pending_decls.iter().map(|(p, u)| (p, u));
+        let inherited = self.ns_decls.iter().rev().map(|(_, p, u)| (p, u));
+        for (p, uri) in own.chain(inherited) {
+            if p.as_deref() == prefix {
+                return Ok((!uri.is_empty()).then_some(uri.as_slice()));
+            }
+        }
+        match prefix {
+            None => Ok(None),
+            Some(_) => Err(()),
+        }
     }
 
     fn begin_message(
@@ -875,6 +909,23 @@ fn pagination(
     };
     let last = convert::boolean(ctx, field.child("LastPgInd"), &p.last_pg_ind)?;
     Ok((page, last))
+}
+
+/// `xmlns` and `xmlns:p` attributes of a start tag.
+fn namespace_decls(e: &BytesStart) -> Vec<(Option<Vec<u8>>, Vec<u8>)> {
+    e.attributes()
+        .with_checks(false)
+        .flatten()
+        .filter_map(|a| {
+            let key = a.key.as_ref();
+            if key == b"xmlns" {
+                Some((None, a.value.into_owned()))
+            } else {
+                key.strip_prefix(b"xmlns:")
+                    .map(|p| (Some(p.to_vec()), a.value.into_owned()))
+            }
+        })
+        .collect()
 }
 
 fn err_at(file: &str, pos: Pos, code: &str, field: &str, expected: &str, found: &str) -> ReadError {
