@@ -572,7 +572,14 @@ impl std::hash::Hasher for FxHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply only carries differences upward, and hashbrown picks buckets from the low
+        // bits: without this murmur3 finalizer, sequential NTPDs pile into a few buckets.
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -908,5 +915,25 @@ fn sign(b: &BkuLine) -> char {
     match b.direction {
         kasda_core::money::Direction::Credit => '+',
         kasda_core::money::Direction::Debit => '-',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn sequential_keys_spread_over_low_bits() {
+        let build = std::hash::BuildHasherDefault::<FxHasher>::default();
+        let buckets = 1usize << 17;
+        let mut load = vec![0u32; buckets];
+        for i in 0..100_000u64 {
+            let ntpd = format!("NTPD{i:012}");
+            let key: KeyRef<'_> = (0, ntpd.as_str(), 0, 0);
+            load[(build.hash_one(key) as usize) & (buckets - 1)] += 1;
+        }
+        let worst = load.iter().max().copied().unwrap_or(0);
+        assert!(worst <= 12, "worst bucket holds {worst} of 100000 keys");
     }
 }
