@@ -2197,6 +2197,44 @@ pub fn paging_and_limits<S: Store>(make: &mut dyn FnMut() -> S) {
     ));
 }
 
+/// A trail stops at [`crate::MAX_TRAIL_STEPS`] entries and says so.
+pub fn trail_truncates<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let n = crate::MAX_TRAIL_STEPS + 25;
+    let lines: Vec<Line> = (0..n)
+        .map(|i| line(2, &format!("BULK{i}"), 1, true))
+        .collect();
+    let out = ok(
+        "bulk import",
+        s.import_file(LEDGER, statement_batch("bulk", RKUD, &lines)),
+    );
+    assert_eq!(out.entries_appended as usize, n);
+    let q = TrailQuery::Account {
+        account: kas(RKUD),
+        from: day(2),
+        to: day(2),
+    };
+    let t = ok("trail", s.trail(LEDGER, &q));
+    assert!(
+        t.truncated,
+        "a trail over the limit must say it was truncated"
+    );
+    assert_eq!(t.steps.len(), crate::MAX_TRAIL_STEPS);
+    assert_eq!(t.steps.first().map(|x| x.entry.seq), Some(1));
+    let small = ok(
+        "small trail",
+        s.trail(
+            LEDGER,
+            &TrailQuery::Reference {
+                text: "BULK17".into(),
+            },
+        ),
+    );
+    assert!(!small.truncated);
+    // BULK17 and BULK170..BULK179, BULK1700..BULK1799 match the text.
+    assert_eq!(small.steps.len(), 1 + 10 + 100);
+}
+
 /// Random sequences of imports, re-imports, overlapping statements, documents (re-sent and
 /// conflicting), matches with joins and reversals keep every balance equal to the sum of its
 /// postings, keep `verify` clean, and give the oracle's answers: same outcomes, chain, balances
@@ -2860,6 +2898,7 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     maker_checker(make);
     period_close(make);
     paging_and_limits(make);
+    trail_truncates(make);
     facts_round_trip(make);
     random_operations(make);
 }
@@ -2873,7 +2912,7 @@ macro_rules! conformance_tests {
             ledgers_and_migrations, import_statement, file_idempotency, overlapping_statements,
             documents_and_duplicates, reversals, matches_and_joins, balances_bitemporal, trail_walks,
             chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
-            findings_history, maker_checker, period_close, paging_and_limits, facts_round_trip,
+            findings_history, maker_checker, period_close, paging_and_limits, trail_truncates, facts_round_trip,
             random_operations);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -28,7 +28,7 @@
 //!
 //! This crate must never contain SQL or talk to a database.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use kasda_core::document::Document;
@@ -1331,7 +1331,6 @@ pub fn walk_trail<S: Store + ?Sized>(
 
     let mut relation: BTreeMap<i64, TrailRelation> = BTreeMap::new();
     let mut found: BTreeMap<i64, StoredEntry> = BTreeMap::new();
-    let mut queue: VecDeque<i64> = VecDeque::new();
     let mut truncated = false;
     for e in origins {
         if found.len() >= MAX_TRAIL_STEPS {
@@ -1339,55 +1338,103 @@ pub fn walk_trail<S: Store + ?Sized>(
             break;
         }
         relation.insert(e.seq, TrailRelation::Origin);
-        queue.push_back(e.seq);
         found.insert(e.seq, e);
     }
 
-    // Breadth-first over reversal and join links, one entry at a time so the order (and so the
-    // first relation recorded) is the same on every store.
+    // Breadth-first over reversal and join links, one level at a time with a few batched
+    // lookups per level (a database answers each in one round trip). Candidates are taken in a
+    // fixed order — frontier by seq; per entry: what it reverses, what reverses it, the facts it
+    // joins, the entries joining it — so every store records the same first relation.
     let mut joins_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    while let Some(seq) = queue.pop_front() {
-        let Some(entry) = found.get(&seq).cloned() else {
-            continue;
-        };
-        let joins: Vec<String> = store
-            .entry_joins(ledger, &[seq])?
-            .into_iter()
-            .map(|(_, k)| k)
+    let mut frontier: Vec<i64> = found.keys().copied().collect();
+    while !frontier.is_empty() && !truncated {
+        let mut level_joins: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (seq, key) in store.entry_joins(ledger, &frontier)? {
+            level_joins.entry(seq).or_default().push(key);
+        }
+        let reverses: Vec<i64> = frontier
+            .iter()
+            .filter_map(|s| found.get(s).and_then(|e| e.entry.reverses))
             .collect();
-        let mut next: Vec<(StoredEntry, TrailRelation)> = Vec::new();
-        if let Some(r) = entry.entry.reverses {
-            for e in store.entries_by_seq(ledger, &[r])? {
-                next.push((e, TrailRelation::ReversedBy(seq)));
+        let reversed: BTreeMap<i64, StoredEntry> = store
+            .entries_by_seq(ledger, &reverses)?
+            .into_iter()
+            .map(|e| (e.seq, e))
+            .collect();
+        let mut reversing: Vec<StoredEntry> = Vec::new();
+        let reversing_seqs = store.entries_reversing(ledger, &frontier)?;
+        for chunk in reversing_seqs.chunks(MAX_KEYS_PER_LOOKUP) {
+            reversing.extend(store.entries_by_seq(ledger, chunk)?);
+        }
+        let joined_keys: Vec<String> = level_joins
+            .values()
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect();
+        let mut joined: BTreeMap<String, StoredEntry> = BTreeMap::new();
+        for chunk in joined_keys.chunks(MAX_KEYS_PER_LOOKUP) {
+            for e in store.entries_by_keys(ledger, chunk)? {
+                joined.insert(e.entry.natural_key.clone(), e);
             }
         }
-        let reversing = store.entries_reversing(ledger, &[seq])?;
-        for e in store.entries_by_seq(ledger, &reversing)? {
-            next.push((e, TrailRelation::Reverses(seq)));
-        }
-        if !joins.is_empty() {
-            for e in store.entries_by_keys(ledger, &joins)? {
-                next.push((e, TrailRelation::JoinedBy(seq)));
+        let frontier_keys: Vec<String> = frontier
+            .iter()
+            .filter_map(|s| found.get(s).map(|e| e.entry.natural_key.clone()))
+            .collect();
+        let joining_seqs = store.entries_joining(ledger, &frontier_keys)?;
+        let mut joining: Vec<StoredEntry> = Vec::new();
+        let mut joining_keys: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+        for chunk in joining_seqs.chunks(MAX_KEYS_PER_LOOKUP) {
+            joining.extend(store.entries_by_seq(ledger, chunk)?);
+            for (seq, key) in store.entry_joins(ledger, chunk)? {
+                joining_keys.entry(seq).or_default().insert(key);
             }
         }
-        let joining =
-            store.entries_joining(ledger, std::slice::from_ref(&entry.entry.natural_key))?;
-        for e in store.entries_by_seq(ledger, &joining)? {
-            next.push((e, TrailRelation::Joins(entry.entry.natural_key.clone())));
-        }
-        joins_of.insert(seq, joins);
-        for (e, rel) in next {
-            if found.contains_key(&e.seq) {
+
+        let mut next_level: Vec<i64> = Vec::new();
+        'level: for &seq in &frontier {
+            let Some((key, reverses)) = found
+                .get(&seq)
+                .map(|e| (e.entry.natural_key.clone(), e.entry.reverses))
+            else {
                 continue;
+            };
+            let mut candidates: Vec<(&StoredEntry, TrailRelation)> = Vec::new();
+            if let Some(e) = reverses.and_then(|r| reversed.get(&r)) {
+                candidates.push((e, TrailRelation::ReversedBy(seq)));
             }
-            if found.len() >= MAX_TRAIL_STEPS {
-                truncated = true;
-                break;
+            for e in reversing.iter().filter(|e| e.entry.reverses == Some(seq)) {
+                candidates.push((e, TrailRelation::Reverses(seq)));
             }
-            relation.insert(e.seq, rel);
-            queue.push_back(e.seq);
-            found.insert(e.seq, e);
+            for k in level_joins.get(&seq).into_iter().flatten() {
+                if let Some(e) = joined.get(k) {
+                    candidates.push((e, TrailRelation::JoinedBy(seq)));
+                }
+            }
+            for e in joining
+                .iter()
+                .filter(|e| joining_keys.get(&e.seq).is_some_and(|ks| ks.contains(&key)))
+            {
+                candidates.push((e, TrailRelation::Joins(key.clone())));
+            }
+            for (e, rel) in candidates {
+                if found.contains_key(&e.seq) {
+                    continue;
+                }
+                if found.len() >= MAX_TRAIL_STEPS {
+                    truncated = true;
+                    break 'level;
+                }
+                relation.insert(e.seq, rel);
+                next_level.push(e.seq);
+                found.insert(e.seq, e.clone());
+            }
         }
+        joins_of.extend(level_joins);
+        next_level.sort_unstable();
+        frontier = next_level;
     }
 
     // Provenance of each step.
