@@ -166,9 +166,15 @@ pub fn build_import_batch(
         let currency = s.account.currency.unwrap_or_default();
         let fallback_date = statement_date(s, sf);
 
-        // Occurrence of each (date, ref, amount, direction) among this statement's lines.
-        let mut seen: HashMap<(NaiveDate, Option<&str>, rust_decimal::Decimal, Direction), u32> =
-            HashMap::new();
+        // Occurrence of each (date, ref, amount, direction, status) among this statement's lines.
+        type Identity<'a> = (
+            NaiveDate,
+            Option<&'a str>,
+            rust_decimal::Decimal,
+            Direction,
+            EntryStatus,
+        );
+        let mut seen: HashMap<Identity, u32> = HashMap::new();
         let mut lines = Vec::with_capacity(s.entries.len());
         for e in &s.entries {
             let direction = e.direction.ok_or_else(|| BatchError::NoDirection {
@@ -187,11 +193,11 @@ pub fn build_import_batch(
                 })?;
             let reference = bank_ref(e);
             let slot = seen
-                .entry((booking_date, reference, e.amount, direction))
+                .entry((booking_date, reference, e.amount, direction, e.status))
                 .or_insert(0);
             let occurrence = *slot;
             *slot += 1;
-            let natural_key = posting::statement_line_key(
+            let mut natural_key = posting::statement_line_key(
                 &account,
                 booking_date,
                 reference,
@@ -200,6 +206,13 @@ pub fn build_import_batch(
                 direction,
                 occurrence,
             );
+            // A pending or info line must not take the key of the booked line the bank sends
+            // later (camt.052 intraday pending, then camt.053 booked): that one has to post.
+            match e.status {
+                EntryStatus::Booked => {}
+                EntryStatus::Pending => natural_key.push_str(":pending"),
+                EntryStatus::Info => natural_key.push_str(":info"),
+            }
             let position = format!("{}:{}", e.pos.line, e.pos.index);
             let text = line_text(e);
             let entry = if e.status == EntryStatus::Booked {
@@ -432,6 +445,10 @@ mod tests {
         assert!(
             lines[2].entry.is_none(),
             "pending lines are stored, not posted"
+        );
+        assert_eq!(
+            lines[2].facts.natural_key,
+            "stmt:001:2026-03-02:P:7.00:D:0:pending"
         );
         assert_eq!(b.statements[0].header.line_count, 3);
     }

@@ -819,6 +819,30 @@ pub fn overlapping_statements<S: Store>(make: &mut dyn FnMut() -> S) {
             ("kas-penampungan/5550001".to_string(), idr(4)),
         ]
     );
+    // An intraday report shows a line as pending; the end-of-day statement books it.
+    let mut pending = line(6, "LATE", 50, true);
+    pending.booked = false;
+    let intraday = ok(
+        "intraday",
+        s.import_file(LEDGER, statement_batch("intraday", RKUD, &[pending])),
+    );
+    assert_eq!((intraday.lines_new, intraday.entries_appended), (1, 0));
+    let booked = ok(
+        "end of day",
+        s.import_file(
+            LEDGER,
+            statement_batch("eod", RKUD, &[line(6, "LATE", 50, true)]),
+        ),
+    );
+    assert_eq!(
+        (
+            booked.lines_new,
+            booked.lines_duplicate,
+            booked.entries_appended
+        ),
+        (1, 0, 1),
+        "the booked line must not be swallowed by its pending announcement"
+    );
     assert_verified(&mut s, "after overlapping imports");
     assert_balances_are_sums(&mut s, "after overlapping imports");
 }

@@ -344,7 +344,8 @@ pub struct StatementRecord {
 /// What reconciliation needs to know about one statement line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LineFacts {
-    /// Idempotency key (see [`kasda_core::posting::statement_line_key`]); unique per ledger.
+    /// Idempotency key (see [`kasda_core::posting::statement_line_key`]), with `:pending` or
+    /// `:info` appended for lines that are not booked; unique per ledger.
     pub natural_key: String,
     pub account: String,
     /// Index of the statement within the file.
