@@ -1,0 +1,809 @@
+//! Every read of the store. Text ordering uses `COLLATE "C"` (byte order) so that answers are
+//! ordered exactly as the trait and the other stores order them, whatever the database locale.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting, StoredEntry};
+use kasda_core::money::{Currency, Direction};
+use kasda_store::{
+    limit_check, AccountBalance, DayMovement, DocKind, DuplicateKind, DuplicateRecord,
+    FindingEvent, FindingInput, FindingRecord, FindingStatus, Proposal, ProposalKind,
+    ProposalStatus, RunKind, RunRecord, SourceFile, StoreError, StoredDocument, StoredFile,
+    StoredLine, StoredStatement, MAX_KEYS_PER_LOOKUP, MAX_PAGE,
+};
+use rust_decimal::Decimal;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
+
+use crate::map_err;
+
+fn corrupt(what: &str, found: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: unexpected stored value {found}"))
+}
+
+fn keys_limit(n: usize) -> Result<(), StoreError> {
+    limit_check("keys in one lookup", n, MAX_KEYS_PER_LOOKUP)
+}
+
+async fn query(
+    c: &Client,
+    what: &str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, StoreError> {
+    c.query(sql, params).await.map_err(|e| map_err(what, e))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// An amount read back at its currency's scale (NUMERIC(20,3) hands back three decimals).
+fn at_scale(mut amount: Decimal, currency: Currency) -> Decimal {
+    amount.rescale(currency.scale());
+    amount
+}
+
+fn currency(text: &str) -> Result<Currency, StoreError> {
+    Currency::parse(text.trim()).map_err(|_| corrupt("currency", text))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ledgers
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) async fn ledgers(c: &Client) -> Result<Vec<kasda_store::LedgerInfo>, StoreError> {
+    let rows = query(
+        c,
+        "list ledgers",
+        "SELECT ledger_id, name FROM ledgers ORDER BY ledger_id COLLATE \"C\"",
+        &[],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| kasda_store::LedgerInfo {
+            code: r.get(0),
+            name: r.get(1),
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entries
+// ---------------------------------------------------------------------------------------------
+
+const ENTRY_COLUMNS: &str = "seq, kind, booked_on, value_date, natural_key, position, memo,
+    reverses, source_sha256, run_id, recorded_at, prev_hash, hash";
+
+/// Entries selected by `filter` (a WHERE clause over `e`, `$1` = ledger), in seq order, with
+/// their postings.
+async fn load_entries(
+    c: &Client,
+    ledger: &str,
+    filter: &str,
+    params: &[&(dyn ToSql + Sync)],
+    limit: Option<i64>,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let limit_sql = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.ledger_id = $1 AND {filter}
+          ORDER BY e.seq{limit_sql}"
+    );
+    let rows = query(c, "read entries", &sql, params).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let kind: String = r.get(1);
+        out.push(StoredEntry {
+            seq: r.get(0),
+            entry: JournalEntry {
+                kind: EntryKind::parse(&kind).ok_or_else(|| corrupt("entry kind", &kind))?,
+                booked_on: r.get(2),
+                value_date: r.get(3),
+                natural_key: r.get(4),
+                position: r.get(5),
+                memo: r.get(6),
+                reverses: r.get(7),
+                postings: Vec::new(),
+            },
+            source_sha256: r.get(8),
+            run_id: r.get(9),
+            recorded_at: r.get(10),
+            prev_hash: r.get(11),
+            hash: r.get(12),
+        });
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let seqs: Vec<i64> = out.iter().map(|e| e.seq).collect();
+    let rows = query(
+        c,
+        "read postings",
+        "SELECT p.seq, a.account_key, p.side, p.amount, p.currency
+           FROM postings p
+           JOIN accounts a ON a.ledger_id = p.ledger_id AND a.account_id = p.account_id
+          WHERE p.ledger_id = $1 AND p.seq = ANY($2)
+          ORDER BY p.seq, p.idx",
+        &[&ledger, &seqs],
+    )
+    .await?;
+    let index: HashMap<i64, usize> = out.iter().enumerate().map(|(i, e)| (e.seq, i)).collect();
+    for r in &rows {
+        let seq: i64 = r.get(0);
+        let key: String = r.get(1);
+        let side: String = r.get(2);
+        let cur = currency(r.get(4))?;
+        let posting = Posting {
+            account: AccountKey::parse(&key).map_err(|_| corrupt("account key", &key))?,
+            side: match side.as_str() {
+                "debit" => Direction::Debit,
+                "credit" => Direction::Credit,
+                other => return Err(corrupt("posting side", other)),
+            },
+            amount: at_scale(r.get(3), cur),
+            currency: cur,
+        };
+        if let Some(e) = index.get(&seq).and_then(|&i| out.get_mut(i)) {
+            e.entry.postings.push(posting);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn entries(
+    c: &Client,
+    ledger: &str,
+    after_seq: i64,
+    limit: usize,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let limit = limit.min(MAX_PAGE) as i64;
+    load_entries(c, ledger, "e.seq > $2", &[&ledger, &after_seq], Some(limit)).await
+}
+
+pub(crate) async fn entries_by_seq(
+    c: &Client,
+    ledger: &str,
+    seqs: &[i64],
+) -> Result<Vec<StoredEntry>, StoreError> {
+    keys_limit(seqs.len())?;
+    load_entries(c, ledger, "e.seq = ANY($2)", &[&ledger, &seqs], None).await
+}
+
+pub(crate) async fn entries_by_keys(
+    c: &Client,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<StoredEntry>, StoreError> {
+    keys_limit(keys.len())?;
+    load_entries(
+        c,
+        ledger,
+        "e.natural_key = ANY($2)",
+        &[&ledger, &keys],
+        None,
+    )
+    .await
+}
+
+pub(crate) async fn account_entries(
+    c: &Client,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let key = account.to_string();
+    load_entries(
+        c,
+        ledger,
+        "e.booked_on BETWEEN $3 AND $4 AND e.seq IN (
+            SELECT p.seq FROM postings p
+              JOIN accounts a ON a.ledger_id = p.ledger_id AND a.account_id = p.account_id
+             WHERE p.ledger_id = $1 AND a.account_key = $2)",
+        &[&ledger, &key, &from, &to],
+        None,
+    )
+    .await
+}
+
+pub(crate) async fn entry_joins(
+    c: &Client,
+    ledger: &str,
+    seqs: &[i64],
+) -> Result<Vec<(i64, String)>, StoreError> {
+    keys_limit(seqs.len())?;
+    let rows = query(
+        c,
+        "read joins",
+        "SELECT seq, joined_key FROM entry_joins WHERE ledger_id = $1 AND seq = ANY($2)
+          ORDER BY seq, idx",
+        &[&ledger, &seqs],
+    )
+    .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+pub(crate) async fn entries_joining(
+    c: &Client,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<i64>, StoreError> {
+    keys_limit(keys.len())?;
+    let rows = query(
+        c,
+        "read joins",
+        "SELECT DISTINCT seq FROM entry_joins WHERE ledger_id = $1 AND joined_key = ANY($2)
+          ORDER BY seq",
+        &[&ledger, &keys],
+    )
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+pub(crate) async fn entries_reversing(
+    c: &Client,
+    ledger: &str,
+    seqs: &[i64],
+) -> Result<Vec<i64>, StoreError> {
+    keys_limit(seqs.len())?;
+    let rows = query(
+        c,
+        "read reversals",
+        "SELECT seq FROM entries WHERE ledger_id = $1 AND reverses = ANY($2) ORDER BY seq",
+        &[&ledger, &seqs],
+    )
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// ASCII-only lower-casing in SQL, to match `str::to_ascii_lowercase` on the needle exactly.
+const ASCII_LOWER: &str = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'";
+
+pub(crate) async fn search_keys(
+    c: &Client,
+    ledger: &str,
+    text: &str,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let needle = text.to_ascii_lowercase();
+    let limit = limit.min(i64::MAX as usize) as i64;
+    let sql = format!(
+        "SELECT k FROM (
+            SELECT natural_key AS k FROM entries WHERE ledger_id = $1
+               AND (strpos(translate(natural_key, {ASCII_LOWER}), $2) > 0
+                 OR strpos(translate(memo, {ASCII_LOWER}), $2) > 0)
+            UNION
+            SELECT natural_key FROM statement_lines WHERE ledger_id = $1
+               AND (strpos(translate(natural_key, {ASCII_LOWER}), $2) > 0
+                 OR strpos(translate(search_text, {ASCII_LOWER}), $2) > 0)
+            UNION
+            SELECT natural_key FROM documents WHERE ledger_id = $1
+               AND (strpos(translate(natural_key, {ASCII_LOWER}), $2) > 0
+                 OR strpos(translate(body::text, {ASCII_LOWER}), $2) > 0)
+         ) found ORDER BY k COLLATE \"C\" LIMIT $3"
+    );
+    let rows = query(c, "search", &sql, &[&ledger, &needle, &limit]).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Balances
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) async fn balance(
+    c: &Client,
+    ledger: &str,
+    account: &AccountKey,
+    as_of: Option<NaiveDate>,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Decimal, StoreError> {
+    let key = account.to_string();
+    let rows = query(
+        c,
+        "balance",
+        "SELECT coalesce(sum(d.debit - d.credit), 0)
+           FROM accounts a
+           JOIN account_day_deltas d ON d.ledger_id = a.ledger_id AND d.account_id = a.account_id
+          WHERE a.ledger_id = $1 AND a.account_key = $2
+            AND ($3::date IS NULL OR d.day <= $3)
+            AND ($4::timestamptz IS NULL OR d.recorded_at <= $4)",
+        &[&ledger, &key, &as_of, &known_at],
+    )
+    .await?;
+    let v: Decimal = rows.first().map(|r| r.get(0)).unwrap_or(Decimal::ZERO);
+    Ok(v.normalize_to_currency())
+}
+
+/// Balances come back from NUMERIC(24,3) sums; show them at two decimals (IDR) unless more
+/// are needed, so that they compare and print like the other stores' values.
+trait NormalizeAmount {
+    fn normalize_to_currency(self) -> Decimal;
+}
+
+impl NormalizeAmount for Decimal {
+    fn normalize_to_currency(self) -> Decimal {
+        let n = self.normalize();
+        if n.scale() <= 2 {
+            let mut v = n;
+            v.rescale(2);
+            v
+        } else {
+            n
+        }
+    }
+}
+
+pub(crate) async fn balances(
+    c: &Client,
+    ledger: &str,
+    kind: Option<AccountKind>,
+    as_of: Option<NaiveDate>,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<AccountBalance>, StoreError> {
+    let kind = kind.map(|k| k.as_str());
+    let rows = query(
+        c,
+        "balances",
+        "SELECT a.account_key, sum(d.debit - d.credit)
+           FROM accounts a
+           JOIN account_day_deltas d ON d.ledger_id = a.ledger_id AND d.account_id = a.account_id
+          WHERE a.ledger_id = $1
+            AND ($2::text IS NULL OR a.kind = $2)
+            AND ($3::date IS NULL OR d.day <= $3)
+            AND ($4::timestamptz IS NULL OR d.recorded_at <= $4)
+          GROUP BY a.account_key
+          ORDER BY a.account_key COLLATE \"C\"",
+        &[&ledger, &kind, &as_of, &known_at],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let key: String = r.get(0);
+        out.push(AccountBalance {
+            account: AccountKey::parse(&key).map_err(|_| corrupt("account key", &key))?,
+            balance: r.get::<_, Decimal>(1).normalize_to_currency(),
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn day_movements(
+    c: &Client,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DayMovement>, StoreError> {
+    let key = account.to_string();
+    let rows = query(
+        c,
+        "day movements",
+        "SELECT coalesce(sum(d.debit - d.credit), 0)
+           FROM accounts a
+           JOIN account_day_deltas d ON d.ledger_id = a.ledger_id AND d.account_id = a.account_id
+          WHERE a.ledger_id = $1 AND a.account_key = $2 AND d.day < $3",
+        &[&ledger, &key, &from],
+    )
+    .await?;
+    let mut running: Decimal = rows.first().map(|r| r.get(0)).unwrap_or(Decimal::ZERO);
+    let rows = query(
+        c,
+        "day movements",
+        "SELECT d.day, sum(d.debit), sum(d.credit)
+           FROM accounts a
+           JOIN account_day_deltas d ON d.ledger_id = a.ledger_id AND d.account_id = a.account_id
+          WHERE a.ledger_id = $1 AND a.account_key = $2 AND d.day BETWEEN $3 AND $4
+          GROUP BY d.day ORDER BY d.day",
+        &[&ledger, &key, &from, &to],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let debits: Decimal = r.get(1);
+        let credits: Decimal = r.get(2);
+        running += debits - credits;
+        out.push(DayMovement {
+            day: r.get(0),
+            debits: debits.normalize_to_currency(),
+            credits: credits.normalize_to_currency(),
+            closing: running.normalize_to_currency(),
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) async fn statements(
+    c: &Client,
+    ledger: &str,
+    account: Option<&str>,
+) -> Result<Vec<StoredStatement>, StoreError> {
+    let rows = query(
+        c,
+        "read statements",
+        "SELECT s.file_sha256, f.name, s.run_id, s.idx, s.header::text
+           FROM statements s
+           JOIN source_files f ON f.ledger_id = s.ledger_id AND f.sha256 = s.file_sha256
+          WHERE s.ledger_id = $1 AND ($2::text IS NULL OR s.account = $2)
+          ORDER BY s.account COLLATE \"C\", s.run_id, s.idx",
+        &[&ledger, &account],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let idx: i32 = r.get(3);
+        out.push(StoredStatement {
+            file_sha256: r.get(0),
+            file_name: r.get(1),
+            run_id: r.get(2),
+            index: u32::try_from(idx).map_err(|_| corrupt("statement index", idx))?,
+            header: parse_json("statement header", r.get(4))?,
+        });
+    }
+    Ok(out)
+}
+
+const LINE_ORDER: &str =
+    "ORDER BY booking_date, account COLLATE \"C\", run_id, statement_idx, pos_index";
+
+fn line_rows(rows: &[Row]) -> Result<Vec<StoredLine>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            Ok(StoredLine {
+                file_sha256: r.get(0),
+                run_id: r.get(1),
+                recorded_at: r.get(2),
+                facts: parse_json("statement line", r.get(3))?,
+                entry_seq: r.get(4),
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn statement_lines(
+    c: &Client,
+    ledger: &str,
+    account: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<StoredLine>, StoreError> {
+    let sql = format!(
+        "SELECT file_sha256, run_id, recorded_at, facts::text, entry_seq FROM statement_lines
+          WHERE ledger_id = $1 AND ($2::text IS NULL OR account = $2)
+            AND booking_date BETWEEN $3 AND $4 {LINE_ORDER}"
+    );
+    let rows = query(
+        c,
+        "read statement lines",
+        &sql,
+        &[&ledger, &account, &from, &to],
+    )
+    .await?;
+    line_rows(&rows)
+}
+
+pub(crate) async fn lines_by_keys(
+    c: &Client,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<StoredLine>, StoreError> {
+    keys_limit(keys.len())?;
+    let sql = format!(
+        "SELECT file_sha256, run_id, recorded_at, facts::text, entry_seq FROM statement_lines
+          WHERE ledger_id = $1 AND natural_key = ANY($2) {LINE_ORDER}"
+    );
+    let rows = query(c, "read statement lines", &sql, &[&ledger, &keys]).await?;
+    line_rows(&rows)
+}
+
+/// Documents sort by (date, kind in DocKind order, natural key).
+const DOC_ORDER: &str = "ORDER BY doc_date,
+    CASE kind WHEN 'receipt' THEN 0 WHEN 'sts' THEN 1 WHEN 'sp2d' THEN 2 ELSE 3 END,
+    natural_key COLLATE \"C\"";
+
+fn doc_rows(rows: &[Row]) -> Result<Vec<StoredDocument>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.get(4);
+            let row_no: i64 = r.get(3);
+            Ok(StoredDocument {
+                file_sha256: r.get(0),
+                run_id: r.get(1),
+                recorded_at: r.get(2),
+                row: u32::try_from(row_no).map_err(|_| corrupt("document row", row_no))?,
+                kind: DocKind::parse(&kind).ok_or_else(|| corrupt("document kind", &kind))?,
+                natural_key: r.get(5),
+                date: r.get(6),
+                document: parse_json("document", r.get(7))?,
+                entry_seq: r.get(8),
+            })
+        })
+        .collect()
+}
+
+const DOC_COLUMNS: &str =
+    "file_sha256, run_id, recorded_at, row_no, kind, natural_key, doc_date, body::text, entry_seq";
+
+pub(crate) async fn documents(
+    c: &Client,
+    ledger: &str,
+    kind: Option<DocKind>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<StoredDocument>, StoreError> {
+    let kind = kind.map(|k| k.as_str());
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM documents
+          WHERE ledger_id = $1 AND ($2::text IS NULL OR kind = $2)
+            AND ($3::date IS NULL OR doc_date >= $3) AND ($4::date IS NULL OR doc_date <= $4)
+          {DOC_ORDER}"
+    );
+    let rows = query(c, "read documents", &sql, &[&ledger, &kind, &from, &to]).await?;
+    doc_rows(&rows)
+}
+
+pub(crate) async fn documents_by_keys(
+    c: &Client,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<StoredDocument>, StoreError> {
+    keys_limit(keys.len())?;
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM documents WHERE ledger_id = $1 AND natural_key = ANY($2)
+          {DOC_ORDER}"
+    );
+    let rows = query(c, "read documents", &sql, &[&ledger, &keys]).await?;
+    doc_rows(&rows)
+}
+
+pub(crate) async fn existing_document_keys(
+    c: &Client,
+    ledger: &str,
+    keys: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    keys_limit(keys.len())?;
+    let rows = query(
+        c,
+        "read document keys",
+        "SELECT natural_key FROM documents WHERE ledger_id = $1 AND natural_key = ANY($2)",
+        &[&ledger, &keys],
+    )
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+pub(crate) async fn duplicates(
+    c: &Client,
+    ledger: &str,
+    keys: Option<&[String]>,
+) -> Result<Vec<DuplicateRecord>, StoreError> {
+    if let Some(k) = keys {
+        keys_limit(k.len())?;
+    }
+    let rows = query(
+        c,
+        "read duplicates",
+        "SELECT what, natural_key, file_sha256, position, run_id, recorded_at, first_file_sha256,
+                same_content, document::text
+           FROM duplicates
+          WHERE ledger_id = $1 AND ($2::text[] IS NULL OR natural_key = ANY($2))
+          ORDER BY run_id, natural_key COLLATE \"C\", position COLLATE \"C\"",
+        &[&ledger, &keys],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let what: String = r.get(0);
+        let doc: Option<String> = r.get(8);
+        out.push(DuplicateRecord {
+            kind: match what.as_str() {
+                "line" => DuplicateKind::Line,
+                "document" => DuplicateKind::Document,
+                other => return Err(corrupt("duplicate kind", other)),
+            },
+            natural_key: r.get(1),
+            file_sha256: r.get(2),
+            pos: r.get(3),
+            run_id: r.get(4),
+            recorded_at: r.get(5),
+            first_file_sha256: r.get(6),
+            same_content: r.get(7),
+            document: doc
+                .map(|d| parse_json("duplicate document", &d))
+                .transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+fn file_row(r: &Row) -> Result<StoredFile, StoreError> {
+    let size: i64 = r.get(2);
+    Ok(StoredFile {
+        file: SourceFile {
+            sha256: r.get(0),
+            name: r.get(1),
+            size_bytes: u64::try_from(size).map_err(|_| corrupt("file size", size))?,
+            format: r.get(3),
+            imported_by: r.get(4),
+        },
+        imported_at: r.get(5),
+        run_id: r.get(6),
+    })
+}
+
+pub(crate) async fn files(
+    c: &Client,
+    ledger: &str,
+    sha256: Option<&str>,
+) -> Result<Vec<StoredFile>, StoreError> {
+    let rows = query(
+        c,
+        "read files",
+        "SELECT sha256, name, size_bytes, format, imported_by, imported_at, run_id
+           FROM source_files WHERE ledger_id = $1 AND ($2::text IS NULL OR sha256 = $2)
+          ORDER BY run_id",
+        &[&ledger, &sha256],
+    )
+    .await?;
+    rows.iter().map(file_row).collect()
+}
+
+pub(crate) async fn runs(
+    c: &Client,
+    ledger: &str,
+    run_id: Option<i64>,
+) -> Result<Vec<RunRecord>, StoreError> {
+    let rows = query(
+        c,
+        "read runs",
+        "SELECT run_id, kind, actor, started_at, details::text FROM runs
+          WHERE ledger_id = $1 AND ($2::bigint IS NULL OR run_id = $2) ORDER BY run_id",
+        &[&ledger, &run_id],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.get(1);
+            Ok(RunRecord {
+                run_id: r.get(0),
+                kind: RunKind::parse(&kind).ok_or_else(|| corrupt("run kind", &kind))?,
+                actor: r.get(2),
+                started_at: r.get(3),
+                details: parse_json("run details", r.get(4))?,
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings and proposals
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) async fn findings(
+    c: &Client,
+    ledger: &str,
+    open_only: bool,
+) -> Result<Vec<FindingRecord>, StoreError> {
+    let rows = query(
+        c,
+        "read finding events",
+        "SELECT finding_id, run_id, at, status FROM finding_events
+          WHERE ledger_id = $1 ORDER BY finding_id, event_no",
+        &[&ledger],
+    )
+    .await?;
+    let mut events: HashMap<String, Vec<FindingEvent>> = HashMap::new();
+    for r in &rows {
+        let status: String = r.get(3);
+        events.entry(r.get(0)).or_default().push(FindingEvent {
+            run_id: r.get(1),
+            at: r.get(2),
+            status: FindingStatus::parse(&status)
+                .ok_or_else(|| corrupt("finding status", &status))?,
+        });
+    }
+    let rows = query(
+        c,
+        "read findings",
+        "SELECT finding_id, first_seen_at, first_seen_run, body::text FROM findings
+          WHERE ledger_id = $1 ORDER BY first_seen_run, finding_id COLLATE \"C\"",
+        &[&ledger],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: String = r.get(0);
+        let finding: FindingInput = parse_json("finding", r.get(3))?;
+        let events = events.remove(&id).unwrap_or_default();
+        let status = events.last().map(|e| e.status).unwrap_or(finding.status);
+        if open_only && status != FindingStatus::Open {
+            continue;
+        }
+        out.push(FindingRecord {
+            finding,
+            first_seen_at: r.get(1),
+            first_seen_run: r.get(2),
+            status,
+            events,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn proposals(
+    c: &Client,
+    ledger: &str,
+    open_only: bool,
+) -> Result<Vec<Proposal>, StoreError> {
+    let rows = query(
+        c,
+        "read proposals",
+        "SELECT p.proposal_id, p.kind, p.reason, p.proposed_by, p.proposed_at, p.entries::text,
+                d.decision, d.decided_by, d.decided_at, d.run_id, d.reason
+           FROM proposals p
+           LEFT JOIN proposal_decisions d
+             ON d.ledger_id = p.ledger_id AND d.proposal_id = p.proposal_id
+          WHERE p.ledger_id = $1 AND (NOT $2 OR d.decision IS NULL)
+          ORDER BY p.proposal_id",
+        &[&ledger, &open_only],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let kind: String = r.get(1);
+        let decision: Option<String> = r.get(6);
+        let status = match decision.as_deref() {
+            None => ProposalStatus::Open,
+            Some("approved") => ProposalStatus::Approved {
+                by: r.get(7),
+                at: r.get(8),
+                run_id: r
+                    .get::<_, Option<i64>>(9)
+                    .ok_or_else(|| corrupt("approval run", "NULL"))?,
+            },
+            Some("rejected") => ProposalStatus::Rejected {
+                by: r.get(7),
+                at: r.get(8),
+                reason: r.get(10),
+            },
+            Some(other) => return Err(corrupt("proposal decision", other)),
+        };
+        out.push(Proposal {
+            id: r.get(0),
+            kind: ProposalKind::parse(&kind).ok_or_else(|| corrupt("proposal kind", &kind))?,
+            reason: r.get(2),
+            proposed_by: r.get(3),
+            proposed_at: r.get(4),
+            entries: parse_json("proposal entries", r.get(5))?,
+            status,
+        });
+    }
+    Ok(out)
+}
+
+/// Σ debit − Σ credit per account straight from the postings, for checking the aggregate.
+pub(crate) async fn posting_sums(
+    c: &Client,
+    ledger: &str,
+) -> Result<BTreeMap<String, Decimal>, StoreError> {
+    let rows = query(
+        c,
+        "sum postings",
+        "SELECT a.account_key,
+                sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
+           FROM postings p
+           JOIN accounts a ON a.ledger_id = p.ledger_id AND a.account_id = p.account_id
+          WHERE p.ledger_id = $1 GROUP BY a.account_key",
+        &[&ledger],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get::<_, Decimal>(1).normalize_to_currency()))
+        .collect())
+}

@@ -1,0 +1,1483 @@
+//! Every write of the store: ledgers, imports, appends, findings, proposals, period closes.
+//!
+//! Each write is one transaction that first takes the ledger's advisory lock
+//! (`pg_advisory_xact_lock` on a hash of the ledger code). Holding it, the writer reads the
+//! chain head, decides everything in Rust (which facts and entries are new, their seqs and
+//! hashes) and only then writes. Because every writer of a ledger holds the same lock, that
+//! decision cannot go stale: no two transactions number entries from the same head, nothing is
+//! doubled or lost, and since the lock is the first thing taken and the only one waited for
+//! across writers, there is no lock-order cycle and so no deadlock. Bulk rows go in with binary
+//! COPY; the database still checks every entry at COMMIT (see the schema).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::pin_mut;
+use kasda_core::ledger::{chain_hash, JournalEntry};
+use kasda_core::money::Direction;
+use kasda_store::{
+    check_batch_limits, check_entry, limit_check, now_micros, same_line_content, same_user,
+    validate_ledger_code, AppendOutcome, DocKind, FindingInput, FindingStatus, ImportBatch,
+    ImportOutcome, LedgerInfo, LineFacts, NewEntry, NewProposal, RunInfo, RunKind, StoreError,
+    MAX_ENTRIES_PER_APPEND, MAX_FINDINGS_PER_CALL, MAX_KEYS_PER_LOOKUP, MAX_LABEL,
+};
+use rust_decimal::Decimal;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, GenericClient, Transaction};
+
+use crate::map_err;
+use crate::pgtypes::RawJson;
+
+/// Points inside [`crate::PgStore::import_file_with_hook`]'s transaction, reported to the hook
+/// so crash tests can kill the process at a known place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportStage {
+    /// Lock taken, plan made, nothing written yet.
+    Planned,
+    /// Run, file, statements and lines written.
+    LinesWritten,
+    /// Documents and duplicates written.
+    DocumentsWritten,
+    /// Entries, postings and balance deltas written; COMMIT is next.
+    EntriesWritten,
+}
+
+pub(crate) fn json_text<T: serde::Serialize>(what: &str, v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::backend(format!("serialise {what}"), e))
+}
+
+/// Takes the ledger's write lock for the rest of the transaction.
+pub(crate) async fn lock_ledger(tx: &Transaction<'_>, ledger: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('kasda.ledger:' || $1::text, 0))",
+        &[&ledger],
+    )
+    .await
+    .map_err(|e| map_err("lock ledger", e))?;
+    Ok(())
+}
+
+/// `Err(UnknownLedger)` unless the ledger exists (and is visible to this role).
+pub(crate) async fn require_ledger<C: GenericClient + Sync>(
+    c: &C,
+    ledger: &str,
+) -> Result<(), StoreError> {
+    let found = c
+        .query_opt("SELECT 1 FROM ledgers WHERE ledger_id = $1", &[&ledger])
+        .await
+        .map_err(|e| map_err("find ledger", e))?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(StoreError::UnknownLedger {
+            ledger: ledger.to_string(),
+        }),
+    }
+}
+
+/// The store clock for a ledger: now, but never before the ledger's latest stamp.
+async fn stamp(tx: &Transaction<'_>, ledger: &str) -> Result<DateTime<Utc>, StoreError> {
+    let row = tx
+        .query_one(
+            "SELECT greatest(
+                (SELECT max(started_at) FROM runs WHERE ledger_id = $1),
+                (SELECT max(proposed_at) FROM proposals WHERE ledger_id = $1),
+                (SELECT max(decided_at) FROM proposal_decisions WHERE ledger_id = $1),
+                (SELECT max(at) FROM finding_events WHERE ledger_id = $1))",
+            &[&ledger],
+        )
+        .await
+        .map_err(|e| map_err("read ledger clock", e))?;
+    let last: Option<DateTime<Utc>> = row.get(0);
+    let now = now_micros();
+    Ok(match last {
+        Some(l) if l > now => l,
+        _ => now,
+    })
+}
+
+pub(crate) async fn closed_through<C: GenericClient + Sync>(
+    c: &C,
+    ledger: &str,
+) -> Result<Option<NaiveDate>, StoreError> {
+    let row = c
+        .query_one(
+            "SELECT max(through_date) FROM period_locks WHERE ledger_id = $1",
+            &[&ledger],
+        )
+        .await
+        .map_err(|e| map_err("read period locks", e))?;
+    Ok(row.get(0))
+}
+
+async fn insert_run(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    kind: RunKind,
+    actor: &str,
+    at: DateTime<Utc>,
+    details: &serde_json::Value,
+) -> Result<i64, StoreError> {
+    let details = json_text("run details", details)?;
+    let row = tx
+        .query_one(
+            "INSERT INTO runs (ledger_id, run_id, kind, actor, started_at, details)
+             SELECT $1, coalesce(max(run_id), 0) + 1, $2, $3, $4, $5
+               FROM runs WHERE ledger_id = $1
+             RETURNING run_id",
+            &[&ledger, &kind.as_str(), &actor, &at, &RawJson(&details)],
+        )
+        .await
+        .map_err(|e| map_err("record run", e))?;
+    Ok(row.get(0))
+}
+
+/// Seqs and natural keys of stored entries among `keys`.
+async fn existing_entry_keys(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
+        let rows = tx
+            .query(
+                "SELECT natural_key, seq FROM entries WHERE ledger_id = $1 AND natural_key = ANY($2)",
+                &[&ledger, &chunk],
+            )
+            .await
+            .map_err(|e| map_err("look up entry keys", e))?;
+        for r in rows {
+            out.insert(r.get(0), r.get(1));
+        }
+    }
+    Ok(out)
+}
+
+async fn existing_seqs(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    seqs: &[i64],
+) -> Result<HashSet<i64>, StoreError> {
+    if seqs.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows = tx
+        .query(
+            "SELECT seq FROM entries WHERE ledger_id = $1 AND seq = ANY($2)",
+            &[&ledger, &seqs],
+        )
+        .await
+        .map_err(|e| map_err("look up reversed entries", e))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Decides which entries are new (indexes) and which are duplicates (keys), checking each
+/// entry exactly as the memory oracle does, before anything is written.
+fn plan_entries(
+    ledger: &str,
+    entries: &[&JournalEntry],
+    closed: Option<NaiveDate>,
+    next_seq: i64,
+    stored_keys: &HashMap<String, i64>,
+    stored_reversed: &HashSet<i64>,
+) -> Result<(Vec<usize>, Vec<String>), StoreError> {
+    let mut fresh = Vec::new();
+    let mut dups = Vec::new();
+    let mut in_call: HashSet<&str> = HashSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        check_entry(ledger, e, closed)?;
+        if let Some(r) = e.reverses {
+            let earlier_in_call = r >= next_seq && r < next_seq + fresh.len() as i64;
+            if !stored_reversed.contains(&r) && !earlier_in_call {
+                return Err(StoreError::UnknownReversedEntry {
+                    ledger: ledger.to_string(),
+                    natural_key: e.natural_key.clone(),
+                    reverses: r,
+                });
+            }
+        }
+        if stored_keys.contains_key(&e.natural_key) || !in_call.insert(e.natural_key.as_str()) {
+            dups.push(e.natural_key.clone());
+        } else {
+            fresh.push(i);
+        }
+    }
+    Ok((fresh, dups))
+}
+
+struct PendingEntry {
+    seq: i64,
+    entry: JournalEntry,
+    source: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Collects a transaction's new entries (numbered and hashed in order) and writes them, their
+/// postings, joins, accounts and balance deltas with binary COPY.
+pub(crate) struct ChainWriter {
+    ledger: String,
+    run_id: i64,
+    at: DateTime<Utc>,
+    next_seq: i64,
+    head: String,
+    pending: Vec<PendingEntry>,
+    joins: Vec<(i64, i32, String)>,
+}
+
+/// Next seq and head hash of a ledger (read under the ledger lock).
+async fn chain_head(tx: &Transaction<'_>, ledger: &str) -> Result<(i64, String), StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT seq, hash FROM entries WHERE ledger_id = $1 ORDER BY seq DESC LIMIT 1",
+            &[&ledger],
+        )
+        .await
+        .map_err(|e| map_err("read chain head", e))?;
+    Ok(match row {
+        Some(r) => (r.get::<_, i64>(0) + 1, r.get(1)),
+        None => (1, kasda_core::ledger::GENESIS_HASH.to_string()),
+    })
+}
+
+impl ChainWriter {
+    fn new(ledger: &str, next_seq: i64, head: String) -> Self {
+        ChainWriter {
+            ledger: ledger.to_string(),
+            run_id: 0,
+            at: DateTime::<Utc>::MIN_UTC,
+            next_seq,
+            head,
+            pending: Vec::new(),
+            joins: Vec::new(),
+        }
+    }
+
+    fn start(&mut self, run_id: i64, at: DateTime<Utc>) {
+        self.run_id = run_id;
+        self.at = at;
+    }
+
+    fn push(&mut self, entry: JournalEntry, source: Option<&str>) -> i64 {
+        let seq = self.next_seq;
+        let hash = chain_hash(&self.head, &self.ledger, seq, source, &entry);
+        let prev_hash = std::mem::replace(&mut self.head, hash.clone());
+        self.pending.push(PendingEntry {
+            seq,
+            entry,
+            source: source.map(str::to_string),
+            prev_hash,
+            hash,
+        });
+        self.next_seq += 1;
+        seq
+    }
+
+    fn join(&mut self, seq: i64, keys: Vec<String>) {
+        for (i, k) in keys.into_iter().enumerate() {
+            self.joins.push((seq, i as i32, k));
+        }
+    }
+
+    /// Account ids for every account the pending postings name, creating missing ones.
+    async fn account_ids(&self, tx: &Transaction<'_>) -> Result<HashMap<String, i32>, StoreError> {
+        let mut keys: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for p in self.pending.iter().flat_map(|e| e.entry.postings.iter()) {
+            let text = p.account.to_string();
+            if !keys.contains_key(&text) {
+                keys.insert(
+                    text,
+                    (
+                        p.account.kind().as_str().to_string(),
+                        p.account.qualifier().to_string(),
+                    ),
+                );
+            }
+        }
+        let mut ids: HashMap<String, i32> = HashMap::new();
+        if keys.is_empty() {
+            return Ok(ids);
+        }
+        let wanted: Vec<&str> = keys.keys().map(String::as_str).collect();
+        let rows = tx
+            .query(
+                "SELECT account_key, account_id FROM accounts
+                  WHERE ledger_id = $1 AND account_key = ANY($2)",
+                &[&self.ledger, &wanted],
+            )
+            .await
+            .map_err(|e| map_err("look up accounts", e))?;
+        for r in rows {
+            ids.insert(r.get(0), r.get(1));
+        }
+        let missing: Vec<(&String, &(String, String))> =
+            keys.iter().filter(|(k, _)| !ids.contains_key(*k)).collect();
+        if missing.is_empty() {
+            return Ok(ids);
+        }
+        let row = tx
+            .query_one(
+                "SELECT coalesce(max(account_id), 0) FROM accounts WHERE ledger_id = $1",
+                &[&self.ledger],
+            )
+            .await
+            .map_err(|e| map_err("number accounts", e))?;
+        let mut next: i32 = row.get(0);
+        let mut new_ids = Vec::with_capacity(missing.len());
+        let mut new_keys = Vec::with_capacity(missing.len());
+        let mut kinds = Vec::with_capacity(missing.len());
+        let mut quals = Vec::with_capacity(missing.len());
+        for (key, (kind, qual)) in missing {
+            next += 1;
+            ids.insert(key.clone(), next);
+            new_ids.push(next);
+            new_keys.push(key.as_str());
+            kinds.push(kind.as_str());
+            quals.push(qual.as_str());
+        }
+        tx.execute(
+            "INSERT INTO accounts (ledger_id, account_id, account_key, kind, qualifier)
+             SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])",
+            &[&self.ledger, &new_ids, &new_keys, &kinds, &quals],
+        )
+        .await
+        .map_err(|e| map_err("create accounts", e))?;
+        Ok(ids)
+    }
+
+    /// Writes everything collected. Returns the seqs written, in order.
+    async fn flush(self, tx: &Transaction<'_>) -> Result<Vec<i64>, StoreError> {
+        let ids = self.account_ids(tx).await?;
+        let ledger = self.ledger.as_str();
+
+        let sink = tx
+            .copy_in(
+                "COPY entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
+                 memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
+                 FROM STDIN BINARY",
+            )
+            .await
+            .map_err(|e| map_err("copy entries", e))?;
+        let w = BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::DATE,
+                Type::DATE,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::TEXT,
+                Type::INT8,
+                Type::TIMESTAMPTZ,
+                Type::TEXT,
+                Type::TEXT,
+            ],
+        );
+        pin_mut!(w);
+        for p in &self.pending {
+            let e = &p.entry;
+            w.as_mut()
+                .write(&[
+                    &ledger,
+                    &p.seq,
+                    &e.kind.as_str(),
+                    &e.booked_on,
+                    &e.value_date,
+                    &e.natural_key,
+                    &e.position,
+                    &e.memo,
+                    &e.reverses,
+                    &p.source,
+                    &self.run_id,
+                    &self.at,
+                    &p.prev_hash,
+                    &p.hash,
+                ])
+                .await
+                .map_err(|e| map_err("copy entries", e))?;
+        }
+        w.finish().await.map_err(|e| map_err("copy entries", e))?;
+
+        let sink = tx
+            .copy_in(
+                "COPY postings (ledger_id, seq, idx, account_id, side, amount, currency)
+                 FROM STDIN BINARY",
+            )
+            .await
+            .map_err(|e| map_err("copy postings", e))?;
+        let w = BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::TEXT,
+                Type::INT8,
+                Type::INT4,
+                Type::INT4,
+                Type::TEXT,
+                Type::NUMERIC,
+                Type::BPCHAR,
+            ],
+        );
+        pin_mut!(w);
+        let mut deltas: BTreeMap<(i32, NaiveDate), (Decimal, Decimal)> = BTreeMap::new();
+        for p in &self.pending {
+            for (i, posting) in p.entry.postings.iter().enumerate() {
+                let account_id =
+                    ids.get(&posting.account.to_string())
+                        .copied()
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!("account {} has no id", posting.account))
+                        })?;
+                let idx = i as i32;
+                let slot = deltas
+                    .entry((account_id, p.entry.booked_on))
+                    .or_insert((Decimal::ZERO, Decimal::ZERO));
+                match posting.side {
+                    Direction::Debit => slot.0 += posting.amount,
+                    Direction::Credit => slot.1 += posting.amount,
+                }
+                w.as_mut()
+                    .write(&[
+                        &ledger,
+                        &p.seq,
+                        &idx,
+                        &account_id,
+                        &posting.side.as_str(),
+                        &posting.amount,
+                        &posting.currency.as_str(),
+                    ])
+                    .await
+                    .map_err(|e| map_err("copy postings", e))?;
+            }
+        }
+        w.finish().await.map_err(|e| map_err("copy postings", e))?;
+
+        if !deltas.is_empty() {
+            let sink = tx
+                .copy_in(
+                    "COPY account_day_deltas (ledger_id, account_id, day, run_id, recorded_at,
+                     debit, credit) FROM STDIN BINARY",
+                )
+                .await
+                .map_err(|e| map_err("copy balance deltas", e))?;
+            let w = BinaryCopyInWriter::new(
+                sink,
+                &[
+                    Type::TEXT,
+                    Type::INT4,
+                    Type::DATE,
+                    Type::INT8,
+                    Type::TIMESTAMPTZ,
+                    Type::NUMERIC,
+                    Type::NUMERIC,
+                ],
+            );
+            pin_mut!(w);
+            for ((account_id, day), (debit, credit)) in &deltas {
+                w.as_mut()
+                    .write(&[
+                        &ledger,
+                        account_id,
+                        day,
+                        &self.run_id,
+                        &self.at,
+                        debit,
+                        credit,
+                    ])
+                    .await
+                    .map_err(|e| map_err("copy balance deltas", e))?;
+            }
+            w.finish()
+                .await
+                .map_err(|e| map_err("copy balance deltas", e))?;
+        }
+
+        if !self.joins.is_empty() {
+            let seqs: Vec<i64> = self.joins.iter().map(|j| j.0).collect();
+            let idxs: Vec<i32> = self.joins.iter().map(|j| j.1).collect();
+            let keys: Vec<&str> = self.joins.iter().map(|j| j.2.as_str()).collect();
+            tx.execute(
+                "INSERT INTO entry_joins (ledger_id, seq, idx, joined_key)
+                 SELECT $1, * FROM unnest($2::bigint[], $3::int[], $4::text[])",
+                &[&ledger, &seqs, &idxs, &keys],
+            )
+            .await
+            .map_err(|e| map_err("record joins", e))?;
+        }
+        Ok(self.pending.iter().map(|p| p.seq).collect())
+    }
+}
+
+async fn commit(tx: Transaction<'_>, what: &str) -> Result<(), StoreError> {
+    tx.commit()
+        .await
+        .map_err(|e| map_err(&format!("{what}: commit"), e))
+}
+
+async fn begin<'c>(client: &'c mut Client, what: &str) -> Result<Transaction<'c>, StoreError> {
+    client
+        .transaction()
+        .await
+        .map_err(|e| map_err(&format!("{what}: begin"), e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ledgers
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) async fn ensure_ledger(
+    client: &mut Client,
+    info: &LedgerInfo,
+) -> Result<(), StoreError> {
+    validate_ledger_code(&info.code)?;
+    limit_check("ledger name length", info.name.len(), MAX_LABEL)?;
+    let tx = begin(client, "ensure ledger").await?;
+    lock_ledger(&tx, &info.code).await?;
+    let row = tx
+        .query_opt(
+            "SELECT name FROM ledgers WHERE ledger_id = $1",
+            &[&info.code],
+        )
+        .await
+        .map_err(|e| map_err("find ledger", e))?;
+    if let Some(r) = row {
+        let existing: String = r.get(0);
+        if existing != info.name {
+            return Err(StoreError::LedgerNameConflict {
+                ledger: info.code.clone(),
+                existing,
+                requested: info.name.clone(),
+            });
+        }
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO ledgers (ledger_id, name, created_at) VALUES ($1, $2, $3)",
+        &[&info.code, &info.name, &now_micros()],
+    )
+    .await
+    .map_err(|e| map_err("create ledger", e))?;
+    commit(tx, "ensure ledger").await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Imports
+// ---------------------------------------------------------------------------------------------
+
+/// What is already stored under a natural key: the file that brought it and its content.
+struct StoredFact {
+    file_sha256: String,
+    content: String,
+}
+
+async fn stored_facts(
+    tx: &Transaction<'_>,
+    sql: &str,
+    ledger: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, StoredFact>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
+        let rows = tx
+            .query(sql, &[&ledger, &chunk])
+            .await
+            .map_err(|e| map_err("look up stored facts", e))?;
+        for r in rows {
+            out.insert(
+                r.get(0),
+                StoredFact {
+                    file_sha256: r.get(1),
+                    content: r.get(2),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+enum FactState<'b> {
+    Stored(&'b StoredFact),
+    InBatch(usize),
+}
+
+pub(crate) async fn import_file(
+    client: &mut Client,
+    ledger: &str,
+    batch: ImportBatch,
+    hook: &mut dyn FnMut(ImportStage),
+) -> Result<ImportOutcome, StoreError> {
+    let tx = begin(client, "import").await?;
+    lock_ledger(&tx, ledger).await?;
+    require_ledger(&tx, ledger).await?;
+    check_batch_limits(&batch)?;
+    let sha = batch.file.sha256.clone();
+    let already = tx
+        .query_opt(
+            "SELECT run_id FROM source_files WHERE ledger_id = $1 AND sha256 = $2",
+            &[&ledger, &sha],
+        )
+        .await
+        .map_err(|e| map_err("find file", e))?;
+    if let Some(r) = already {
+        return Ok(ImportOutcome {
+            run_id: r.get(0),
+            file_already_imported: true,
+            ..Default::default()
+        });
+    }
+
+    // Plan: which facts are new, which entries get appended.
+    let line_keys: Vec<&str> = batch
+        .statements
+        .iter()
+        .flat_map(|s| s.lines.iter().map(|l| l.facts.natural_key.as_str()))
+        .collect();
+    let doc_keys: Vec<&str> = batch
+        .documents
+        .iter()
+        .map(|d| d.natural_key.as_str())
+        .collect();
+    let stored_lines = stored_facts(
+        &tx,
+        "SELECT natural_key, file_sha256, facts::text FROM statement_lines
+          WHERE ledger_id = $1 AND natural_key = ANY($2)",
+        ledger,
+        &line_keys,
+    )
+    .await?;
+    let stored_docs = stored_facts(
+        &tx,
+        "SELECT natural_key, file_sha256, body::text FROM documents
+          WHERE ledger_id = $1 AND natural_key = ANY($2)",
+        ledger,
+        &doc_keys,
+    )
+    .await?;
+    let mut seen_lines: HashSet<&str> = HashSet::new();
+    let mut seen_docs: HashSet<&str> = HashSet::new();
+    let mut entries: Vec<&JournalEntry> = Vec::new();
+    for s in &batch.statements {
+        for l in &s.lines {
+            let k = l.facts.natural_key.as_str();
+            if !stored_lines.contains_key(k) && seen_lines.insert(k) {
+                entries.extend(l.entry.as_ref());
+            }
+        }
+    }
+    for d in &batch.documents {
+        let k = d.natural_key.as_str();
+        if !stored_docs.contains_key(k) && seen_docs.insert(k) {
+            entries.extend(d.entry.as_ref());
+        }
+    }
+    let entry_keys: Vec<&str> = entries.iter().map(|e| e.natural_key.as_str()).collect();
+    let mut key_seq = existing_entry_keys(&tx, ledger, &entry_keys).await?;
+    let reversed: Vec<i64> = entries.iter().filter_map(|e| e.reverses).collect();
+    let stored_reversed = existing_seqs(&tx, ledger, &reversed).await?;
+    let closed = closed_through(&tx, ledger).await?;
+    let (next_seq, head) = chain_head(&tx, ledger).await?;
+    plan_entries(
+        ledger,
+        &entries,
+        closed,
+        next_seq,
+        &key_seq,
+        &stored_reversed,
+    )?;
+    if let Some(e) = entries.iter().find(|e| e.reverses.is_some()) {
+        return Err(StoreError::InvalidInput {
+            field: format!("entry {}: reverses", e.natural_key),
+            expected: "no reversal link in imported facts".into(),
+            found: format!("{:?}", e.reverses),
+        });
+    }
+    hook(ImportStage::Planned);
+
+    // Write.
+    let at = stamp(&tx, ledger).await?;
+    let run_id = insert_run(
+        &tx,
+        ledger,
+        RunKind::Import,
+        &batch.file.imported_by,
+        at,
+        &serde_json::json!({
+            "file": batch.file.name,
+            "sha256": sha,
+            "format": batch.file.format,
+        }),
+    )
+    .await?;
+    let size = i64::try_from(batch.file.size_bytes).map_err(|_| StoreError::InvalidInput {
+        field: "file.size_bytes".into(),
+        expected: format!("at most {}", i64::MAX),
+        found: batch.file.size_bytes.to_string(),
+    })?;
+    tx.execute(
+        "INSERT INTO source_files (ledger_id, sha256, name, size_bytes, format, imported_by,
+                                   imported_at, run_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &ledger,
+            &sha,
+            &batch.file.name,
+            &size,
+            &batch.file.format,
+            &batch.file.imported_by,
+            &at,
+            &run_id,
+        ],
+    )
+    .await
+    .map_err(|e| map_err("record file", e))?;
+
+    let mut out = ImportOutcome {
+        run_id,
+        ..Default::default()
+    };
+    let mut writer = ChainWriter::new(ledger, next_seq, head);
+    writer.start(run_id, at);
+    let append = |writer: &mut ChainWriter,
+                  key_seq: &mut HashMap<String, i64>,
+                  e: JournalEntry,
+                  out: &mut ImportOutcome|
+     -> i64 {
+        if let Some(&seq) = key_seq.get(&e.natural_key) {
+            out.entries_duplicate += 1;
+            return seq;
+        }
+        let key = e.natural_key.clone();
+        let seq = writer.push(e, Some(&sha));
+        key_seq.insert(key, seq);
+        out.entries_appended += 1;
+        out.first_seq.get_or_insert(seq);
+        out.last_seq = Some(seq);
+        seq
+    };
+
+    // Statements (few) by plain INSERT.
+    let mut dup_rows: Vec<DupRow> = Vec::new();
+    let mut line_rows: Vec<(LineFacts, String, Option<i64>)> = Vec::new();
+    let mut batch_lines: HashMap<String, usize> = HashMap::new();
+    for s in batch.statements {
+        let header = json_text("statement header", &s.header)?;
+        let idx = s.index as i32;
+        tx.execute(
+            "INSERT INTO statements (ledger_id, file_sha256, idx, run_id, account, header)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &ledger,
+                &sha,
+                &idx,
+                &run_id,
+                &s.header.account,
+                &RawJson(&header),
+            ],
+        )
+        .await
+        .map_err(|e| map_err("record statement", e))?;
+        out.statements_new += 1;
+        for line in s.lines {
+            let key = line.facts.natural_key.as_str();
+            let first = match stored_lines.get(key) {
+                Some(f) => Some(FactState::Stored(f)),
+                None => batch_lines.get(key).map(|&i| FactState::InBatch(i)),
+            };
+            if let Some(first) = first {
+                let (first_file, same) = match first {
+                    FactState::Stored(f) => {
+                        let stored: Option<LineFacts> = serde_json::from_str(&f.content).ok();
+                        (
+                            f.file_sha256.clone(),
+                            stored.is_some_and(|s| same_line_content(&s, &line.facts)),
+                        )
+                    }
+                    FactState::InBatch(i) => (
+                        sha.clone(),
+                        line_rows
+                            .get(i)
+                            .is_some_and(|(f, ..)| same_line_content(f, &line.facts)),
+                    ),
+                };
+                dup_rows.push(DupRow {
+                    what: "line",
+                    natural_key: line.facts.natural_key.clone(),
+                    position: format!("{}:{}", line.facts.pos.line, line.facts.pos.index),
+                    first_file,
+                    same_content: same,
+                    document: None,
+                });
+                out.lines_duplicate += 1;
+                continue;
+            }
+            let entry_seq = line
+                .entry
+                .map(|e| append(&mut writer, &mut key_seq, e, &mut out));
+            let facts_json = json_text("statement line", &line.facts)?;
+            batch_lines.insert(line.facts.natural_key.clone(), line_rows.len());
+            line_rows.push((line.facts, facts_json, entry_seq));
+            out.lines_new += 1;
+        }
+    }
+    copy_lines(&tx, ledger, &sha, run_id, at, &line_rows).await?;
+    drop(line_rows);
+    hook(ImportStage::LinesWritten);
+
+    let mut doc_rows: Vec<DocRow> = Vec::new();
+    let mut batch_docs: HashMap<String, usize> = HashMap::new();
+    for d in batch.documents {
+        let body = json_text("document", &d.document)?;
+        let first = match stored_docs.get(&d.natural_key) {
+            Some(f) => Some((f.file_sha256.clone(), f.content == body)),
+            None => batch_docs
+                .get(&d.natural_key)
+                .map(|&i| (sha.clone(), doc_rows.get(i).is_some_and(|r| r.body == body))),
+        };
+        if let Some((first_file, same)) = first {
+            dup_rows.push(DupRow {
+                what: "document",
+                natural_key: d.natural_key,
+                position: format!("row {}", d.row),
+                first_file,
+                same_content: same,
+                document: Some(body),
+            });
+            out.documents_duplicate += 1;
+            continue;
+        }
+        let entry_seq = d
+            .entry
+            .map(|e| append(&mut writer, &mut key_seq, e, &mut out));
+        batch_docs.insert(d.natural_key.clone(), doc_rows.len());
+        doc_rows.push(DocRow {
+            natural_key: d.natural_key,
+            kind: DocKind::of(&d.document),
+            row: i64::from(d.row),
+            date: d.date,
+            body,
+            entry_seq,
+        });
+        out.documents_new += 1;
+    }
+    copy_documents(&tx, ledger, &sha, run_id, at, &doc_rows).await?;
+    drop(doc_rows);
+    insert_duplicates(&tx, ledger, &sha, run_id, at, &dup_rows).await?;
+    hook(ImportStage::DocumentsWritten);
+
+    writer.flush(&tx).await?;
+    hook(ImportStage::EntriesWritten);
+    commit(tx, "import").await?;
+    Ok(out)
+}
+
+struct DupRow {
+    what: &'static str,
+    natural_key: String,
+    position: String,
+    first_file: String,
+    same_content: bool,
+    document: Option<String>,
+}
+
+struct DocRow {
+    natural_key: String,
+    kind: DocKind,
+    row: i64,
+    date: NaiveDate,
+    body: String,
+    entry_seq: Option<i64>,
+}
+
+async fn copy_lines(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    sha: &str,
+    run_id: i64,
+    at: DateTime<Utc>,
+    rows: &[(LineFacts, String, Option<i64>)],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sink = tx
+        .copy_in(
+            "COPY statement_lines (ledger_id, natural_key, file_sha256, run_id, recorded_at,
+             statement_idx, pos_index, account, booking_date, amount, currency, search_text,
+             facts, entry_seq) FROM STDIN BINARY",
+        )
+        .await
+        .map_err(|e| map_err("copy statement lines", e))?;
+    let w = BinaryCopyInWriter::new(
+        sink,
+        &[
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT8,
+            Type::TIMESTAMPTZ,
+            Type::INT4,
+            Type::INT8,
+            Type::TEXT,
+            Type::DATE,
+            Type::NUMERIC,
+            Type::BPCHAR,
+            Type::TEXT,
+            Type::JSON,
+            Type::INT8,
+        ],
+    );
+    pin_mut!(w);
+    for (f, json, entry_seq) in rows {
+        let statement_idx = f.statement_index as i32;
+        let pos_index = i64::from(f.pos.index);
+        let values: [&(dyn ToSql + Sync); 14] = [
+            &ledger,
+            &f.natural_key,
+            &sha,
+            &run_id,
+            &at,
+            &statement_idx,
+            &pos_index,
+            &f.account,
+            &f.booking_date,
+            &f.amount,
+            &f.currency.as_str(),
+            &f.text,
+            &RawJson(json),
+            entry_seq,
+        ];
+        w.as_mut()
+            .write(&values)
+            .await
+            .map_err(|e| map_err("copy statement lines", e))?;
+    }
+    w.finish()
+        .await
+        .map_err(|e| map_err("copy statement lines", e))?;
+    Ok(())
+}
+
+async fn copy_documents(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    sha: &str,
+    run_id: i64,
+    at: DateTime<Utc>,
+    rows: &[DocRow],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sink = tx
+        .copy_in(
+            "COPY documents (ledger_id, natural_key, kind, file_sha256, run_id, recorded_at,
+             row_no, doc_date, body, entry_seq) FROM STDIN BINARY",
+        )
+        .await
+        .map_err(|e| map_err("copy documents", e))?;
+    let w = BinaryCopyInWriter::new(
+        sink,
+        &[
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT8,
+            Type::TIMESTAMPTZ,
+            Type::INT8,
+            Type::DATE,
+            Type::JSON,
+            Type::INT8,
+        ],
+    );
+    pin_mut!(w);
+    for d in rows {
+        w.as_mut()
+            .write(&[
+                &ledger,
+                &d.natural_key,
+                &d.kind.as_str(),
+                &sha,
+                &run_id,
+                &at,
+                &d.row,
+                &d.date,
+                &RawJson(&d.body),
+                &d.entry_seq,
+            ])
+            .await
+            .map_err(|e| map_err("copy documents", e))?;
+    }
+    w.finish().await.map_err(|e| map_err("copy documents", e))?;
+    Ok(())
+}
+
+async fn insert_duplicates(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    sha: &str,
+    run_id: i64,
+    at: DateTime<Utc>,
+    rows: &[DupRow],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let first: i64 = tx
+        .query_one(
+            "SELECT coalesce(max(dup_id), 0) + 1 FROM duplicates WHERE ledger_id = $1",
+            &[&ledger],
+        )
+        .await
+        .map_err(|e| map_err("number duplicates", e))?
+        .get(0);
+    let sink = tx
+        .copy_in(
+            "COPY duplicates (ledger_id, dup_id, what, natural_key, file_sha256, position, run_id,
+             recorded_at, first_file_sha256, same_content, document) FROM STDIN BINARY",
+        )
+        .await
+        .map_err(|e| map_err("copy duplicates", e))?;
+    let w = BinaryCopyInWriter::new(
+        sink,
+        &[
+            Type::TEXT,
+            Type::INT8,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT8,
+            Type::TIMESTAMPTZ,
+            Type::TEXT,
+            Type::BOOL,
+            Type::JSON,
+        ],
+    );
+    pin_mut!(w);
+    for (i, d) in rows.iter().enumerate() {
+        let dup_id = first + i as i64;
+        let document = d.document.as_deref().map(RawJson);
+        w.as_mut()
+            .write(&[
+                &ledger,
+                &dup_id,
+                &d.what,
+                &d.natural_key,
+                &sha,
+                &d.position,
+                &run_id,
+                &at,
+                &d.first_file,
+                &d.same_content,
+                &document,
+            ])
+            .await
+            .map_err(|e| map_err("copy duplicates", e))?;
+    }
+    w.finish()
+        .await
+        .map_err(|e| map_err("copy duplicates", e))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived entries
+// ---------------------------------------------------------------------------------------------
+
+/// Plans, checks and appends derived entries inside `tx` (which holds the ledger lock).
+async fn append_in(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    run: RunInfo,
+    entries: Vec<NewEntry>,
+) -> Result<AppendOutcome, StoreError> {
+    limit_check(
+        "entries in one append",
+        entries.len(),
+        MAX_ENTRIES_PER_APPEND,
+    )?;
+    limit_check("run actor length", run.actor.len(), MAX_LABEL)?;
+    let refs: Vec<&JournalEntry> = entries.iter().map(|n| &n.entry).collect();
+    let keys: Vec<&str> = refs.iter().map(|e| e.natural_key.as_str()).collect();
+    let stored_keys = existing_entry_keys(tx, ledger, &keys).await?;
+    let reversed: Vec<i64> = refs.iter().filter_map(|e| e.reverses).collect();
+    let stored_reversed = existing_seqs(tx, ledger, &reversed).await?;
+    let closed = closed_through(tx, ledger).await?;
+    let (next_seq, head) = chain_head(tx, ledger).await?;
+    let (fresh, duplicates) = plan_entries(
+        ledger,
+        &refs,
+        closed,
+        next_seq,
+        &stored_keys,
+        &stored_reversed,
+    )?;
+    let at = stamp(tx, ledger).await?;
+    let run_id = insert_run(tx, ledger, run.kind, &run.actor, at, &run.details).await?;
+    let fresh: HashSet<usize> = fresh.into_iter().collect();
+    let mut writer = ChainWriter::new(ledger, next_seq, head);
+    writer.start(run_id, at);
+    for (i, n) in entries.into_iter().enumerate() {
+        if !fresh.contains(&i) {
+            continue;
+        }
+        let seq = writer.push(n.entry, None);
+        writer.join(seq, n.joins);
+    }
+    let appended = writer.flush(tx).await?;
+    Ok(AppendOutcome {
+        run_id,
+        appended,
+        duplicates,
+    })
+}
+
+pub(crate) async fn append_entries(
+    client: &mut Client,
+    ledger: &str,
+    run: RunInfo,
+    entries: Vec<NewEntry>,
+) -> Result<AppendOutcome, StoreError> {
+    let tx = begin(client, "append entries").await?;
+    lock_ledger(&tx, ledger).await?;
+    require_ledger(&tx, ledger).await?;
+    let out = append_in(&tx, ledger, run, entries).await?;
+    commit(tx, "append entries").await?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) async fn record_findings(
+    client: &mut Client,
+    ledger: &str,
+    run_id: i64,
+    findings: &[FindingInput],
+) -> Result<(), StoreError> {
+    limit_check(
+        "findings in one call",
+        findings.len(),
+        MAX_FINDINGS_PER_CALL,
+    )?;
+    let tx = begin(client, "record findings").await?;
+    lock_ledger(&tx, ledger).await?;
+    require_ledger(&tx, ledger).await?;
+    let run = tx
+        .query_opt(
+            "SELECT 1 FROM runs WHERE ledger_id = $1 AND run_id = $2",
+            &[&ledger, &run_id],
+        )
+        .await
+        .map_err(|e| map_err("find run", e))?;
+    if run.is_none() {
+        return Err(StoreError::InvalidInput {
+            field: "run_id".into(),
+            expected: format!("a run of ledger {ledger}"),
+            found: run_id.to_string(),
+        });
+    }
+    for f in findings {
+        for (field, v) in [("finding id", &f.id), ("finding summary", &f.summary)] {
+            limit_check(&format!("{field} length"), v.len(), MAX_LABEL)?;
+        }
+    }
+    let at = stamp(&tx, ledger).await?;
+    // Latest status and event count of the known findings among these ids.
+    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    let mut state: HashMap<String, (FindingStatus, i32)> = HashMap::new();
+    for chunk in ids.chunks(MAX_KEYS_PER_LOOKUP) {
+        let rows = tx
+            .query(
+                "SELECT DISTINCT ON (finding_id) finding_id, status, event_no
+                   FROM finding_events WHERE ledger_id = $1 AND finding_id = ANY($2)
+                  ORDER BY finding_id, event_no DESC",
+                &[&ledger, &chunk],
+            )
+            .await
+            .map_err(|e| map_err("read finding states", e))?;
+        for r in rows {
+            let status: String = r.get(1);
+            let status = FindingStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("finding status {status:?}")))?;
+            state.insert(r.get(0), (status, r.get::<_, i32>(2) + 1));
+        }
+    }
+    let mut new_ids: Vec<&str> = Vec::new();
+    let mut new_rules: Vec<&str> = Vec::new();
+    let mut new_bodies: Vec<String> = Vec::new();
+    let mut ev_ids: Vec<&str> = Vec::new();
+    let mut ev_nos: Vec<i32> = Vec::new();
+    let mut ev_status: Vec<&str> = Vec::new();
+    for f in findings {
+        match state.get_mut(&f.id) {
+            Some((status, count)) => {
+                if *status != f.status {
+                    *status = f.status;
+                    ev_ids.push(&f.id);
+                    ev_nos.push(*count);
+                    ev_status.push(f.status.as_str());
+                    *count += 1;
+                }
+            }
+            None => {
+                state.insert(f.id.clone(), (f.status, 1));
+                new_ids.push(&f.id);
+                new_rules.push(&f.rule);
+                new_bodies.push(json_text("finding", f)?);
+                ev_ids.push(&f.id);
+                ev_nos.push(0);
+                ev_status.push(f.status.as_str());
+            }
+        }
+    }
+    if !new_ids.is_empty() {
+        tx.execute(
+            "INSERT INTO findings (ledger_id, finding_id, rule, first_seen_at, first_seen_run, body)
+             SELECT $1, i, r, $4, $5, b::json FROM unnest($2::text[], $3::text[], $6::text[]) AS u(i, r, b)",
+            &[&ledger, &new_ids, &new_rules, &at, &run_id, &new_bodies],
+        )
+        .await
+        .map_err(|e| map_err("record findings", e))?;
+    }
+    if !ev_ids.is_empty() {
+        tx.execute(
+            "INSERT INTO finding_events (ledger_id, finding_id, event_no, run_id, at, status)
+             SELECT $1, i, n, $4, $5, s FROM unnest($2::text[], $3::int[], $6::text[]) AS u(i, n, s)",
+            &[&ledger, &ev_ids, &ev_nos, &run_id, &at, &ev_status],
+        )
+        .await
+        .map_err(|e| map_err("record finding events", e))?;
+    }
+    commit(tx, "record findings").await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Maker-checker
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) async fn propose(
+    client: &mut Client,
+    ledger: &str,
+    proposal: NewProposal,
+) -> Result<i64, StoreError> {
+    let tx = begin(client, "propose").await?;
+    lock_ledger(&tx, ledger).await?;
+    require_ledger(&tx, ledger).await?;
+    limit_check(
+        "entries in one proposal",
+        proposal.entries.len(),
+        MAX_ENTRIES_PER_APPEND,
+    )?;
+    limit_check("proposal reason length", proposal.reason.len(), MAX_LABEL)?;
+    limit_check("proposer length", proposal.proposed_by.len(), MAX_LABEL)?;
+    if proposal.proposed_by.trim().is_empty() {
+        return Err(StoreError::InvalidInput {
+            field: "proposed_by".into(),
+            expected: "a user name".into(),
+            found: "nothing".into(),
+        });
+    }
+    if proposal.entries.is_empty() {
+        return Err(StoreError::InvalidInput {
+            field: "proposal entries".into(),
+            expected: "at least one entry".into(),
+            found: "none".into(),
+        });
+    }
+    let closed = closed_through(&tx, ledger).await?;
+    for n in &proposal.entries {
+        check_entry(ledger, &n.entry, closed)?;
+    }
+    let at = stamp(&tx, ledger).await?;
+    let entries = json_text("proposal entries", &proposal.entries)?;
+    let row = tx
+        .query_one(
+            "INSERT INTO proposals (ledger_id, proposal_id, kind, reason, proposed_by, proposed_at,
+                                    entries)
+             SELECT $1, coalesce(max(proposal_id), 0) + 1, $2, $3, $4, $5, $6
+               FROM proposals WHERE ledger_id = $1
+             RETURNING proposal_id",
+            &[
+                &ledger,
+                &proposal.kind.as_str(),
+                &proposal.reason,
+                &proposal.proposed_by,
+                &at,
+                &RawJson(&entries),
+            ],
+        )
+        .await
+        .map_err(|e| map_err("record proposal", e))?;
+    let id: i64 = row.get(0);
+    commit(tx, "propose").await?;
+    Ok(id)
+}
+
+/// The proposal's proposer, kind, reason, entries and decision (if any).
+struct ProposalRow {
+    kind: String,
+    reason: String,
+    proposed_by: String,
+    entries: String,
+    decision: Option<String>,
+}
+
+async fn load_proposal(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    id: i64,
+) -> Result<ProposalRow, StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT p.kind, p.reason, p.proposed_by, p.entries::text, d.decision
+               FROM proposals p
+               LEFT JOIN proposal_decisions d
+                 ON d.ledger_id = p.ledger_id AND d.proposal_id = p.proposal_id
+              WHERE p.ledger_id = $1 AND p.proposal_id = $2",
+            &[&ledger, &id],
+        )
+        .await
+        .map_err(|e| map_err("find proposal", e))?
+        .ok_or_else(|| StoreError::UnknownProposal {
+            ledger: ledger.to_string(),
+            id,
+        })?;
+    Ok(ProposalRow {
+        kind: row.get(0),
+        reason: row.get(1),
+        proposed_by: row.get(2),
+        entries: row.get(3),
+        decision: row.get(4),
+    })
+}
+
+pub(crate) async fn approve(
+    client: &mut Client,
+    ledger: &str,
+    id: i64,
+    approver: &str,
+) -> Result<AppendOutcome, StoreError> {
+    let tx = begin(client, "approve").await?;
+    lock_ledger(&tx, ledger).await?;
+    require_ledger(&tx, ledger).await?;
+    let p = load_proposal(&tx, ledger, id).await?;
+    if let Some(status) = p.decision {
+        return Err(StoreError::ProposalNotOpen { id, status });
+    }
+    if approver.trim().is_empty() {
+        return Err(StoreError::InvalidInput {
+            field: "approver".into(),
+            expected: "a user name".into(),
+            found: "nothing".into(),
+        });
+    }
+    limit_check("approver length", approver.len(), MAX_LABEL)?;
+    if same_user(&p.proposed_by, approver) {
+        return Err(StoreError::SameUserApproval {
+            id,
+            user: approver.to_string(),
+        });
+    }
+    let entries: Vec<NewEntry> = serde_json::from_str(&p.entries)
+        .map_err(|e| StoreError::Corrupt(format!("proposal {id} entries: {e}")))?;
+    let run = RunInfo {
+        kind: RunKind::Manual,
+        actor: approver.to_string(),
+        details: serde_json::json!({
+            "proposal": id,
+            "proposal_kind": p.kind,
+            "proposed_by": p.proposed_by,
+            "reason": p.reason,
+        }),
+    };
+    let out = append_in(&tx, ledger, run, entries).await?;
+    tx.execute(
+        "INSERT INTO proposal_decisions (ledger_id, proposal_id, decision, decided_by, decided_at,
+                                         run_id, reason)
+         SELECT $1, $2, 'approved', $3, r.started_at, r.run_id, ''
+           FROM runs r WHERE r.ledger_id = $1 AND r.run_id = $4",
+        &[&ledger, &id, &approver, &out.run_id],
+    )
+    .await
+    .map_err(|e| map_err("record approval", e))?;
+    commit(tx, "approve").await?;
+    Ok(out)
+}
+
+pub(crate) async fn reject(
+    client: &mut Client,
+    ledger: &str,
+    id: i64,
+    user: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
+    limit_check("rejection reason length", reason.len(), MAX_LABEL)?;
+    limit_check("user length", user.len(), MAX_LABEL)?;
+    let tx = begin(client, "reject").await?;
+    lock_ledger(&tx, ledger).await?;
+    require_ledger(&tx, ledger).await?;
+    let p = load_proposal(&tx, ledger, id).await?;
+    if let Some(status) = p.decision {
+        return Err(StoreError::ProposalNotOpen { id, status });
+    }
+    let at = stamp(&tx, ledger).await?;
+    tx.execute(
+        "INSERT INTO proposal_decisions (ledger_id, proposal_id, decision, decided_by, decided_at,
+                                         run_id, reason)
+         VALUES ($1, $2, 'rejected', $3, $4, NULL, $5)",
+        &[&ledger, &id, &user, &at, &reason],
+    )
+    .await
+    .map_err(|e| map_err("record rejection", e))?;
+    commit(tx, "reject").await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Period close
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) async fn close_period(
+    client: &mut Client,
+    ledger: &str,
+    through: NaiveDate,
+    actor: &str,
+) -> Result<(), StoreError> {
+    limit_check("actor length", actor.len(), MAX_LABEL)?;
+    let tx = begin(client, "close period").await?;
+    lock_ledger(&tx, ledger).await?;
+    require_ledger(&tx, ledger).await?;
+    if let Some(c) = closed_through(&tx, ledger).await? {
+        if through <= c {
+            return Err(StoreError::PeriodAlreadyClosed {
+                ledger: ledger.to_string(),
+                closed_through: c,
+                requested: through,
+            });
+        }
+    }
+    let at = stamp(&tx, ledger).await?;
+    let run_id = insert_run(
+        &tx,
+        ledger,
+        RunKind::Close,
+        actor,
+        at,
+        &serde_json::json!({ "closed_through": through.format("%Y-%m-%d").to_string() }),
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO period_locks (ledger_id, through_date, locked_at, actor, run_id)
+         VALUES ($1, $2, $3, $4, $5)",
+        &[&ledger, &through, &at, &actor, &run_id],
+    )
+    .await
+    .map_err(|e| map_err("record period lock", e))?;
+    commit(tx, "close period").await
+}

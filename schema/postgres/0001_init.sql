@@ -1,0 +1,487 @@
+-- kasda PostgreSQL schema, migration 0001: the whole ledger.
+--
+-- Conventions:
+-- * Every table is keyed by `ledger_id` first: one pemda's rows sit together, and the schema is
+--   ready to be distributed by that column on Citus-style engines (every unique key and every
+--   foreign key includes it).
+-- * Money is NUMERIC(20,3): exact decimal, never float. Three decimals rather than two because
+--   ISO 4217 gives KWD/BHD/OMR/JOD/IQD/LYD/TND three minor digits and kasda_core accepts them;
+--   NUMERIC(20,2) would round those silently. IDR amounts keep two decimals; the store reads
+--   every amount back at its currency's scale.
+-- * Timestamps are timestamptz (microseconds, UTC from the store's clock); dates are date.
+-- * JSON bodies (`json`, not `jsonb`) keep the exact text the store wrote, so facts round-trip
+--   byte for byte and search sees the same text on every store.
+-- * Ledger tables are append-only, enforced here: statement-level BEFORE UPDATE/DELETE/TRUNCATE
+--   triggers refuse with SQLSTATE KD001. Corrections are reversing entries.
+-- * An entry is checked by the database at COMMIT (deferred constraint trigger): at least two
+--   postings, debits = credits per currency, gap-free seq, prev_hash linking to the previous
+--   entry, not booked in a closed period. Postings cannot be added to an entry recorded by an
+--   earlier transaction.
+-- * Hashes are computed in Rust (kasda_core::ledger::chain_hash), identical across stores.
+-- * Roles kasda_importer / kasda_treasurer / kasda_auditor (NOLOGIN group roles) get the least
+--   privileges they need; row-level security shows a login role only the ledgers listed for it
+--   in ledger_access. The schema owner (the migrating user) bypasses RLS.
+
+-- Ledgers: one per pemda.
+CREATE TABLE ledgers (
+    ledger_id   text        NOT NULL PRIMARY KEY CHECK (ledger_id ~ '^[A-Za-z0-9._-]{1,64}$'),
+    name        text        NOT NULL,
+    created_at  timestamptz NOT NULL
+);
+
+-- Which login (or group) role may see which ledger. Not append-only: access is revoked by
+-- deleting the row. Read only through kasda_ledger_visible (SECURITY DEFINER).
+CREATE TABLE ledger_access (
+    ledger_id   text        NOT NULL REFERENCES ledgers (ledger_id),
+    grantee     name        NOT NULL,
+    granted_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (ledger_id, grantee)
+);
+
+-- Chart: every account a posting names, numbered per ledger so postings stay narrow.
+CREATE TABLE accounts (
+    ledger_id    text    NOT NULL REFERENCES ledgers (ledger_id),
+    account_id   integer NOT NULL CHECK (account_id > 0),
+    account_key  text    NOT NULL,
+    kind         text    NOT NULL,
+    qualifier    text    NOT NULL,
+    PRIMARY KEY (ledger_id, account_id),
+    UNIQUE (ledger_id, account_key),
+    CHECK (account_key = kind || '/' || qualifier)
+);
+
+-- One row per import, reconcile, manual (approved proposal) or close run.
+CREATE TABLE runs (
+    ledger_id   text        NOT NULL REFERENCES ledgers (ledger_id),
+    run_id      bigint      NOT NULL CHECK (run_id > 0),
+    kind        text        NOT NULL CHECK (kind IN ('import', 'reconcile', 'manual', 'close')),
+    actor       text        NOT NULL,
+    started_at  timestamptz NOT NULL,
+    details     json        NOT NULL,
+    PRIMARY KEY (ledger_id, run_id)
+);
+CREATE INDEX runs_by_time ON runs (ledger_id, started_at);
+
+CREATE TABLE source_files (
+    ledger_id    text        NOT NULL,
+    sha256       text        NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    name         text        NOT NULL,
+    size_bytes   bigint      NOT NULL CHECK (size_bytes >= 0),
+    format       text        NOT NULL,
+    imported_by  text        NOT NULL,
+    imported_at  timestamptz NOT NULL,
+    run_id       bigint      NOT NULL,
+    PRIMARY KEY (ledger_id, sha256),
+    UNIQUE (ledger_id, run_id),
+    FOREIGN KEY (ledger_id, run_id) REFERENCES runs (ledger_id, run_id)
+);
+
+-- A statement (camt Stmt/Rpt/Ntfctn, MT940 message, CSV export) header as read.
+CREATE TABLE statements (
+    ledger_id    text    NOT NULL,
+    file_sha256  text    NOT NULL,
+    idx          integer NOT NULL CHECK (idx >= 0),
+    run_id       bigint  NOT NULL,
+    account      text    NOT NULL,
+    header       json    NOT NULL,
+    PRIMARY KEY (ledger_id, file_sha256, idx),
+    FOREIGN KEY (ledger_id, file_sha256) REFERENCES source_files (ledger_id, sha256)
+);
+CREATE INDEX statements_by_account ON statements (ledger_id, account, run_id, idx);
+
+-- One bank statement line, unique per ledger by natural key (an overlapping statement adds
+-- nothing twice). `facts` is kasda_store::LineFacts as JSON; the columns beside it are what
+-- queries filter and sort on.
+CREATE TABLE statement_lines (
+    ledger_id      text           NOT NULL,
+    natural_key    text           NOT NULL,
+    file_sha256    text           NOT NULL,
+    run_id         bigint         NOT NULL,
+    recorded_at    timestamptz    NOT NULL,
+    statement_idx  integer        NOT NULL,
+    pos_index      bigint         NOT NULL,
+    account        text           NOT NULL,
+    booking_date   date           NOT NULL,
+    amount         numeric(20, 3) NOT NULL CHECK (amount >= 0),
+    currency       char(3)        NOT NULL,
+    search_text    text           NOT NULL,
+    facts          json           NOT NULL,
+    entry_seq      bigint,
+    PRIMARY KEY (ledger_id, natural_key)
+);
+CREATE INDEX statement_lines_by_date ON statement_lines (ledger_id, booking_date, account);
+
+-- Government-side documents (receipts, STS, SP2D, BKU lines). `body` is the Document as the
+-- compact JSON text serde writes; search matches inside it.
+CREATE TABLE documents (
+    ledger_id    text        NOT NULL,
+    natural_key  text        NOT NULL,
+    kind         text        NOT NULL CHECK (kind IN ('receipt', 'sts', 'sp2d', 'bku')),
+    file_sha256  text        NOT NULL,
+    run_id       bigint      NOT NULL,
+    recorded_at  timestamptz NOT NULL,
+    row_no       bigint      NOT NULL,
+    doc_date     date        NOT NULL,
+    body         json        NOT NULL,
+    entry_seq    bigint,
+    PRIMARY KEY (ledger_id, natural_key)
+);
+CREATE INDEX documents_by_date ON documents (ledger_id, doc_date, kind);
+
+-- A line or document received again under a stored natural key: duplicate evidence.
+CREATE TABLE duplicates (
+    ledger_id          text        NOT NULL,
+    dup_id             bigint      NOT NULL CHECK (dup_id > 0),
+    what               text        NOT NULL CHECK (what IN ('line', 'document')),
+    natural_key        text        NOT NULL,
+    file_sha256        text        NOT NULL,
+    position           text        NOT NULL,
+    run_id             bigint      NOT NULL,
+    recorded_at        timestamptz NOT NULL,
+    first_file_sha256  text        NOT NULL,
+    same_content       boolean     NOT NULL,
+    document           json,
+    PRIMARY KEY (ledger_id, dup_id)
+);
+CREATE INDEX duplicates_by_key ON duplicates (ledger_id, natural_key);
+
+-- Journal entries: the hash chain. seq is 1-based and gap-free per ledger.
+CREATE TABLE entries (
+    ledger_id      text        NOT NULL,
+    seq            bigint      NOT NULL CHECK (seq > 0),
+    kind           text        NOT NULL,
+    booked_on      date        NOT NULL,
+    value_date     date        NOT NULL,
+    natural_key    text        NOT NULL,
+    position       text        NOT NULL,
+    memo           text        NOT NULL,
+    reverses       bigint,
+    source_sha256  text,
+    run_id         bigint      NOT NULL,
+    recorded_at    timestamptz NOT NULL,
+    prev_hash      text        NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
+    hash           text        NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+    PRIMARY KEY (ledger_id, seq),
+    UNIQUE (ledger_id, natural_key),
+    FOREIGN KEY (ledger_id, run_id) REFERENCES runs (ledger_id, run_id),
+    FOREIGN KEY (ledger_id, reverses) REFERENCES entries (ledger_id, seq)
+);
+CREATE INDEX entries_by_booked_on ON entries (ledger_id, booked_on);
+CREATE INDEX entries_by_reverses ON entries (ledger_id, reverses) WHERE reverses IS NOT NULL;
+
+-- Postings are written in the same transaction as their entry (either order); the deferred
+-- foreign key and the deferred balance trigger see them all at COMMIT.
+CREATE TABLE postings (
+    ledger_id   text           NOT NULL,
+    seq         bigint         NOT NULL,
+    idx         integer        NOT NULL CHECK (idx >= 0),
+    account_id  integer        NOT NULL,
+    side        text           NOT NULL CHECK (side IN ('debit', 'credit')),
+    amount      numeric(20, 3) NOT NULL CHECK (amount > 0),
+    currency    char(3)        NOT NULL,
+    PRIMARY KEY (ledger_id, seq, idx),
+    FOREIGN KEY (ledger_id, seq) REFERENCES entries (ledger_id, seq) DEFERRABLE INITIALLY DEFERRED,
+    FOREIGN KEY (ledger_id, account_id) REFERENCES accounts (ledger_id, account_id)
+);
+CREATE INDEX postings_by_account ON postings (ledger_id, account_id, seq);
+
+-- Natural keys of the facts a derived entry joins (what trail walks). Outside the chain.
+CREATE TABLE entry_joins (
+    ledger_id   text    NOT NULL,
+    seq         bigint  NOT NULL,
+    idx         integer NOT NULL CHECK (idx >= 0),
+    joined_key  text    NOT NULL,
+    PRIMARY KEY (ledger_id, seq, idx),
+    FOREIGN KEY (ledger_id, seq) REFERENCES entries (ledger_id, seq) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE INDEX entry_joins_by_key ON entry_joins (ledger_id, joined_key);
+
+-- Bi-temporal balance aggregate, append-only: one row per (account, booking day, run) holding
+-- what that run's transaction added. Every entry-writing transaction is exactly one run, so
+-- run_id orders the rows by recording time too.
+--   balance(account, as of D, known at T) = Σ(debit - credit) WHERE day <= D AND recorded_at <= T
+-- reads one account's rows by the primary key: its cost grows with the number of (day, run)
+-- pairs that touched the account, never with the number of postings (a busy RKUD account with
+-- 8 000 lines a day imported daily has ~250 rows a year). No row is ever updated, so the
+-- aggregate is as append-only as the postings it summarises and needs no UPDATE privilege.
+CREATE TABLE account_day_deltas (
+    ledger_id    text           NOT NULL,
+    account_id   integer        NOT NULL,
+    day          date           NOT NULL,
+    run_id       bigint         NOT NULL,
+    recorded_at  timestamptz    NOT NULL,
+    debit        numeric(24, 3) NOT NULL CHECK (debit >= 0),
+    credit       numeric(24, 3) NOT NULL CHECK (credit >= 0),
+    PRIMARY KEY (ledger_id, account_id, day, run_id),
+    FOREIGN KEY (ledger_id, account_id) REFERENCES accounts (ledger_id, account_id)
+);
+
+-- Findings: the first sighting here, each later status change in finding_events.
+CREATE TABLE findings (
+    ledger_id       text        NOT NULL,
+    finding_id      text        NOT NULL,
+    rule            text        NOT NULL,
+    first_seen_at   timestamptz NOT NULL,
+    first_seen_run  bigint      NOT NULL,
+    body            json        NOT NULL,
+    PRIMARY KEY (ledger_id, finding_id),
+    FOREIGN KEY (ledger_id, first_seen_run) REFERENCES runs (ledger_id, run_id)
+);
+
+CREATE TABLE finding_events (
+    ledger_id   text        NOT NULL,
+    finding_id  text        NOT NULL,
+    event_no    integer     NOT NULL CHECK (event_no >= 0),
+    run_id      bigint      NOT NULL,
+    at          timestamptz NOT NULL,
+    status      text        NOT NULL CHECK (status IN ('open', 'resolved', 'dismissed')),
+    PRIMARY KEY (ledger_id, finding_id, event_no),
+    FOREIGN KEY (ledger_id, finding_id) REFERENCES findings (ledger_id, finding_id),
+    FOREIGN KEY (ledger_id, run_id) REFERENCES runs (ledger_id, run_id)
+);
+CREATE INDEX finding_events_by_time ON finding_events (ledger_id, at);
+
+-- Maker-checker proposals and their one decision.
+CREATE TABLE proposals (
+    ledger_id    text        NOT NULL REFERENCES ledgers (ledger_id),
+    proposal_id  bigint      NOT NULL CHECK (proposal_id > 0),
+    kind         text        NOT NULL CHECK (kind IN ('manual_match', 'write_off', 'correction')),
+    reason       text        NOT NULL,
+    proposed_by  text        NOT NULL,
+    proposed_at  timestamptz NOT NULL,
+    entries      json        NOT NULL,
+    PRIMARY KEY (ledger_id, proposal_id)
+);
+CREATE INDEX proposals_by_time ON proposals (ledger_id, proposed_at);
+
+CREATE TABLE proposal_decisions (
+    ledger_id    text        NOT NULL,
+    proposal_id  bigint      NOT NULL,
+    decision     text        NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    decided_by   text        NOT NULL,
+    decided_at   timestamptz NOT NULL,
+    run_id       bigint,
+    reason       text        NOT NULL,
+    PRIMARY KEY (ledger_id, proposal_id),
+    CHECK ((decision = 'approved') = (run_id IS NOT NULL)),
+    FOREIGN KEY (ledger_id, proposal_id) REFERENCES proposals (ledger_id, proposal_id),
+    FOREIGN KEY (ledger_id, run_id) REFERENCES runs (ledger_id, run_id)
+);
+CREATE INDEX proposal_decisions_by_time ON proposal_decisions (ledger_id, decided_at);
+
+-- Closed periods: nothing may be booked on or before through_date once the row exists.
+CREATE TABLE period_locks (
+    ledger_id     text        NOT NULL REFERENCES ledgers (ledger_id),
+    through_date  date        NOT NULL,
+    locked_at     timestamptz NOT NULL,
+    actor         text        NOT NULL,
+    run_id        bigint      NOT NULL,
+    PRIMARY KEY (ledger_id, through_date),
+    FOREIGN KEY (ledger_id, run_id) REFERENCES runs (ledger_id, run_id)
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- Append-only enforcement
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION kasda_refuse_mutation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'kasda: % is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'KD001', DETAIL = TG_TABLE_NAME, HINT = TG_OP;
+END;
+$$;
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['ledgers', 'accounts', 'runs', 'source_files', 'statements',
+        'statement_lines', 'documents', 'duplicates', 'entries', 'postings', 'entry_joins',
+        'account_day_deltas', 'findings', 'finding_events', 'proposals', 'proposal_decisions',
+        'period_locks']
+    LOOP
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I
+                        FOR EACH STATEMENT EXECUTE FUNCTION kasda_refuse_mutation()',
+                       t || '_append_only', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I
+                        FOR EACH STATEMENT EXECUTE FUNCTION kasda_refuse_mutation()',
+                       t || '_no_truncate', t);
+    END LOOP;
+END;
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Entry checks at COMMIT
+-- ---------------------------------------------------------------------------------------------
+
+-- Fires once per entry row at COMMIT (or SET CONSTRAINTS ... IMMEDIATE), when all of the
+-- transaction's postings are in. Every lookup is a primary-key probe.
+CREATE FUNCTION kasda_check_entry() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    n_postings integer;
+    unbalanced text;
+    prev text;
+    closed date;
+BEGIN
+    SELECT count(*) INTO n_postings FROM postings
+     WHERE ledger_id = NEW.ledger_id AND seq = NEW.seq;
+    IF n_postings < 2 THEN
+        RAISE EXCEPTION 'kasda: entry % of ledger % has % postings; at least 2 are required',
+            NEW.seq, NEW.ledger_id, n_postings USING ERRCODE = 'KD002';
+    END IF;
+    SELECT currency INTO unbalanced FROM postings
+     WHERE ledger_id = NEW.ledger_id AND seq = NEW.seq
+     GROUP BY currency
+    HAVING sum(CASE side WHEN 'debit' THEN amount ELSE 0 END)
+        <> sum(CASE side WHEN 'credit' THEN amount ELSE 0 END)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'kasda: entry % of ledger % does not balance in %: debits differ from credits',
+            NEW.seq, NEW.ledger_id, unbalanced USING ERRCODE = 'KD002';
+    END IF;
+    IF NEW.seq = 1 THEN
+        prev := '0000000000000000000000000000000000000000000000000000000000000000';
+    ELSE
+        SELECT hash INTO prev FROM entries WHERE ledger_id = NEW.ledger_id AND seq = NEW.seq - 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'kasda: entry % of ledger % leaves a gap: entry % does not exist',
+                NEW.seq, NEW.ledger_id, NEW.seq - 1 USING ERRCODE = 'KD003';
+        END IF;
+    END IF;
+    IF NEW.prev_hash <> prev THEN
+        RAISE EXCEPTION 'kasda: entry % of ledger % does not link to the previous entry''s hash',
+            NEW.seq, NEW.ledger_id USING ERRCODE = 'KD003';
+    END IF;
+    SELECT max(through_date) INTO closed FROM period_locks WHERE ledger_id = NEW.ledger_id;
+    IF closed IS NOT NULL AND NEW.booked_on <= closed THEN
+        RAISE EXCEPTION 'kasda: entry % of ledger % is booked on %, in the period closed through %',
+            NEW.seq, NEW.ledger_id, NEW.booked_on, closed USING ERRCODE = 'KD004';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE CONSTRAINT TRIGGER entries_checked AFTER INSERT ON entries
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION kasda_check_entry();
+
+-- Postings may only join an entry written by the same transaction: once an entry committed,
+-- a posting added later would unbalance it behind the balance check's back. One set-based
+-- check per INSERT/COPY statement.
+CREATE FUNCTION kasda_postings_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT n.ledger_id, n.seq INTO bad
+      FROM new_postings n
+      JOIN entries e ON e.ledger_id = n.ledger_id AND e.seq = n.seq
+     WHERE e.xmin <> pg_current_xact_id()::xid
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'kasda: entry % of ledger % is already recorded; its postings are final',
+            bad.seq, bad.ledger_id USING ERRCODE = 'KD002';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER postings_sealed AFTER INSERT ON postings
+    REFERENCING NEW TABLE AS new_postings
+    FOR EACH STATEMENT EXECUTE FUNCTION kasda_postings_sealed();
+
+-- Maker-checker in the database too: the proposer cannot approve (may withdraw = reject).
+CREATE FUNCTION kasda_four_eyes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.decision = 'approved' AND EXISTS (
+        SELECT 1 FROM proposals p
+         WHERE p.ledger_id = NEW.ledger_id AND p.proposal_id = NEW.proposal_id
+           AND lower(btrim(p.proposed_by)) = lower(btrim(NEW.decided_by))) THEN
+        RAISE EXCEPTION 'kasda: proposal % cannot be approved by its proposer', NEW.proposal_id
+            USING ERRCODE = 'KD005';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER proposal_decisions_four_eyes BEFORE INSERT ON proposal_decisions
+    FOR EACH ROW EXECUTE FUNCTION kasda_four_eyes();
+
+-- Closing is monotonic.
+CREATE FUNCTION kasda_close_monotonic() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    closed date;
+BEGIN
+    SELECT max(through_date) INTO closed FROM period_locks WHERE ledger_id = NEW.ledger_id;
+    IF closed IS NOT NULL AND NEW.through_date <= closed THEN
+        RAISE EXCEPTION 'kasda: ledger % is already closed through %', NEW.ledger_id, closed
+            USING ERRCODE = 'KD004';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER period_locks_monotonic BEFORE INSERT ON period_locks
+    FOR EACH ROW EXECUTE FUNCTION kasda_close_monotonic();
+
+-- ---------------------------------------------------------------------------------------------
+-- Roles and row-level security
+-- ---------------------------------------------------------------------------------------------
+
+-- Group roles are cluster-wide; create them once, tolerating a concurrent migrate in another
+-- database creating the same role at the same moment.
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['kasda_importer', 'kasda_treasurer', 'kasda_auditor'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
+        END IF;
+    END LOOP;
+END;
+$$;
+
+-- Whether `who` may see ledger `l`: a row in ledger_access naming `who` or a role `who` is a
+-- member of. SECURITY DEFINER so that ledger_access itself stays unreadable to the roles.
+CREATE FUNCTION kasda_ledger_visible(l text, who name) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM public.ledger_access a
+         WHERE a.ledger_id = l AND pg_catalog.pg_has_role(who, a.grantee, 'MEMBER'))
+$$;
+REVOKE ALL ON FUNCTION kasda_ledger_visible(text, name) FROM PUBLIC;
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['ledgers', 'accounts', 'runs', 'source_files', 'statements',
+        'statement_lines', 'documents', 'duplicates', 'entries', 'postings', 'entry_joins',
+        'account_day_deltas', 'findings', 'finding_events', 'proposals', 'proposal_decisions',
+        'period_locks']
+    LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY %I ON %I USING (kasda_ledger_visible(ledger_id, current_user))
+                        WITH CHECK (kasda_ledger_visible(ledger_id, current_user))',
+                       t || '_by_ledger', t);
+        EXECUTE format('REVOKE ALL ON %I FROM PUBLIC', t);
+        EXECUTE format('GRANT SELECT ON %I TO kasda_auditor, kasda_treasurer, kasda_importer', t);
+    END LOOP;
+END;
+$$;
+REVOKE ALL ON ledger_access FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kasda_ledger_visible(text, name)
+    TO kasda_auditor, kasda_treasurer, kasda_importer;
+
+-- Importer: appends imports (files, statements, lines, documents, duplicates, their entries).
+GRANT INSERT ON accounts, runs, source_files, statements, statement_lines, documents,
+    duplicates, entries, postings, account_day_deltas TO kasda_importer;
+-- Treasurer: appends matches, corrections, findings, proposals, decisions and period closes.
+GRANT INSERT ON accounts, runs, entries, postings, entry_joins, account_day_deltas, findings,
+    finding_events, proposals, proposal_decisions, period_locks TO kasda_treasurer;
+-- Auditor: SELECT only (above). Nobody but the owner gets UPDATE, DELETE or TRUNCATE, and the
+-- triggers refuse those even to the owner.
