@@ -57,6 +57,8 @@ pub struct PgStore {
     pub(crate) client: Client,
     pub(crate) rt: Runtime,
     url: String,
+    /// Whether the session bypasses row-level security (decides COPY targets); asked lazily.
+    pub(crate) direct_copy: Option<bool>,
     _test_db: Option<testing::TestDatabase>,
 }
 
@@ -133,6 +135,7 @@ impl PgStore {
             client,
             rt,
             url: redact_url(url),
+            direct_copy: None,
             _test_db: None,
         };
         Ok(store)

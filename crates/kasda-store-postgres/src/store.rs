@@ -16,6 +16,16 @@ use crate::write::ImportStage;
 use crate::{migrate, read, write, PgStore};
 
 impl PgStore {
+    /// Whether this session COPYs straight into the tables (asked once, after migrate).
+    fn direct_copy(&mut self) -> Result<bool, StoreError> {
+        if let Some(d) = self.direct_copy {
+            return Ok(d);
+        }
+        let d = self.rt.block_on(write::bypasses_rls(&self.client))?;
+        self.direct_copy = Some(d);
+        Ok(d)
+    }
+
     fn known(&mut self, ledger: &str) -> Result<(), StoreError> {
         self.rt
             .block_on(write::require_ledger(&self.client, ledger))
@@ -29,8 +39,14 @@ impl PgStore {
         batch: ImportBatch,
         hook: &mut dyn FnMut(ImportStage),
     ) -> Result<ImportOutcome, StoreError> {
-        self.rt
-            .block_on(write::import_file(&mut self.client, ledger, batch, hook))
+        let direct = self.direct_copy()?;
+        self.rt.block_on(write::import_file(
+            &mut self.client,
+            ledger,
+            batch,
+            direct,
+            hook,
+        ))
     }
 
     /// Accounts whose balance aggregate differs from Σ postings (empty when consistent):
@@ -91,8 +107,10 @@ impl Store for PgStore {
         run: RunInfo,
         entries: Vec<NewEntry>,
     ) -> Result<AppendOutcome, StoreError> {
+        let direct = self.direct_copy()?;
         self.rt.block_on(write::append_entries(
             &mut self.client,
+            direct,
             ledger,
             run,
             entries,
@@ -363,8 +381,10 @@ impl Store for PgStore {
         proposal_id: i64,
         approver: &str,
     ) -> Result<AppendOutcome, StoreError> {
+        let direct = self.direct_copy()?;
         self.rt.block_on(write::approve(
             &mut self.client,
+            direct,
             ledger,
             proposal_id,
             approver,

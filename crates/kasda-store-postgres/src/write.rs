@@ -224,6 +224,8 @@ pub(crate) struct ChainWriter {
     head: String,
     pending: Vec<PendingEntry>,
     joins: Vec<(i64, i32, String)>,
+    /// COPY straight into the tables (session bypasses RLS) or through temp stages.
+    direct: bool,
 }
 
 /// Next seq and head hash of a ledger (read under the ledger lock).
@@ -242,7 +244,7 @@ async fn chain_head(tx: &Transaction<'_>, ledger: &str) -> Result<(i64, String),
 }
 
 impl ChainWriter {
-    fn new(ledger: &str, next_seq: i64, head: String) -> Self {
+    fn new(ledger: &str, next_seq: i64, head: String, direct: bool) -> Self {
         ChainWriter {
             ledger: ledger.to_string(),
             run_id: 0,
@@ -251,6 +253,7 @@ impl ChainWriter {
             head,
             pending: Vec::new(),
             joins: Vec::new(),
+            direct,
         }
     }
 
@@ -350,15 +353,9 @@ impl ChainWriter {
     async fn flush(self, tx: &Transaction<'_>) -> Result<Vec<i64>, StoreError> {
         let ids = self.account_ids(tx).await?;
         let ledger = self.ledger.as_str();
+        let direct = self.direct;
 
-        let sink = tx
-            .copy_in(
-                "COPY entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
-                 memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
-                 FROM STDIN BINARY",
-            )
-            .await
-            .map_err(|e| map_err("copy entries", e))?;
+        let sink = begin_copy(tx, "entries", ENTRIES_COLUMNS, direct).await?;
         let w = BinaryCopyInWriter::new(
             sink,
             &[
@@ -402,14 +399,9 @@ impl ChainWriter {
                 .map_err(|e| map_err("copy entries", e))?;
         }
         w.finish().await.map_err(|e| map_err("copy entries", e))?;
+        end_copy(tx, "entries", ENTRIES_COLUMNS, direct).await?;
 
-        let sink = tx
-            .copy_in(
-                "COPY postings (ledger_id, seq, idx, account_id, side, amount, currency)
-                 FROM STDIN BINARY",
-            )
-            .await
-            .map_err(|e| map_err("copy postings", e))?;
+        let sink = begin_copy(tx, "postings", POSTINGS_COLUMNS, direct).await?;
         let w = BinaryCopyInWriter::new(
             sink,
             &[
@@ -455,15 +447,11 @@ impl ChainWriter {
             }
         }
         w.finish().await.map_err(|e| map_err("copy postings", e))?;
+        end_copy(tx, "postings", POSTINGS_COLUMNS, direct).await?;
 
         if !deltas.is_empty() {
-            let sink = tx
-                .copy_in(
-                    "COPY account_day_deltas (ledger_id, account_id, day, run_id, recorded_at,
-                     debit, credit) FROM STDIN BINARY",
-                )
-                .await
-                .map_err(|e| map_err("copy balance deltas", e))?;
+            let sink =
+                begin_copy(tx, "account_day_deltas", ACCOUNT_DAY_DELTAS_COLUMNS, direct).await?;
             let w = BinaryCopyInWriter::new(
                 sink,
                 &[
@@ -494,6 +482,7 @@ impl ChainWriter {
             w.finish()
                 .await
                 .map_err(|e| map_err("copy balance deltas", e))?;
+            end_copy(tx, "account_day_deltas", ACCOUNT_DAY_DELTAS_COLUMNS, direct).await?;
         }
 
         if !self.joins.is_empty() {
@@ -510,6 +499,74 @@ impl ChainWriter {
         }
         Ok(self.pending.iter().map(|p| p.seq).collect())
     }
+}
+
+/// Columns each COPY writes.
+const ENTRIES_COLUMNS: &str = "ledger_id, seq, kind, booked_on, value_date, natural_key, position, memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash";
+const POSTINGS_COLUMNS: &str = "ledger_id, seq, idx, account_id, side, amount, currency";
+const ACCOUNT_DAY_DELTAS_COLUMNS: &str =
+    "ledger_id, account_id, day, run_id, recorded_at, debit, credit";
+const STATEMENT_LINES_COLUMNS: &str = "ledger_id, natural_key, file_sha256, run_id, recorded_at, statement_idx, pos_index, account, booking_date, amount, currency, search_text, facts, entry_seq";
+const DOCUMENTS_COLUMNS: &str = "ledger_id, natural_key, kind, file_sha256, run_id, recorded_at, row_no, doc_date, body, entry_seq";
+const DUPLICATES_COLUMNS: &str = "ledger_id, dup_id, what, natural_key, file_sha256, position, run_id, recorded_at, first_file_sha256, same_content, document";
+
+/// Opens a binary COPY for `table`. Sessions subject to row-level security cannot COPY into an
+/// RLS table, so for them (`direct == false`) the rows are staged in a temporary table and
+/// moved with INSERT … SELECT by [`end_copy`], where the RLS policy checks every row.
+async fn begin_copy(
+    tx: &Transaction<'_>,
+    table: &str,
+    columns: &str,
+    direct: bool,
+) -> Result<tokio_postgres::CopyInSink<bytes::Bytes>, StoreError> {
+    let target = if direct {
+        table.to_string()
+    } else {
+        let stage = format!("kasda_stage_{table}");
+        tx.batch_execute(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DROP"
+        ))
+        .await
+        .map_err(|e| map_err(&format!("stage {table}"), e))?;
+        stage
+    };
+    tx.copy_in(&format!("COPY {target} ({columns}) FROM STDIN BINARY"))
+        .await
+        .map_err(|e| map_err(&format!("copy {table}"), e))
+}
+
+/// Moves staged rows into `table` (no-op for direct COPY).
+async fn end_copy(
+    tx: &Transaction<'_>,
+    table: &str,
+    columns: &str,
+    direct: bool,
+) -> Result<(), StoreError> {
+    if direct {
+        return Ok(());
+    }
+    tx.batch_execute(&format!(
+        "INSERT INTO {table} ({columns}) SELECT {columns} FROM kasda_stage_{table};
+         TRUNCATE kasda_stage_{table}"
+    ))
+    .await
+    .map_err(|e| map_err(&format!("insert staged {table}"), e))
+}
+
+/// Whether this session may COPY straight into the ledger tables: it bypasses row-level
+/// security (superuser, BYPASSRLS, or owner of the tables).
+pub(crate) async fn bypasses_rls(client: &Client) -> Result<bool, StoreError> {
+    let row = client
+        .query_one(
+            "SELECT coalesce((SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r
+                               WHERE r.rolname = current_user), false)
+                 OR coalesce((SELECT pg_has_role(current_user, c.relowner, 'USAGE')
+                                FROM pg_class c WHERE c.oid = to_regclass('entries')), false)",
+            &[],
+        )
+        .await
+        .map_err(|e| map_err("check row-level security", e))?;
+    Ok(row.get(0))
 }
 
 async fn commit(tx: Transaction<'_>, what: &str) -> Result<(), StoreError> {
@@ -608,6 +665,7 @@ pub(crate) async fn import_file(
     client: &mut Client,
     ledger: &str,
     batch: ImportBatch,
+    direct: bool,
     hook: &mut dyn FnMut(ImportStage),
 ) -> Result<ImportOutcome, StoreError> {
     let tx = begin(client, "import").await?;
@@ -739,7 +797,7 @@ pub(crate) async fn import_file(
         run_id,
         ..Default::default()
     };
-    let mut writer = ChainWriter::new(ledger, next_seq, head);
+    let mut writer = ChainWriter::new(ledger, next_seq, head, direct);
     writer.start(run_id, at);
     let append = |writer: &mut ChainWriter,
                   key_seq: &mut HashMap<String, i64>,
@@ -823,7 +881,7 @@ pub(crate) async fn import_file(
             out.lines_new += 1;
         }
     }
-    copy_lines(&tx, ledger, &sha, run_id, at, &line_rows).await?;
+    copy_lines(&tx, direct, ledger, &sha, run_id, at, &line_rows).await?;
     drop(line_rows);
     hook(ImportStage::LinesWritten);
 
@@ -863,9 +921,9 @@ pub(crate) async fn import_file(
         });
         out.documents_new += 1;
     }
-    copy_documents(&tx, ledger, &sha, run_id, at, &doc_rows).await?;
+    copy_documents(&tx, direct, ledger, &sha, run_id, at, &doc_rows).await?;
     drop(doc_rows);
-    insert_duplicates(&tx, ledger, &sha, run_id, at, &dup_rows).await?;
+    insert_duplicates(&tx, direct, ledger, &sha, run_id, at, &dup_rows).await?;
     hook(ImportStage::DocumentsWritten);
 
     writer.flush(&tx).await?;
@@ -894,6 +952,7 @@ struct DocRow {
 
 async fn copy_lines(
     tx: &Transaction<'_>,
+    direct: bool,
     ledger: &str,
     sha: &str,
     run_id: i64,
@@ -903,14 +962,7 @@ async fn copy_lines(
     if rows.is_empty() {
         return Ok(());
     }
-    let sink = tx
-        .copy_in(
-            "COPY statement_lines (ledger_id, natural_key, file_sha256, run_id, recorded_at,
-             statement_idx, pos_index, account, booking_date, amount, currency, search_text,
-             facts, entry_seq) FROM STDIN BINARY",
-        )
-        .await
-        .map_err(|e| map_err("copy statement lines", e))?;
+    let sink = begin_copy(tx, "statement_lines", STATEMENT_LINES_COLUMNS, direct).await?;
     let w = BinaryCopyInWriter::new(
         sink,
         &[
@@ -958,11 +1010,13 @@ async fn copy_lines(
     w.finish()
         .await
         .map_err(|e| map_err("copy statement lines", e))?;
+    end_copy(tx, "statement_lines", STATEMENT_LINES_COLUMNS, direct).await?;
     Ok(())
 }
 
 async fn copy_documents(
     tx: &Transaction<'_>,
+    direct: bool,
     ledger: &str,
     sha: &str,
     run_id: i64,
@@ -972,13 +1026,7 @@ async fn copy_documents(
     if rows.is_empty() {
         return Ok(());
     }
-    let sink = tx
-        .copy_in(
-            "COPY documents (ledger_id, natural_key, kind, file_sha256, run_id, recorded_at,
-             row_no, doc_date, body, entry_seq) FROM STDIN BINARY",
-        )
-        .await
-        .map_err(|e| map_err("copy documents", e))?;
+    let sink = begin_copy(tx, "documents", DOCUMENTS_COLUMNS, direct).await?;
     let w = BinaryCopyInWriter::new(
         sink,
         &[
@@ -1013,11 +1061,13 @@ async fn copy_documents(
             .map_err(|e| map_err("copy documents", e))?;
     }
     w.finish().await.map_err(|e| map_err("copy documents", e))?;
+    end_copy(tx, "documents", DOCUMENTS_COLUMNS, direct).await?;
     Ok(())
 }
 
 async fn insert_duplicates(
     tx: &Transaction<'_>,
+    direct: bool,
     ledger: &str,
     sha: &str,
     run_id: i64,
@@ -1035,13 +1085,7 @@ async fn insert_duplicates(
         .await
         .map_err(|e| map_err("number duplicates", e))?
         .get(0);
-    let sink = tx
-        .copy_in(
-            "COPY duplicates (ledger_id, dup_id, what, natural_key, file_sha256, position, run_id,
-             recorded_at, first_file_sha256, same_content, document) FROM STDIN BINARY",
-        )
-        .await
-        .map_err(|e| map_err("copy duplicates", e))?;
+    let sink = begin_copy(tx, "duplicates", DUPLICATES_COLUMNS, direct).await?;
     let w = BinaryCopyInWriter::new(
         sink,
         &[
@@ -1082,6 +1126,7 @@ async fn insert_duplicates(
     w.finish()
         .await
         .map_err(|e| map_err("copy duplicates", e))?;
+    end_copy(tx, "duplicates", DUPLICATES_COLUMNS, direct).await?;
     Ok(())
 }
 
@@ -1092,6 +1137,7 @@ async fn insert_duplicates(
 /// Plans, checks and appends derived entries inside `tx` (which holds the ledger lock).
 async fn append_in(
     tx: &Transaction<'_>,
+    direct: bool,
     ledger: &str,
     run: RunInfo,
     entries: Vec<NewEntry>,
@@ -1120,7 +1166,7 @@ async fn append_in(
     let at = stamp(tx, ledger).await?;
     let run_id = insert_run(tx, ledger, run.kind, &run.actor, at, &run.details).await?;
     let fresh: HashSet<usize> = fresh.into_iter().collect();
-    let mut writer = ChainWriter::new(ledger, next_seq, head);
+    let mut writer = ChainWriter::new(ledger, next_seq, head, direct);
     writer.start(run_id, at);
     for (i, n) in entries.into_iter().enumerate() {
         if !fresh.contains(&i) {
@@ -1139,6 +1185,7 @@ async fn append_in(
 
 pub(crate) async fn append_entries(
     client: &mut Client,
+    direct: bool,
     ledger: &str,
     run: RunInfo,
     entries: Vec<NewEntry>,
@@ -1146,7 +1193,7 @@ pub(crate) async fn append_entries(
     let tx = begin(client, "append entries").await?;
     lock_ledger(&tx, ledger).await?;
     require_ledger(&tx, ledger).await?;
-    let out = append_in(&tx, ledger, run, entries).await?;
+    let out = append_in(&tx, direct, ledger, run, entries).await?;
     commit(tx, "append entries").await?;
     Ok(out)
 }
@@ -1360,6 +1407,7 @@ async fn load_proposal(
 
 pub(crate) async fn approve(
     client: &mut Client,
+    direct: bool,
     ledger: &str,
     id: i64,
     approver: &str,
@@ -1397,7 +1445,7 @@ pub(crate) async fn approve(
             "reason": p.reason,
         }),
     };
-    let out = append_in(&tx, ledger, run, entries).await?;
+    let out = append_in(&tx, direct, ledger, run, entries).await?;
     tx.execute(
         "INSERT INTO proposal_decisions (ledger_id, proposal_id, decision, decided_by, decided_at,
                                          run_id, reason)
