@@ -268,32 +268,35 @@ fn push_text(entry: &mut Entry, text: &str) {
 fn pick_treasury_refs(entry: &mut Entry) {
     let mut found = Vec::new();
     for line in &entry.remittance.unstructured {
-        let upper = line.to_ascii_uppercase();
-        for (word, label) in [("SP2D", "sp2d"), ("STS", "sts")] {
-            let mut from = 0;
-            while let Some(p) = upper[from..].find(word) {
-                let start = from + p;
-                from = start + word.len();
-                let before_ok = start == 0 || !upper.as_bytes()[start - 1].is_ascii_alphanumeric();
-                if !before_ok {
+        let b = line.as_bytes();
+        // Both words start with S; memchr keeps this off the per-entry profile.
+        for start in memchr::memchr2_iter(b'S', b's', b) {
+            let word_len =
+                if b.len() >= start + 4 && b[start..start + 4].eq_ignore_ascii_case(b"SP2D") {
+                    4
+                } else if b.len() >= start + 3 && b[start..start + 3].eq_ignore_ascii_case(b"STS") {
+                    3
+                } else {
                     continue;
-                }
-                let rest = &line[from..];
-                let rest = rest.trim_start_matches([' ', ':', '.', '-', '#']);
-                let rest = rest
-                    .strip_prefix("NO")
-                    .or_else(|| rest.strip_prefix("No"))
-                    .or_else(|| rest.strip_prefix("no"))
-                    .map(|r| r.trim_start_matches([' ', ':', '.']))
-                    .unwrap_or(rest);
-                let number: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '.'))
-                    .collect();
-                let number = number.trim_end_matches(['.', '-', '/']);
-                if number.chars().any(|c| c.is_ascii_digit()) {
-                    found.push(format!("{label}:{number}"));
-                }
+                };
+            if start > 0 && b[start - 1].is_ascii_alphanumeric() {
+                continue;
+            }
+            let label = if word_len == 4 { "sp2d" } else { "sts" };
+            // The matched word is ASCII, so `start + word_len` is a character boundary.
+            let rest = line[start + word_len..].trim_start_matches([' ', ':', '.', '-', '#']);
+            let rest = rest
+                .strip_prefix("NO")
+                .or_else(|| rest.strip_prefix("No"))
+                .or_else(|| rest.strip_prefix("no"))
+                .map(|r| r.trim_start_matches([' ', ':', '.']))
+                .unwrap_or(rest);
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '.')))
+                .unwrap_or(rest.len());
+            let number = rest[..end].trim_end_matches(['.', '-', '/']);
+            if number.bytes().any(|c| c.is_ascii_digit()) {
+                found.push(format!("{label}:{number}"));
             }
         }
     }
