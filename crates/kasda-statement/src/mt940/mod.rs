@@ -22,7 +22,7 @@ use std::io::BufRead;
 use kasda_core::money::Currency;
 use kasda_core::statement::{
     BalanceKind, BankTxCode, ControlTotals, Entry, EntryStatus, References, SourcePos, Statement,
-    StatementFile, StatementFormat,
+    StatementFile, StatementFormat, StatementKind,
 };
 use memchr::memchr3;
 
@@ -214,6 +214,12 @@ fn tag_shape(line: &str) -> Option<(&str, usize)> {
         return Some((&line[..5], 5));
     }
     None
+}
+
+/// `{1:` … `{5:`: a SWIFT block, not text that happens to start with a brace.
+fn is_block_start(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() >= 3 && b[0] == b'{' && (b'1'..=b'5').contains(&b[1]) && b[2] == b':'
 }
 
 /// A known tag at the start of the line and the field value after it.
@@ -417,7 +423,7 @@ impl<S: Sink> Parser<'_, S> {
             return Ok(());
         }
         if let Some(dash_line) = self.pending_dash.take() {
-            let ends_message = lead.starts_with('{')
+            let ends_message = is_block_start(lead)
                 || lead.starts_with('-')
                 || tag_of(lead).is_some()
                 || !matches!(self.field, Some((Tag::T86 | Tag::T61 | Tag::Ns, _)));
@@ -428,7 +434,7 @@ impl<S: Sink> Parser<'_, S> {
                 self.append("-", dash_line)?;
             }
         }
-        if lead.starts_with('{') {
+        if is_block_start(lead) {
             return self.envelope(lead, line_no);
         }
         if lead.starts_with("-}") || lead == "}" {
@@ -815,6 +821,7 @@ impl<S: Sink> Parser<'_, S> {
                 s.statement.floor_limits.push((dir, amount));
                 s.floor_currency.get_or_insert(currency);
                 s.mt942_fields = true;
+                s.statement.kind = StatementKind::Report;
                 s.phase = s.phase.max(Phase::Opened);
                 s.fields_after_20 += 1;
             }
@@ -827,6 +834,7 @@ impl<S: Sink> Parser<'_, S> {
                     .ok_or_else(|| unreachable_err(self.file, line))?;
                 s.statement.created_at = Some(at);
                 s.mt942_fields = true;
+                s.statement.kind = StatementKind::Report;
                 s.fields_after_20 += 1;
             }
             Tag::T90D | Tag::T90C => {
@@ -932,8 +940,12 @@ impl<S: Sink> Parser<'_, S> {
                 ));
             }
         }
-        if mt942 {
+        if mt942 || self.envelope_942 {
             self.any_mt942_statement = true;
+            if let Some(open) = self.stmt.as_mut() {
+                // MT942 is an interim report, the MT counterpart of camt.052.
+                open.statement.kind = StatementKind::Report;
+            }
         }
         self.emit_pending()?;
         self.start_if_needed()?;

@@ -251,3 +251,20 @@ fn sniff_tells_mt940_from_mt942_and_others() {
     assert_eq!(sniff(b"<?xml version=\"1.0\"?><Document/>"), None);
     assert_eq!(sniff(b"Tanggal,Keterangan\n"), None);
 }
+
+#[test]
+fn braces_in_text_are_not_blocks_and_mt942_is_a_report() {
+    let t =
+        ":20:A\n:25:1\n:34F:IDR0,\n:61:240101C1,NTRFX\n:86:KODE\n{REF-1} LANJUTAN\n:90C:1IDR1,\n";
+    let f = read("b.sta", t.as_bytes()).unwrap();
+    assert_eq!(f.format, Some(StatementFormat::Mt942));
+    assert_eq!(
+        f.statements[0].kind,
+        kasda_core::statement::StatementKind::Report
+    );
+    assert_eq!(
+        f.statements[0].entries[0].remittance.unstructured,
+        ["KODE", "{REF-1} LANJUTAN"]
+    );
+    assert!(!f.warnings.contains(&"swift-block-envelope".to_string()));
+}
