@@ -213,13 +213,31 @@ fn oversized_entry_is_refused_with_the_limit() {
     let entry = format!(
         r#"<Ntry><Amt Ccy="IDR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><NtryDtls><TxDtls><RmtInf>{lines}</RmtInf></TxDtls></NtryDtls></Ntry>"#
     );
-    let err = read(&doc(&entry)).unwrap_err();
+    let xml = doc(&entry);
+    // A 1.3 MB entry is within the default limit (batch entries are large)…
+    assert_eq!(code(xml.as_bytes()), "ok");
+    // …and refused, naming the limit, when the limit is lower.
+    let limits = camt::Limits {
+        max_element_bytes: 1 << 20,
+        ..camt::Limits::default()
+    };
+    let err = camt::read_with_limits("t.xml", xml.as_bytes(), limits).unwrap_err();
     assert_eq!(err.code, "entry-too-large");
-    assert!(
-        err.expected.contains(&camt::MAX_SUBTREE_BYTES.to_string()),
-        "{err}"
-    );
+    assert!(err.expected.contains(&(1 << 20).to_string()), "{err}");
     assert_eq!(err.location.line, Some(8));
+}
+
+#[test]
+fn entries_kept_in_memory_are_bounded() {
+    let limits = camt::Limits {
+        max_entries_in_memory: 2,
+        ..camt::Limits::default()
+    };
+    let xml = doc(&ENTRY.repeat(3));
+    let err = camt::read_with_limits("t.xml", xml.as_bytes(), limits).unwrap_err();
+    assert_eq!(err.code, "too-many-entries");
+    let ok = doc(&ENTRY.repeat(2));
+    assert!(camt::read_with_limits("t.xml", ok.as_bytes(), limits).is_ok());
 }
 
 #[test]
@@ -230,6 +248,13 @@ fn deep_nesting_is_refused() {
     assert_eq!(read(&doc(&entry)).unwrap_err().code, "nesting-too-deep");
     let skeleton = format!("{open}{close}");
     assert_eq!(code(skeleton.as_bytes()), "nesting-too-deep");
+    let shallow = camt::Limits {
+        max_depth: 5,
+        ..camt::Limits::default()
+    };
+    let err = camt::read_with_limits("t.xml", doc(ENTRY).as_bytes(), shallow).unwrap_err();
+    assert_eq!(err.code, "nesting-too-deep");
+    assert!(err.expected.contains("at most 5"), "{err}");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //!
 //! The reader streams: it follows the message skeleton event by event and deserializes one
 //! statement child at a time (each `Bal`, each `Ntry` with its `TxDtls`), so memory is bounded
-//! by the largest single element ([`MAX_SUBTREE_BYTES`]) whether the file holds ten entries or
+//! by the largest single element ([`Limits::max_element_bytes`]) whether the file holds ten entries or
 //! ten million. [`read_stream`] hands statements and entries to a [`CamtSink`]; [`read`] builds
 //! the whole [`StatementFile`]; [`scan`] only counts and sums (for benchmarks and quick
 //! summaries); [`sniff`] recognises camt content for format detection.
@@ -45,15 +45,32 @@ use kasda_core::statement::{Entry, EntryStatus, Statement, StatementFile, Statem
 
 use crate::error::{Location, ReadError};
 
-/// Largest single element (one `Ntry` with all its details, one `Bal`, the `GrpHdr`) the reader
-/// buffers.
-pub const MAX_SUBTREE_BYTES: usize = 1 << 20;
-/// Largest single XML token (a tag or a run of text).
-pub const MAX_EVENT_BYTES: u64 = 1 << 20;
-/// Deepest element nesting accepted (the deepest camt path is about 15).
-pub const MAX_DEPTH: usize = 64;
-/// Most entries [`read`] keeps in memory; stream larger files with [`read_stream`].
-pub const MAX_ENTRIES_IN_MEMORY: u64 = 2_000_000;
+/// Bounds on what one file may make the reader hold. Every limit hit is an error that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest single element buffered: one `Ntry` with all its `TxDtls`, one `Bal`, the
+    /// `GrpHdr`. A batch entry of a few thousand transactions (a payroll SP2D, a day of PBB
+    /// payments) is several MiB, hence the default of 16 MiB.
+    pub max_element_bytes: usize,
+    /// Largest single XML token (a tag or a run of text); default 1 MiB.
+    pub max_token_bytes: u64,
+    /// Deepest element nesting; the deepest camt path is about 15, default 64.
+    pub max_depth: usize,
+    /// Most entries [`read`] keeps in memory (streaming has no such limit); default 2 000 000.
+    pub max_entries_in_memory: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_element_bytes: 16 << 20,
+            max_token_bytes: 1 << 20,
+            max_depth: 64,
+            max_entries_in_memory: 2_000_000,
+        }
+    }
+}
+
 /// How much of a file [`sniff`] looks at.
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
@@ -95,12 +112,23 @@ pub fn read_stream<R: BufRead>(
     reader: R,
     sink: &mut dyn CamtSink,
 ) -> Result<CamtHeader, ReadError> {
-    stream::run(file_name, reader, sink)
+    stream::run(file_name, reader, sink, Limits::default())
+}
+
+/// [`read_stream`] with explicit [`Limits`].
+pub fn read_stream_with_limits<R: BufRead>(
+    file_name: &str,
+    reader: R,
+    sink: &mut dyn CamtSink,
+    limits: Limits,
+) -> Result<CamtHeader, ReadError> {
+    stream::run(file_name, reader, sink, limits)
 }
 
 /// Collects everything into the model (what [`read`] uses).
 struct Collect {
     file: String,
+    max_entries: u64,
     statements: Vec<Statement>,
     entries: u64,
 }
@@ -113,7 +141,7 @@ impl CamtSink for Collect {
 
     fn entry(&mut self, entry: Entry) -> Result<(), ReadError> {
         self.entries += 1;
-        if self.entries > MAX_ENTRIES_IN_MEMORY {
+        if self.entries > self.max_entries {
             return Err(ReadError::new(
                 &self.file,
                 Location {
@@ -123,7 +151,7 @@ impl CamtSink for Collect {
                 },
                 "too-many-entries",
                 "Ntry",
-                format!("at most {MAX_ENTRIES_IN_MEMORY} entries (stream larger files)"),
+                format!("at most {} entries (stream larger files)", self.max_entries),
                 "more",
             ));
         }
@@ -145,12 +173,22 @@ impl CamtSink for Collect {
 
 /// Reads a whole camt file into the shared statement model.
 pub fn read(file_name: &str, bytes: &[u8]) -> Result<StatementFile, ReadError> {
+    read_with_limits(file_name, bytes, Limits::default())
+}
+
+/// [`read`] with explicit [`Limits`].
+pub fn read_with_limits(
+    file_name: &str,
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<StatementFile, ReadError> {
     let mut collect = Collect {
         file: file_name.to_string(),
+        max_entries: limits.max_entries_in_memory,
         statements: Vec::new(),
         entries: 0,
     };
-    let header = read_stream(file_name, bytes, &mut collect)?;
+    let header = read_stream_with_limits(file_name, bytes, &mut collect, limits)?;
     Ok(StatementFile {
         format: Some(header.format),
         version: header.version,

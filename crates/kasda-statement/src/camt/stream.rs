@@ -3,7 +3,7 @@
 //! The skeleton (envelope, `Document`, the message element, `GrpHdr`, each `Stmt`/`Rpt`/`Ntfctn`)
 //! is followed event by event. Every child of a statement (`Acct`, each `Bal`, each `Ntry`, …)
 //! is copied into one reusable buffer, deserialized with serde, converted and handed on, so
-//! memory stays bounded by the largest single child (limit [`MAX_SUBTREE_BYTES`]) whatever the
+//! memory stays bounded by the largest single child (limit `Limits::max_element_bytes`) whatever the
 //! file size.
 
 use std::io::BufRead;
@@ -18,7 +18,7 @@ use kasda_core::statement::{SourcePos, Statement, StatementFormat, StatementKind
 use super::convert::{self, location, push_warning, text, Ctx, Field, Subtree};
 use super::model;
 use super::source::{declared_encoding, CountingReader, Pos, Transcoder};
-use super::{CamtHeader, CamtSink, MAX_DEPTH, MAX_EVENT_BYTES, MAX_SUBTREE_BYTES};
+use super::{CamtHeader, CamtSink, Limits};
 use crate::error::{excerpt, Location, ReadError};
 
 const NAMESPACE_STEM: &str = "urn:iso:std:iso:20022:tech:xsd:camt.";
@@ -81,6 +81,7 @@ struct DocumentInfo {
 
 struct Walker<'a, 's, R> {
     file: &'a str,
+    limits: Limits,
     reader: Reader<CountingReader<Transcoder<R>>>,
     /// Namespace declarations of the open skeleton elements: (depth, prefix, URI). Only the
     /// skeleton needs resolving (to find the `Document` namespace), so the parser itself runs
@@ -111,6 +112,7 @@ pub(crate) fn run<R: BufRead>(
     file: &str,
     mut reader: R,
     sink: &mut dyn CamtSink,
+    limits: Limits,
 ) -> Result<CamtHeader, ReadError> {
     let head = reader.fill_buf().map_err(|e| {
         err_at(
@@ -142,7 +144,7 @@ pub(crate) fn run<R: BufRead>(
         early_warnings.push(format!("decoded-from-{name}"));
     }
     let source = Transcoder::new(reader, encoding);
-    let mut reader = Reader::from_reader(CountingReader::new(source, MAX_EVENT_BYTES));
+    let mut reader = Reader::from_reader(CountingReader::new(source, limits.max_token_bytes));
     {
         let config = reader.config_mut();
         config.trim_text(false);
@@ -151,6 +153,7 @@ pub(crate) fn run<R: BufRead>(
     }
     let mut walker = Walker {
         file,
+        limits,
         reader,
         buf: Vec::with_capacity(4096),
         ns_decls: Vec::new(),
@@ -206,7 +209,10 @@ impl<R: BufRead> Walker<'_, '_, R> {
                 source.position(),
                 "event-too-large",
                 within,
-                &format!("no single XML token longer than {MAX_EVENT_BYTES} bytes"),
+                &format!(
+                    "no single XML token longer than {} bytes",
+                    self.limits.max_token_bytes
+                ),
                 "a longer token",
             );
         }
@@ -303,12 +309,12 @@ impl<R: BufRead> Walker<'_, '_, R> {
         let local = e.local_name();
         let local = local.as_ref();
         let level = self.stack.last().copied();
-        if self.stack.len() >= MAX_DEPTH {
+        if self.stack.len() >= self.limits.max_depth {
             return Err(self.error_at(
                 start_pos,
                 "nesting-too-deep",
                 &String::from_utf8_lossy(local),
-                &format!("at most {MAX_DEPTH} nested elements"),
+                &format!("at most {} nested elements", self.limits.max_depth),
                 "deeper nesting",
             ));
         }
@@ -613,13 +619,13 @@ impl<R: BufRead> Walker<'_, '_, R> {
             match event {
                 Event::Start(s) => {
                     depth += 1;
-                    if base_depth + depth > MAX_DEPTH {
+                    if base_depth + depth > self.limits.max_depth {
                         return Err(err_at(
                             self.file,
                             pos,
                             "nesting-too-deep",
                             &String::from_utf8_lossy(s.local_name().as_ref()),
-                            &format!("at most {MAX_DEPTH} nested elements"),
+                            &format!("at most {} nested elements", self.limits.max_depth),
                             "deeper nesting",
                         ));
                     }
@@ -656,7 +662,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
                 }
                 Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {}
             }
-            if self.tree.xml.len() > MAX_SUBTREE_BYTES {
+            if self.tree.xml.len() > self.limits.max_element_bytes {
                 let element = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
                 let code = if element == "Ntry" {
                     "entry-too-large"
@@ -667,7 +673,10 @@ impl<R: BufRead> Walker<'_, '_, R> {
                     start_pos,
                     code,
                     &element,
-                    &format!("an element of at most {MAX_SUBTREE_BYTES} bytes"),
+                    &format!(
+                        "an element of at most {} bytes",
+                        self.limits.max_element_bytes
+                    ),
                     "a larger one",
                 ));
             }
