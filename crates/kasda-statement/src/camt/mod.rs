@@ -3,25 +3,39 @@
 //!
 //! The reader streams: it follows the message skeleton event by event and deserializes one
 //! statement child at a time (each `Bal`, each `Ntry` with its `TxDtls`), so memory is bounded
-//! by the largest single element ([`Limits::max_element_bytes`]) whether the file holds ten entries or
-//! ten million. [`read_stream`] hands statements and entries to a [`CamtSink`]; [`read`] builds
-//! the whole [`StatementFile`]; [`scan`] only counts and sums (for benchmarks and quick
-//! summaries); [`sniff`] recognises camt content for format detection.
+//! by the largest single element ([`Limits::max_element_bytes`]) whether the file holds ten
+//! entries or ten million. [`read_stream`] hands statements and entries to a [`CamtSink`];
+//! [`read`] builds the whole [`StatementFile`]; [`scan`] only counts and sums (the throughput
+//! path for benchmarks and quick summaries); [`sniff`] recognises camt content for format
+//! detection.
 //!
 //! What the reader accepts, beyond the plain schema: a default namespace, prefixed elements
 //! (`camt:`, `ns2:`), no namespace at all, a SWIFT `Envelope` (or any other wrapper) around the
-//! `Document` with an `AppHdr`, `BIC` and `BICFI`, `Sts` as text or `Sts/Cd`, parties with and
-//! without the `Pty` wrapper, charges in the 001.02 and the 001.03+ shape. Facts about the file
-//! that are not errors become warnings (`wrapped-in-Envelope`, `namespace-prefix:camt`,
-//! `no-namespace`, `no-Document-element`, `header-MsgDefIdr-differs:<id>`,
-//! `balance-without-CdtDbtInd:<code>`, `entry-without-CdtDbtInd`). An entry without `Sts` is
-//! read as booked.
+//! `Document` with an `AppHdr`, the 001.01 message names (`BkToCstmrStmtV01`) and layout,
+//! `BIC` and `BICFI`, `Sts` as text or `Sts/Cd`, parties with and without the `Pty` wrapper,
+//! charges in the 001.02 and the 001.03+ shape, a declared non-UTF-8 encoding
+//! (`ISO-8859-1`, `windows-1252`, …) and UTF-16 with a byte-order mark, decoded as it streams.
+//! Facts about the file that are not errors become warnings (`wrapped-in-Envelope`,
+//! `namespace-prefix:camt`, `no-namespace`, `no-Document-element`,
+//! `header-MsgDefIdr-differs:<id>`, `balance-without-CdtDbtInd:<code>`,
+//! `entry-without-CdtDbtInd`, `decoded-from-<encoding>`). An entry without `Sts` is read as
+//! booked; a balance without `CdtDbtInd` as a credit.
 //!
 //! The reader checks form, not arithmetic: balance and control-total checks across formats live
 //! with the caller. Within an entry it does note (in `amount_notes`) where the entry amount and
 //! its details disagree: `details-sum-differs:<sum>`, `instructed-differs:<amount> <ccy>` (entry
-//! level) or `instructed-differs:TxDtls[n]:<amount>`, `charges:<total> <ccy>`,
+//! level) or `instructed-differs:TxDtls[n]:<amount> <ccy>`, `charges:<total> <ccy>`,
 //! `batch-total-differs:<amount>`.
+//!
+//! Error codes ([`ReadError::code`]): `empty-file`, `no-message-element`, `no-statement`,
+//! `unrecognised-namespace`, `namespace-mismatch`, `xml-syntax`, `truncated`, `bad-encoding`,
+//! `unsupported-encoding`, `io-error`, `bad-structure`, `missing-field`, `bad-amount`,
+//! `bad-currency`, `bad-date`, `bad-direction`, `bad-boolean`, `bad-number`, `bad-status`, and
+//! the limits: `entry-too-large`, `element-too-large`, `event-too-large`, `nesting-too-deep`,
+//! `too-many-entries`. Each names the file, line, column and byte (and entry ordinal inside an
+//! entry), the field path (`Stmt[2]/Ntry/NtryDtls[1]/TxDtls[3]/AmtDtls/TxAmt/Amt`), what was
+//! expected and what was found. With a decoded encoding, bytes and columns count the decoded
+//! UTF-8 text; lines are exact either way.
 //!
 //! Times are kept as the wall-clock time the bank wrote; a time-zone offset is dropped, so a
 //! booking at 23:30 WIB stays on its Jakarta date.
