@@ -285,3 +285,107 @@ pub(crate) fn declared_encoding(
         None => Err(String::from_utf8_lossy(label).into_owned()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufReader;
+
+    fn drain<R: BufRead>(r: &mut R, step: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let chunk = r.fill_buf().expect("reads");
+            if chunk.is_empty() {
+                return out;
+            }
+            let n = chunk.len().min(step);
+            out.extend_from_slice(&chunk[..n]);
+            r.consume(n);
+        }
+    }
+
+    #[test]
+    fn counts_lines_and_columns_across_chunks() {
+        let text = b"ab\ncde\n\nfghij\nk";
+        let mut r = CountingReader::new(BufReader::with_capacity(2, &text[..]), 1 << 20);
+        assert_eq!(drain(&mut r, 3), text.to_vec());
+        let end = r.position();
+        assert_eq!((end.byte, end.line, end.column), (15, 5, 2));
+        // Earlier offsets resolve through the remembered newlines.
+        let at = |b| {
+            let p = r.locate(b);
+            (p.line, p.column)
+        };
+        assert_eq!(at(0), (1, 1));
+        assert_eq!(at(2), (1, 3));
+        assert_eq!(at(3), (2, 1));
+        assert_eq!(at(7), (3, 1));
+        assert_eq!(at(8), (4, 1));
+        assert_eq!(at(12), (4, 5));
+        assert_eq!(at(14), (5, 1));
+    }
+
+    #[test]
+    fn refuses_a_token_longer_than_the_limit() {
+        let text = vec![b'x'; 100];
+        let mut r = CountingReader::new(BufReader::with_capacity(8, &text[..]), 16);
+        let mut consumed = 0;
+        let err = loop {
+            match r.fill_buf() {
+                Ok(chunk) if chunk.is_empty() => panic!("limit not applied"),
+                Ok(chunk) => {
+                    let n = chunk.len();
+                    consumed += n;
+                    r.consume(n);
+                }
+                Err(e) => break e,
+            }
+        };
+        assert!(r.limit_hit, "{err}");
+        assert!(consumed <= 16 + 8);
+        // A new token starts a new allowance.
+        r.mark_event_start();
+        assert!(r.fill_buf().is_ok());
+    }
+
+    #[test]
+    fn transcodes_in_small_steps() {
+        let text = "<a>caf\u{e9} \u{20ac}5</a>\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        for unit in text.encode_utf16() {
+            utf16.extend_from_slice(&unit.to_le_bytes());
+        }
+        // Odd buffer sizes split code units across reads.
+        let inner = BufReader::with_capacity(3, utf16.as_slice());
+        let mut t = Transcoder::new(inner, Some(encoding_rs::UTF_16LE));
+        assert_eq!(drain(&mut t, 2), text.as_bytes());
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        let mut t = Transcoder::new(
+            BufReader::with_capacity(1, &latin[..]),
+            Some(encoding_rs::WINDOWS_1252),
+        );
+        assert_eq!(drain(&mut t, 5), text.as_bytes());
+        let mut passthrough = Transcoder::new(text.as_bytes(), None);
+        assert_eq!(drain(&mut passthrough, 4), text.as_bytes());
+    }
+
+    #[test]
+    fn reads_the_declared_encoding() {
+        let enc = |s: &[u8]| declared_encoding(s).map(|e| e.map(|e| e.name()));
+        assert_eq!(
+            enc(b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>"),
+            Ok(Some("windows-1252"))
+        );
+        assert_eq!(
+            enc(b"<?xml version=\"1.0\" encoding = \"utf-8\"?>"),
+            Ok(None)
+        );
+        assert_eq!(
+            enc(b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-16\"?>"),
+            Ok(None)
+        );
+        assert_eq!(enc(b"\xFF\xFE<\x00"), Ok(Some("UTF-16LE")));
+        assert_eq!(enc(b"<Document/>"), Ok(None));
+        assert_eq!(enc(b"<?xml encoding=\"nope\"?>"), Err("nope".to_string()));
+    }
+}
