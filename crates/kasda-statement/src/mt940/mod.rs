@@ -34,6 +34,10 @@ pub use lines::MAX_LINE_BYTES;
 /// banks send far more, nobody sends this much.
 pub const MAX_FIELD_BYTES: usize = 256 * 1024;
 
+/// Most fields of one statement other than entries and their `:86:` (balances, floor limits,
+/// statement-level `:86:`): what a streaming reader keeps in memory per statement.
+pub const MAX_STATEMENT_FIELDS: usize = 1000;
+
 /// Receives a statement file piece by piece.
 ///
 /// Order of calls per statement: `statement_start` once (header: `:20:`, `:25:`, `:28C:`,
@@ -275,6 +279,8 @@ struct Open {
     started: bool,
     pending: Option<Entry>,
     pending_86: bool,
+    /// Fields kept with the statement header (see [`MAX_STATEMENT_FIELDS`]).
+    header_fields: usize,
     /// The previous field was a statement-level `:86:` (for `repeated-86-fields`).
     last_was_statement_86: bool,
     entries: u64,
@@ -594,6 +600,7 @@ impl<S: Sink> Parser<'_, S> {
                 started: false,
                 pending: None,
                 pending_86: false,
+                header_fields: 0,
                 last_was_statement_86: false,
                 entries: 0,
             });
@@ -618,6 +625,26 @@ impl<S: Sink> Parser<'_, S> {
         };
         let statement_86 =
             tag == Tag::T86 && self.stmt.as_ref().is_some_and(|s| s.pending.is_none());
+        let entry_field = tag == Tag::T61 || (tag == Tag::T86 && !statement_86);
+        if let Some(s) = self.stmt.as_mut() {
+            if !entry_field {
+                s.header_fields += 1;
+            }
+            let too_many = s.header_fields > MAX_STATEMENT_FIELDS;
+            let info_len = s.statement.additional_info.as_ref().map_or(0, String::len);
+            if too_many || (statement_86 && info_len + value.len() > MAX_FIELD_BYTES) {
+                return Err(self.err(
+                    line,
+                    "statement-too-large",
+                    tag.name(),
+                    format!(
+                        "at most {MAX_STATEMENT_FIELDS} balance/limit/:86: fields and \
+                         {MAX_FIELD_BYTES} bytes of statement text per statement"
+                    ),
+                    "more",
+                ));
+            }
+        }
         if let Some(s) = self.stmt.as_mut() {
             if statement_86 && s.last_was_statement_86 {
                 self.warnings.add("repeated-86-fields");

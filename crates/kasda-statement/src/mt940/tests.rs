@@ -268,3 +268,16 @@ fn braces_in_text_are_not_blocks_and_mt942_is_a_report() {
     );
     assert!(!f.warnings.contains(&"swift-block-envelope".to_string()));
 }
+
+#[test]
+fn statement_header_memory_is_bounded() {
+    let mut t = String::from(":20:A\n:25:1\n:60F:C240101IDR0,\n");
+    for _ in 0..=MAX_STATEMENT_FIELDS {
+        t.push_str(":64:C240101IDR0,\n");
+    }
+    t.push_str(":62F:C240101IDR0,\n");
+    assert_eq!(
+        read("m.sta", t.as_bytes()).unwrap_err().code,
+        "statement-too-large"
+    );
+}
