@@ -90,6 +90,10 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// List leakage findings with their evidence
     Findings(FindingsArgs),
+    /// Generate a synthetic pemda (statements, documents, kasda.toml, ground truth)
+    Gen(GenArgs),
+    /// One command, no set-up: generate a month for a kota, import, reconcile, show the position and findings
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -244,4 +248,49 @@ pub struct FindingsArgs {
     /// Exit 1 when an open finding at or above this severity is listed
     #[arg(long)]
     pub fail_on: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// kota-kecil, kota-serang-like or provinsi
+    #[arg(long, default_value = "kota-serang-like")]
+    pub profile: String,
+    /// First day (YYYY-MM-DD)
+    #[arg(long, default_value = "2026-03-01")]
+    pub from: chrono::NaiveDate,
+    /// Number of days
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Random seed: the same seed gives byte-identical output
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of opportunities turned into leakage, e.g. 0.002 or 0.2%
+    #[arg(long, default_value = "0.002")]
+    pub leak_rate: String,
+    /// Volume in percent of the profile's realistic daily volume
+    #[arg(long, default_value_t = 100)]
+    pub volume_percent: u32,
+    /// Output directory
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Working directory for generated data and the demo ledger (cleared if made by an earlier demo)
+    #[arg(long, default_value = "kasda-demo")]
+    pub dir: PathBuf,
+    /// kota-kecil, kota-serang-like or provinsi
+    #[arg(long, default_value = "kota-serang-like")]
+    pub profile: String,
+    #[arg(long, default_value = "2026-03-01")]
+    pub from: chrono::NaiveDate,
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    #[arg(long, default_value_t = 20260301)]
+    pub seed: u64,
+    #[arg(long, default_value = "0.002")]
+    pub leak_rate: String,
+    #[arg(long, default_value_t = 100)]
+    pub volume_percent: u32,
 }

@@ -1,6 +1,7 @@
 //! Command implementations: each loads what it needs (configuration, store), calls the library
 //! crates and prints through `crate::output`.
 
+mod demo;
 mod import;
 mod inspect;
 mod ledger;
@@ -30,6 +31,8 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Trail(a) => ledger::trail(cli, a),
         Command::Reconcile(a) => reconcile::run(cli, a),
         Command::Findings(a) => reconcile::findings(cli, a),
+        Command::Gen(a) => demo::gen(cli, a),
+        Command::Demo(a) => demo::demo(cli, a),
     }
 }
 

@@ -362,6 +362,9 @@ pub struct HoldingAccount {
     pub sweep_to: String,
     #[serde(default)]
     pub owner: HoldingOwner,
+    /// Informational: `camt.053`, `mt940`, `snap`, `csv:<profile>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_format: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
