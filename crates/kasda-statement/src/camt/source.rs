@@ -327,12 +327,12 @@ mod tests {
 
     #[test]
     fn refuses_a_token_longer_than_the_limit() {
-        let text = vec![b'x'; 100];
+        let text = [b'x'; 100];
         let mut r = CountingReader::new(BufReader::with_capacity(8, &text[..]), 16);
         let mut consumed = 0;
         let err = loop {
             match r.fill_buf() {
-                Ok(chunk) if chunk.is_empty() => panic!("limit not applied"),
+                Ok([]) => panic!("limit not applied"),
                 Ok(chunk) => {
                     let n = chunk.len();
                     consumed += n;
