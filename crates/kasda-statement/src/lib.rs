@@ -14,6 +14,7 @@
 
 pub mod camt;
 pub mod checks;
+pub mod csv_profile;
 pub mod detect;
 pub mod encoding;
 pub mod error;
@@ -122,6 +123,11 @@ pub(crate) fn sniff_registered(
         let file = camt::read("", bytes)?;
         return Ok(file.format.map(|f| (f, file.version)));
     }
+    if shape == detect::Shape::Text {
+        if let Some((f, v)) = csv_profile::sniff(bytes) {
+            return Ok(Some((f, version(v))));
+        }
+    }
     Ok(None)
 }
 
@@ -134,6 +140,7 @@ fn read_registered(
         StatementFormat::Camt052 | StatementFormat::Camt053 | StatementFormat::Camt054 => {
             camt::read(name, bytes)
         }
+        StatementFormat::Csv(profile) => csv_profile::read_bundled(name, bytes, profile),
         other => Err(ReadError::new(
             name,
             Location::default(),
