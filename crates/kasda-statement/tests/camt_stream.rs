@@ -556,3 +556,17 @@ fn namespaces_resolve_through_ancestors_and_prefixes() {
     let foreign = "<Envelope xmlns=\"urn:swift:xsd:envelope\"><Document><BkToCstmrStmt><Stmt/></BkToCstmrStmt></Document></Envelope>";
     assert_eq!(read(foreign).unwrap_err().code, "unrecognised-namespace");
 }
+
+#[test]
+fn escaped_text_and_cdata_are_unescaped() {
+    let xml = doc(&ENTRY.replace(
+        "</BookgDt>",
+        "</BookgDt><NtryDtls><TxDtls><RmtInf><Ustrd>PT A &amp; B &lt;CV&gt;</Ustrd>\
+         <Ustrd><![CDATA[SP2D <001>]]></Ustrd></RmtInf></TxDtls></NtryDtls>",
+    ));
+    let file = read(&xml).expect("reads");
+    assert_eq!(
+        file.statements[0].entries[0].remittance.unstructured,
+        vec!["PT A & B <CV>".to_string(), "SP2D <001>".to_string()]
+    );
+}

@@ -150,8 +150,13 @@ pub(crate) fn location(pos: Pos, entry: Option<u64>) -> Location {
 }
 
 /// Trimmed text, `None` when absent or blank.
-pub(crate) fn text(value: &Option<String>) -> Option<String> {
+pub(crate) fn text(value: &Option<model::Txt>) -> Option<String> {
     value.as_deref().and_then(trimmed)
+}
+
+/// Trimmed text borrowed, `None` when absent or blank: for codes that are only compared.
+pub(crate) fn leaf<'v>(value: &'v Option<model::Txt>) -> Option<&'v str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn trimmed(value: &str) -> Option<String> {
@@ -228,9 +233,9 @@ pub(crate) fn ccy_amount(
 pub(crate) fn direction(
     ctx: &Ctx,
     field: Field,
-    value: &Option<String>,
+    value: &Option<model::Txt>,
 ) -> Result<Option<Direction>, ReadError> {
-    match text(value).as_deref() {
+    match leaf(value) {
         None => Ok(None),
         Some("CRDT") => Ok(Some(Direction::Credit)),
         Some("DBIT") => Ok(Some(Direction::Debit)),
@@ -241,9 +246,9 @@ pub(crate) fn direction(
 pub(crate) fn boolean(
     ctx: &Ctx,
     field: Field,
-    value: &Option<String>,
+    value: &Option<model::Txt>,
 ) -> Result<Option<bool>, ReadError> {
-    match text(value).as_deref() {
+    match leaf(value) {
         None => Ok(None),
         Some("true") | Some("1") => Ok(Some(true)),
         Some("false") | Some("0") => Ok(Some(false)),
@@ -254,7 +259,7 @@ pub(crate) fn boolean(
 pub(crate) fn number(
     ctx: &Ctx,
     field: Field,
-    value: &Option<String>,
+    value: &Option<model::Txt>,
 ) -> Result<Option<u64>, ReadError> {
     match text(value) {
         None => Ok(None),
@@ -696,11 +701,11 @@ fn tx_detail(
 
 fn status(ctx: &Ctx, sts: &Option<model::TextOrCode>) -> Result<EntryStatus, ReadError> {
     let code = sts.as_ref().and_then(|s| {
-        text(&s.cd)
-            .or_else(|| text(&s.text))
-            .or_else(|| text(&s.prtry))
+        leaf(&s.cd)
+            .or_else(|| leaf(&s.text))
+            .or_else(|| leaf(&s.prtry))
     });
-    match code.as_deref() {
+    match code {
         Some("BOOK") => Ok(EntryStatus::Booked),
         Some("PDNG") | Some("FUTR") => Ok(EntryStatus::Pending),
         Some("INFO") => Ok(EntryStatus::Info),

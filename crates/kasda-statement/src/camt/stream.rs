@@ -10,7 +10,7 @@ use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use kasda_core::money::Currency;
 use kasda_core::statement::{SourcePos, Statement, StatementFormat, StatementKind};
@@ -333,7 +333,8 @@ impl<R: BufRead> Walker<'_, '_, R> {
                     self.begin_message(kind, start_pos)?;
                     self.push(Level::Message, empty, start_pos)
                 } else if local == b"AppHdr" && !empty {
-                    let hdr: model::AppHdr = self.collect_and_parse(e, start_pos, "AppHdr")?;
+                    self.collect(e, start_pos, false)?;
+                    let hdr: model::AppHdr = parse_with(self.file, &self.tree, "AppHdr")?;
                     self.app_header_def = text(&hdr.msg_def_idr);
                     Ok(())
                 } else {
@@ -358,8 +359,15 @@ impl<R: BufRead> Walker<'_, '_, R> {
                     if empty {
                         return Ok(());
                     }
-                    let hdr: model::GroupHeader = self.collect_and_parse(e, start_pos, "GrpHdr")?;
-                    self.apply_group_header(&hdr)?;
+                    self.collect(e, start_pos, false)?;
+                    let hdr: model::GroupHeader = parse_with(self.file, &self.tree, "GrpHdr")?;
+                    let ctx = Ctx {
+                        file: self.file,
+                        tree: &self.tree,
+                        path: "GrpHdr",
+                        entry: None,
+                    };
+                    group_header(&ctx, &hdr, &mut self.header)?;
                     Ok(())
                 } else if local == self.statement_element.as_bytes() {
                     self.begin_statement(start_pos);
@@ -532,30 +540,6 @@ impl<R: BufRead> Walker<'_, '_, R> {
         Ok(())
     }
 
-    fn apply_group_header(&mut self, hdr: &model::GroupHeader) -> Result<(), ReadError> {
-        let ctx = Ctx {
-            file: self.file,
-            tree: &self.tree,
-            path: "GrpHdr",
-            entry: None,
-        };
-        let created_at = match text(&hdr.cre_dt_tm) {
-            Some(t) => Some(convert::datetime(&ctx, Field::new("CreDtTm"), &t)?),
-            None => None,
-        };
-        let (page, last_page) = match &hdr.msg_pgntn {
-            Some(p) => pagination(&ctx, Field::new("MsgPgntn"), p)?,
-            None => (None, None),
-        };
-        if let Some(h) = self.header.as_mut() {
-            h.message_id = text(&hdr.msg_id);
-            h.created_at = created_at;
-            h.page = page;
-            h.last_page = last_page;
-        }
-        Ok(())
-    }
-
     fn begin_statement(&mut self, pos: Pos) {
         let index = self.header.as_ref().map_or(0, |h| h.statements);
         if let Some(h) = self.header.as_mut() {
@@ -683,8 +667,8 @@ impl<R: BufRead> Walker<'_, '_, R> {
         }
     }
 
-    fn parse_tree<T: DeserializeOwned>(
-        &self,
+    fn parse_tree<'t, T: Deserialize<'t>>(
+        &'t self,
         what: &str,
         entry: Option<u64>,
     ) -> Result<T, ReadError> {
@@ -717,16 +701,6 @@ impl<R: BufRead> Walker<'_, '_, R> {
                 excerpt(&err.to_string()),
             )
         })
-    }
-
-    fn collect_and_parse<T: DeserializeOwned>(
-        &mut self,
-        e: &BytesStart,
-        start_pos: Pos,
-        what: &str,
-    ) -> Result<T, ReadError> {
-        self.collect(e, start_pos, false)?;
-        self.parse_tree(what, None)
     }
 
     /// Elements the reader has no use for are still read through (bounded), never kept.
@@ -877,7 +851,11 @@ impl<R: BufRead> Walker<'_, '_, R> {
     }
 }
 
-fn parse_with<T: DeserializeOwned>(file: &str, tree: &Subtree, what: &str) -> Result<T, ReadError> {
+fn parse_with<'t, T: Deserialize<'t>>(
+    file: &str,
+    tree: &'t Subtree,
+    what: &str,
+) -> Result<T, ReadError> {
     let xml = std::str::from_utf8(&tree.xml).map_err(|_| {
         ReadError::new(
             file,
@@ -898,6 +876,29 @@ fn parse_with<T: DeserializeOwned>(file: &str, tree: &Subtree, what: &str) -> Re
             excerpt(&err.to_string()),
         )
     })
+}
+
+/// Fills the file header from `GrpHdr`.
+fn group_header(
+    ctx: &Ctx,
+    hdr: &model::GroupHeader,
+    header: &mut Option<CamtHeader>,
+) -> Result<(), ReadError> {
+    let created_at = match text(&hdr.cre_dt_tm) {
+        Some(t) => Some(convert::datetime(ctx, Field::new("CreDtTm"), &t)?),
+        None => None,
+    };
+    let (page, last_page) = match &hdr.msg_pgntn {
+        Some(p) => pagination(ctx, Field::new("MsgPgntn"), p)?,
+        None => (None, None),
+    };
+    if let Some(h) = header.as_mut() {
+        h.message_id = text(&hdr.msg_id);
+        h.created_at = created_at;
+        h.page = page;
+        h.last_page = last_page;
+    }
+    Ok(())
 }
 
 fn pagination(
