@@ -144,7 +144,7 @@ pub fn kasda_toml(p: &Pemda, opts: &GenOptions) -> String {
     let tax_codes: Vec<String> = p
         .revenues
         .iter()
-        .filter(|r| !r.kode_rekening.starts_with("4.1.02"))
+        .filter(|r| r.opd == "BAPENDA")
         .map(|r| q(r.kode_rekening))
         .collect();
     let _ = writeln!(t, "revenue_codes = [{}]", tax_codes.join(", "));
@@ -159,10 +159,13 @@ pub fn kasda_toml(p: &Pemda, opts: &GenOptions) -> String {
         let _ = writeln!(t, "name = {}", q(c.opd_name));
         let _ = writeln!(t, "short_name = {}", q(c.opd));
         let _ = writeln!(t, "deposit_deadline_working_days = 1");
+        // Cash retribusi, plus any revenue of the same OPD paid through the channels.
         let mut codes = vec![q(c.kode_rekening)];
-        if c.opd == "DLH" {
-            // DLH also owns the kebersihan retribusi paid electronically.
-            codes.dedup();
+        for r in p.revenues.iter().filter(|r| r.opd == c.opd) {
+            let code = q(r.kode_rekening);
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
         }
         let _ = writeln!(t, "revenue_codes = [{}]", codes.join(", "));
         let _ = writeln!(t);
@@ -179,15 +182,35 @@ pub fn kasda_toml(p: &Pemda, opts: &GenOptions) -> String {
             ))
         );
     }
+    // OPD owning channel-paid revenue without cash collection (e.g. BPKAD for asset rent).
+    let mut others: Vec<&str> = Vec::new();
+    for r in &p.revenues {
+        if r.opd != "BAPENDA"
+            && !p.collectors.iter().any(|c| c.opd == r.opd)
+            && !others.contains(&r.opd)
+        {
+            others.push(r.opd);
+        }
+    }
+    for opd in others {
+        let codes: Vec<String> = p
+            .revenues
+            .iter()
+            .filter(|r| r.opd == opd)
+            .map(|r| q(r.kode_rekening))
+            .collect();
+        let _ = writeln!(t);
+        let _ = writeln!(t, "[[opd]]");
+        let _ = writeln!(t, "code = {}", q(opd));
+        let _ = writeln!(t, "name = {}", q(opd));
+        let _ = writeln!(t, "short_name = {}", q(opd));
+        let _ = writeln!(t, "deposit_deadline_working_days = 1");
+        let _ = writeln!(t, "revenue_codes = [{}]", codes.join(", "));
+    }
     for c in &p.channels {
         let (account, lag, fee_sen) = match c.landing {
-            Landing::PerPayment { account } => {
-                let lag = match p.accounts[account].kind {
-                    AccountKind::Holding { .. } => 0,
-                    AccountKind::Rkud => 0,
-                };
-                (account, lag, 0)
-            }
+            // Per-payment channels credit their account (RKUD or holding) the same day.
+            Landing::PerPayment { account } => (account, 0, 0),
             Landing::Bulk {
                 account,
                 lag_bank_days,

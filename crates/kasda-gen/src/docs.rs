@@ -11,10 +11,10 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use kasda_core::document::Document;
+use kasda_core::document::{Document, Receipt};
 use kasda_documents::Kind;
 
-use crate::GenError;
+use crate::{fastdoc, GenError};
 
 /// Documents buffered before a CSV chunk is written.
 const CSV_CHUNK: usize = 4096;
@@ -46,6 +46,7 @@ pub struct KindSink {
     csv: Option<Open>,
     pending_csv: Vec<Document>,
     csv_header_written: bool,
+    scratch: Vec<u8>,
     pub count: u64,
 }
 
@@ -62,6 +63,7 @@ impl KindSink {
             csv: None,
             pending_csv: Vec::new(),
             csv_header_written: false,
+            scratch: Vec::with_capacity(1024),
             count: 0,
         }
     }
@@ -87,6 +89,57 @@ impl KindSink {
             if self.pending_csv.len() >= CSV_CHUNK {
                 self.flush_csv()?;
             }
+        }
+        Ok(())
+    }
+
+    /// Receipts take the hand-written encoders of `fastdoc` (same bytes, no per-field
+    /// allocation); anything they do not cover goes through the generic path.
+    pub fn write_receipt(&mut self, r: Receipt) -> Result<(), GenError> {
+        if self.jsonl.is_none() {
+            self.jsonl = Some(open(&self.out_dir, &self.jsonl_rel)?);
+        }
+        self.scratch.clear();
+        fastdoc::receipt_json(&mut self.scratch, &r);
+        self.scratch.push(b'\n');
+        if let Some(j) = self.jsonl.as_mut() {
+            j.out
+                .write_all(&self.scratch)
+                .map_err(|source| GenError::Io {
+                    path: j.path.clone(),
+                    source,
+                })?;
+        }
+        self.count += 1;
+        let Some(rel) = self.csv_rel.clone() else {
+            return Ok(());
+        };
+        self.scratch.clear();
+        if !self.pending_csv.is_empty() || !fastdoc::receipt_csv(&mut self.scratch, &r) {
+            // Keep file order: the generic path takes this one and flushes.
+            self.pending_csv.push(Document::Receipt(r));
+            return self.flush_csv();
+        }
+        if self.csv.is_none() {
+            self.csv = Some(open(&self.out_dir, &rel)?);
+        }
+        if let Some(c) = self.csv.as_mut() {
+            let io = |source| GenError::Io {
+                path: c.path.clone(),
+                source,
+            };
+            if !self.csv_header_written {
+                let mut header = self.kind.columns().join(",").into_bytes();
+                header.push(b'\n');
+                c.out.write_all(&header).map_err(io)?;
+                self.csv_header_written = true;
+            }
+            c.out
+                .write_all(&self.scratch)
+                .map_err(|source| GenError::Io {
+                    path: c.path.clone(),
+                    source,
+                })?;
         }
         Ok(())
     }

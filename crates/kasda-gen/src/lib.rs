@@ -29,6 +29,7 @@ use serde::Serialize;
 pub mod calendar;
 mod config;
 mod docs;
+mod fastdoc;
 pub mod pemda;
 mod sim;
 mod stmt;

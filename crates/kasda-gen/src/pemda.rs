@@ -89,6 +89,8 @@ pub struct RevenueType {
     pub buckets: &'static [(u32, i64, i64, i64)],
     /// Self-assessed monthly tax (masa pajak = previous month, due by the 15th).
     pub monthly: bool,
+    /// OPD that owns the revenue (Bapenda for taxes).
+    pub opd: &'static str,
 }
 
 /// An OPD with a bendahara penerimaan collecting cash (retribusi) and depositing with STS.
@@ -201,6 +203,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 420,
             buckets: PBB_BUCKETS,
             monthly: false,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "BPHTB",
@@ -210,6 +213,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 25,
             buckets: BPHTB_BUCKETS,
             monthly: false,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "PBJT Makanan dan Minuman",
@@ -219,6 +223,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 120,
             buckets: RESTO_BUCKETS,
             monthly: true,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "PBJT Jasa Perhotelan",
@@ -228,6 +233,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 10,
             buckets: HOTEL_BUCKETS,
             monthly: true,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "PBJT Jasa Parkir",
@@ -237,6 +243,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 10,
             buckets: PARKIR_BUCKETS,
             monthly: true,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "PBJT Kesenian dan Hiburan",
@@ -246,6 +253,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 5,
             buckets: HIBURAN_BUCKETS,
             monthly: true,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "Pajak Reklame",
@@ -255,6 +263,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 30,
             buckets: REKLAME_BUCKETS,
             monthly: false,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "Pajak Air Tanah",
@@ -264,6 +273,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 10,
             buckets: PAT_BUCKETS,
             monthly: true,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "Retribusi Pelayanan Persampahan/Kebersihan",
@@ -273,6 +283,7 @@ fn kota_revenues(pbb_objects: u64, scale: u64) -> Vec<RevenueType> {
             weight: 370,
             buckets: RETRIBUSI_BUCKETS,
             monthly: false,
+            opd: "DLH",
         },
     ]
 }
@@ -287,6 +298,7 @@ fn province_revenues() -> Vec<RevenueType> {
             weight: 860,
             buckets: PKB_BUCKETS,
             monthly: false,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "BBNKB",
@@ -296,6 +308,7 @@ fn province_revenues() -> Vec<RevenueType> {
             weight: 110,
             buckets: BBNKB_BUCKETS,
             monthly: false,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "Pajak Air Permukaan",
@@ -305,6 +318,7 @@ fn province_revenues() -> Vec<RevenueType> {
             weight: 2,
             buckets: PAP_BUCKETS,
             monthly: true,
+            opd: "BAPENDA",
         },
         RevenueType {
             jenis: "Retribusi Pemanfaatan Aset Daerah",
@@ -314,6 +328,7 @@ fn province_revenues() -> Vec<RevenueType> {
             weight: 28,
             buckets: RETRIBUSI_BUCKETS,
             monthly: false,
+            opd: "BPKAD",
         },
     ]
 }

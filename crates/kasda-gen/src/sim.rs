@@ -329,6 +329,12 @@ struct Sim<'a> {
     stmt_dirs_made: bool,
     /// Receipts drawn today (reversal and duplicate records not counted).
     drawn_today: u64,
+    /// Net of the lines pushed today per account (kept with `day_lines`).
+    day_net: Vec<i64>,
+    /// The day being simulated, its `yymmdd`, and the digits of the kode wilayah.
+    today: NaiveDate,
+    today_tag: String,
+    wil: String,
 }
 
 /// Bank day-lag of a holding account's sweep.
@@ -390,7 +396,17 @@ pub fn run(opts: &GenOptions, out_dir: &Path) -> Result<GenReport, GenError> {
         month_charges: vec![0; n_acc],
         stmt_dirs_made: false,
         drawn_today: 0,
+        day_net: vec![0; n_acc],
+        today: opts.from,
+        today_tag: String::new(),
+        wil: String::new(),
     };
+    sim.wil = sim
+        .p
+        .kode_wilayah
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
     // The BUD book starts equal to the RKUD balances (reconciled at the start).
     sim.bku_bud_balance = sim
         .p
@@ -410,15 +426,16 @@ impl<'a> Sim<'a> {
     fn bank_ref(&mut self, account: usize, date: NaiveDate) -> String {
         self.ref_counters[account] += 1;
         let bank = &self.p.banks[self.p.accounts[account].bank];
-        format!(
-            "{}{}{:07}",
-            bank.ref_prefix,
-            date.format("%y%m%d"),
-            self.ref_counters[account] % 10_000_000
-        )
+        let n = self.ref_counters[account] % 10_000_000;
+        if date == self.today {
+            format!("{}{}{n:07}", bank.ref_prefix, self.today_tag)
+        } else {
+            format!("{}{}{n:07}", bank.ref_prefix, date.format("%y%m%d"))
+        }
     }
 
     fn push_line(&mut self, account: usize, line: BankLine) {
+        self.day_net[account] += line.direction.signed_sen(line.amount_sen);
         self.day_lines[account].push(line);
     }
 
@@ -533,6 +550,9 @@ impl<'a> Sim<'a> {
         for lines in self.day_lines.iter_mut() {
             lines.clear();
         }
+        self.day_net.iter_mut().for_each(|n| *n = 0);
+        self.today = date;
+        self.today_tag = date.format("%y%m%d").to_string();
         let mut bud_drafts: Vec<BkuDraft> = self.deferred_bku.remove(&date).unwrap_or_default();
         let mut bend_lines: Vec<Vec<(u32, BkuLineDraft)>> =
             vec![Vec::new(); self.p.collectors.len()];
@@ -644,6 +664,9 @@ impl<'a> Sim<'a> {
     }
 
     fn current_balance(&self, acct: usize, before_secs: u32) -> i64 {
+        if before_secs >= 86_400 {
+            return self.balances[acct] + self.day_net[acct];
+        }
         self.balances[acct]
             + self.day_lines[acct]
                 .iter()
@@ -802,12 +825,10 @@ impl<'a> Sim<'a> {
             .map(|c| if c.always_open { c.weight } else { 0 })
             .collect();
         let mut bku: BTreeMap<(usize, &'static str), (i64, u64)> = BTreeMap::new();
-        let wil: String = self
-            .p
-            .kode_wilayah
-            .chars()
-            .filter(|c| c.is_ascii_digit())
-            .collect();
+        let wil = self.wil.clone();
+        let tag = self.today_tag.clone();
+        let mmdd = tag.get(2..).unwrap_or("").to_string();
+        let yy = tag.get(..2).unwrap_or("").to_string();
         let year = date.year();
         let mut reversals = 0u64;
         for t in times {
@@ -873,13 +894,13 @@ impl<'a> Sim<'a> {
             }
             let total = pokok + denda;
             self.ntpd_seq += 1;
-            let ntpd = format!("{wil:0<4}{}{:09}", date.format("%y%m%d"), self.ntpd_seq);
+            let ntpd = format!("{wil:0<4}{tag}{:09}", self.ntpd_seq);
             self.ntb_seq += 1;
             let ntb = match route.channel {
                 Channel::Qris => {
-                    format!("{}{:08}", date.format("%m%d"), self.ntb_seq % 100_000_000)
+                    format!("{mmdd}{:08}", self.ntb_seq % 100_000_000)
                 }
-                _ => format!("{}{:06}", date.format("%y%m%d"), self.ntb_seq % 1_000_000),
+                _ => format!("{tag}{:06}", self.ntb_seq % 1_000_000),
             };
             let (nop, npwpd, name, billing) = match (rev.payer, payer) {
                 (PayerId::Nop, Some(idx)) => {
@@ -916,7 +937,7 @@ impl<'a> Sim<'a> {
                 }
                 _ => {
                     self.billing_seq += 1;
-                    let billing = format!("{wil}9{}{:08}", date.format("%y"), self.billing_seq);
+                    let billing = format!("{wil}9{yy}{:08}", self.billing_seq);
                     (
                         None,
                         None,
@@ -971,14 +992,7 @@ impl<'a> Sim<'a> {
                 settlement_date: Some(settlement_date),
                 status: ReceiptStatus::Paid,
                 reverses_ntpd: None,
-                opd: Some(
-                    if rev.kode_rekening.starts_with("4.1.02") {
-                        "DLH"
-                    } else {
-                        "BAPENDA"
-                    }
-                    .into(),
-                ),
+                opd: Some(rev.opd.into()),
             };
             let reversed = irng.gen_range(0..1_000_000u32) < REVERSAL_PPM;
             let no_refund = reversed && self.inj.roll(F::ReversalWithoutRefund, day, irng);
@@ -997,7 +1011,7 @@ impl<'a> Sim<'a> {
             } else {
                 None
             };
-            docs.receipts.write(Document::Receipt(receipt))?;
+            docs.receipts.write_receipt(receipt)?;
             let value_date = calendar::add_bank_days(date, 0);
             match route.landing {
                 Landing::PerPayment { account } => {
@@ -1148,21 +1162,17 @@ impl<'a> Sim<'a> {
                 }
             }
             if let Some(rec) = reversal_record {
-                docs.receipts.write(Document::Receipt(rec))?;
+                docs.receipts.write_receipt(rec)?;
                 reversals += 1;
             }
             if let Some(mut dup) = dup_receipt.take() {
                 self.ntpd_seq += 1;
-                let ntpd2 = format!("{wil:0<4}{}{:09}", date.format("%y%m%d"), self.ntpd_seq);
+                let ntpd2 = format!("{wil:0<4}{tag}{:09}", self.ntpd_seq);
                 dup.ntpd = ntpd2.clone();
                 // The host issued a fresh billing code for the repeat; the NTB (and NOP/year)
                 // give it away.
                 self.billing_seq += 1;
-                dup.kode_billing = Some(format!(
-                    "{wil}8{}{:08}",
-                    date.format("%y"),
-                    self.billing_seq
-                ));
+                dup.kode_billing = Some(format!("{wil}8{yy}{:08}", self.billing_seq));
                 dup.paid_at = wib_to_utc(date, (t + 30).min(86_399));
                 let refs = vec![ntpd.clone(), ntpd2, ntb.clone()];
                 self.irregular(
@@ -1172,7 +1182,7 @@ impl<'a> Sim<'a> {
                     date,
                     "the host recorded one channel payment (same NTB) twice under two NTPD",
                 )?;
-                docs.receipts.write(Document::Receipt(dup))?;
+                docs.receipts.write_receipt(dup)?;
             }
         }
         self.count("receipts", u64::from(n));

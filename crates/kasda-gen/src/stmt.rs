@@ -294,7 +294,11 @@ fn camt_entry(
     write!(
         w,
         "<BookgDt><DtTm>{date}T{hh:02}:{mm:02}:{ss:02}+07:00</DtTm></BookgDt><ValDt><Dt>{}</Dt></ValDt><AcctSvcrRef>",
-        ymd(l.value_date)
+        if l.value_date == s.date {
+            std::borrow::Cow::Borrowed(date)
+        } else {
+            std::borrow::Cow::Owned(ymd(l.value_date))
+        }
     )?;
     xml_text(w, &l.bank_ref)?;
     let (dom, fam, sub) = l.kind.iso(l.direction);

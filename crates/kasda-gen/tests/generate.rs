@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kasda_core::money::{parse_amount, NumberFormat};
-use kasda_core::statement::StatementFile;
+use kasda_core::statement::{StatementFile, StatementFormat};
 use kasda_core::Direction;
 use kasda_gen::{daily_receipt_bounds, generate, GenOptions, Profile, FINDING_TYPES};
 use rust_decimal::Decimal;
@@ -145,7 +145,7 @@ struct Day {
     seq: u64,
 }
 
-fn from_core(file: &StatementFile, name: &str) -> Day {
+fn from_core(file: &StatementFile, name: &str) -> Option<Day> {
     assert!(
         !file
             .warnings
@@ -156,14 +156,22 @@ fn from_core(file: &StatementFile, name: &str) -> Day {
     );
     let first = file.statements.first().expect("a statement");
     let last = file.statements.last().expect("a statement");
-    let opening = first.opening().expect("opening").amount;
-    let closing = last.closing().expect("closing").amount;
     let mut net = Decimal::ZERO;
     for s in &file.statements {
         for e in &s.entries {
             net += e.signed_amount();
         }
     }
+    // A CSV export of a day without movements has no rows and so no balances.
+    let Some(opening) = first.opening().map(|b| b.amount) else {
+        assert_eq!(net, Decimal::ZERO, "{name}: entries without balances");
+        assert!(
+            matches!(file.format, Some(StatementFormat::Csv(_))),
+            "{name}: no opening balance"
+        );
+        return None;
+    };
+    let closing = last.closing().expect("closing").amount;
     assert_eq!(
         opening + net,
         closing,
@@ -174,53 +182,14 @@ fn from_core(file: &StatementFile, name: &str) -> Day {
         .as_deref()
         .and_then(|s| s.split('/').next())
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("{name}: no sequence number"));
-    Day {
+        .unwrap_or(0);
+    if !matches!(file.format, Some(StatementFormat::Csv(_))) {
+        assert!(seq > 0, "{name}: no sequence number");
+    }
+    Some(Day {
         opening,
         closing,
         seq,
-    }
-}
-
-/// Bank CSV layouts with a running balance: opening = balance before the first row.
-fn from_csv(text: &str, name: &str) -> Option<Day> {
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let (sep, fmt, debit_col, credit_col, bal_col) = if header.starts_with("Post Date") {
-        (',', NumberFormat::English, 6, 7, 8)
-    } else {
-        (';', NumberFormat::Indonesian, 4, 5, 6)
-    };
-    let mut opening = None;
-    let mut balance = Decimal::ZERO;
-    for line in lines {
-        // Split on the separator outside quotes.
-        let mut cells = Vec::new();
-        let mut cur = String::new();
-        let mut quoted = false;
-        for ch in line.chars() {
-            match ch {
-                '"' => quoted = !quoted,
-                c if c == sep && !quoted => cells.push(std::mem::take(&mut cur)),
-                c => cur.push(c),
-            }
-        }
-        cells.push(cur);
-        let amt =
-            |i: usize| parse_amount(&cells[i], fmt, 2).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let net = amt(credit_col) - amt(debit_col);
-        let after = amt(bal_col);
-        if opening.is_none() {
-            opening = Some(after - net);
-        } else {
-            assert_eq!(balance + net, after, "{name}: running balance breaks");
-        }
-        balance = after;
-    }
-    opening.map(|o| Day {
-        opening: o,
-        closing: balance,
-        seq: 0,
     })
 }
 
@@ -275,14 +244,20 @@ fn statements_balance_and_continue_except_where_injected() {
         for p in names {
             let name = p.display().to_string();
             let date: NaiveDate = p.file_stem().unwrap().to_string_lossy().parse().unwrap();
-            let day = match p.extension().unwrap().to_str().unwrap() {
-                "csv" => from_csv(&std::fs::read_to_string(&p).unwrap(), &name),
-                _ => {
-                    let file =
-                        kasda_statement::read_file(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
-                    Some(from_core(&file, &name))
-                }
-            };
+            let file = kasda_statement::read_file(&p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if p.extension().unwrap() == "csv" {
+                let expected = if acct_no.starts_with("1370") {
+                    "csv:mandiri-rekening-koran"
+                } else {
+                    "csv:bank-jatim"
+                };
+                assert_eq!(
+                    file.format.as_ref().map(|f| f.id()).as_deref(),
+                    Some(expected),
+                    "{name}"
+                );
+            }
+            let day = from_core(&file, &name);
             days.push((date, day));
             checked += 1;
         }
@@ -435,10 +410,30 @@ fn camt_v02_and_csv_formats_can_be_chosen() {
         assert!(text.contains("<BIC>") && !text.contains("<BICFI>"));
         let f = kasda_statement::read_file(&dir.path().join(p)).unwrap();
         assert_eq!(f.version.as_deref(), Some("053.001.02"));
-        from_core(&f, &p.display().to_string());
+        assert!(from_core(&f, &p.display().to_string()).is_some());
     }
     let toml = std::fs::read_to_string(dir.path().join("kasda.toml")).unwrap();
     assert!(toml.contains("statement_format = \"csv:mandiri-rekening-koran\""));
     assert!(toml.contains("fiscal_year = 2026"));
     let _ = Direction::Credit;
+}
+
+#[test]
+fn kasda_toml_is_a_valid_config_for_every_profile() {
+    for profile in [
+        Profile::KotaKecil,
+        Profile::KotaSerangLike,
+        Profile::Provinsi,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = opts(profile, d(2026, 3, 2), 1, 1, 0);
+        o.volume_percent = 1;
+        generate(&o, dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("kasda.toml")).unwrap();
+        let cfg = kasda_core::config::Config::parse_named("kasda.toml", &text)
+            .unwrap_or_else(|e| panic!("{profile:?}: {e}\n{text}"));
+        assert_eq!(cfg.fiscal_year, 2026);
+        // The unregistered account deposits are injected into must not be configured.
+        assert!(!text.contains("0071234567") && !text.contains("0079876543"));
+    }
 }
