@@ -815,7 +815,9 @@ fn row_entry(
             "neither",
         ));
     };
+    // A pending row's balance column holds nothing meaningful (BCA writes it as-is).
     let balance_after = match (cols.balance_after, cols.balance_before) {
+        _ if pending => None,
         (Some(pos), _) => money(pos, "balance after", true, p.balance_format())?,
         (None, Some(pos)) => match money(pos, "balance before", true, p.balance_format())? {
             Some(before) => Some(
