@@ -1,8 +1,10 @@
 //! Which format is this file? Decided from content, never from the file name: banks and
 //! operators rename files freely (`.txt`, `.sta`, `.940`, `.xml`, no extension).
 //!
-//! Order: XML → camt; JSON → SNAP; SWIFT tags or blocks → MT940/MT942; a header row a CSV
-//! profile recognises → that profile. A UTF-8 BOM, UTF-16 and leading blanks are looked through.
+//! Order: XML → camt (XML no camt sniffer claims is handed to the camt reader, whose error says
+//! what is wrong); JSON → SNAP; other text → a bundled CSV profile whose header row it has, else
+//! SWIFT tags or blocks → MT940/MT942. A UTF-8 BOM, UTF-16 and leading blanks are looked through.
+//! Nothing recognised is the error `no-statement`.
 
 use kasda_core::statement::StatementFormat;
 

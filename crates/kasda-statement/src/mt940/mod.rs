@@ -71,6 +71,8 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<StatementFile, ReadError> {
     Ok(StatementFile {
         format: Some(outcome.format),
         version: None,
+        // MT942 `:13D:` is the only creation time an MT file carries.
+        created_at: sink.statements.first().and_then(|s| s.created_at),
         statements: sink.statements,
         warnings: outcome.warnings,
         ..StatementFile::default()
