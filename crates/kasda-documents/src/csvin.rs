@@ -57,10 +57,31 @@ pub(crate) fn header_names(header: &[u8], delimiter: u8) -> Vec<String> {
 struct CsvRow<'r> {
     rec: &'r ByteRecord,
     encoding: TextEncoding,
+    /// All cells of a UTF-8 record, validated once (cells are ranges of it).
+    utf8: Option<&'r str>,
+}
+
+impl<'r> CsvRow<'r> {
+    fn new(rec: &'r ByteRecord, encoding: TextEncoding) -> Self {
+        let utf8 = match encoding {
+            TextEncoding::Windows1252 => None,
+            _ => std::str::from_utf8(rec.as_slice()).ok(),
+        };
+        CsvRow {
+            rec,
+            encoding,
+            utf8,
+        }
+    }
 }
 
 impl Cells for CsvRow<'_> {
     fn cell(&self, pos: usize) -> Option<Cow<'_, str>> {
+        if let Some(text) = self.utf8 {
+            if let Some(cell) = self.rec.range(pos).and_then(|r| text.get(r)) {
+                return Some(Cow::Borrowed(cell));
+            }
+        }
         let b = self.rec.get(pos)?;
         Some(match self.encoding {
             TextEncoding::Windows1252 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0,
@@ -127,10 +148,7 @@ pub(crate) fn read<'b>(
         .unwrap_or(body.len())
         .min(body.len());
     let header_raw = trim_terminator(&body[..header_end]).to_vec();
-    let header_row = CsvRow {
-        rec: &rec,
-        encoding,
-    };
+    let header_row = CsvRow::new(&rec, encoding);
     let names: Vec<String> = (0..rec.len())
         .map(|i| columns::normalize_name(&header_row.cell(i).unwrap_or_default()))
         .collect();
@@ -218,10 +236,7 @@ pub(crate) fn read<'b>(
             ));
         }
         let doc = if errors.is_empty() {
-            let cells = CsvRow {
-                rec: &rec,
-                encoding,
-            };
+            let cells = CsvRow::new(&rec, encoding);
             let mut reader = RowReader {
                 cells: &cells,
                 map: &map,

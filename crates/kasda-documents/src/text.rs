@@ -215,6 +215,11 @@ pub fn kode_rekening_well_formed(s: &str) -> bool {
 
 /// An identifier: non-empty, at most [`MAX_ID_CHARS`] characters, no control characters.
 pub fn identifier_ok(s: &str) -> bool {
+    if s.is_ascii() {
+        return !s.is_empty()
+            && s.len() <= MAX_ID_CHARS
+            && !s.bytes().any(|b| b.is_ascii_control());
+    }
     !s.is_empty()
         && s.len() <= MAX_ID_CHARS * 4
         && s.chars().count() <= MAX_ID_CHARS

@@ -262,14 +262,18 @@ fn check_receipt(r: &mut Receipt, c: &mut Checker<'_, '_>) {
     c.opt_ident("ntb", "ntb", &r.ntb);
     c.opt_ident("rekening", "account", &r.account);
     if let Some(nop) = &r.nop {
-        match text::normalize_nop(nop) {
-            Some(digits) => r.nop = Some(digits),
-            None => c.err(
-                "nop",
-                "nop",
-                "an 18-digit NOP, bare or as 32.04.010.001.002-0003.0",
-                nop,
-            ),
+        // Already 18 bare digits is the common case and needs no new string.
+        let bare = nop.len() == 18 && nop.bytes().all(|b| b.is_ascii_digit());
+        if !bare {
+            match text::normalize_nop(nop) {
+                Some(digits) => r.nop = Some(digits),
+                None => c.err(
+                    "nop",
+                    "nop",
+                    "an 18-digit NOP, bare or as 32.04.010.001.002-0003.0",
+                    nop,
+                ),
+            }
         }
     }
     if let Some(npwpd) = &r.npwpd {
@@ -730,17 +734,19 @@ fn cross_rows(
 
     // Receipts that a reversal in this file cancels, and paid receipts by NTPD.
     let mut reversed_targets: FastSet<&str> = FastSet::default();
-    let mut paid_by_ntpd: FastMap<&str, Decimal> =
-        fast_map(if is_receipts { good.len() } else { 0 });
     for (_, d) in good {
         if let Document::Receipt(r) = d {
-            match r.status {
-                ReceiptStatus::Reversed => {
-                    if let Some(t) = &r.reverses_ntpd {
-                        reversed_targets.insert(t.as_str());
-                    }
-                }
-                ReceiptStatus::Paid => {
+            if let (ReceiptStatus::Reversed, Some(t)) = (r.status, &r.reverses_ntpd) {
+                reversed_targets.insert(t.as_str());
+            }
+        }
+    }
+    // Totals of the paid receipts a reversal in this file points to (most files have none).
+    let mut paid_by_ntpd: FastMap<&str, Decimal> = fast_map(reversed_targets.len());
+    if !reversed_targets.is_empty() {
+        for (_, d) in good {
+            if let Document::Receipt(r) = d {
+                if r.status == ReceiptStatus::Paid && reversed_targets.contains(r.ntpd.as_str()) {
                     paid_by_ntpd.entry(r.ntpd.as_str()).or_insert(r.total);
                 }
             }
