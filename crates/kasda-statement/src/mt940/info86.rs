@@ -173,12 +173,11 @@ fn slash_codes(s: &str) -> Option<Vec<(&'static str, &str)>> {
     while i < b.len() {
         if b[i] == b'/' {
             if let Some(k) = key_at(i) {
-                // A key only starts a pair at the beginning or after a value's closing slash.
-                if i == 0 || b[i - 1] == b'/' || marks.is_empty() {
-                    marks.push((i, k));
-                    i += k.len() + 2;
-                    continue;
-                }
+                // Rabobank separates pairs with one slash (`/EREF/x/BENM//NAME/y`), ING with two:
+                // a known key is a key wherever it stands.
+                marks.push((i, k));
+                i += k.len() + 2;
+                continue;
             }
         }
         i += 1;
@@ -347,6 +346,24 @@ mod tests {
             Some("ING BANK NV INZAKE WEB")
         );
         assert_eq!(e.remittance.unstructured, ["EV10001REP1000000T1000"]);
+    }
+
+    #[test]
+    fn rabobank_single_slash_pairs() {
+        let mut e = Entry::default();
+        apply(
+            "/EREF/02-04-2013 22:56 1120000153447185/BENM//NAME/Nespresso Nede\nrland B.V./REMI/674725433 1120000153447185\n/ISDT/2013-04-03",
+            &mut e,
+        );
+        assert_eq!(
+            e.refs.end_to_end_id.as_deref(),
+            Some("02-04-2013 22:56 1120000153447185")
+        );
+        assert_eq!(
+            e.counterparty.name.as_deref(),
+            Some("Nespresso Nederland B.V.")
+        );
+        assert_eq!(e.remittance.unstructured, ["674725433 1120000153447185"]);
     }
 
     #[test]
