@@ -1343,7 +1343,7 @@ impl<'a> Sim<'a> {
             if working && calendar::is_bank_day(date) {
                 let (due, keep): (Vec<Collection>, Vec<Collection>) =
                     self.collections[ci].drain(..).partition(|col| {
-                        col.collected_on < date && col.hold_until.map_or(true, |h| h <= date)
+                        col.collected_on < date && !matches!(col.hold_until, Some(h) if h > date)
                     });
                 self.collections[ci] = keep;
                 if !due.is_empty() {
