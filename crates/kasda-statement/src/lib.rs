@@ -19,6 +19,7 @@ pub mod detect;
 pub mod encoding;
 pub mod error;
 pub mod mt940;
+pub mod snap;
 pub mod summary;
 
 use std::io::Read;
@@ -123,6 +124,11 @@ pub(crate) fn sniff_registered(
         let file = camt::read("", bytes)?;
         return Ok(file.format.map(|f| (f, file.version)));
     }
+    if shape == detect::Shape::Json {
+        if let Some((f, v)) = snap::sniff(bytes) {
+            return Ok(Some((f, version(v))));
+        }
+    }
     if shape == detect::Shape::Text {
         if let Some((f, v)) = csv_profile::sniff(bytes) {
             return Ok(Some((f, version(v))));
@@ -141,6 +147,7 @@ fn read_registered(
             camt::read(name, bytes)
         }
         StatementFormat::Csv(profile) => csv_profile::read_bundled(name, bytes, profile),
+        StatementFormat::Snap => snap::read(name, bytes),
         other => Err(ReadError::new(
             name,
             Location::default(),

@@ -1,0 +1,141 @@
+//! SNAP BI bank statement fixtures (`sample-statements/snap/*` with a `.expected.json` beside):
+//! each file is detected from its content, read with `snap::read`, and compared with its
+//! expected facts (or expected error); readable ones must also read through `read_file`. The expected files
+//! were written by hand-checking the reader's output (`KASDA_BLESS=1` rewrites them; review the
+//! diff before committing).
+
+use std::path::{Path, PathBuf};
+
+use kasda_core::statement::{StatementFile, StatementFormat};
+use kasda_statement::snap;
+use kasda_statement::{detect, read_file, summary, ReadError};
+use serde_json::{json, Value};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-statements/snap")
+}
+
+fn facts(file: &StatementFile) -> Value {
+    let s = summary::summarize(file);
+    let st = file.statements.first();
+    let entries: Vec<Value> = st
+        .map(|st| {
+            st.entries
+                .iter()
+                .map(|e| {
+                    json!({
+                        "line": e.pos.line,
+                        "index": e.pos.index,
+                        "status": e.status,
+                        "booking_date": e.booking_date,
+                        "value_date": e.value_date,
+                        "booked_at": e.booked_at,
+                        "direction": e.direction,
+                        "amount": e.amount.to_string(),
+                        "currency": e.currency,
+                        "balance_after": e.balance_after.map(|b| b.to_string()),
+                        "reference": e.refs.account_servicer,
+                        "description": e.remittance.unstructured,
+                        "additional_info": e.additional_info,
+                        "amount_notes": e.amount_notes,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "format": file.format.as_ref().map(StatementFormat::id),
+        "version": file.version,
+        "account": st.map(|s| json!({"number": s.account.number, "name": s.account.name})),
+        "from": st.and_then(|s| s.from),
+        "to": st.and_then(|s| s.to),
+        "totals": st.and_then(|s| s.totals.clone()),
+        "message_id": file.message_id,
+        "pages": file.page,
+        "last_page": file.last_page,
+        "balances": st.map(|s| s.balances.clone()),
+        "summary": {
+            "entries": s.entries,
+            "sum_credit": s.sum_credit.to_string(),
+            "sum_debit": s.sum_debit.to_string(),
+            "opening_balance": s.opening_balance.map(|d| d.to_string()),
+            "closing_balance": s.closing_balance.map(|d| d.to_string()),
+            "currency": s.currency,
+            "balance_check": s.balance_check.as_str(),
+        },
+        "warnings": file.warnings,
+        "entries": entries,
+    })
+}
+
+fn error_facts(e: &ReadError) -> Value {
+    json!({"error": {
+        "code": e.code,
+        "line": e.location.line,
+        "column": e.location.column,
+        "field": e.field,
+        "expected": e.expected,
+        "found": e.found,
+    }})
+}
+
+fn read_fixture(name: &str, bytes: &[u8]) -> Value {
+    match detect(bytes) {
+        Ok((StatementFormat::Snap, None)) => {}
+        other => return json!({"detected": format!("{other:?}")}),
+    }
+    match snap::read(name, bytes) {
+        Ok(f) => facts(&f),
+        Err(e) => {
+            assert_eq!(e.file, name, "errors name the file");
+            error_facts(&e)
+        }
+    }
+}
+
+#[test]
+fn snap_fixtures_read_as_expected() {
+    let dir = fixtures();
+    let bless = std::env::var("KASDA_BLESS").is_ok();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "jsonl"))
+        .filter(|p| !p.to_string_lossy().ends_with(".expected.json"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "fixtures missing in {}", dir.display());
+    let mut failures = Vec::new();
+    for path in names {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = read_fixture(&name, &bytes);
+        if got.get("error").is_none() {
+            match read_file(&path) {
+                Ok(f) => assert_eq!(f.format, Some(StatementFormat::Snap), "{name}"),
+                Err(e) => failures.push(format!("{name}: front door: {e}")),
+            }
+        }
+        let expected_path = path.with_extension("expected.json");
+        if bless {
+            let text = serde_json::to_string_pretty(&got).unwrap_or_default() + "\n";
+            std::fs::write(&expected_path, text).unwrap_or_else(|e| panic!("{e}"));
+            continue;
+        }
+        let want: Value = std::fs::read_to_string(&expected_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| panic!("{}: missing or invalid", expected_path.display()));
+        if got != want {
+            failures.push(format!(
+                "{name}:\n got  {}\n want {}",
+                serde_json::to_string(&got).unwrap_or_default(),
+                serde_json::to_string(&want).unwrap_or_default()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
