@@ -570,3 +570,35 @@ fn escaped_text_and_cdata_are_unescaped() {
         vec!["PT A & B <CV>".to_string(), "SP2D <001>".to_string()]
     );
 }
+
+#[test]
+fn every_version_of_every_message_is_read() {
+    let kinds = [
+        ("052", "BkToCstmrAcctRpt", "Rpt"),
+        ("053", "BkToCstmrStmt", "Stmt"),
+        ("054", "BkToCstmrDbtCdtNtfctn", "Ntfctn"),
+    ];
+    for (number, message, statement) in kinds {
+        for version in 1..=13 {
+            let message = if version == 1 {
+                format!("{message}V01")
+            } else {
+                message.to_string()
+            };
+            let v = format!("{number}.001.{version:02}");
+            let xml = format!(
+                "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.{v}\"><{message}>\
+                 <GrpHdr><MsgId>M</MsgId></GrpHdr><{statement}><Id>S</Id>{ENTRY}</{statement}>\
+                 </{message}></Document>"
+            );
+            let file = read(&xml).unwrap_or_else(|e| panic!("camt.{v}: {e}"));
+            assert_eq!(file.version.as_deref(), Some(v.as_str()));
+            assert_eq!(file.format.map(|f| f.id()), Some(format!("camt.{number}")));
+            assert_eq!(file.statements[0].entries.len(), 1, "camt.{v}");
+            assert_eq!(
+                camt::sniff(xml.as_bytes()).map(|(_, version)| version),
+                Some(v.clone())
+            );
+        }
+    }
+}
