@@ -602,3 +602,15 @@ fn every_version_of_every_message_is_read() {
         }
     }
 }
+
+#[test]
+fn a_second_message_is_refused_not_dropped() {
+    let one = doc(ENTRY).replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "");
+    let two_documents = format!("<Envelope>{one}{one}</Envelope>");
+    assert_eq!(read(&two_documents).unwrap_err().code, "multiple-messages");
+    let two_messages = doc(ENTRY).replace(
+        "</BkToCstmrStmt>",
+        "</BkToCstmrStmt><BkToCstmrStmt><Stmt/></BkToCstmrStmt>",
+    );
+    assert_eq!(read(&two_messages).unwrap_err().code, "multiple-messages");
+}

@@ -28,6 +28,7 @@
 //! `batch-total-differs:<amount>`.
 //!
 //! Error codes ([`ReadError::code`]): `empty-file`, `no-message-element`, `no-statement`,
+//! `multiple-messages`,
 //! `unrecognised-namespace`, `namespace-mismatch`, `xml-syntax`, `truncated`, `bad-encoding`,
 //! `unsupported-encoding`, `io-error`, `bad-structure`, `missing-field`, `bad-amount`,
 //! `bad-currency`, `bad-date`, `bad-direction`, `bad-boolean`, `bad-number`, `bad-status`, and

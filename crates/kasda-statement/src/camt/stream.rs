@@ -320,10 +320,11 @@ impl<R: BufRead> Walker<'_, '_, R> {
         }
         match level {
             None | Some(Level::Wrapper) => {
+                if (local == b"Document" || message_kind(local).is_some()) && self.header.is_some()
+                {
+                    return Err(self.second_message(start_pos, local));
+                }
                 if local == b"Document" && self.document.is_none() {
-                    if level.is_some() {
-                        // Recorded once per file; the root name says which wrapper it was.
-                    }
                     self.begin_document(e, start_pos)?;
                     self.push(Level::Document, empty, start_pos)
                 } else if let Some(kind) = message_kind(local).filter(|_| self.header.is_none()) {
@@ -348,11 +349,12 @@ impl<R: BufRead> Walker<'_, '_, R> {
                 }
             }
             Some(Level::Document) => match message_kind(local) {
-                Some(kind) if self.header.is_none() => {
+                Some(_) if self.header.is_some() => Err(self.second_message(start_pos, local)),
+                Some(kind) => {
                     self.begin_message(kind, start_pos)?;
                     self.push(Level::Message, empty, start_pos)
                 }
-                _ => self.skip(e, start_pos, empty),
+                None => self.skip(e, start_pos, empty),
             },
             Some(Level::Message) => {
                 if local == b"GrpHdr" {
@@ -378,6 +380,18 @@ impl<R: BufRead> Walker<'_, '_, R> {
             }
             Some(Level::Statement) => self.statement_child(e, start_pos, empty),
         }
+    }
+
+    /// A second message in one file: refused rather than half read, since one import is one
+    /// message with one header.
+    fn second_message(&self, pos: Pos, local: &[u8]) -> ReadError {
+        self.error_at(
+            pos,
+            "multiple-messages",
+            &String::from_utf8_lossy(local),
+            "one camt message per file",
+            "a second message",
+        )
     }
 
     fn push(&mut self, level: Level, empty: bool, pos: Pos) -> Result<(), ReadError> {
