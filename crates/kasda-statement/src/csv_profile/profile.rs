@@ -460,7 +460,7 @@ pub fn parse_profile(origin: &str, text: &str) -> Result<Profile, ReadError> {
     let p: Profile = toml::from_str(text).map_err(|e| {
         let line = e
             .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
+            .map(|s| text.get(..s.start).unwrap_or(text).matches('\n').count() as u64 + 1);
         ReadError::new(
             origin,
             Location {
