@@ -603,7 +603,7 @@ impl<'a> Sim<'a> {
         self.transfers_in(date, &mut bud_drafts);
         self.sp2d(day, date, &mut rng, &mut irng, &mut docs, &mut bud_drafts)?;
         self.unidentified(day, date, &mut irng)?;
-        self.month_end(date, &mut bud_drafts)?;
+        self.month_end(date)?;
         self.evening_sweep(day, date, &mut irng, &mut bud_drafts)?;
         self.write_statements(day, date, &mut irng)?;
         self.write_bku(date, bud_drafts, bend_lines, &mut docs, &mut irng, day)?;
@@ -1039,12 +1039,31 @@ impl<'a> Sim<'a> {
                         )?;
                     } else {
                         let r = self.bank_ref(account, date);
+                        let mut credited = total;
+                        let mut narrative = narrative;
+                        if route.channel == Channel::Qris
+                            && !reversed
+                            && self.inj.roll(F::FeeOverAgreement, day, irng)
+                        {
+                            // P2G QRIS has MDR 0%: a net credit is a deduction nobody agreed to.
+                            let mdr = (total * 7 / 1000 / 100 * 100).max(100);
+                            credited = total - mdr;
+                            narrative.push_str(" NET MDR");
+                            let refs = vec![ntpd.clone(), ntb.clone(), r.clone()];
+                            self.irregular(
+                                F::FeeOverAgreement,
+                                &refs,
+                                mdr,
+                                date,
+                                "QRIS P2G payment credited net of a 0.7% MDR; the agreed MDR is 0",
+                            )?;
+                        }
                         let line = BankLine {
                             time_secs: time,
                             value_date,
                             direction: Direction::Credit,
                             reversal: false,
-                            amount_sen: total,
+                            amount_sen: credited,
                             kind: TxKind::Transfer,
                             bank_ref: r.clone(),
                             customer_ref: Some(ntb.clone()),
@@ -1429,6 +1448,11 @@ impl<'a> Sim<'a> {
             }
         }
         let late_wd = calendar::working_days_between(from, date);
+        let late_amount: i64 = due
+            .iter()
+            .filter(|d| calendar::working_days_between(d.collected_on, date) > 1)
+            .map(|d| d.amount_sen)
+            .sum();
         if late_wd > 1 {
             let refs = vec![number.clone(), c.opd.to_string()];
             let note = format!(
@@ -1437,7 +1461,7 @@ impl<'a> Sim<'a> {
                 date.format("%Y-%m-%d"),
                 late_wd
             );
-            self.irregular(F::LateDeposit, &refs, collected, date, &note)?;
+            self.irregular(F::LateDeposit, &refs, late_amount, date, &note)?;
         } else if due
             .iter()
             .any(|d| !calendar::is_working_day(d.collected_on))
@@ -1969,18 +1993,17 @@ impl<'a> Sim<'a> {
         Ok(())
     }
 
-    fn month_end(&mut self, date: NaiveDate, bud: &mut [BkuDraft]) -> Result<(), GenError> {
-        let _ = bud;
+    fn month_end(&mut self, date: NaiveDate) -> Result<(), GenError> {
         if date != calendar::last_day_of_month(date) {
             return Ok(());
         }
         let book_on = calendar::add_working_days(date, 1);
         for acct in [RKUD_BPD, RKUD_OTHER] {
-            let days = i128::from(date.day());
-            let sum = self.balance_days[acct] + i128::from(self.balances[acct]);
-            let avg = sum / days.max(1);
-            // Interest = average balance × rate × days / 365, in sen, floored.
-            let interest = (avg * i128::from(self.p.jasa_giro_bps) * days / 10_000 / 365) as i64;
+            // Σ daily balances of the month's simulated days (today counts with its opening).
+            let sum = self.balance_days[acct] + i128::from(self.balances[acct]).max(0);
+            // Interest = Σ daily balance × rate / 365, in sen, floored.
+            let interest =
+                i64::try_from(sum * i128::from(self.p.jasa_giro_bps) / 10_000 / 365).unwrap_or(0);
             let tax = interest / 5;
             let admin = self.p.admin_fee * 100;
             let month = date.format("%m/%Y").to_string();
@@ -2172,7 +2195,9 @@ impl<'a> Sim<'a> {
                 self.count("statement_lines", lines.len() as u64);
             }
             self.balances[acct] = closing;
-            self.balance_days[acct] += i128::from(closing);
+            if self.p.accounts[acct].kind == AccountKind::Rkud {
+                self.balance_days[acct] += i128::from(closing.max(0));
+            }
             // Keep the allocation for tomorrow.
             lines.clear();
             self.day_lines[acct] = lines;
