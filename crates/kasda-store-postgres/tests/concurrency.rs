@@ -73,9 +73,8 @@ fn eight_writers_one_hot_account() {
                             )
                             .expect("import");
                         assert_eq!(out.entries_appended, LINES_EACH as u64);
-                        let fees: Vec<NewEntry> = (0..FEES_PER_FILE)
-                            .map(|k| fee(w, f * 10 + k))
-                            .collect();
+                        let fees: Vec<NewEntry> =
+                            (0..FEES_PER_FILE).map(|k| fee(w, f * 10 + k)).collect();
                         s.append_entries(
                             LEDGER,
                             RunInfo::new(RunKind::Reconcile, format!("w{w}")),

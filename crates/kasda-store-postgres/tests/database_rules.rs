@@ -243,3 +243,74 @@ fn concurrent_migrations_apply_once() {
         "{applied:?}"
     );
 }
+
+#[test]
+fn postings_after_an_immediate_check_are_refused() {
+    // Checking early (SET CONSTRAINTS … IMMEDIATE) seals the entry: a posting added later in
+    // the same transaction would otherwise unbalance it unseen.
+    let mut s = store();
+    let (seq, hash) = head(&mut s);
+    let next = seq + 1;
+    let r = s.execute_sql(&format!(
+        "BEGIN;
+         INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
+                              memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
+         VALUES ('{LEDGER}', {next}, 'opening', '2026-03-10', '2026-03-10', 'raw:late', '', '',
+                 NULL, NULL, 1, now(), '{hash}', repeat('b', 64));
+         INSERT INTO postings (ledger_id, seq, idx, account_id, side, amount, currency)
+         VALUES ('{LEDGER}', {next}, 0, 1, 'debit', 5, 'IDR'), ('{LEDGER}', {next}, 1, 2, 'credit', 5, 'IDR');
+         SET CONSTRAINTS ALL IMMEDIATE;
+         INSERT INTO postings (ledger_id, seq, idx, account_id, side, amount, currency)
+         VALUES ('{LEDGER}', {next}, 2, 1, 'debit', 7, 'IDR');
+         COMMIT;"
+    ));
+    if r.is_err() {
+        let _ = s.execute_sql("ROLLBACK");
+    }
+    refused_with(r, "postings are final");
+    assert_eq!(
+        head(&mut s).0,
+        seq,
+        "nothing of the refused transaction is kept"
+    );
+}
+
+#[test]
+fn dangling_references_are_refused() {
+    let mut s = store();
+    let (seq, hash) = head(&mut s);
+    let next = seq + 1;
+    let posting_first = s.execute_sql(&format!(
+        "INSERT INTO postings (ledger_id, seq, idx, account_id, side, amount, currency)
+         VALUES ('{LEDGER}', {next}, 0, 1, 'debit', 5, 'IDR')"
+    ));
+    refused_with(posting_first, "does not exist");
+    let unknown_run = s.execute_sql(&format!(
+        "INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
+                              memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
+         VALUES ('{LEDGER}', {next}, 'opening', '2026-03-10', '2026-03-10', 'raw:run', '', '',
+                 NULL, NULL, 999, now(), '{hash}', repeat('b', 64))"
+    ));
+    refused_with(unknown_run, "names run 999");
+    let unknown_reversal = s.execute_sql(&format!(
+        "INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
+                              memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
+         VALUES ('{LEDGER}', {next}, 'reversal', '2026-03-10', '2026-03-10', 'raw:rev', '', '',
+                 777, NULL, 1, now(), '{hash}', repeat('b', 64))"
+    ));
+    refused_with(unknown_reversal, "reverses entry 777");
+    let unknown_account = s.execute_sql(&format!(
+        "BEGIN;
+         INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
+                              memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
+         VALUES ('{LEDGER}', {next}, 'opening', '2026-03-10', '2026-03-10', 'raw:acct', '', '',
+                 NULL, NULL, 1, now(), '{hash}', repeat('b', 64));
+         INSERT INTO postings (ledger_id, seq, idx, account_id, side, amount, currency)
+         VALUES ('{LEDGER}', {next}, 0, 4242, 'debit', 5, 'IDR');
+         COMMIT;"
+    ));
+    if unknown_account.is_err() {
+        let _ = s.execute_sql("ROLLBACK");
+    }
+    refused_with(unknown_account, "account 4242");
+}
