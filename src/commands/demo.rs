@@ -73,8 +73,11 @@ fn prepare_dir(dir: &Path) -> Result<(), Failure> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating {}", dir.display()))
         .map_err(Failure::Input)?;
-    std::fs::write(dir.join(DEMO_MARKER), "made by kasda demo; safe to delete\n")
-        .map_err(Failure::input)?;
+    std::fs::write(
+        dir.join(DEMO_MARKER),
+        "made by kasda demo; safe to delete\n",
+    )
+    .map_err(Failure::input)?;
     Ok(())
 }
 
@@ -89,6 +92,13 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
     opts.volume_percent = a.volume_percent;
     // One rendering of each document is enough for the demo (JSON Lines); `kasda gen` writes both.
     opts.documents_csv = false;
+    // Every statement format the generator writes that carries its account number in the file.
+    opts.formats = kasda_gen::Formats {
+        bpd: kasda_gen::StatementFormatOut::Camt053V08,
+        other_bank: kasda_gen::StatementFormatOut::Mt940,
+        bpd_holding: kasda_gen::StatementFormatOut::Camt053V02,
+        other_holding: kasda_gen::StatementFormatOut::Mt940,
+    };
     step(&format!(
         "1/4 generating {} days of a synthetic {} from {} (seed {})",
         a.days, a.profile, a.from, a.seed
@@ -115,10 +125,17 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
     let t1 = Instant::now();
     let files = expand(&[data.clone()]).map_err(Failure::Input)?;
     let bar = crate::progress::bar(files.len() as u64, "importing");
-    let report = import_files(store.as_mut(), &ledger, &cfg, &files, &ImportOptions::default(), |_, r| {
-        bar.inc(1);
-        bar.set_message(r.file.clone());
-    })?;
+    let report = import_files(
+        store.as_mut(),
+        &ledger,
+        &cfg,
+        &files,
+        &ImportOptions::default(),
+        |_, r| {
+            bar.inc(1);
+            bar.set_message(r.file.clone());
+        },
+    )?;
     bar.finish_and_clear();
     step(&format!(
         "    {} files, {} statement lines, {} documents, {} ledger entries in {:.1} s ({} entries/s)",
@@ -131,7 +148,11 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
     ));
     if report.files_rejected > 0 {
         for f in report.files.iter().filter(|f| f.status == "rejected") {
-            eprintln!("kasda: rejected {}: {}", f.file, f.error.as_deref().unwrap_or(""));
+            eprintln!(
+                "kasda: rejected {}: {}",
+                f.file,
+                f.error.as_deref().unwrap_or("")
+            );
         }
         return Err(Failure::input(anyhow::anyhow!(
             "{} generated file(s) were rejected",
@@ -183,7 +204,9 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
         "duration_ms": started.elapsed().as_millis(),
     });
     match cli.format {
-        Format::Json => output::print(Format::Json, &findings, Some(&json)).map_err(Failure::input)?,
+        Format::Json => {
+            output::print(Format::Json, &findings, Some(&json)).map_err(Failure::input)?
+        }
         f => {
             output::print(f, &position, None).map_err(Failure::input)?;
             println!();
@@ -225,7 +248,11 @@ fn position_table(store: &mut dyn Store, ledger: &str, as_of: NaiveDate) -> Resu
             } else {
                 b.balance
             };
-            t.push([b.account.to_string(), kind.name().to_string(), display_idr(shown)]);
+            t.push([
+                b.account.to_string(),
+                kind.name().to_string(),
+                display_idr(shown),
+            ]);
         }
     }
     Ok(t)
@@ -234,4 +261,3 @@ fn position_table(store: &mut dyn Store, ledger: &str, as_of: NaiveDate) -> Resu
 fn step(msg: &str) {
     eprintln!("{msg}");
 }
-

@@ -41,6 +41,8 @@ pub struct FileResult {
     pub quarantine_file: Option<String>,
     pub error: Option<String>,
     pub archived_to: Option<String>,
+    /// Facts about the source the reader noted (balance mismatches, sequence gaps, …).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -217,6 +219,7 @@ fn rejected(file: &str, sha: Option<String>, kind: Option<&str>, error: String) 
         quarantine_file: None,
         error: Some(error),
         archived_to: None,
+        warnings: Vec::new(),
     }
 }
 
@@ -259,6 +262,7 @@ fn import_one(
         quarantine_file: None,
         error: None,
         archived_to: None,
+        warnings: Vec::new(),
     };
     let batch = if is_documents {
         let lookup = |code: &str| chart.map(|c| c.contains(code)).unwrap_or(true);
@@ -324,8 +328,9 @@ fn import_one(
         let format = sf.format.as_ref().map(|f| f.id()).unwrap_or_default();
         result.format = Some(format.clone());
         for w in &sf.warnings {
-            tracing::warn!(file = %name, warning = %w, "statement warning");
+            tracing::info!(file = %name, warning = %w, "statement warning");
         }
+        result.warnings = sf.warnings.clone();
         let file = SourceFile {
             name: short_name,
             sha256: sha.clone(),

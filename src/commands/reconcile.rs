@@ -109,8 +109,14 @@ pub fn reconcile_store(
             account: h.account.clone(),
             sequence: h.electronic_seq.clone(),
             page: h.page,
-            from_date: h.from.map(|t| t.date()).or(h.opening.as_ref().and_then(|b| b.date)),
-            to_date: h.to.map(|t| t.date()).or(h.closing.as_ref().and_then(|b| b.date)),
+            from_date: h
+                .from
+                .map(|t| t.date())
+                .or(h.opening.as_ref().and_then(|b| b.date)),
+            to_date: h
+                .to
+                .map(|t| t.date())
+                .or(h.closing.as_ref().and_then(|b| b.date)),
             opening: h.opening.as_ref().map(|b| b.amount),
             closing: h.closing.as_ref().map(|b| b.amount),
             source: s.file_name.clone(),
@@ -184,7 +190,9 @@ pub fn reconcile_store(
 
     let mut by_type: BTreeMap<String, (usize, rust_decimal::Decimal)> = BTreeMap::new();
     for f in &out.findings {
-        let e = by_type.entry(f.finding_type.as_str().to_string()).or_default();
+        let e = by_type
+            .entry(f.finding_type.as_str().to_string())
+            .or_default();
         e.0 += 1;
         e.1 += f.amount;
     }
@@ -227,7 +235,9 @@ fn existing_matches(store: &mut dyn Store, ledger: &str) -> Result<Vec<ExistingM
         after = last.seq;
         let matched: Vec<(i64, String)> = page
             .iter()
-            .filter(|e| e.entry.kind == EntryKind::Match || e.entry.natural_key.starts_with("match:"))
+            .filter(|e| {
+                e.entry.kind == EntryKind::Match || e.entry.natural_key.starts_with("match:")
+            })
             .map(|e| (e.seq, e.entry.natural_key.clone()))
             .collect();
         if matched.is_empty() {
@@ -274,9 +284,8 @@ fn finding_input(f: &Finding) -> FindingInput {
 /// to today.
 fn period(cfg: &Config, from: Option<NaiveDate>, to: Option<NaiveDate>) -> (NaiveDate, NaiveDate) {
     let today = Utc::now().date_naive();
-    let start = from.unwrap_or_else(|| {
-        NaiveDate::from_ymd_opt(cfg.fiscal_year, 1, 1).unwrap_or(today)
-    });
+    let start =
+        from.unwrap_or_else(|| NaiveDate::from_ymd_opt(cfg.fiscal_year, 1, 1).unwrap_or(today));
     let end = to.unwrap_or_else(|| {
         NaiveDate::from_ymd_opt(cfg.fiscal_year, 12, 31)
             .unwrap_or(today)
@@ -309,9 +318,21 @@ pub fn print_summary(cli: &Cli, s: &ReconSummary) -> CmdResult {
     for (rule, (n, amount)) in &s.per_rule {
         t.push([format!("matched by {rule}"), n.to_string(), amount.clone()]);
     }
-    t.push(["unmatched credit lines".to_string(), s.unmatched_credit_lines.to_string(), String::new()]);
-    t.push(["unmatched debit lines".to_string(), s.unmatched_debit_lines.to_string(), String::new()]);
-    t.push(["unmatched receipts".to_string(), s.unmatched_receipts.to_string(), String::new()]);
+    t.push([
+        "unmatched credit lines".to_string(),
+        s.unmatched_credit_lines.to_string(),
+        String::new(),
+    ]);
+    t.push([
+        "unmatched debit lines".to_string(),
+        s.unmatched_debit_lines.to_string(),
+        String::new(),
+    ]);
+    t.push([
+        "unmatched receipts".to_string(),
+        s.unmatched_receipts.to_string(),
+        String::new(),
+    ]);
     for (ty, (n, amount)) in &s.findings_by_type {
         t.push([format!("finding {ty}"), n.to_string(), amount.clone()]);
     }
@@ -344,7 +365,9 @@ pub fn findings(cli: &Cli, a: &FindingsArgs) -> CmdResult {
     let ledger = ledger_of(store.as_mut(), &cfg)?;
     if let Some(t) = &a.finding_type {
         if FindingType::parse(t).is_none() {
-            return Err(Failure::input(anyhow::anyhow!("--type {t}: not a finding type")));
+            return Err(Failure::input(anyhow::anyhow!(
+                "--type {t}: not a finding type"
+            )));
         }
     }
     let min = match &a.severity {
@@ -361,7 +384,10 @@ pub fn findings(cli: &Cli, a: &FindingsArgs) -> CmdResult {
         let Ok(f) = serde_json::from_value::<Finding>(r.finding.details.clone()) else {
             continue;
         };
-        if a.finding_type.as_deref().is_some_and(|t| f.finding_type.as_str() != t) {
+        if a.finding_type
+            .as_deref()
+            .is_some_and(|t| f.finding_type.as_str() != t)
+        {
             continue;
         }
         if min.is_some_and(|m| f.severity < m) {
@@ -370,7 +396,17 @@ pub fn findings(cli: &Cli, a: &FindingsArgs) -> CmdResult {
         rows.push((f, r.status.as_str()));
     }
     let mut t = Table::new([
-        "id", "type", "severity", "status", "amount", "account", "first_seen", "due", "age", "refs", "explanation",
+        "id",
+        "type",
+        "severity",
+        "status",
+        "amount",
+        "account",
+        "first_seen",
+        "due",
+        "age",
+        "refs",
+        "explanation",
     ])
     .numeric(&[4, 8]);
     for (f, status) in &rows {

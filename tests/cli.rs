@@ -1,0 +1,342 @@
+//! End-to-end tests of the real `kasda` binary on the embedded SQLite store.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kasda(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kasda"))
+        .current_dir(dir)
+        .env_remove("KASDA_DB")
+        .env_remove("KASDA_CONFIG")
+        .env("KASDA_ACTOR", "e2e-test")
+        .env("CI", "true")
+        .args(args)
+        .output()
+        .expect("kasda binary runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    let text = ok(out);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+fn shared_samples() -> PathBuf {
+    let p = std::env::var_os("KASDA_SHARED_SAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/sample-statements")
+        });
+    assert!(
+        p.join("EXPECTED.tsv").exists(),
+        "shared sample statements not found at {} (set KASDA_SHARED_SAMPLES)",
+        p.display()
+    );
+    p
+}
+
+/// Generates a small synthetic pemda into `dir/data` and returns that path.
+fn generate(dir: &Path, days: &str, seed: &str) -> PathBuf {
+    ok(&kasda(
+        dir,
+        &[
+            "gen",
+            "--profile",
+            "kota-kecil",
+            "--from",
+            "2026-03-02",
+            "--days",
+            days,
+            "--seed",
+            seed,
+            "--volume-percent",
+            "5",
+            "--leak-rate",
+            "0.01",
+            "--out",
+            "data",
+        ],
+    ));
+    dir.join("data")
+}
+
+#[test]
+fn help_lists_the_commands_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ok(&kasda(dir.path(), &["--help"]));
+    for cmd in [
+        "init",
+        "config",
+        "statement",
+        "documents",
+        "db",
+        "import",
+        "verify",
+        "balance",
+        "trail",
+        "reconcile",
+        "findings",
+        "gen",
+        "demo",
+    ] {
+        assert!(text.contains(cmd), "--help misses {cmd}:\n{text}");
+    }
+}
+
+#[test]
+fn init_writes_a_config_that_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&kasda(dir.path(), &["init"]));
+    let v = json(&kasda(dir.path(), &["--format", "json", "config", "check"]));
+    assert_eq!(v["status"], "ok");
+    assert!(v["rkud_accounts"].as_u64().unwrap() >= 1);
+    // A second init refuses to overwrite.
+    let again = kasda(dir.path(), &["init"]);
+    assert_eq!(again.status.code(), Some(2));
+}
+
+#[test]
+fn bad_config_names_the_key_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(&kasda(dir.path(), &["init"]));
+    let text = std::fs::read_to_string(dir.path().join("kasda.toml")).unwrap();
+    let broken = text.replacen("fiscal_year = 2026", "fiscal_year = 1800", 1);
+    assert_ne!(broken, text, "example config changed shape");
+    std::fs::write(dir.path().join("kasda.toml"), broken).unwrap();
+    let out = kasda(dir.path(), &["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fiscal_year"));
+}
+
+#[test]
+fn statement_inspect_json_matches_expected_facts() {
+    let samples = shared_samples();
+    let dir = tempfile::tempdir().unwrap();
+    let file = samples.join("camt/dvbern__camt053_v00104_business-sample-camt.053.001.04.xml");
+    let v = json(&kasda(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "statement",
+            "inspect",
+            file.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(v["format"], "camt.053");
+    assert_eq!(v["version"], "053.001.04");
+    let s = &v["summary"];
+    assert_eq!(s["entries"], 3);
+    assert_eq!(s["sum_credit"], "135678.50");
+    assert_eq!(s["sum_debit"], "200000.00");
+    assert_eq!(s["opening_balance"], "500000.00");
+    assert_eq!(s["closing_balance"], "435678.50");
+    assert_eq!(s["balance_check"], "ok");
+}
+
+#[test]
+fn unreadable_statement_exits_2_naming_file_and_line() {
+    let samples = shared_samples();
+    let dir = tempfile::tempdir().unwrap();
+    let file = samples.join("mt940/myflow__missing_closing_record_62f.sta");
+    let out = kasda(
+        dir.path(),
+        &["statement", "inspect", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("myflow__missing_closing_record_62f.sta"),
+        "{err}"
+    );
+    assert!(err.contains("missing-opening-balance"), "{err}");
+}
+
+#[test]
+fn import_verify_balance_trail_reconcile_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generate(dir.path(), "5", "7");
+    let cfg = data.join("kasda.toml");
+    let cfg = cfg.to_str().unwrap();
+    let db = "sqlite:ledger.db";
+    let base = ["--db", db, "--config", cfg, "--format", "json"];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        kasda(dir.path(), &args)
+    };
+
+    let first = json(&run(&[
+        "import",
+        "data/statements",
+        "data/documents",
+        "--report",
+        "run.json",
+    ]));
+    assert!(first["files_imported"].as_u64().unwrap() > 0);
+    assert_eq!(first["files_rejected"], 0);
+    let entries = first["entries_appended"].as_u64().unwrap();
+    assert!(entries > 0);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["entries_appended"].as_u64(), Some(entries));
+
+    // Re-import: nothing added, every file recognised.
+    let second = json(&run(&["import", "data/statements", "data/documents"]));
+    assert_eq!(second["files_imported"], 0);
+    assert_eq!(second["entries_appended"], 0);
+    assert_eq!(second["files_already_imported"], first["files_imported"]);
+
+    let v = json(&run(&["verify"]));
+    let r = &v[0];
+    assert_eq!(r["entries"].as_u64(), Some(entries));
+    assert!(r["first_bad"].is_null());
+    assert_eq!(r["head_hash"].as_str().unwrap().len(), 64);
+
+    let recon = json(&run(&[
+        "reconcile",
+        "--from",
+        "2026-03-02",
+        "--to",
+        "2026-03-06",
+    ]));
+    let appended = recon["entries_appended"].as_u64().unwrap();
+    assert!(appended > 0, "reconcile matched nothing: {recon}");
+    // Re-running the same period adds nothing.
+    let again = json(&run(&[
+        "reconcile",
+        "--from",
+        "2026-03-02",
+        "--to",
+        "2026-03-06",
+    ]));
+    assert_eq!(again["entries_appended"], 0, "{again}");
+
+    let findings = json(&run(&["findings"]));
+    for f in findings.as_array().unwrap() {
+        for field in [
+            "id",
+            "type",
+            "severity",
+            "amount",
+            "account",
+            "first_seen",
+            "due",
+            "age_working_days",
+            "refs",
+            "explanation",
+        ] {
+            assert!(f.get(field).is_some(), "finding lacks {field}: {f}");
+        }
+    }
+
+    // Balances: the chain still verifies after reconciliation, and cash is readable.
+    let v = json(&run(&["verify"]));
+    assert!(v[0]["first_bad"].is_null());
+    let toml = std::fs::read_to_string(data.join("kasda.toml")).unwrap();
+    let rkud = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("account_number = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("an RKUD account in the generated config")
+        .to_string();
+    let account = format!("kas-daerah/{rkud}");
+    let b = json(&run(&["balance", &account, "--as-of", "2026-03-06"]));
+    assert_eq!(b["account"], account.as_str());
+    let before = json(&run(&["balance", &account, "--as-of", "2026-03-01"]));
+    assert_eq!(before["balance"], "0.00");
+
+    let t = json(&run(&["trail", "--entry", "1"]));
+    assert!(!t["steps"].as_array().unwrap().is_empty());
+    assert!(t["steps"][0]["file"]["file"]["sha256"].as_str().is_some());
+}
+
+#[test]
+fn documents_quarantine_accounts_for_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generate(dir.path(), "1", "3");
+    let receipts = std::fs::read_dir(data.join("documents"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().to_string();
+            n.starts_with("receipts-") && n.ends_with(".csv")
+        })
+        .expect("a receipts CSV");
+    let text = std::fs::read_to_string(&receipts).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(lines.len() > 3, "too few receipts generated");
+    // Break the second data row: its total made non-numeric.
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let total_col = header
+        .iter()
+        .position(|h| *h == "total")
+        .expect("total column");
+    let mut cells: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+    cells[total_col] = "12x".into();
+    let bad_row = cells.join(",");
+    lines[2] = bad_row.clone();
+    let rows_in = lines.len() - 1;
+    std::fs::write(dir.path().join("r.csv"), lines.join("\n") + "\n").unwrap();
+
+    // Default: the whole file is rejected, the error names the row and column.
+    let out = kasda(dir.path(), &["documents", "inspect", "r.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("total"), "{err}");
+
+    // Quarantine: good rows go on, the bad row is kept unchanged with a reason.
+    let out = kasda(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "documents",
+            "inspect",
+            "r.csv",
+            "--quarantine",
+            "q",
+        ],
+    );
+    let v = json(&out);
+    assert_eq!(v[0]["rows"].as_u64(), Some(rows_in as u64));
+    assert_eq!(v[0]["invalid"], 1);
+    assert_eq!(v[0]["valid"].as_u64(), Some(rows_in as u64 - 1));
+    let q = std::fs::read_to_string(dir.path().join("q/r.csv.quarantine.csv")).unwrap();
+    assert!(
+        q.contains(&bad_row),
+        "quarantine lacks the original row:\n{q}"
+    );
+}
+
+#[test]
+fn demo_runs_on_the_embedded_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kasda(
+        dir.path(),
+        &[
+            "demo",
+            "--days",
+            "5",
+            "--volume-percent",
+            "5",
+            "--profile",
+            "kota-kecil",
+        ],
+    );
+    let text = ok(&out);
+    assert!(text.contains("Posisi kas daerah"), "{text}");
+    assert!(text.contains("Findings"), "{text}");
+    assert!(dir.path().join("kasda-demo/kasda.db").exists());
+}
