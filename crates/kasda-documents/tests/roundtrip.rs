@@ -492,3 +492,37 @@ fn synthetic_receipts_read_back_whole() {
     let csv = synthetic_receipts_csv(5000, d("2026-03-02"));
     assert_eq!(read_receipts_csv_count(&csv, now()).unwrap(), 5000);
 }
+
+#[test]
+fn json_schemas_name_every_serialized_field() {
+    for (kind, docs) in all() {
+        let path = format!(
+            "{}/../../schema/documents/{}.schema.json",
+            env!("CARGO_MANIFEST_DIR"),
+            kind.as_str()
+        );
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let props = schema["properties"].as_object().unwrap();
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(props["kind"]["const"], kind.document_tag());
+        for doc in &docs {
+            let v = serde_json::to_value(doc).unwrap();
+            let obj = v.as_object().unwrap();
+            for key in obj.keys() {
+                assert!(props.contains_key(key), "{path}: no property {key}");
+            }
+            for key in &required {
+                assert!(
+                    obj.contains_key(*key),
+                    "{path}: required {key} not serialized"
+                );
+            }
+        }
+    }
+}
