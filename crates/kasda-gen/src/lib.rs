@@ -18,6 +18,59 @@
 //!   broken only where `statement_gap` or `balance_discontinuity` was injected.
 //!
 //! This crate must never read the clock or the environment: output depends on options only.
+//!
+//! # Output layout
+//!
+//! ```text
+//! kasda.toml                                   pemda config (kasda.example.toml schema)
+//! statements/<account>/<YYYY-MM-DD>.xml|sta|csv one file per account and calendar day
+//! documents/receipts-<date>.jsonl (+ .csv)     receipts and reversal records, by payment date
+//! documents/sts-<date>.jsonl (+ .csv)          STS, by deposit date (no file on days without)
+//! documents/sp2d-<date>.jsonl (+ .csv)         SP2D, by issue date
+//! documents/bku-<date>.jsonl (+ .csv)          BKU lines of the BUD (per RKUD account) and bendahara
+//! ground-truth.json                            what was injected
+//! ```
+//!
+//! Accounts: RKUD at the BPD (Bank Banten), RKUD at another bank (Bank Mandiri), a holding
+//! account at each (the BPD one swept T+0 at 23:00, the other T+1 at 06:30). An unregistered
+//! account (absent from `kasda.toml`) receives `deposit_to_non_rkud_account` deposits.
+//!
+//! # Ground truth
+//!
+//! `{"seed", "profile", "from", "days", "leak_rate_ppm", "volume_percent", "finding_types",
+//! "irregularities": [...], "noise": [...]}`; each item is
+//! `{"type", "refs": [...], "amount": "1234.00", "date": "YYYY-MM-DD", "note"}`. `refs` per type:
+//!
+//! | type | refs |
+//! |---|---|
+//! | `unremitted_receipt` | NTPD, NTB, account the credit should have reached |
+//! | `short_remittance` | STS number, OPD (amount = shortfall) |
+//! | `late_settlement` | channel label, payment date, holding account (date = due date) |
+//! | `late_deposit` | STS number, OPD (amount = the late part); at run end: OPD, TBP numbers |
+//! | `unidentified_deposit` | bank reference, account |
+//! | `duplicate_receipt` | first NTPD, repeated NTPD, NTB |
+//! | `duplicate_statement_line` | bank reference, account, NTB |
+//! | `reversal_without_refund` | NTPD, NTB, bank reference (or channel label for batches) |
+//! | `unswept_holding_balance` | holding account (amount = balance left behind) |
+//! | `deposit_to_non_rkud_account` | STS number, the unregistered account |
+//! | `debit_without_sp2d` | bank reference, RKUD account |
+//! | `sp2d_amount_mismatch` | SP2D number, bank reference (amount = excess debit) |
+//! | `fee_over_agreement` | channel label, payment date, bank reference; or NTPD, NTB, bank reference for QRIS MDR |
+//! | `statement_gap` | account, date of the missing statement, its sequence number |
+//! | `balance_discontinuity` | account, date whose opening differs (amount = hidden debit) |
+//! | `bku_bank_difference` | STS number, bank reference (amount = book − bank, absolute) |
+//!
+//! Noise kinds (not leakage): `batch_settlement`, `agreed_fee`, `weekend_holiday_lag`,
+//! `reversal_refunded`, `reversal_before_settlement`, `sp2d_narrative_truncated`,
+//! `sp2d_narrative_reformatted`, `sp2d_disbursed_next_day`, `bank_charge_transfer_fee`,
+//! `bank_charge_admin`, `jasa_giro`, `jasa_giro_tax`, `collection_on_day_off`,
+//! `weekend_collection_deposit`.
+//!
+//! Each finding type is injected with probability `leak_rate_ppm` per opportunity (a receipt,
+//! a batch, an STS, an SP2D, an account-day), plus once at the first opportunity on or after a
+//! seeded day in the first 60% of the run, so every type occurs in every run with a non-zero
+//! rate (statement gaps and discontinuities need a day before and after them: runs of ≥ 3
+//! days; late deposits and settlements show within the run when it lasts ≥ ~10 days).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

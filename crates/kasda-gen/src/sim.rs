@@ -329,6 +329,9 @@ struct Sim<'a> {
     stmt_dirs_made: bool,
     /// Receipts drawn today (reversal and duplicate records not counted).
     drawn_today: u64,
+    /// Lines of an undelivered statement (injected gap), booked in the next one.
+    carried: Vec<Vec<BankLine>>,
+    gap_yesterday: Vec<bool>,
     /// Net of the lines pushed today per account (kept with `day_lines`).
     day_net: Vec<i64>,
     /// The day being simulated, its `yymmdd`, and the digits of the kode wilayah.
@@ -397,6 +400,8 @@ pub fn run(opts: &GenOptions, out_dir: &Path) -> Result<GenReport, GenError> {
         stmt_dirs_made: false,
         drawn_today: 0,
         day_net: vec![0; n_acc],
+        carried: vec![Vec::new(); n_acc],
+        gap_yesterday: vec![false; n_acc],
         today: opts.from,
         today_tag: String::new(),
         wil: String::new(),
@@ -600,7 +605,7 @@ impl<'a> Sim<'a> {
             &mut bud_drafts,
             &mut bend_lines,
         )?;
-        self.transfers_in(date, &mut bud_drafts);
+        self.transfers_in(date, &mut bud_drafts)?;
         self.sp2d(day, date, &mut rng, &mut irng, &mut docs, &mut bud_drafts)?;
         self.unidentified(day, date, &mut irng)?;
         self.month_end(date)?;
@@ -1571,18 +1576,30 @@ impl<'a> Sim<'a> {
         Ok(())
     }
 
-    fn transfers_in(&mut self, date: NaiveDate, bud: &mut Vec<BkuDraft>) {
+    fn transfers_in(&mut self, date: NaiveDate, bud: &mut Vec<BkuDraft>) -> Result<(), GenError> {
         // DAU arrives on the first bank day of the month.
         let first = calendar::add_bank_days(
             NaiveDate::from_ymd_opt(date.year(), date.month(), 1).unwrap_or(date),
             0,
         );
         if date != first {
-            return;
+            return Ok(());
         }
         let amount = self.p.dau_monthly * 100;
         let r = self.bank_ref(RKUD_BPD, date);
         let doc = format!("DAU-{}", date.format("%Y%m"));
+        let refs = vec![
+            r.clone(),
+            self.p.accounts[RKUD_BPD].number.clone(),
+            doc.clone(),
+        ];
+        self.noise(
+            "tkd_transfer",
+            &refs,
+            amount,
+            date,
+            "DAU from the Kas Negara: no receipt/STS/SP2D behind it, booked in the BUD BKU",
+        )?;
         self.push_line(
             RKUD_BPD,
             BankLine {
@@ -1609,6 +1626,7 @@ impl<'a> Sim<'a> {
             direction: Direction::Credit,
             account: RKUD_BPD,
         });
+        Ok(())
     }
 
     fn sp2d(
@@ -2122,11 +2140,24 @@ impl<'a> Sim<'a> {
         for acct in 0..self.p.accounts.len() {
             let mut lines = std::mem::take(&mut self.day_lines[acct]);
             lines.sort_by_key(|l| l.time_secs);
-            let mut opening = self.balances[acct];
+            // Lines of an undelivered statement come first in the next one.
+            let carried = std::mem::take(&mut self.carried[acct]);
+            let after_gap = std::mem::take(&mut self.gap_yesterday[acct]);
+            // The bank's balance already moved by them; the delivered statement opens before.
+            let carried_net: i64 = carried
+                .iter()
+                .map(|l| l.direction.signed_sen(l.amount_sen))
+                .sum();
+            if !carried.is_empty() {
+                let mut all = carried;
+                all.append(&mut lines);
+                lines = all;
+            }
+            let mut opening = self.balances[acct] - carried_net;
             // Continuity breaks are only visible between two delivered statements: never on the
-            // first or last day of the run.
+            // first or last day of the run, nor twice in a row.
             let inner_day = day > 0 && day + 1 < self.opts.days;
-            let gap = inner_day && self.inj.roll(F::StatementGap, day, irng);
+            let gap = inner_day && !after_gap && self.inj.roll(F::StatementGap, day, irng);
             if inner_day
                 && !gap
                 && self.p.accounts[acct].kind == AccountKind::Rkud
@@ -2161,13 +2192,19 @@ impl<'a> Sim<'a> {
                     date.format("%Y-%m-%d").to_string(),
                     seq.to_string(),
                 ];
-                self.irregular(
-                    F::StatementGap,
-                    &refs,
-                    net.abs(),
-                    date,
-                    &format!("statement {seq} of this day was never delivered; the next one continues the sequence after it"),
-                )?;
+                let turnover: i64 = lines.iter().map(|l| l.amount_sen).sum();
+                let note = format!(
+                    "statement {seq} of this day was never delivered; its {} lines appear at the start of the next statement, which skips number {seq}",
+                    lines.len()
+                );
+                self.irregular(F::StatementGap, &refs, turnover, date, &note)?;
+                if self.p.accounts[acct].kind == AccountKind::Rkud {
+                    self.balance_days[acct] += i128::from(closing.max(0));
+                }
+                self.carried[acct] = lines;
+                self.gap_yesterday[acct] = true;
+                self.balances[acct] = closing;
+                continue;
             } else {
                 let a = &self.p.accounts[acct];
                 let rel = PathBuf::from("statements").join(&a.number).join(format!(

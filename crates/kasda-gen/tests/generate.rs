@@ -269,7 +269,8 @@ fn statements_balance_and_continue_except_where_injected() {
                 continue;
             };
             if *date != prev_date.succ_opt().unwrap() {
-                // A day is missing: it must be an injected gap, and the sequence skips it.
+                // A day is missing: it must be an injected gap; the sequence skips it and its
+                // lines open the next statement, so the balances still continue.
                 let missing = (acct_no.clone(), prev_date.succ_opt().unwrap().to_string());
                 assert!(
                     gaps.contains(&missing),
@@ -277,6 +278,9 @@ fn statements_balance_and_continue_except_where_injected() {
                 );
                 if cur.seq != 0 {
                     assert_eq!(cur.seq, prev.seq + 2, "{key:?}");
+                }
+                if !breaks.contains(&key) {
+                    assert_eq!(cur.opening, prev.closing, "{key:?}: opening after a gap");
                 }
                 continue;
             }
