@@ -332,9 +332,12 @@ fn csv_to_xlsx(csv_bytes: &[u8], numeric: &[&str], dates: &[&str]) -> Vec<u8> {
     book.save_to_buffer().unwrap()
 }
 
+/// Kind, documents, columns written as Excel numbers, columns written as Excel dates.
+type XlsxCase = (Kind, Vec<Document>, &'static [&'static str], &'static [&'static str]);
+
 #[test]
 fn xlsx_reads_like_csv() {
-    let cases: Vec<(Kind, Vec<Document>, &[&str], &[&str])> = vec![
+    let cases: Vec<XlsxCase> = vec![
         (
             Kind::Receipts,
             receipts(),
