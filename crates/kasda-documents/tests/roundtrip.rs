@@ -333,7 +333,12 @@ fn csv_to_xlsx(csv_bytes: &[u8], numeric: &[&str], dates: &[&str]) -> Vec<u8> {
 }
 
 /// Kind, documents, columns written as Excel numbers, columns written as Excel dates.
-type XlsxCase = (Kind, Vec<Document>, &'static [&'static str], &'static [&'static str]);
+type XlsxCase = (
+    Kind,
+    Vec<Document>,
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 #[test]
 fn xlsx_reads_like_csv() {
