@@ -133,6 +133,14 @@ impl<F: Fn(&str) -> bool> KodeRekeningLookup for F {
     }
 }
 
+/// The pemda's chart from `kasda-core` (bundled or loaded per fiscal year): a code must be
+/// listed, and valid in the chart's fiscal year when one is set.
+impl KodeRekeningLookup for kasda_core::chart::Chart {
+    fn exists(&self, kode_rekening: &str) -> bool {
+        self.contains(kode_rekening)
+    }
+}
+
 /// What the store already holds, so a file cannot repeat an earlier import's document and a
 /// reversal may point to a receipt imported before.
 pub trait ExistingKeys {

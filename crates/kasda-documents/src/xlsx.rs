@@ -18,6 +18,25 @@ use crate::{
 /// Most columns read from a sheet.
 pub const MAX_XLSX_COLUMNS: usize = 256;
 
+/// 2^53: from here on an Excel number cannot hold every integer exactly.
+const MAX_EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
+
+/// Columns that hold identifiers, never quantities.
+const TEXT_COLUMNS: [&str; 12] = [
+    "ntpd",
+    "kode_billing",
+    "ntb",
+    "nop",
+    "npwpd",
+    "rekening",
+    "membatalkan_ntpd",
+    "nomor_sts",
+    "nomor_sp2d",
+    "rekening_penerima",
+    "nomor_bukti",
+    "nomor_tbp",
+];
+
 struct XlsxRow<'r> {
     cells: &'r [String],
 }
@@ -168,6 +187,24 @@ pub(crate) fn read(
                 format!("a cell of at most {MAX_CELL_BYTES} bytes"),
                 &format!("{} bytes", c.len()),
             ));
+            rows.bad.push((row, std::mem::take(&mut errors)));
+            continue;
+        }
+        // An identifier typed as a number keeps only ~15 significant digits in Excel: an
+        // 18-digit NOP or a long account number would arrive silently changed.
+        for (pos, cell) in r.iter().enumerate() {
+            if let (Data::Float(f), Some(name)) = (cell, names.get(pos)) {
+                if f.abs() >= MAX_EXACT_FLOAT && TEXT_COLUMNS.contains(&name.as_str()) {
+                    errors.push(RowError::new(
+                        line,
+                        name,
+                        "a text cell (Excel keeps only 15 digits of a number; format the column as text)",
+                        &cell_text(cell),
+                    ));
+                }
+            }
+        }
+        if !errors.is_empty() {
             rows.bad.push((row, std::mem::take(&mut errors)));
             continue;
         }

@@ -534,3 +534,42 @@ fn json_schemas_name_every_serialized_field() {
         }
     }
 }
+
+#[test]
+fn xlsx_identifiers_typed_as_numbers_are_refused() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let header = [
+        "ntpd",
+        "nop",
+        "kode_rekening",
+        "pokok",
+        "total",
+        "channel",
+        "dibayar_pada",
+        "zona",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_number(1, 0, 12345.0).unwrap(); // a short numeric NTPD is exact: accepted
+    sheet.write_number(1, 1, 367301000100200030.0).unwrap(); // 18 digits: not exact
+    for (c, v) in [
+        (2u16, "4.1.01.15.01.0001"),
+        (5, "atm"),
+        (6, "2026-03-02 10:00:00"),
+        (7, "WIB"),
+    ] {
+        sheet.write_string(1, c, v).unwrap();
+    }
+    sheet.write_number(1, 3, 100.0).unwrap();
+    sheet.write_number(1, 4, 100.0).unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let mut opts = ReadOptions::new(now());
+    opts.bad_rows = BadRows::Quarantine;
+    let batch = read_documents("n.xlsx", &bytes, &opts).unwrap();
+    assert_eq!(batch.quarantined.len(), 1);
+    let e = &batch.quarantined[0].errors[0];
+    assert_eq!((e.row, e.column.as_str()), (2, "nop"));
+    assert!(e.expected.starts_with("a text cell"), "{e:?}");
+}

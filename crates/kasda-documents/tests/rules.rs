@@ -607,3 +607,23 @@ fn jsonl_rows_are_validated_like_csv_rows() {
     ));
     assert!(errors.iter().all(|e| e.row == 2), "{errors:?}");
 }
+
+#[test]
+fn the_bundled_core_chart_is_a_lookup() {
+    let chart = kasda_core::chart::Chart::bundled();
+    let mut opts = ReadOptions::new(now());
+    opts.kode_lookup = Some(&chart);
+    let ok = format!("{RECEIPT_HEADER}{}", receipt_row("A", "K", "100"));
+    assert_eq!(
+        read_documents("t.csv", ok.as_bytes(), &opts)
+            .unwrap()
+            .documents
+            .len(),
+        1
+    );
+    let unknown = ok.replace("4.1.01.15.01.0001", "4.1.01.15.09.0009");
+    assert_eq!(
+        only_error(&unknown, &opts).expected,
+        "a kode rekening in the pemda's chart"
+    );
+}
