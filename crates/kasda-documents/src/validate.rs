@@ -751,6 +751,13 @@ fn cross_rows(
                 }
             }
         }
+        // A reversal pointing nowhere excuses nothing (e.g. a second payment of a kode billing).
+        reversed_targets.retain(|t| {
+            paid_by_ntpd.contains_key(t)
+                || opts
+                    .existing
+                    .is_some_and(|e| e.contains_key(&format!("receipt:{t}")))
+        });
     }
 
     let mut first_by_key: FastMap<KeyRef<'_>, u64> = fast_map(good.len());

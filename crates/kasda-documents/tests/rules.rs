@@ -627,3 +627,24 @@ fn the_bundled_core_chart_is_a_lookup() {
         "a kode rekening in the pemda's chart"
     );
 }
+
+#[test]
+fn a_reversal_pointing_nowhere_does_not_excuse_a_second_payment() {
+    let csv = format!(
+        "{RECEIPT_HEADER}{}{}R,,,,4.1.01.15.01.0001,1,0,1,teller,2026-03-02 10:05:00,WIB,,reversed,NOWHERE\n",
+        receipt_row("A", "KB", "1"),
+        receipt_row("B", "KB", "1")
+    );
+    let (errors, count, _) = errors_of(read_documents(
+        "t.csv",
+        csv.as_bytes(),
+        &ReadOptions::new(now()),
+    ));
+    assert_eq!(count, 2, "{errors:?}");
+    assert!(errors
+        .iter()
+        .any(|e| e.row == 3 && e.column == "kode_billing"));
+    assert!(errors
+        .iter()
+        .any(|e| e.row == 4 && e.column == "membatalkan_ntpd"));
+}
