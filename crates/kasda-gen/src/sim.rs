@@ -235,7 +235,8 @@ struct Batch {
     count: u32,
     gross_sen: i64,
     fee_sen: i64,
-    late: bool,
+    /// Original due date of a batch held back (injected late settlement).
+    late_due: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]
@@ -731,6 +732,7 @@ impl<'a> Sim<'a> {
                 counterparty_name: Some(self.p.accounts[to].name.clone()),
                 counterparty_account: Some(to_no.clone()),
                 batch_count: None,
+                booked_on: None,
             },
         );
         self.push_line(
@@ -748,6 +750,7 @@ impl<'a> Sim<'a> {
                 counterparty_name: Some(self.p.accounts[from].name.clone()),
                 counterparty_account: Some(from_no),
                 batch_count: None,
+                booked_on: None,
             },
         );
         bud.push(BkuDraft {
@@ -1076,6 +1079,7 @@ impl<'a> Sim<'a> {
                             counterparty_name: Some(payer_name.clone()),
                             counterparty_account: None,
                             batch_count: None,
+                            booked_on: None,
                         };
                         if self.inj.roll(F::DuplicateStatementLine, day, irng) {
                             let refs = vec![
@@ -1125,6 +1129,7 @@ impl<'a> Sim<'a> {
                                         counterparty_name: None,
                                         counterparty_account: None,
                                         batch_count: None,
+                                        booked_on: None,
                                     },
                                 );
                                 let refs = vec![ntpd.clone(), ntb.clone(), r.clone(), rr];
@@ -1148,7 +1153,7 @@ impl<'a> Sim<'a> {
                                 count: 0,
                                 gross_sen: 0,
                                 fee_sen: 0,
-                                late: false,
+                                late_due: None,
                             });
                             b.count += 1;
                             b.gross_sen += total;
@@ -1177,7 +1182,7 @@ impl<'a> Sim<'a> {
                             count: 0,
                             gross_sen: 0,
                             fee_sen: 0,
-                            late: false,
+                            late_due: None,
                         });
                         b.count += 1;
                         b.gross_sen += total;
@@ -1242,22 +1247,11 @@ impl<'a> Sim<'a> {
             else {
                 continue;
             };
-            if !batch.late && self.inj.roll(F::LateSettlement, day, irng) {
+            if batch.late_due.is_none() && self.inj.roll(F::LateSettlement, day, irng) {
+                // Held back 3-5 bank days; recorded when it lands (with its bank reference).
                 let shift = irng.gen_range(3..=5u32);
                 let new_date = calendar::add_bank_days(date, shift);
-                batch.late = true;
-                let refs = vec![
-                    route.label.to_string(),
-                    paid_on.format("%Y-%m-%d").to_string(),
-                    self.p.accounts[account].number.clone(),
-                ];
-                let note = format!(
-                    "batch due {} settled {} ({} bank days late)",
-                    date.format("%Y-%m-%d"),
-                    new_date.format("%Y-%m-%d"),
-                    shift
-                );
-                self.irregular(F::LateSettlement, &refs, batch.gross_sen, date, &note)?;
+                batch.late_due = Some(date);
                 self.bulk.insert((new_date, ci, paid_on), batch);
                 continue;
             }
@@ -1309,6 +1303,7 @@ impl<'a> Sim<'a> {
                     counterparty_name: Some(settler.to_string()),
                     counterparty_account: None,
                     batch_count: Some(batch.count),
+                    booked_on: None,
                 },
             );
             let refs = vec![
@@ -1316,6 +1311,17 @@ impl<'a> Sim<'a> {
                 paid_on.format("%Y-%m-%d").to_string(),
                 r.clone(),
             ];
+            if let Some(due) = batch.late_due {
+                let mut late_refs = refs.clone();
+                late_refs.push(self.p.accounts[account].number.clone());
+                let note = format!(
+                    "batch due {} settled {} ({} bank days late)",
+                    due.format("%Y-%m-%d"),
+                    date.format("%Y-%m-%d"),
+                    bank_days_between(due, date)
+                );
+                self.irregular(F::LateSettlement, &late_refs, batch.gross_sen, due, &note)?;
+            }
             self.noise(
                 "batch_settlement",
                 &refs,
@@ -1332,7 +1338,7 @@ impl<'a> Sim<'a> {
                     "fee per transaction deducted as the PKS provides",
                 )?;
             }
-            if !batch.late
+            if batch.late_due.is_none()
                 && calendar::add_bank_days(paid_on, lag_bank_days)
                     != paid_on + Duration::days(i64::from(lag_bank_days))
             {
@@ -1540,6 +1546,7 @@ impl<'a> Sim<'a> {
                 counterparty_name: Some(format!("BEND PENERIMAAN {}", c.opd)),
                 counterparty_account: None,
                 batch_count: None,
+                booked_on: None,
             },
         );
         let mut booked = total;
@@ -1550,7 +1557,11 @@ impl<'a> Sim<'a> {
             } else {
                 (total / 10) / 100 * 100
             };
-            let refs = vec![number.clone(), r.clone()];
+            let refs = vec![
+                number.clone(),
+                r.clone(),
+                self.p.accounts[RKUD_BPD].number.clone(),
+            ];
             let note = format!(
                 "BUD BKU booked {} for a bank credit of {}",
                 crate::truth_amount(booked),
@@ -1615,6 +1626,7 @@ impl<'a> Sim<'a> {
                 counterparty_name: Some("RPKBUN KAS NEGARA".into()),
                 counterparty_account: None,
                 batch_count: None,
+                booked_on: None,
             },
         );
         bud.push(BkuDraft {
@@ -1846,6 +1858,7 @@ impl<'a> Sim<'a> {
                 counterparty_name: Some(ben_name.clone()),
                 counterparty_account: Some(ben_acct.clone()),
                 batch_count: None,
+                booked_on: None,
             }];
             for d in &deductions {
                 time += 1;
@@ -1870,6 +1883,7 @@ impl<'a> Sim<'a> {
                     counterparty_name: Some(payee.into()),
                     counterparty_account: None,
                     batch_count: None,
+                    booked_on: None,
                 });
             }
             if !same_bank {
@@ -1901,6 +1915,7 @@ impl<'a> Sim<'a> {
                     counterparty_name: None,
                     counterparty_account: None,
                     batch_count: None,
+                    booked_on: None,
                 });
                 // The BUD books transfer fees with the month's charges.
                 self.month_charges[account] += fee;
@@ -1954,6 +1969,7 @@ impl<'a> Sim<'a> {
                             counterparty_name: None,
                             counterparty_account: Some(target),
                             batch_count: None,
+                            booked_on: None,
                         },
                     );
                     let refs = vec![dr, self.p.accounts[account].number.clone()];
@@ -1997,6 +2013,7 @@ impl<'a> Sim<'a> {
                     counterparty_name: None,
                     counterparty_account: None,
                     batch_count: None,
+                    booked_on: None,
                 },
             );
             let refs = vec![r, self.p.accounts[acct].number.clone()];
@@ -2068,6 +2085,7 @@ impl<'a> Sim<'a> {
                         counterparty_name: None,
                         counterparty_account: None,
                         batch_count: None,
+                        booked_on: None,
                     },
                 );
                 let noise_kind = match kind {
@@ -2201,6 +2219,9 @@ impl<'a> Sim<'a> {
                 if self.p.accounts[acct].kind == AccountKind::Rkud {
                     self.balance_days[acct] += i128::from(closing.max(0));
                 }
+                for l in lines.iter_mut() {
+                    l.booked_on.get_or_insert(date);
+                }
                 self.carried[acct] = lines;
                 self.gap_yesterday[acct] = true;
                 self.balances[acct] = closing;
@@ -2330,6 +2351,30 @@ impl<'a> Sim<'a> {
             );
             self.irregular(F::LateDeposit, &refs, amount, end, &note)?;
         }
+        let pending: Vec<((NaiveDate, usize, NaiveDate), Batch)> = self
+            .bulk
+            .iter()
+            .filter(|(_, b)| b.late_due.is_some())
+            .map(|(k, b)| (*k, b.clone()))
+            .collect();
+        for ((settle, ci, paid_on), b) in pending {
+            let route = &self.p.channels[ci];
+            let account = match route.landing {
+                Landing::Bulk { account, .. } | Landing::PerPayment { account } => account,
+            };
+            let refs = vec![
+                route.label.to_string(),
+                paid_on.format("%Y-%m-%d").to_string(),
+                self.p.accounts[account].number.clone(),
+            ];
+            let due = b.late_due.unwrap_or(settle);
+            let note = format!(
+                "batch due {} not settled by the end of the period (held until {})",
+                due.format("%Y-%m-%d"),
+                settle.format("%Y-%m-%d")
+            );
+            self.irregular(F::LateSettlement, &refs, b.gross_sen, due, &note)?;
+        }
         for (name, count) in FINDING_TYPES.iter().zip(self.inj.counts.iter()) {
             self.report
                 .counts
@@ -2348,6 +2393,22 @@ struct BkuLineDraft {
     kode_rekening: Option<String>,
     amount_sen: i64,
     direction: Direction,
+}
+
+/// Bank days after `from` up to and including `to`.
+fn bank_days_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    let mut n = 0;
+    let mut d = from;
+    while d < to {
+        d = match d.succ_opt() {
+            Some(x) => x,
+            None => break,
+        };
+        if calendar::is_bank_day(d) {
+            n += 1;
+        }
+    }
+    n
 }
 
 fn dec_sen(d: Decimal) -> i64 {

@@ -67,6 +67,9 @@ pub struct BankLine {
     pub counterparty_account: Option<String>,
     /// Number of payments a bulk settlement covers.
     pub batch_count: Option<u32>,
+    /// Booking date when it is not the statement's date (lines of an undelivered statement
+    /// re-delivered in the next one keep their own booking date).
+    pub booked_on: Option<NaiveDate>,
 }
 
 /// One account-day ready to write.
@@ -189,7 +192,13 @@ fn write_camt(s: &DayStatement<'_>, v08: bool, w: &mut impl Write) -> io::Result
     )?;
     writeln!(
         w,
-        "<FrToDt><FrDtTm>{date}T00:00:00+07:00</FrDtTm><ToDtTm>{date}T23:59:59+07:00</ToDtTm></FrToDt>"
+        "<FrToDt><FrDtTm>{}T00:00:00+07:00</FrDtTm><ToDtTm>{date}T23:59:59+07:00</ToDtTm></FrToDt>",
+        // A statement that re-delivers an undelivered day's lines covers that day too.
+        s.lines
+            .iter()
+            .filter_map(|l| l.booked_on)
+            .min()
+            .map_or_else(|| date.clone(), ymd)
     )?;
     write!(
         w,
@@ -291,9 +300,11 @@ fn camt_entry(
     let hh = l.time_secs / 3600;
     let mm = (l.time_secs / 60) % 60;
     let ss = l.time_secs % 60;
+    let booked = l.booked_on.map(ymd);
+    let booked = booked.as_deref().unwrap_or(date);
     write!(
         w,
-        "<BookgDt><DtTm>{date}T{hh:02}:{mm:02}:{ss:02}+07:00</DtTm></BookgDt><ValDt><Dt>{}</Dt></ValDt><AcctSvcrRef>",
+        "<BookgDt><DtTm>{booked}T{hh:02}:{mm:02}:{ss:02}+07:00</DtTm></BookgDt><ValDt><Dt>{}</Dt></ValDt><AcctSvcrRef>",
         if l.value_date == s.date {
             std::borrow::Cow::Borrowed(date)
         } else {
@@ -427,8 +438,8 @@ fn write_mt940(s: &DayStatement<'_>, w: &mut impl Write) -> io::Result<()> {
                 w,
                 ":61:{}{:02}{:02}{mark}",
                 swift_date(l.value_date),
-                s.date.month(),
-                s.date.day()
+                l.booked_on.unwrap_or(s.date).month(),
+                l.booked_on.unwrap_or(s.date).day()
             )?;
             write_amount(w, l.amount_sen, b',', None)?;
             write!(
@@ -526,9 +537,11 @@ fn write_csv(s: &DayStatement<'_>, layout: CsvLayout, w: &mut impl Write) -> io:
                     Direction::Debit => (l.amount_sen, 0),
                     Direction::Credit => (0, l.amount_sen),
                 };
+                let post = l.booked_on.map(|d| d.format("%d/%m/%Y").to_string());
                 write!(
                     w,
-                    "{date},{},{},",
+                    "{},{},{},",
+                    post.as_deref().unwrap_or(&date),
                     l.value_date.format("%d/%m/%Y"),
                     s.account.number
                 )?;
@@ -554,7 +567,13 @@ fn write_csv(s: &DayStatement<'_>, layout: CsvLayout, w: &mut impl Write) -> io:
                     Direction::Debit => (l.amount_sen, 0),
                     Direction::Credit => (0, l.amount_sen),
                 };
-                write!(w, "{date};{};", l.value_date.format("%d/%m/%Y"))?;
+                let post = l.booked_on.map(|d| d.format("%d/%m/%Y").to_string());
+                write!(
+                    w,
+                    "{};{};",
+                    post.as_deref().unwrap_or(&date),
+                    l.value_date.format("%d/%m/%Y")
+                )?;
                 csv_field(w, &l.narrative, b';')?;
                 w.write_all(b";")?;
                 csv_field(w, &l.bank_ref, b';')?;
