@@ -10,6 +10,10 @@
 -- * Ledger tables are append-only: a BEFORE UPDATE and a BEFORE DELETE trigger on each raises
 --   `kasda: <table> is append-only`. Only the two balance aggregates at the end are updated in
 --   place; they are derived from `postings` and `SqliteStore::check_aggregates` recomputes them.
+-- * Tables whose rows carry JSON bodies (statements, lines, documents, duplicates, findings,
+--   proposals) are ordinary rowid tables: a WITHOUT ROWID row over ~1 KB goes to an overflow
+--   page of its own, which made a statement line cost a whole page. Narrow, hot tables
+--   (entries, postings, accounts, aggregates) stay WITHOUT ROWID, clustered by their key.
 -- * The migration runner applies this file inside one transaction and records its sha256 in
 --   `schema_migrations`; editing it after it was applied is refused.
 
@@ -74,7 +78,7 @@ CREATE TABLE statements (
     body            TEXT    NOT NULL CHECK (json_valid(body)),
     PRIMARY KEY (ledger, file_sha256, idx),
     FOREIGN KEY (ledger, file_sha256) REFERENCES source_files (ledger, sha256)
-) WITHOUT ROWID;
+);
 CREATE INDEX statements_by_account ON statements (ledger, account, run_id, idx);
 
 -- One bank statement line, unique per ledger by its natural key so that an overlapping
@@ -104,9 +108,8 @@ CREATE TABLE statement_lines (
     UNIQUE (ledger, natural_key),
     FOREIGN KEY (ledger, file_sha256, statement_idx)
         REFERENCES statements (ledger, file_sha256, idx)
-) WITHOUT ROWID;
+);
 CREATE INDEX statement_lines_by_date ON statement_lines (ledger, booking_date, account);
-CREATE INDEX statement_lines_by_file ON statement_lines (ledger, file_sha256, line);
 
 -- Government-side documents (receipts, STS, SP2D, BKU lines) with the fields recon looks up.
 CREATE TABLE documents (
@@ -128,7 +131,7 @@ CREATE TABLE documents (
     PRIMARY KEY (ledger, doc_id),
     UNIQUE (ledger, natural_key),
     FOREIGN KEY (ledger, file_sha256) REFERENCES source_files (ledger, sha256)
-) WITHOUT ROWID;
+);
 CREATE INDEX documents_by_kind_date ON documents (ledger, kind, date);
 CREATE INDEX documents_by_ntpd ON documents (ledger, ntpd) WHERE ntpd IS NOT NULL;
 CREATE INDEX documents_by_billing ON documents (ledger, kode_billing) WHERE kode_billing IS NOT NULL;
@@ -150,7 +153,7 @@ CREATE TABLE duplicates (
     document      TEXT    CHECK (document IS NULL OR json_valid(document)),
     PRIMARY KEY (ledger, dup_id),
     FOREIGN KEY (ledger, file_sha256) REFERENCES source_files (ledger, sha256)
-) WITHOUT ROWID;
+);
 CREATE INDEX duplicates_by_key ON duplicates (ledger, natural_key);
 CREATE INDEX duplicates_by_run ON duplicates (ledger, run_id, natural_key, position);
 
@@ -179,7 +182,6 @@ CREATE TABLE entries (
     FOREIGN KEY (ledger, reverses) REFERENCES entries (ledger, seq)
 ) WITHOUT ROWID;
 CREATE INDEX entries_by_booked_on ON entries (ledger, booked_on);
-CREATE INDEX entries_by_source ON entries (ledger, source_sha256) WHERE source_sha256 IS NOT NULL;
 CREATE INDEX entries_by_reverses ON entries (ledger, reverses) WHERE reverses IS NOT NULL;
 
 -- Postings are inserted before their entry row, in the same transaction (hence the deferred
@@ -222,7 +224,7 @@ CREATE TABLE findings (
     body         TEXT    NOT NULL CHECK (json_valid(body)),
     PRIMARY KEY (ledger, finding_key),
     FOREIGN KEY (ledger, first_run) REFERENCES runs (ledger, run_id) DEFERRABLE INITIALLY DEFERRED
-) WITHOUT ROWID;
+);
 CREATE INDEX findings_by_rule ON findings (ledger, rule);
 CREATE INDEX findings_by_first_run ON findings (ledger, first_run, finding_key);
 
@@ -250,7 +252,7 @@ CREATE TABLE proposals (
     -- The proposed entries with their joins (Vec<kasda_store::NewEntry> as JSON).
     entries      TEXT    NOT NULL CHECK (json_valid(entries)),
     PRIMARY KEY (ledger, proposal_id)
-) WITHOUT ROWID;
+);
 
 CREATE TABLE approvals (
     ledger       TEXT    NOT NULL,
@@ -299,14 +301,20 @@ END;
 -- booking inside a closed period. Every lookup here is a primary-key probe: no scans.
 CREATE TRIGGER entries_checks BEFORE INSERT ON entries
 BEGIN
-    SELECT RAISE(ABORT, 'kasda: entry has fewer than two postings')
-    WHERE (SELECT count(*) FROM postings WHERE ledger = NEW.ledger AND seq = NEW.seq) < 2;
-    SELECT RAISE(ABORT, 'kasda: entry does not balance (debits differ from credits)')
-    WHERE EXISTS (
-        SELECT 1 FROM postings WHERE ledger = NEW.ledger AND seq = NEW.seq
-        GROUP BY currency
-        HAVING sum(CASE side WHEN 'debit' THEN amount ELSE 0 END)
-            <> sum(CASE side WHEN 'credit' THEN amount ELSE 0 END));
+    -- One pass over the entry's postings; the per-currency grouping runs only for the rare
+    -- entry that mixes currencies.
+    SELECT CASE
+        WHEN n < 2 THEN RAISE(ABORT, 'kasda: entry has fewer than two postings')
+        WHEN lo = hi AND net <> 0 THEN RAISE(ABORT, 'kasda: entry does not balance (debits differ from credits)')
+        WHEN lo <> hi AND EXISTS (
+            SELECT 1 FROM postings WHERE ledger = NEW.ledger AND seq = NEW.seq
+            GROUP BY currency HAVING sum(CASE side WHEN 'debit' THEN amount ELSE -amount END) <> 0)
+        THEN RAISE(ABORT, 'kasda: entry does not balance (debits differ from credits)')
+    END
+    FROM (SELECT count(*) AS n,
+                 coalesce(sum(CASE side WHEN 'debit' THEN amount ELSE -amount END), 0) AS net,
+                 min(currency) AS lo, max(currency) AS hi
+          FROM postings WHERE ledger = NEW.ledger AND seq = NEW.seq);
     SELECT RAISE(ABORT, 'kasda: entry seq is not the next in the ledger chain')
     WHERE NEW.seq <> coalesce((SELECT max(seq) FROM entries WHERE ledger = NEW.ledger), 0) + 1;
     SELECT RAISE(ABORT, 'kasda: entry prev_hash does not link to the previous entry')

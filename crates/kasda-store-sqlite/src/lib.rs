@@ -201,6 +201,10 @@ impl SqliteStore {
             };
             self.conn.pragma_update(None, "synchronous", sync)?;
             self.conn.pragma_update(None, "foreign_keys", "ON")?;
+            // Statement journals and sorter spill stay in memory (bounded by one statement) and a
+            // 64 MiB page cache keeps a large import from spilling pages to the WAL before commit.
+            self.conn.pragma_update(None, "temp_store", "MEMORY")?;
+            self.conn.pragma_update(None, "cache_size", -65_536)?;
             self.conn.set_prepared_statement_cache_capacity(64);
             Ok(())
         })();

@@ -55,8 +55,15 @@ pub fn from_minor(minor: i64, currency: Currency) -> Decimal {
     Decimal::new(minor, currency.scale())
 }
 
+/// `YYYY-MM-DD` (years 0..=9999, which is every date the ledger accepts in practice); written
+/// by hand because chrono's formatter parses its pattern on every call.
 pub(crate) fn date_text(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    if (0..=9999).contains(&d.year()) {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        d.format("%Y-%m-%d").to_string()
+    }
 }
 
 pub(crate) fn side_text(d: Direction) -> &'static str {
@@ -79,6 +86,8 @@ pub struct ChainWriter<'t> {
     closed_through: Option<NaiveDate>,
     find_key: CachedStatement<'t>,
     insert_posting: CachedStatement<'t>,
+    /// Two postings in one statement: the common entry shape, half the statement overhead.
+    insert_posting_pair: CachedStatement<'t>,
     insert_entry: CachedStatement<'t>,
 }
 
@@ -144,6 +153,10 @@ impl<'t> ChainWriter<'t> {
             insert_posting: tx.prepare_cached(
                 "INSERT INTO postings (ledger, seq, idx, account_id, side, amount, currency)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?,
+            insert_posting_pair: tx.prepare_cached(
+                "INSERT INTO postings (ledger, seq, idx, account_id, side, amount, currency)
+                 VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6), (?1, ?2, 1, ?7, ?8, ?9, ?10)",
             )?,
             insert_entry: tx.prepare_cached(
                 "INSERT INTO entries (ledger, seq, kind, booked_on, value_date, natural_key, position, memo,
@@ -290,18 +303,37 @@ impl<'t> ChainWriter<'t> {
         prev_hash: &str,
         hash: &str,
     ) -> Result<(), SqliteError> {
-        for (idx, p) in e.postings.iter().enumerate() {
-            let minor = self.minor(e, p)?;
-            let account_id = self.account_id(&p.account)?;
-            self.insert_posting.execute(params![
+        let mut rows: Vec<(i64, i64)> = Vec::with_capacity(e.postings.len());
+        for p in &e.postings {
+            rows.push((self.account_id(&p.account)?, self.minor(e, p)?));
+        }
+        if let ([(a0, m0), (a1, m1)], [p0, p1]) = (rows.as_slice(), e.postings.as_slice()) {
+            self.insert_posting_pair.execute(params![
                 self.ledger,
                 seq,
-                idx as i64,
-                account_id,
-                side_text(p.side),
-                minor,
-                p.currency.as_str()
+                a0,
+                side_text(p0.side),
+                m0,
+                p0.currency.as_str(),
+                a1,
+                side_text(p1.side),
+                m1,
+                p1.currency.as_str()
             ])?;
+        } else {
+            for (idx, (p, (account_id, minor))) in e.postings.iter().zip(&rows).enumerate() {
+                self.insert_posting.execute(params![
+                    self.ledger,
+                    seq,
+                    idx as i64,
+                    account_id,
+                    side_text(p.side),
+                    minor,
+                    p.currency.as_str()
+                ])?;
+            }
+        }
+        for (p, &(account_id, minor)) in e.postings.iter().zip(&rows) {
             let slot = self
                 .day_deltas
                 .entry((account_id, p.currency, e.booked_on, recorded_at_us))

@@ -24,6 +24,9 @@ fn run() -> Result<(), String> {
     let start = NaiveDate::from_ymd_opt(2026, 1, 2).ok_or("bad start date")?;
     let batch = synthetic::statement_batch("crash", "0012345678", lines, start);
     let mut store = SqliteStore::open(path).map_err(|e| e.to_string())?;
+    // A small page cache makes SQLite spill uncommitted pages into the WAL file long before the
+    // commit, as a much larger import would: the kill then lands with uncommitted frames on disk.
+    store.connection().pragma_update(None, "cache_size", -1000).map_err(|e| e.to_string())?;
     store
         .ensure_ledger(&LedgerInfo {
             code: "crash".into(),
