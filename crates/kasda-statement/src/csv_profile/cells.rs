@@ -1,6 +1,8 @@
 //! Cell values of bank exports: dates (with Indonesian month names and year-less `DD/MM`),
 //! times, amounts in the profile's number notation, and direction markers.
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use kasda_core::money::{parse_amount, Currency, NumberFormat};
 use rust_decimal::Decimal;
@@ -71,9 +73,9 @@ pub fn has_year(format: &str) -> bool {
 
 /// Replaces a month word in `text` by its number and `%b`/`%B` in `format` by `%m`, so chrono
 /// (which knows English abbreviations only) can parse `02-Januari-2026` and `02 Mei 2026`.
-fn numeric_month(text: &str, format: &str) -> Option<(String, String)> {
+fn numeric_month<'a>(text: &'a str, format: &'a str) -> Option<(Cow<'a, str>, Cow<'a, str>)> {
     if !(format.contains("%b") || format.contains("%B")) {
-        return Some((text.to_string(), format.to_string()));
+        return Some((Cow::Borrowed(text), Cow::Borrowed(format)));
     }
     let start = text.find(|c: char| c.is_ascii_alphabetic())?;
     let len = text[start..]
@@ -82,7 +84,7 @@ fn numeric_month(text: &str, format: &str) -> Option<(String, String)> {
     let month = month_number(&text[start..start + len])?;
     let text = format!("{}{month:02}{}", &text[..start], &text[start + len..]);
     let format = format.replace("%B", "%m").replace("%b", "%m");
-    Some((text, format))
+    Some((Cow::Owned(text), Cow::Owned(format)))
 }
 
 /// Parses a date with the first of `formats` that fits. A format without a year takes the year
