@@ -1,0 +1,383 @@
+//! Buku Kas Umum (DOMAIN §7.1): the chronological cash book of the BUD (one per RKUD account:
+//! kas-daerah movements) or of one bendahara penerimaan (kas-bendahara-penerimaan of the OPD),
+//! with document numbers, kode rekening, running balance, the period's totals and the
+//! cumulative totals since the start of the fiscal year.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use kasda_core::config::{Config, SignatoryRole};
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, StoredEntry};
+use kasda_store::Store;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::fmt;
+use crate::model::{
+    Cell, Column, Report, ReportData, ReportKind, Row, RowStyle, Section, SignatureBlock,
+    SCHEMA_VERSION,
+};
+use crate::read::{add, day_before, doc_ref, effect_on, header, rkud_accounts, signature, Reader};
+use crate::{ReportError, ReportParams, MAX_TABLE_ROWS};
+
+/// One BKU line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BkuRow {
+    pub no: u64,
+    pub date: NaiveDate,
+    /// Ledger entry sequence number (the audit trail's handle).
+    pub seq: i64,
+    /// TBP/STS/SP2D/NTPD numbers the line rests on, else the bank reference.
+    pub document: String,
+    pub description: String,
+    pub kode_rekening: Vec<String>,
+    /// Money in (debit to the cash account).
+    pub receipt: Decimal,
+    /// Money out (credit).
+    pub payment: Decimal,
+    pub balance: Decimal,
+}
+
+/// The book of one cash account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BkuBook {
+    /// Ledger account key.
+    pub account: String,
+    pub title: String,
+    pub opening: Decimal,
+    pub rows: Vec<BkuRow>,
+    pub receipts_period: Decimal,
+    pub payments_period: Decimal,
+    /// Since 1 January of the fiscal year up to the day before the period.
+    pub receipts_before: Decimal,
+    pub payments_before: Decimal,
+    pub closing: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "opd", rename_all = "snake_case")]
+pub enum BkuOwnerData {
+    Bud,
+    BendaharaPenerimaan(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BkuData {
+    pub owner: BkuOwnerData,
+    pub books: Vec<BkuBook>,
+}
+
+/// Builds the BKU: of the OPD's bendahara penerimaan when `params.opd` is given, else of the BUD
+/// (every RKUD account, or `params.account`).
+pub fn build_bku(
+    store: &mut dyn Store,
+    ledger: &str,
+    cfg: &Config,
+    params: &ReportParams,
+) -> Result<Report, ReportError> {
+    let mut r = Reader::new(store, ledger, params);
+    let (owner, keys, subtitle, signatures) = match &params.opd {
+        Some(opd) => {
+            let conf = cfg.opd(opd).ok_or_else(|| ReportError::Params {
+                field: "opd".into(),
+                expected: "an OPD code of the configuration".into(),
+                found: opd.clone(),
+            })?;
+            let bendahara = match &conf.bendahara_penerimaan {
+                Some(p) => SignatureBlock {
+                    role: "Bendahara Penerimaan".into(),
+                    title: String::new(),
+                    name: p.name.clone(),
+                    nip: p.nip.clone(),
+                },
+                None => signature(
+                    cfg,
+                    &[SignatoryRole::BendaharaPenerimaan],
+                    "Bendahara Penerimaan",
+                ),
+            };
+            (
+                BkuOwnerData::BendaharaPenerimaan(opd.clone()),
+                vec![(
+                    AccountKey::new(AccountKind::KasBendaharaPenerimaan, opd.as_str()),
+                    format!("Kas di Bendahara Penerimaan {} {}", conf.code, conf.name),
+                )],
+                format!("OPD: {} {}", conf.code, conf.name),
+                vec![
+                    signature(cfg, &[SignatoryRole::PenggunaAnggaran], "Pengguna Anggaran"),
+                    bendahara,
+                ],
+            )
+        }
+        None => {
+            let accounts = rkud_accounts(&mut r, cfg, params.to, params.account.as_deref())?;
+            let keys = accounts
+                .iter()
+                .map(|a| {
+                    let bank = cfg
+                        .rkud_account(a)
+                        .map(|x| x.bank.clone())
+                        .unwrap_or_else(|| "(tidak terdaftar)".into());
+                    (
+                        AccountKey::new(AccountKind::KasDaerah, a.as_str()),
+                        format!("Kas di Kas Daerah - RKUD {a} ({bank})"),
+                    )
+                })
+                .collect();
+            (
+                BkuOwnerData::Bud,
+                keys,
+                "Bendahara Umum Daerah".to_string(),
+                vec![signature(
+                    cfg,
+                    &[SignatoryRole::Bud, SignatoryRole::KuasaBud],
+                    "Bendahara Umum Daerah",
+                )],
+            )
+        }
+    };
+    let year_start = NaiveDate::from_ymd_opt(cfg.fiscal_year, 1, 1).unwrap_or(params.from);
+    let mut books = Vec::new();
+    for (key, title) in keys {
+        books.push(book(&mut r, &key, title, params, year_start)?);
+    }
+    let data = BkuData { owner, books };
+    let title = match data.owner {
+        BkuOwnerData::Bud => "BUKU KAS UMUM BENDAHARA UMUM DAERAH",
+        BkuOwnerData::BendaharaPenerimaan(_) => "BUKU KAS UMUM PENERIMAAN",
+    };
+    let (sections, notes) = layout(&data);
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        kind: ReportKind::Bku,
+        header: header(cfg, ledger, params, title, subtitle),
+        data: ReportData::Bku(data),
+        sections,
+        notes,
+        signatures,
+        charts: Vec::new(),
+    })
+}
+
+fn book(
+    r: &mut Reader<'_>,
+    key: &AccountKey,
+    title: String,
+    params: &ReportParams,
+    year_start: NaiveDate,
+) -> Result<BkuBook, ReportError> {
+    let opening = r.balance(key, day_before(params.from))?;
+    let entries = r.movements(key, params.from, params.to)?;
+    if entries.len() > MAX_TABLE_ROWS {
+        return Err(ReportError::Limit {
+            what: format!("BKU lines of {key}"),
+            limit: MAX_TABLE_ROWS,
+            found: entries.len(),
+        });
+    }
+    let documents = documents_of(r, &entries)?;
+    let mut balance = opening;
+    let mut rows = Vec::with_capacity(entries.len());
+    let (mut rin, mut rout) = (Decimal::ZERO, Decimal::ZERO);
+    for (i, (e, document)) in entries.iter().zip(documents).enumerate() {
+        let x = effect_on(e, key);
+        let (receipt, payment) = if x >= Decimal::ZERO {
+            (x, Decimal::ZERO)
+        } else {
+            (Decimal::ZERO, -x)
+        };
+        rin = add(rin, receipt, "BKU receipts")?;
+        rout = add(rout, payment, "BKU payments")?;
+        balance = add(balance, x, "BKU balance")?;
+        let kode: BTreeSet<String> = e
+            .entry
+            .postings
+            .iter()
+            .filter(|p| {
+                matches!(
+                    p.account.kind(),
+                    AccountKind::PendapatanLra
+                        | AccountKind::PenerimaanBelumMasukRkud
+                        | AccountKind::Belanja
+                )
+            })
+            .map(|p| p.account.qualifier().to_string())
+            .collect();
+        rows.push(BkuRow {
+            no: i as u64 + 1,
+            date: e.entry.booked_on,
+            seq: e.seq,
+            document,
+            description: e.entry.memo.clone(),
+            kode_rekening: kode.into_iter().collect(),
+            receipt,
+            payment,
+            balance,
+        });
+    }
+    let closing = r.balance(key, params.to)?;
+    if closing != balance {
+        return Err(ReportError::Inconsistent(format!(
+            "BKU of {key}: running balance {balance} at {} differs from the ledger balance {closing}",
+            params.to
+        )));
+    }
+    let (mut before_in, mut before_out) = (Decimal::ZERO, Decimal::ZERO);
+    if year_start < params.from {
+        for e in r.movements(key, year_start, day_before(params.from))? {
+            let x = effect_on(&e, key);
+            if x >= Decimal::ZERO {
+                before_in = add(before_in, x, "BKU receipts")?;
+            } else {
+                before_out = add(before_out, -x, "BKU payments")?;
+            }
+        }
+    }
+    Ok(BkuBook {
+        account: key.to_string(),
+        title,
+        opening,
+        rows,
+        receipts_period: rin,
+        payments_period: rout,
+        receipts_before: before_in,
+        payments_before: before_out,
+        closing,
+    })
+}
+
+/// The document numbers behind each entry: its own document (STS, SP2D, receipt), the documents
+/// a match joins, or — for a bank line — the documents of the match that cleared it, else the
+/// bank reference in its key.
+fn documents_of(r: &mut Reader<'_>, entries: &[StoredEntry]) -> Result<Vec<String>, ReportError> {
+    let own_seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+    let own_joins = r.joins_of(&own_seqs)?;
+    let line_keys: Vec<String> = entries
+        .iter()
+        .filter(|e| e.entry.kind == EntryKind::StatementLine)
+        .map(|e| e.entry.natural_key.clone())
+        .collect();
+    let joined = r.joined_by(&line_keys)?;
+    let match_seqs: Vec<i64> = joined.values().flatten().map(|e| e.seq).collect();
+    let match_joins = r.joins_of(&match_seqs)?;
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let mut refs: Vec<String> = Vec::new();
+        if let Some(d) = doc_ref(&e.entry.natural_key) {
+            refs.push(d);
+        }
+        for k in own_joins.get(&e.seq).into_iter().flatten() {
+            refs.extend(doc_ref(k));
+        }
+        if e.entry.kind == EntryKind::StatementLine {
+            for m in joined.get(&e.entry.natural_key).into_iter().flatten() {
+                for k in match_joins.get(&m.seq).into_iter().flatten() {
+                    refs.extend(doc_ref(k));
+                }
+            }
+            if refs.is_empty() {
+                // stmt:<account>:<date>:<bank ref>:…
+                let bank_ref = e.entry.natural_key.split(':').nth(3).unwrap_or("-");
+                refs.push(format!("bank {bank_ref}"));
+            }
+        }
+        refs.dedup();
+        let shown = match refs.len() {
+            0..=3 => refs.join(", "),
+            n => format!("{} (+{} lainnya)", refs[..3].join(", "), n - 3),
+        };
+        out.push(shown);
+    }
+    Ok(out)
+}
+
+fn layout(d: &BkuData) -> (Vec<Section>, Vec<String>) {
+    let (in_title, out_title) = match d.owner {
+        BkuOwnerData::Bud => ("Penerimaan", "Pengeluaran"),
+        BkuOwnerData::BendaharaPenerimaan(_) => ("Penerimaan", "Penyetoran"),
+    };
+    let mut sections = Vec::new();
+    let mut notes = Vec::new();
+    for (i, b) in d.books.iter().enumerate() {
+        let mut s = Section::new(
+            b.title.clone(),
+            vec![
+                Column::integer("No"),
+                Column::date("Tanggal"),
+                Column::text("No. Bukti"),
+                Column::text("Uraian"),
+                Column::text("Kode Rekening"),
+                Column::money(in_title),
+                Column::money(out_title),
+                Column::money("Saldo"),
+            ],
+        );
+        s.page_break_before = i > 0;
+        s.rows.push(Row::styled(
+            RowStyle::Heading,
+            vec![
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::text("Saldo awal"),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Money(b.opening),
+            ],
+        ));
+        for row in &b.rows {
+            s.rows.push(Row::new(vec![
+                Cell::Integer(row.no as i64),
+                Cell::Date(row.date),
+                Cell::text(&row.document),
+                Cell::text(&row.description),
+                Cell::text(row.kode_rekening.join(", ")),
+                Cell::Money(row.receipt),
+                Cell::Money(row.payment),
+                Cell::Money(row.balance),
+            ]));
+        }
+        let total = |label: &str, a: Decimal, p: Decimal, style| {
+            Row::styled(
+                style,
+                vec![
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::text(label),
+                    Cell::Empty,
+                    Cell::Money(a),
+                    Cell::Money(p),
+                    Cell::Empty,
+                ],
+            )
+        };
+        s.rows.push(total(
+            "Jumlah periode ini",
+            b.receipts_period,
+            b.payments_period,
+            RowStyle::Subtotal,
+        ));
+        s.rows.push(total(
+            "Jumlah s.d. periode lalu",
+            b.receipts_before,
+            b.payments_before,
+            RowStyle::Subtotal,
+        ));
+        s.rows.push(total(
+            "Jumlah s.d. periode ini",
+            b.receipts_before + b.receipts_period,
+            b.payments_before + b.payments_period,
+            RowStyle::Total,
+        ));
+        sections.push(s);
+        notes.push(format!(
+            "{}: saldo akhir {} {}",
+            b.title,
+            fmt::rupiah(b.closing),
+            fmt::terbilang_sentence(b.closing)
+        ));
+    }
+    (sections, notes)
+}
