@@ -10,6 +10,7 @@
 //! must see it with the finding attached. Figures are in [`CheckReport`] for reports.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use kasda_core::money::Direction;
 use kasda_core::statement::{BalanceKind, Entry, EntryStatus, Statement, StatementFile};
@@ -249,35 +250,89 @@ fn totals_differ(s: &Statement) -> bool {
         || t.debit_sum.is_some_and(|c| c != ds)
 }
 
-/// Identity of an entry for duplicate detection: everything the bank said about it except its
-/// position.
-fn fingerprint(e: &Entry) -> String {
-    let mut key = format!(
-        "{:?}|{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        e.booking_date,
-        e.value_date,
-        e.amount.normalize(),
-        e.direction,
-        e.reversal,
-        e.refs,
-        e.bank_tx_code.proprietary,
-        e.counterparty,
-        e.remittance,
-        e.additional_info
-    );
-    if let Some(s) = &e.supplementary {
-        key.push_str(s);
+/// The multiply-rotate hash of rustc's FxHash: duplicate detection hashes every entry of a
+/// file and has no adversary to defend against (a collision only costs a field comparison).
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
     }
-    key
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// Hash of everything the bank said about an entry except its position: two entries with
+/// the same hash are compared field by field by [`same_entry`].
+fn entry_hash(e: &Entry) -> u64 {
+    let mut h = FxHasher(0);
+    e.booking_date.hash(&mut h);
+    e.value_date.hash(&mut h);
+    e.amount.normalize().hash(&mut h);
+    e.direction.hash(&mut h);
+    e.reversal.hash(&mut h);
+    e.refs.account_servicer.hash(&mut h);
+    e.refs.customer_ref.hash(&mut h);
+    e.refs.end_to_end_id.hash(&mut h);
+    e.refs.transaction_id.hash(&mut h);
+    e.remittance.unstructured.hash(&mut h);
+    e.additional_info.hash(&mut h);
+    h.finish()
+}
+
+fn same_entry(a: &Entry, b: &Entry) -> bool {
+    a.booking_date == b.booking_date
+        && a.value_date == b.value_date
+        && a.amount == b.amount
+        && a.direction == b.direction
+        && a.reversal == b.reversal
+        && a.status == b.status
+        && a.refs == b.refs
+        && a.bank_tx_code == b.bank_tx_code
+        && a.counterparty == b.counterparty
+        && a.remittance == b.remittance
+        && a.additional_info == b.additional_info
+        && a.supplementary == b.supplementary
 }
 
 /// 1-based file-wide positions of entries identical to an earlier entry of the same file.
 pub fn duplicate_entries(file: &StatementFile) -> Vec<usize> {
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let all: Vec<&Entry> = file.statements.iter().flat_map(|s| &s.entries).collect();
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(all.len());
     let mut dups = Vec::new();
-    for (n, e) in file.statements.iter().flat_map(|s| &s.entries).enumerate() {
-        if seen.insert(fingerprint(e), n).is_some() {
+    for (n, e) in all.iter().enumerate() {
+        let bucket = seen.entry(entry_hash(e)).or_default();
+        if bucket.iter().any(|&m| same_entry(all[m], e)) {
             dups.push(n + 1);
+        } else {
+            bucket.push(n);
         }
     }
     dups

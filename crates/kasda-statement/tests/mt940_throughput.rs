@@ -3,6 +3,7 @@
 //! debug builds only check correctness on a smaller file.
 
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use kasda_core::money::Direction;
@@ -10,6 +11,9 @@ use kasda_core::statement::{Entry, Statement};
 use kasda_statement::mt940::{self, Sink};
 use kasda_statement::ReadError;
 use rust_decimal::Decimal;
+
+/// The two measurements must not share the machine with each other.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 /// One statement per 1,000 entries; entries alternate credit and debit with realistic `:86:`.
 fn generate(entries: usize) -> (String, Decimal) {
@@ -77,6 +81,7 @@ impl Sink for Count {
 
 #[test]
 fn streaming_reader_throughput() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let entries = if cfg!(debug_assertions) {
         20_000
     } else {
@@ -87,15 +92,19 @@ fn streaming_reader_throughput() {
         .filter(|n| n % 2 == 0)
         .map(|n| Decimal::from(10_000 + (n % 977) * 1_000))
         .sum();
-    let mut sink = Count::default();
-    let started = Instant::now();
-    let out =
-        mt940::read_stream("gen.sta", text.as_bytes(), &mut sink).expect("generated file reads");
-    let seconds = started.elapsed().as_secs_f64();
-    assert_eq!(out.entries, entries as u64);
-    assert_eq!(sink.entries, entries as u64);
-    assert_eq!(sink.statements, entries.div_ceil(1000));
-    assert_eq!(sink.credits, expected_credits);
+    // Best of three runs: the machine is shared, and the figure is about the reader.
+    let mut seconds = f64::MAX;
+    for _ in 0..3 {
+        let mut sink = Count::default();
+        let started = Instant::now();
+        let out = mt940::read_stream("gen.sta", text.as_bytes(), &mut sink)
+            .expect("generated file reads");
+        seconds = seconds.min(started.elapsed().as_secs_f64());
+        assert_eq!(out.entries, entries as u64);
+        assert_eq!(sink.entries, entries as u64);
+        assert_eq!(sink.statements, entries.div_ceil(1000));
+        assert_eq!(sink.credits, expected_credits);
+    }
     let rate = entries as f64 / seconds;
     eprintln!(
         "mt940 read_stream: {entries} entries, {:.1} MiB in {seconds:.3}s = {rate:.0} entries/s",
@@ -105,6 +114,35 @@ fn streaming_reader_throughput() {
         assert!(
             rate >= 500_000.0,
             "{rate:.0} entries/s is below the 500,000 entries/s goal"
+        );
+    }
+}
+
+#[test]
+fn whole_file_read_with_checks_throughput() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let entries = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        1_000_000
+    };
+    let (text, _) = generate(entries);
+    let started = Instant::now();
+    let file =
+        kasda_statement::read_bytes("gen.sta", text.as_bytes()).expect("generated file reads");
+    let seconds = started.elapsed().as_secs_f64();
+    let read: usize = file.statements.iter().map(|s| s.entries.len()).sum();
+    assert_eq!(read, entries);
+    let rate = entries as f64 / seconds;
+    eprintln!(
+        "read_bytes (mt940 + checks): {entries} entries in {seconds:.3}s = {rate:.0} entries/s"
+    );
+    if !cfg!(debug_assertions) {
+        // Collecting a million ~1 KiB entries in memory is bounded by allocation, not
+        // parsing; imports of large files use `read_stream`.
+        assert!(
+            rate >= 100_000.0,
+            "{rate:.0} entries/s for a whole-file read with checks"
         );
     }
 }
