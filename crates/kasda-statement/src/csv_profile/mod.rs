@@ -18,6 +18,54 @@
 //!
 //! Bounds: [`records::MAX_LINE_BYTES`] per line, [`records::MAX_CELL_BYTES`] per cell,
 //! [`MAX_ROWS`] rows per file.
+//!
+//! # Writing a profile
+//!
+//! A profile is a TOML file; unknown keys are errors (a typo must not silently drop a
+//! setting). Columns are 1-based positions in the header row. A minimal one:
+//!
+//! ```toml
+//! id = "bank-contoh"                 # a-z 0-9 -; becomes the statement version
+//! bank = "Bank Contoh"
+//! description = "rekening koran CSV"
+//! source = "where the layout was observed (document, file, commit)"
+//! encoding = "auto"                  # auto | utf-8 | windows-1252
+//! delimiter = ";"                    # one character; "\t" for tab
+//! quote = "\""                       # "" for none
+//! header = ["Tanggal", "Uraian", "Debet", "Kredit", "Saldo"]
+//! currency = "IDR"                   # when no column or header line names one
+//! number_format = "indonesian"       # plain | indonesian | english | swift
+//! balance_number_format = "indonesian"   # optional, default number_format
+//! date_formats = ["%d/%m/%Y", "%d %b %Y", "%d/%m"]  # %b/%B take Indonesian months;
+//!                                    # a format without year uses the period line
+//! pending_markers = ["PEND"]         # date-cell values of not-yet-booked rows
+//! utc_offset_minutes = 420           # local times (time column) are WIB
+//!
+//! [preamble]                         # regexes over raw lines above the header row
+//! account_number = '^No\. Rekening\s*:\s*(\S+)'
+//! period = '^Periode\s*:\s*(\S+)\s*-\s*(\S+)'   # two groups: from, to
+//!
+//! [footer]                           # regexes over raw lines below the table
+//! opening_balance = '^Saldo Awal\s*:\s*(\S+)'
+//! credit_total = '^Total Kredit\s*:\s*(\S+)\s*(\d+)?'  # group 2: count (optional)
+//! ignore = ['^Dicetak']              # lines that end the table and carry nothing
+//!
+//! [columns]
+//! booking_date = 1
+//! description = [2]                  # several columns are joined with a blank
+//! debit = 3                          # or: amount = N with direction = M,
+//! credit = 4                         #     amount_suffix = true or amount_signed = true
+//! balance_after = 5                  # or balance_before = N (BRI SALDO_AWAL_MUTASI)
+//! # also: value_date, time, reference, sequence, transaction_code, branch,
+//! #       account, account_name, currency
+//!
+//! [markers]                          # direction words (case-insensitive)
+//! credit = ["CR", "K"]
+//! debit = ["DB", "D"]
+//!
+//! [currency_aliases]
+//! Rp = "IDR"
+//! ```
 
 mod cells;
 mod profile;
@@ -996,4 +1044,47 @@ fn build(
         warnings,
         ..StatementFile::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example in the module documentation is a valid profile that reads its own layout.
+    #[test]
+    fn documented_example_profile_is_valid() {
+        let source = include_str!("mod.rs");
+        let example: String = source
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| format!("{}\n", l.trim_start_matches("//!").trim_start_matches(' ')))
+            .collect();
+        let p = parse_profile("doc", &example).unwrap();
+        let text = "No. Rekening : 0001\nPeriode : 30/12/2025 - 02/01/2026\n\
+                    Tanggal;Uraian;Debet;Kredit;Saldo\n\
+                    31/12;SETORAN;0,00;1.000,00;11.000,00\n\
+                    02 Januari 2026;BIAYA;500,00;0,00;10.500,00\n\n\
+                    Saldo Awal : 10.000,00\nTotal Kredit : 1.000,00 1\nDicetak 02/01/2026\n";
+        let f = read("doc.csv", text.as_bytes(), &p).unwrap();
+        let s = &f.statements[0];
+        assert_eq!(s.account.number.as_deref(), Some("0001"));
+        let dates: Vec<_> = s
+            .entries
+            .iter()
+            .map(|e| e.booking_date.unwrap().to_string())
+            .collect();
+        assert_eq!(dates, ["2025-12-31", "2026-01-02"]);
+        assert_eq!(
+            s.opening().map(|b| b.amount.to_string()),
+            Some("10000.00".into())
+        );
+        assert_eq!(
+            s.closing().map(|b| b.amount.to_string()),
+            Some("10500.00".into())
+        );
+        assert_eq!(s.totals.as_ref().and_then(|t| t.credit_count), Some(1));
+        assert!(f.warnings.is_empty(), "{:?}", f.warnings);
+    }
 }
