@@ -42,7 +42,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use std::hash::Hasher;
+
 use crate::config::AccountRole;
+use crate::fxhash::{FxHashMap, FxHasher};
 use crate::input::StatementHeader;
 use crate::matching::{to_sen, Doc, Engine, Link, MatchRule};
 use crate::refs::normalize_ref;
@@ -470,8 +473,9 @@ impl Engine<'_> {
                 .map(|&l| lines[l as usize].booking_date)
                 .max()
                 .unwrap_or(first_line.booking_date);
-            let mut line_refs: Vec<String> =
-                link.lines.iter().flat_map(|&l| self.line_refs(l)).collect();
+            // Refs are built only for the few links that become findings.
+            let line_refs =
+                || -> Vec<String> { link.lines.iter().flat_map(|&l| self.line_refs(l)).collect() };
             let receipts = self.link_receipts(link);
             if !receipts.is_empty() {
                 let gross: Decimal = receipts
@@ -492,15 +496,13 @@ impl Engine<'_> {
                 let has_fee_agreement = rules.iter().any(|r| r.fee != crate::config::Fee::None);
                 let deducted = gross - credited;
                 let excess = deducted - agreed;
-                let channel_names = {
-                    let mut v: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
-                    v.sort_unstable();
-                    v.dedup();
-                    v.join("/")
+                let refs = || -> Vec<String> {
+                    let mut v = line_refs();
+                    for &r in &receipts {
+                        v.extend(self.receipt_refs(r));
+                    }
+                    v
                 };
-                for &r in &receipts {
-                    line_refs.extend(self.receipt_refs(r));
-                }
                 if qris && deducted > ch_tol {
                     let explanation = format!(
                         "QRIS settlement {} on {} dated {} is {} less than the {} receipt(s) it settles ({}); QRIS people-to-government payments carry 0% MDR, so any deduction is a discrepancy.",
@@ -514,9 +516,15 @@ impl Engine<'_> {
                     out.push(
                         Draft::new(FindingType::FeeOverAgreement, deducted, booked, explanation)
                             .account(&first_line.account)
-                            .refs(line_refs.clone()),
+                            .refs(refs()),
                     );
                 } else if excess > ch_tol {
+                    let channel_names = {
+                        let mut v: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+                        v.sort_unstable();
+                        v.dedup();
+                        v.join("/")
+                    };
                     let ty = if has_fee_agreement {
                         FindingType::FeeOverAgreement
                     } else {
@@ -537,7 +545,7 @@ impl Engine<'_> {
                     out.push(
                         Draft::new(ty, excess, booked, explanation)
                             .account(&first_line.account)
-                            .refs(line_refs.clone()),
+                            .refs(refs()),
                     );
                 }
                 continue;
@@ -572,7 +580,7 @@ impl Engine<'_> {
                     out.push(
                         Draft::new(FindingType::ShortRemittance, short, booked, explanation)
                             .account(&first_line.account)
-                            .refs(line_refs.into_iter().chain(numbers)),
+                            .refs(line_refs().into_iter().chain(numbers)),
                     );
                 }
             }
@@ -857,9 +865,46 @@ impl Engine<'_> {
     /// (NOP, tax type, year, period) paid twice.
     fn detect_duplicate_receipts(&self, out: &mut Vec<Draft>) {
         let docs = &self.input.documents;
-        let mut first_by_ntpd: HashMap<&str, u32> = HashMap::new();
+        let mut first_by_ntpd: FxHashMap<&str, u32> = FxHashMap::default();
         let mut by_ntb: BTreeMap<(String, String), Vec<u32>> = BTreeMap::new();
         let mut by_object: BTreeMap<(String, String, i32, u32), Vec<u32>> = BTreeMap::new();
+        // First a cheap pass over hashes of the keys (no allocation per receipt); only receipts
+        // whose key hash repeats are compared by their real keys below.
+        let mut ntb_seen: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut object_seen: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut candidate = vec![false; self.n_receipts];
+        for r in 0..self.n_receipts {
+            let receipt = &docs.receipts[r].1;
+            if receipt.status != ReceiptStatus::Paid
+                || self.rec_duplicate_row[r]
+                || self.rec_reversed_by[r].is_some()
+            {
+                continue;
+            }
+            if let Some(ntb) = receipt.ntb.as_deref() {
+                let mut h = FxHasher::default();
+                feed_normal(&mut h, ntb);
+                feed_normal(&mut h, receipt.bank.as_deref().unwrap_or(""));
+                if let Some(&first) = ntb_seen.get(&h.finish()) {
+                    candidate[first as usize] = true;
+                    candidate[r] = true;
+                } else {
+                    ntb_seen.insert(h.finish(), r as u32);
+                }
+            }
+            if let (Some(nop), Some(year)) = (receipt.nop.as_deref(), receipt.tahun_pajak) {
+                let mut h = FxHasher::default();
+                feed_normal(&mut h, nop);
+                h.write_i64(i64::from(year));
+                h.write_u32(receipt.masa_pajak.unwrap_or(0));
+                if let Some(&first) = object_seen.get(&h.finish()) {
+                    candidate[first as usize] = true;
+                    candidate[r] = true;
+                } else {
+                    object_seen.insert(h.finish(), r as u32);
+                }
+            }
+        }
         for r in 0..self.n_receipts {
             let (id, receipt) = &docs.receipts[r];
             if receipt.status != ReceiptStatus::Paid {
@@ -888,7 +933,7 @@ impl Engine<'_> {
                 continue;
             }
             first_by_ntpd.insert(receipt.ntpd.trim(), r as u32);
-            if self.rec_reversed_by[r].is_some() {
+            if self.rec_reversed_by[r].is_some() || !candidate[r] {
                 continue;
             }
             if let Some(ntb) = receipt
@@ -1886,6 +1931,15 @@ impl Engine<'_> {
             flush(&mut streak, out);
         }
     }
+}
+
+/// Feeds the normal form of a reference (upper-case letters and digits) into a hasher, with a
+/// terminator so that consecutive fields cannot run into each other.
+fn feed_normal(h: &mut FxHasher, s: &str) {
+    for b in s.bytes().filter(u8::is_ascii_alphanumeric) {
+        h.write_u8(b.to_ascii_uppercase());
+    }
+    h.write_u8(0xff);
 }
 
 fn seq_number(s: Option<&str>) -> Option<u64> {

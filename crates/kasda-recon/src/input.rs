@@ -224,12 +224,10 @@ pub fn zone_offset(zone: Option<&str>) -> FixedOffset {
     let Some(z) = zone.map(str::trim) else {
         return wib;
     };
-    match z.to_ascii_uppercase().as_str() {
-        "WIB" => return wib,
-        "WITA" => return hours_east(8),
-        "WIT" => return hours_east(9),
-        "UTC" | "Z" => return hours_east(0),
-        _ => {}
+    for (name, hours) in [("WIB", 7), ("WITA", 8), ("WIT", 9), ("UTC", 0), ("Z", 0)] {
+        if z.eq_ignore_ascii_case(name) {
+            return hours_east(hours);
+        }
     }
     // ±HH:MM or ±HHMM
     let (sign, rest) = match z.as_bytes().first() {

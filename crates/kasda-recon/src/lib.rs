@@ -45,6 +45,7 @@ pub mod config;
 pub mod entries;
 pub mod error;
 pub mod findings;
+mod fxhash;
 pub mod input;
 pub mod matching;
 pub mod refs;

@@ -10,7 +10,9 @@
 // so loops run over indices on purpose.
 #![allow(clippy::needless_range_loop)]
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::fxhash::{FxHashMap, FxHashSet};
 
 use chrono::{Duration, NaiveDate};
 use kasda_core::document::{Channel, ReceiptStatus, RevenueLine};
@@ -249,10 +251,12 @@ pub(crate) struct Engine<'a> {
     pub links: Vec<Link>,
     pub existing_links: usize,
     pub matches: Vec<Match>,
-    pub existing_keys: HashSet<&'a str>,
+    pub existing_keys: FxHashSet<&'a str>,
     pub warnings: Vec<String>,
     pub subset_steps: u64,
     pub subset_exhausted: bool,
+    /// Reference index over all documents, built on the first pass and kept.
+    ref_index: Option<RefIndex<Doc>>,
     pub skipped_existing_lines: u64,
 }
 
@@ -332,6 +336,7 @@ impl<'a> Engine<'a> {
             warnings,
             subset_steps: 0,
             subset_exhausted: false,
+            ref_index: None,
             skipped_existing_lines: 0,
         };
         engine.prepare_receipts();
@@ -342,9 +347,14 @@ impl<'a> Engine<'a> {
 
     fn prepare_receipts(&mut self) {
         let receipts = &self.input.documents.receipts;
-        let mut paid_by_ntpd: HashMap<&str, u32> = HashMap::new();
+        let mut paid_by_ntpd: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut rule_memo: FxHashMap<(Channel, Option<&str>), usize> = FxHashMap::default();
         for (i, (id, r)) in receipts.iter().take(self.n_receipts).enumerate() {
-            let rule_index = self.cfg.rule_index(r.channel, r.bank.as_deref());
+            // Few distinct (channel, bank) pairs: remember their rule instead of normalising
+            // the bank name of every receipt.
+            let rule_index = *rule_memo
+                .entry((r.channel, r.bank.as_deref()))
+                .or_insert_with(|| self.cfg.rule_index(r.channel, r.bank.as_deref()));
             self.rec_rule.push(rule_index);
             let rule = self.cfg.rule(rule_index);
             let sen = to_sen(r.total);
@@ -403,27 +413,30 @@ impl<'a> Engine<'a> {
     /// matching so it is neither matched twice nor reported as unidentified.
     fn mark_duplicate_lines(&mut self) {
         let lines = &self.input.lines;
-        let mut seen: HashMap<(&str, Direction, i64, NaiveDate, String), u32> = HashMap::new();
+        let mut seen: FxHashMap<(&str, Direction, i64, NaiveDate, &str, String), u32> =
+            FxHashMap::default();
         for i in 0..self.n_lines {
             let l = &lines[i];
             if self.line_sen[i] < 0 || l.status != EntryStatus::Booked {
                 continue;
             }
-            let (marker, needs_other_statement) = match l.bank_ref.as_deref().map(str::trim) {
-                Some(r) if !r.is_empty() => (format!("ref:{r}"), false),
-                _ => {
-                    if l.texts.is_empty() {
-                        continue;
+            let (bank_ref, texts, needs_other_statement) =
+                match l.bank_ref.as_deref().map(str::trim) {
+                    Some(r) if !r.is_empty() => (r, String::new(), false),
+                    _ => {
+                        if l.texts.is_empty() {
+                            continue;
+                        }
+                        ("", l.texts.join("\u{1f}"), true)
                     }
-                    (format!("txt:{}", l.texts.join("\u{1f}")), true)
-                }
-            };
+                };
             let key = (
                 l.account.as_str(),
                 l.direction,
                 self.line_sen[i],
                 l.booking_date,
-                marker,
+                bank_ref,
+                texts,
             );
             match seen.get(&key) {
                 Some(&first) => {
@@ -540,20 +553,26 @@ impl<'a> Engine<'a> {
     }
 
     fn line_text_upper(&self, i: usize) -> String {
-        let l = &self.input.lines[i];
         let mut s = String::new();
+        self.line_text_upper_into(i, &mut s);
+        s
+    }
+
+    /// Upper-cased texts (and counterparty name) of line `i`, written into a reused buffer.
+    fn line_text_upper_into(&self, i: usize, s: &mut String) {
+        s.clear();
+        let l = &self.input.lines[i];
         for t in l.texts.iter().take(crate::refs::MAX_TEXTS_PER_LINE) {
             let mut end = t.len().min(crate::refs::MAX_TEXT_BYTES);
             while !t.is_char_boundary(end) {
                 end -= 1;
             }
-            s.push_str(&t[..end].to_uppercase());
+            s.extend(t[..end].chars().flat_map(char::to_uppercase));
             s.push(' ');
         }
         if let Some(n) = &l.counterparty_name {
-            s.push_str(&n.to_uppercase());
+            s.extend(n.chars().flat_map(char::to_uppercase));
         }
-        s
     }
 
     /// Records a new match: marks its facts, writes its key, basis and explanation.
@@ -728,6 +747,19 @@ impl<'a> Engine<'a> {
         if cfg.jasa_giro_markers.is_empty() && cfg.bank_charge_markers.is_empty() {
             return;
         }
+        let jasa_giro: Vec<String> = cfg
+            .jasa_giro_markers
+            .iter()
+            .filter(|m| !m.is_empty())
+            .map(|m| m.to_uppercase())
+            .collect();
+        let charges: Vec<String> = cfg
+            .bank_charge_markers
+            .iter()
+            .filter(|m| !m.is_empty())
+            .map(|m| m.to_uppercase())
+            .collect();
+        let mut text = String::new();
         for i in 0..self.n_lines {
             if !self.line_open(i) {
                 continue;
@@ -736,24 +768,17 @@ impl<'a> Engine<'a> {
             if line.reversal {
                 continue;
             }
-            let text = self.line_text_upper(i);
+            self.line_text_upper_into(i, &mut text);
             let (markers, rule, what) = match line.direction {
-                Direction::Credit => (&cfg.jasa_giro_markers, MatchRule::JasaGiro, "jasa giro"),
+                Direction::Credit => (&jasa_giro, MatchRule::JasaGiro, "jasa giro"),
                 Direction::Debit => {
                     if line.amount > cfg.bank_charge_max {
                         continue;
                     }
-                    (
-                        &cfg.bank_charge_markers,
-                        MatchRule::BankCharge,
-                        "bank charge",
-                    )
+                    (&charges, MatchRule::BankCharge, "bank charge")
                 }
             };
-            let Some(marker) = markers
-                .iter()
-                .find(|m| !m.is_empty() && text.contains(&m.to_uppercase()))
-            else {
+            let Some(marker) = markers.iter().find(|m| text.contains(m.as_str())) else {
                 continue;
             };
             let explanation = format!(
@@ -846,7 +871,10 @@ impl<'a> Engine<'a> {
         if !has_docs {
             return deferred;
         }
-        let idx = self.build_ref_index();
+        let idx = match self.ref_index.take() {
+            Some(idx) => idx,
+            None => self.build_ref_index(),
+        };
         let min_prefix = self
             .cfg
             .cfg
@@ -1017,6 +1045,7 @@ impl<'a> Engine<'a> {
                 _ => {}
             }
         }
+        self.ref_index = Some(idx);
         deferred
     }
 
@@ -1031,7 +1060,7 @@ impl<'a> Engine<'a> {
         if reversals.is_empty() {
             return;
         }
-        let mut originals: HashMap<(&str, Direction, i64), DatedSet> = HashMap::new();
+        let mut originals: FxHashMap<(&str, Direction, i64), DatedSet> = FxHashMap::default();
         for i in 0..self.n_lines {
             let l = &lines[i];
             if self.line_open(i) && !l.reversal {
@@ -1074,9 +1103,12 @@ impl<'a> Engine<'a> {
     }
 
     /// Open credit lines per (account, date), sorted by amount.
-    fn credit_index(&self, skip: &HashSet<u32>) -> HashMap<(&'a str, NaiveDate), Vec<(i64, u32)>> {
+    fn credit_index(
+        &self,
+        skip: &FxHashSet<u32>,
+    ) -> FxHashMap<(&'a str, NaiveDate), Vec<(i64, u32)>> {
         let lines = &self.input.lines;
-        let mut idx: HashMap<(&str, NaiveDate), Vec<(i64, u32)>> = HashMap::new();
+        let mut idx: FxHashMap<(&str, NaiveDate), Vec<(i64, u32)>> = FxHashMap::default();
         for i in 0..self.n_lines {
             let l = &lines[i];
             if !self.line_open(i)
@@ -1098,7 +1130,7 @@ impl<'a> Engine<'a> {
 
     /// Rule 2: batch settlement per (channel, landing account, settlement date).
     fn rule_batch(&mut self, deferred: &BTreeMap<Doc, Vec<u32>>) {
-        let skip: HashSet<u32> = deferred.values().flatten().copied().collect();
+        let skip: FxHashSet<u32> = deferred.values().flatten().copied().collect();
         let index = self.credit_index(&skip);
         if index.is_empty() {
             return;
@@ -1343,7 +1375,7 @@ impl<'a> Engine<'a> {
             return;
         }
         let lines = &self.input.lines;
-        let mut rkud_credits: HashMap<i64, BTreeSet<(NaiveDate, u32)>> = HashMap::new();
+        let mut rkud_credits: FxHashMap<i64, DatedSet> = FxHashMap::default();
         for i in 0..self.n_lines {
             let l = &lines[i];
             if self.line_open(i)
@@ -1423,8 +1455,8 @@ impl<'a> Engine<'a> {
         let docs = &self.input.documents;
         let window = days(self.cfg.cfg.date_window_days);
         // Open credits and debits per (account, amount).
-        let mut credits: HashMap<(&str, i64), BTreeSet<(NaiveDate, u32)>> = HashMap::new();
-        let mut debits: HashMap<(&str, i64), BTreeSet<(NaiveDate, u32)>> = HashMap::new();
+        let mut credits: FxHashMap<(&str, i64), DatedSet> = FxHashMap::default();
+        let mut debits: FxHashMap<(&str, i64), DatedSet> = FxHashMap::default();
         for i in 0..self.n_lines {
             let l = &lines[i];
             if !self.line_open(i) || l.reversal {
@@ -1579,7 +1611,7 @@ impl<'a> Engine<'a> {
             }
         }
         // Credit → single receipt of that net amount, nearest settlement date.
-        let mut receipts: HashMap<(&str, i64), BTreeSet<(NaiveDate, u32)>> = HashMap::new();
+        let mut receipts: FxHashMap<(&str, i64), DatedSet> = FxHashMap::default();
         for r in 0..self.n_receipts {
             if !self.receipt_open(r)
                 || docs.receipts[r].1.status != ReceiptStatus::Paid
@@ -1682,7 +1714,7 @@ impl<'a> Engine<'a> {
         let docs = &self.input.documents;
         let window = days(self.cfg.cfg.date_window_days);
         // Open documents per (account, date): receipts by settlement date, STS by date.
-        let mut open_docs: HashMap<(&str, NaiveDate), Vec<Doc>> = HashMap::new();
+        let mut open_docs: FxHashMap<(&str, NaiveDate), Vec<Doc>> = FxHashMap::default();
         for r in 0..self.n_receipts {
             if self.receipt_open(r)
                 && docs.receipts[r].1.status == ReceiptStatus::Paid
@@ -1761,7 +1793,7 @@ impl<'a> Engine<'a> {
             }
         }
         // (c) one SP2D, several debits.
-        let mut debits: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut debits: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
         for i in 0..self.n_lines {
             let l = &lines[i];
             if self.line_open(i)
@@ -1827,7 +1859,7 @@ impl<'a> Engine<'a> {
     fn subset_for_lines(
         &mut self,
         group: &[u32],
-        open_docs: &HashMap<(&str, NaiveDate), Vec<Doc>>,
+        open_docs: &FxHashMap<(&str, NaiveDate), Vec<Doc>>,
         window: Duration,
     ) {
         let lines = &self.input.lines;

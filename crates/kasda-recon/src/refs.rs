@@ -6,7 +6,9 @@
 //! leading zeros, and a narrative token may match the *start* of a known reference when it is at
 //! least `min_prefix` characters long and names exactly one document.
 
-use std::collections::HashMap;
+use std::cell::OnceCell;
+
+use crate::fxhash::{hash_str, FxHashMap};
 
 /// Most texts of one line that are tokenised; the rest is ignored.
 pub const MAX_TEXTS_PER_LINE: usize = 16;
@@ -79,16 +81,30 @@ pub fn line_tokens(texts: &[String]) -> Vec<String> {
 }
 
 /// Index of normalised references to keys (documents).
+///
+/// Each reference is stored once. Exact lookups go through a hash of the reference to its first
+/// entry and a chain of entries with the same reference; the sorted order needed for prefix
+/// search is built only when the first prefix lookup happens (most lines name a full reference).
 pub struct RefIndex<K> {
-    exact: HashMap<String, Vec<K>>,
-    sorted: Vec<(String, K)>,
+    entries: Vec<(String, K)>,
+    /// Next entry with the same reference, `u32::MAX` at the end of a chain.
+    next_same: Vec<u32>,
+    first: FxHashMap<u64, u32>,
+    /// Entries whose reference hash collides with a different reference (practically never).
+    collided: Vec<u32>,
+    sorted: OnceCell<Vec<u32>>,
 }
+
+const END: u32 = u32::MAX;
 
 impl<K: Copy + Eq + Ord> RefIndex<K> {
     pub fn new() -> Self {
         RefIndex {
-            exact: HashMap::new(),
-            sorted: Vec::new(),
+            entries: Vec::new(),
+            next_same: Vec::new(),
+            first: FxHashMap::default(),
+            collided: Vec::new(),
+            sorted: OnceCell::new(),
         }
     }
 
@@ -101,50 +117,100 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
         }
         if let Some(stripped) = strip_leading_zeros(&normal) {
             if stripped.len() >= MIN_EXACT_LEN {
-                self.push(stripped.to_string(), key);
+                let stripped = stripped.to_string();
+                self.push(stripped, key);
             }
         }
         self.push(normal, key);
     }
 
     fn push(&mut self, normal: String, key: K) {
-        let slot = self.exact.entry(normal.clone()).or_default();
-        if !slot.contains(&key) {
-            slot.push(key);
-            self.sorted.push((normal, key));
+        let index = self.entries.len() as u32;
+        let hash = hash_str(&normal);
+        match self.first.get(&hash).copied() {
+            None => {
+                self.first.insert(hash, index);
+                self.next_same.push(END);
+            }
+            Some(head) if self.entries[head as usize].0 == normal => {
+                // Same reference: skip an exact duplicate, else link after the head.
+                let mut at = head;
+                loop {
+                    if self.entries[at as usize].1 == key {
+                        return;
+                    }
+                    match self.next_same[at as usize] {
+                        END => break,
+                        n => at = n,
+                    }
+                }
+                self.next_same.push(self.next_same[head as usize]);
+                self.next_same[head as usize] = index;
+            }
+            Some(_) => {
+                self.collided.push(index);
+                self.next_same.push(END);
+            }
         }
+        self.entries.push((normal, key));
+        self.sorted = OnceCell::new();
     }
 
-    /// Call once after the last insert.
-    pub fn finish(&mut self) {
-        self.sorted.sort_unstable();
+    /// Kept for callers that mark the end of loading; lookups work at any time.
+    pub fn finish(&mut self) {}
+
+    fn exact_one(&self, token: &str, out: &mut Vec<K>) {
+        let mut add = |key: K| {
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        };
+        if let Some(&head) = self.first.get(&hash_str(token)) {
+            if self.entries[head as usize].0 == token {
+                let mut at = head;
+                while at != END {
+                    add(self.entries[at as usize].1);
+                    at = self.next_same[at as usize];
+                }
+            }
+        }
+        for &c in &self.collided {
+            if self.entries[c as usize].0 == token {
+                add(self.entries[c as usize].1);
+            }
+        }
     }
 
     /// Keys whose reference equals `token` (or `token` without leading zeros).
     pub fn exact(&self, token: &str, out: &mut Vec<K>) {
-        let variants = [Some(token), strip_leading_zeros(token)];
-        for t in variants.into_iter().flatten() {
-            if let Some(keys) = self.exact.get(t) {
-                for k in keys {
-                    if !out.contains(k) {
-                        out.push(*k);
-                    }
-                }
-            }
+        self.exact_one(token, out);
+        if let Some(stripped) = strip_leading_zeros(token) {
+            self.exact_one(stripped, out);
         }
+    }
+
+    fn sorted(&self) -> &[u32] {
+        self.sorted.get_or_init(|| {
+            let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
+            order
+                .sort_unstable_by(|&a, &b| self.entries[a as usize].cmp(&self.entries[b as usize]));
+            order
+        })
     }
 
     /// The single key whose reference starts with `token` (or `token` without leading zeros);
     /// `None` when no key or more than one key does, or `token` is shorter than `min_len`.
     pub fn unique_prefix(&self, token: &str, min_len: usize) -> Option<K> {
         let mut found: Option<K> = None;
+        let sorted = self.sorted();
         let variants = [Some(token), strip_leading_zeros(token)];
         for t in variants.into_iter().flatten() {
             if t.len() < min_len.max(1) {
                 continue;
             }
-            let start = self.sorted.partition_point(|(k, _)| k.as_str() < t);
-            for (scanned, (k, key)) in self.sorted[start..].iter().enumerate() {
+            let start = sorted.partition_point(|&i| self.entries[i as usize].0.as_str() < t);
+            for (scanned, &i) in sorted[start..].iter().enumerate() {
+                let (k, key) = &self.entries[i as usize];
                 if !k.starts_with(t) {
                     break;
                 }
