@@ -270,6 +270,14 @@ pub struct GenArgs {
     /// Volume in percent of the profile's realistic daily volume
     #[arg(long, default_value_t = 100)]
     pub volume_percent: u32,
+    /// Statement formats of the BPD RKUD, the other bank's RKUD, the BPD holding and the other
+    /// holding account, comma-separated (camt053-v02, camt053-v08, mt940, bank-jatim,
+    /// mandiri-rekening-koran)
+    #[arg(
+        long,
+        default_value = "camt053-v08,mt940,bank-jatim,mandiri-rekening-koran"
+    )]
+    pub formats: String,
     /// Output directory
     #[arg(long)]
     pub out: PathBuf,

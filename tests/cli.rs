@@ -45,6 +45,9 @@ fn shared_samples() -> PathBuf {
     p
 }
 
+/// Statement formats for generated data: every one the generator writes with its account number.
+const FORMATS: &str = "camt053-v08,mt940,camt053-v02,mt940";
+
 /// Generates a small synthetic pemda into `dir/data` and returns that path.
 fn generate(dir: &Path, days: &str, seed: &str) -> PathBuf {
     ok(&kasda(
@@ -63,6 +66,8 @@ fn generate(dir: &Path, days: &str, seed: &str) -> PathBuf {
             "5",
             "--leak-rate",
             "0.01",
+            "--formats",
+            FORMATS,
             "--out",
             "data",
         ],

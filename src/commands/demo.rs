@@ -26,6 +26,21 @@ pub fn gen_options(a: &GenArgs) -> Result<GenOptions, Failure> {
     let mut opts = GenOptions::new(profile, a.from, a.days, a.seed);
     opts.leak_rate_ppm = kasda_gen::parse_leak_rate(&a.leak_rate).map_err(Failure::input)?;
     opts.volume_percent = a.volume_percent;
+    let parts: Vec<&str> = a.formats.split(',').map(str::trim).collect();
+    let [bpd, other_bank, bpd_holding, other_holding] = parts.as_slice() else {
+        return Err(Failure::input(anyhow::anyhow!(
+            "--formats {}: expected four comma-separated formats, found {}",
+            a.formats,
+            parts.len()
+        )));
+    };
+    let f = |s: &str| kasda_gen::StatementFormatOut::parse(s).map_err(Failure::input);
+    opts.formats = kasda_gen::Formats {
+        bpd: f(bpd)?,
+        other_bank: f(other_bank)?,
+        bpd_holding: f(bpd_holding)?,
+        other_holding: f(other_holding)?,
+    };
     Ok(opts)
 }
 
