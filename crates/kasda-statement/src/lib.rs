@@ -120,6 +120,10 @@ pub(crate) fn sniff_registered(
         if let Some((f, v)) = camt::sniff(bytes) {
             return Ok(Some((f, version(v))));
         }
+        // An HTML table saved as `.xls` by an internet-banking portal.
+        if let Some((f, v)) = csv_profile::sniff(bytes) {
+            return Ok(Some((f, version(v))));
+        }
         // XML no sniffer claims: the camt reader says precisely what is wrong with it.
         let file = camt::read("", bytes)?;
         return Ok(file.format.map(|f| (f, file.version)));
@@ -156,5 +160,55 @@ fn read_registered(
             "a format with a reader in this build",
             other.id(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MT940: &str =
+        ":20:A\n:25:1\n:28C:1\n:60F:C240101IDR10,\n:61:240101D4,NTRFX\n:62F:C240101IDR5,\n-\n";
+
+    #[test]
+    fn reads_detects_and_checks() {
+        let f = read_bytes("a.sta", MT940.as_bytes()).unwrap();
+        assert_eq!(f.format, Some(StatementFormat::Mt940));
+        assert!(f
+            .warnings
+            .iter()
+            .any(|w| w == "balance-mismatch-in-statements:1"));
+    }
+
+    #[test]
+    fn utf16_files_are_transcoded() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in MT940.encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(detect(&bytes).unwrap().0, StatementFormat::Mt940);
+        let f = read_bytes("u.sta", &bytes).unwrap();
+        assert_eq!(
+            f.warnings.first().map(String::as_str),
+            Some("decoded-from-utf16")
+        );
+    }
+
+    #[test]
+    fn forced_format_and_unknown_content() {
+        let e = read_bytes_as("x.sta", b"<Document/>", &StatementFormat::Mt940).unwrap_err();
+        assert_eq!(e.code, "no-statement");
+        let e = read_bytes("x.json", br#"{"hello": 1}"#).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.file.as_str()),
+            ("no-statement", "x.json")
+        );
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error_naming_it() {
+        let e = read_file(Path::new("/nonexistent/kasda/statement.sta")).unwrap_err();
+        assert_eq!(e.code, "io-error");
+        assert!(e.file.contains("statement.sta"));
     }
 }
