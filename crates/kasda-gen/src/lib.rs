@@ -31,6 +31,11 @@
 //! ground-truth.json                            what was injected
 //! ```
 //!
+//! Aggregators (retail, e-commerce, Pos) settle one credit per (channel, settlement date) on
+//! the BPD holding account; same-bank teller/ATM/mobile and QRIS credit the RKUD per payment
+//! with the NTB in the narrative; the other bank's teller/mobile credit its holding account per
+//! payment.
+//!
 //! Accounts: RKUD at the BPD (Bank Banten), RKUD at another bank (Bank Mandiri), a holding
 //! account at each (the BPD one swept T+0 at 23:00, the other T+1 at 06:30). An unregistered
 //! account (absent from `kasda.toml`) receives `deposit_to_non_rkud_account` deposits.
@@ -45,7 +50,7 @@
 //! |---|---|
 //! | `unremitted_receipt` | NTPD, NTB, account the credit should have reached |
 //! | `short_remittance` | STS number, OPD (amount = shortfall) |
-//! | `late_settlement` | channel label, payment date, holding account (date = due date) |
+//! | `late_settlement` | channel label, payment date, bank reference of the late credit, holding account (date = due date); without the reference when still unsettled at the end |
 //! | `late_deposit` | STS number, OPD (amount = the late part); at run end: OPD, TBP numbers |
 //! | `unidentified_deposit` | bank reference, account |
 //! | `duplicate_receipt` | first NTPD, repeated NTPD, NTB |
@@ -55,7 +60,7 @@
 //! | `deposit_to_non_rkud_account` | STS number, the unregistered account |
 //! | `debit_without_sp2d` | bank reference, RKUD account |
 //! | `sp2d_amount_mismatch` | SP2D number, bank reference (amount = excess debit) |
-//! | `fee_over_agreement` | channel label, payment date, bank reference; or NTPD, NTB, bank reference for QRIS MDR |
+//! | `fee_over_agreement` | channel label, settlement date, bank reference; or NTPD, NTB, bank reference for QRIS MDR |
 //! | `statement_gap` | account, date of the missing statement, its sequence number |
 //! | `balance_discontinuity` | account, date whose opening differs (amount = hidden debit) |
 //! | `bku_bank_difference` | STS number, bank reference (amount = book − bank, absolute) |

@@ -1220,6 +1220,8 @@ impl<'a> Sim<'a> {
         Ok(bku)
     }
 
+    /// Aggregator settlements due today: one credit per (channel, settlement date), covering
+    /// every payment date that falls due today (a weekend's payments settle together on Monday).
     fn settlements(
         &mut self,
         day: u32,
@@ -1232,11 +1234,23 @@ impl<'a> Sim<'a> {
             .range((date, 0, NaiveDate::MIN)..=(date, usize::MAX, NaiveDate::MAX))
             .map(|(k, _)| *k)
             .collect();
+        let mut groups: BTreeMap<usize, Vec<(NaiveDate, Batch)>> = BTreeMap::new();
         for key in due {
             let Some(mut batch) = self.bulk.remove(&key) else {
                 continue;
             };
             let (_, ci, paid_on) = key;
+            if batch.late_due.is_none() && self.inj.roll(F::LateSettlement, day, irng) {
+                // Held back 3-5 bank days; recorded when it lands (with its bank reference).
+                let shift = irng.gen_range(3..=5u32);
+                let new_date = calendar::add_bank_days(date, shift);
+                batch.late_due = Some(date);
+                self.bulk.insert((new_date, ci, paid_on), batch);
+                continue;
+            }
+            groups.entry(ci).or_default().push((paid_on, batch));
+        }
+        for (ci, batches) in groups {
             let route = self.p.channels[ci].clone();
             let Landing::Bulk {
                 account,
@@ -1247,26 +1261,28 @@ impl<'a> Sim<'a> {
             else {
                 continue;
             };
-            if batch.late_due.is_none() && self.inj.roll(F::LateSettlement, day, irng) {
-                // Held back 3-5 bank days; recorded when it lands (with its bank reference).
-                let shift = irng.gen_range(3..=5u32);
-                let new_date = calendar::add_bank_days(date, shift);
-                batch.late_due = Some(date);
-                self.bulk.insert((new_date, ci, paid_on), batch);
-                continue;
-            }
-            let mut net = batch.gross_sen - batch.fee_sen;
+            let count: u32 = batches.iter().map(|(_, b)| b.count).sum();
+            let gross: i64 = batches.iter().map(|(_, b)| b.gross_sen).sum();
+            let fee: i64 = batches.iter().map(|(_, b)| b.fee_sen).sum();
+            let first = batches.iter().map(|(d, _)| *d).min().unwrap_or(date);
+            let last = batches.iter().map(|(d, _)| *d).max().unwrap_or(date);
+            let mut net = gross - fee;
             let r = self.bank_ref(account, date);
             let mut note_fee = String::new();
+            let label = route.label.to_string();
+            let period = if first == last {
+                first.format("%d%m%Y").to_string()
+            } else {
+                format!("{} SD {}", first.format("%d%m%Y"), last.format("%d%m%Y"))
+            };
             if self.inj.roll(F::FeeOverAgreement, day, irng) {
                 // An extra per-transaction deduction the PKS does not provide for.
-                let extra =
-                    i64::from(batch.count) * 1_000 * 100 + batch.gross_sen / 500 / 100 * 100;
+                let extra = i64::from(count) * 1_000 * 100 + gross / 500 / 100 * 100;
                 let extra = extra.min(net / 2).max(100);
                 net -= extra;
                 let refs = vec![
-                    route.label.to_string(),
-                    paid_on.format("%Y-%m-%d").to_string(),
+                    label.clone(),
+                    date.format("%Y-%m-%d").to_string(),
                     r.clone(),
                 ];
                 self.irregular(
@@ -1292,63 +1308,70 @@ impl<'a> Sim<'a> {
                     amount_sen: net,
                     kind: TxKind::Transfer,
                     bank_ref: r.clone(),
-                    customer_ref: Some(format!("STL{}{}", paid_on.format("%y%m%d"), ci)),
+                    customer_ref: Some(format!("STL{}{}", date.format("%y%m%d"), ci)),
                     narrative: format!(
-                        "SETTLEMENT {} TGL {} {} TRX{}",
-                        route.label.to_ascii_uppercase(),
-                        paid_on.format("%d%m%Y"),
-                        batch.count,
-                        note_fee
+                        "SETTLEMENT {} TGL {period} {count} TRX{note_fee}",
+                        label.to_ascii_uppercase()
                     ),
                     counterparty_name: Some(settler.to_string()),
                     counterparty_account: None,
-                    batch_count: Some(batch.count),
+                    batch_count: Some(count),
                     booked_on: None,
                 },
             );
             let refs = vec![
-                route.label.to_string(),
-                paid_on.format("%Y-%m-%d").to_string(),
+                label.clone(),
+                date.format("%Y-%m-%d").to_string(),
                 r.clone(),
             ];
-            if let Some(due) = batch.late_due {
-                let mut late_refs = refs.clone();
-                late_refs.push(self.p.accounts[account].number.clone());
-                let note = format!(
-                    "batch due {} settled {} ({} bank days late)",
-                    due.format("%Y-%m-%d"),
-                    date.format("%Y-%m-%d"),
-                    bank_days_between(due, date)
-                );
-                self.irregular(F::LateSettlement, &late_refs, batch.gross_sen, due, &note)?;
-            }
             self.noise(
                 "batch_settlement",
                 &refs,
-                batch.gross_sen,
+                gross,
                 date,
-                &format!("{} payments settled in one credit", batch.count),
+                &format!("{count} payments of {period} settled in one credit"),
             )?;
-            if batch.fee_sen > 0 {
+            if fee > 0 {
                 self.noise(
                     "agreed_fee",
                     &refs,
-                    batch.fee_sen,
+                    fee,
                     date,
                     "fee per transaction deducted as the PKS provides",
                 )?;
             }
-            if batch.late_due.is_none()
-                && calendar::add_bank_days(paid_on, lag_bank_days)
-                    != paid_on + Duration::days(i64::from(lag_bank_days))
-            {
-                self.noise(
-                    "weekend_holiday_lag",
-                    &refs,
-                    batch.gross_sen,
-                    date,
-                    "settlement moved past a weekend or holiday",
-                )?;
+            for (paid_on, b) in &batches {
+                if let Some(due) = b.late_due {
+                    let late_refs = vec![
+                        label.clone(),
+                        paid_on.format("%Y-%m-%d").to_string(),
+                        r.clone(),
+                        self.p.accounts[account].number.clone(),
+                    ];
+                    let note = format!(
+                        "payments of {} due {} settled {} ({} bank days late)",
+                        paid_on.format("%Y-%m-%d"),
+                        due.format("%Y-%m-%d"),
+                        date.format("%Y-%m-%d"),
+                        bank_days_between(due, date)
+                    );
+                    self.irregular(F::LateSettlement, &late_refs, b.gross_sen, due, &note)?;
+                } else if calendar::add_bank_days(*paid_on, lag_bank_days)
+                    != *paid_on + Duration::days(i64::from(lag_bank_days))
+                {
+                    let lag_refs = vec![
+                        label.clone(),
+                        paid_on.format("%Y-%m-%d").to_string(),
+                        r.clone(),
+                    ];
+                    self.noise(
+                        "weekend_holiday_lag",
+                        &lag_refs,
+                        b.gross_sen,
+                        date,
+                        "settlement moved past a weekend or holiday",
+                    )?;
+                }
             }
         }
         Ok(())
