@@ -12,10 +12,11 @@
 //! balance; the credits and debits the books have not recorded are the suspense balances
 //! (penerimaan / pengeluaran belum teridentifikasi), split into jasa giro, bank charges,
 //! unidentified items and partial clearings by the open statement lines behind them; deposits in
-//! transit are STS to the account that no match has cleared. Saldo BKU is the BUD's imported BKU
-//! (its last stated balance) when there is one, otherwise the book the ledger implies (bank per
-//! ledger − unrecorded items − outstanding SP2D + deposits in transit); then the residual is
-//! exactly the part of the bank statement the ledger does not carry.
+//! transit are STS to the account that no match has cleared. Saldo BKU is the book the ledger
+//! implies (bank per ledger − unrecorded items − outstanding SP2D + deposits in transit), so the
+//! residual is exactly the part of the bank statement the ledger does not carry (missing or
+//! extra statement lines). An imported BKU's stated balance is printed beside it with its
+//! difference — information for the treasurer, never a plug.
 //!
 //! **BUD ↔ bendahara penerimaan**, per kode rekening: deposits per the bendahara (STS) against
 //! revenue the BUD recognised from them, with the difference explained.
@@ -101,15 +102,6 @@ pub struct CategoryTotal {
     pub amount: Decimal,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BookSource {
-    /// The BUD's imported BKU (last stated balance).
-    BkuDocuments,
-    /// Derived from the ledger.
-    Ledger,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenFinding {
     pub rule: String,
@@ -131,8 +123,13 @@ pub struct BankBar {
     pub ledger_balance: Decimal,
     /// Opening balance of the first statement that the ledger does not carry.
     pub opening_not_posted: Decimal,
+    /// Saldo BKU as the ledger implies it: bank per ledger (with the unposted opening balance)
+    /// − unrecorded bank credits + unrecorded bank debits − outstanding SP2D + deposits in
+    /// transit.
     pub book_balance: Decimal,
-    pub book_source: BookSource,
+    /// The last balance stated by the BUD's imported BKU for the account, if any; compared with
+    /// `book_balance`, never used to close the proof.
+    pub bku_documents_balance: Option<Decimal>,
     pub categories: Vec<CategoryTotal>,
     pub items: Vec<ReconItem>,
     pub adjusted_bank: Option<Decimal>,
@@ -426,14 +423,10 @@ fn bank_bar(
         .map(|(_, v)| *v)
         .sum();
 
-    // Saldo BKU: the BUD's imported BKU, else the book the ledger implies.
-    let (book_balance, book_source) = match bku_balance(r, account, to)? {
-        Some(b) => (b, BookSource::BkuDocuments),
-        None => (
-            ledger_balance + opening_not_posted + bank_items - book_items,
-            BookSource::Ledger,
-        ),
-    };
+    // Saldo BKU: the book the ledger implies. An imported BKU's stated balance is shown beside
+    // it with the difference, never used to close the proof.
+    let book_balance = ledger_balance + opening_not_posted + bank_items - book_items;
+    let bku_documents_balance = bku_balance(r, account, to)?;
     let adjusted_bank = bank.map(|b| b.0 + bank_items);
     let adjusted_book = book_balance + book_items;
     let unexplained = adjusted_bank.map(|a| a - adjusted_book);
@@ -473,7 +466,7 @@ fn bank_bar(
         ledger_balance,
         opening_not_posted,
         book_balance,
-        book_source,
+        bku_documents_balance,
         categories: totals
             .into_iter()
             .map(|(category, amount)| CategoryTotal { category, amount })
@@ -712,10 +705,7 @@ fn layout(d: &BarData) -> (Vec<Section>, Vec<String>) {
                     vec![Cell::text("B. Menurut BKU"), Cell::Empty],
                 ));
                 s.rows.push(line(
-                    match b.book_source {
-                        BookSource::BkuDocuments => "Saldo BKU",
-                        BookSource::Ledger => "Saldo BKU (menurut ledger)",
-                    },
+                    "Saldo BKU (menurut ledger)",
                     Some(b.book_balance),
                     RowStyle::Normal,
                 ));
@@ -815,6 +805,22 @@ fn layout(d: &BarData) -> (Vec<Section>, Vec<String>) {
                         "RKUD {}: rekening koran periode ini belum diimpor; rekonsiliasi belum dapat dilakukan.",
                         b.account
                     )),
+                }
+                if let Some(doc) = b.bku_documents_balance {
+                    let diff = doc - b.book_balance;
+                    notes.push(format!(
+                        "RKUD {}: saldo BKU yang diimpor {}; {}",
+                        b.account,
+                        fmt::rupiah(doc),
+                        if diff.is_zero() {
+                            "sama dengan saldo BKU menurut ledger.".to_string()
+                        } else {
+                            format!(
+                                "berbeda {} dari saldo BKU menurut ledger (baris BKU yang belum tercermin di ledger atau sebaliknya; periksa per baris).",
+                                fmt::rupiah(diff)
+                            )
+                        }
+                    ));
                 }
                 if !b.opening_not_posted.is_zero() {
                     notes.push(format!(

@@ -142,11 +142,25 @@ pub fn build(
     params: &ReportParams,
 ) -> Result<Report, ReportError> {
     params.check()?;
-    match kind {
+    let mut report = match kind {
         ReportKind::DailyPosition => position::build_daily_position(store, ledger, cfg, params),
         ReportKind::Bku => bku::build_bku(store, ledger, cfg, params),
         ReportKind::Rekap => rekap::build_rekap(store, ledger, cfg, params),
         ReportKind::Bar => bar::build_bar(store, ledger, cfg, params),
         ReportKind::Lak => lak::build_lak(store, ledger, cfg, params),
+    }?;
+    // Every table amount carries exactly two decimals, so the JSON and CSV forms do not depend
+    // on how a figure was summed (`0` vs `0.00`).
+    for section in &mut report.sections {
+        for row in &mut section.rows {
+            for cell in &mut row.cells {
+                if let model::Cell::Money(m) | model::Cell::Percent(m) = cell {
+                    if m.scale() < 2 {
+                        m.rescale(2);
+                    }
+                }
+            }
+        }
     }
+    Ok(report)
 }

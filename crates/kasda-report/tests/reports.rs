@@ -12,7 +12,7 @@ use kasda_core::money::Direction;
 use kasda_core::posting::{self, MatchContext};
 use kasda_core::statement::{Balance, BalanceKind};
 use kasda_core::Currency;
-use kasda_report::bar::{BarData, BookSource, ItemCategory};
+use kasda_report::bar::{BarData, ItemCategory};
 use kasda_report::{build, render, OutputFormat, Report, ReportData, ReportKind, ReportParams};
 use kasda_store::conformance::{
     day, document_batch, line, receipt, source, sp2d, statement_file, sts, RKUD,
@@ -309,7 +309,7 @@ fn bar_items_close_the_difference_to_zero() {
     assert_eq!(b.bank_balance, Some(idr(1_000_370)));
     assert_eq!(b.ledger_balance, idr(370));
     assert_eq!(b.opening_not_posted, idr(1_000_000));
-    assert_eq!(b.book_source, BookSource::Ledger);
+    assert_eq!(b.bku_documents_balance, None);
     let cat = |c: ItemCategory| {
         b.categories
             .iter()
@@ -374,28 +374,61 @@ fn import_bku_balance(s: &mut MemoryStore, label: &str, number: u64, balance: i6
 }
 
 #[test]
-fn bar_with_imported_bku_shows_residual_unplugged() {
+fn bar_compares_an_imported_bku_without_plugging() {
     let mut s = scenario();
     import_bku_balance(&mut s, "bku-1", 1, 1_000_375);
     let r = build_ok(&mut s, ReportKind::Bar, &params(1, 31));
     let ReportData::Bar(BarData::Bank { accounts }) = &r.data else {
         panic!("not a bank BAR")
     };
-    assert_eq!(accounts[0].book_source, BookSource::BkuDocuments);
+    assert_eq!(accounts[0].bku_documents_balance, Some(idr(1_000_375)));
     assert_eq!(accounts[0].book_balance, idr(1_000_375));
-    assert_eq!(accounts[0].unexplained, Some(Decimal::ZERO));
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("sama dengan saldo BKU menurut ledger")));
 
-    // A later BKU line with a wrong balance: the residual is shown, never absorbed.
+    // A later BKU line with another balance: the difference is reported, the proof unchanged.
     import_bku_balance(&mut s, "bku-2", 2, 1_000_000);
     let r = build_ok(&mut s, ReportKind::Bar, &params(1, 31));
     let ReportData::Bar(BarData::Bank { accounts }) = &r.data else {
         panic!("not a bank BAR")
     };
-    assert_eq!(accounts[0].unexplained, Some(idr(375)));
+    assert_eq!(accounts[0].bku_documents_balance, Some(idr(1_000_000)));
+    assert_eq!(accounts[0].unexplained, Some(Decimal::ZERO));
+    assert!(r.notes.iter().any(|n| n.contains("berbeda -Rp375,00")));
+}
+
+#[test]
+fn bar_shows_a_residual_when_the_statement_is_incomplete() {
+    let mut s = scenario();
+    // A second statement for day 6 whose closing balance says Rp50 more arrived than its lines.
+    let mut file = statement_file(RKUD, &[line(6, "CR-6", 10, true)]);
+    if let Some(st) = file.statements.first_mut() {
+        st.balances = vec![Balance {
+            kind: BalanceKind::ClosingBooked,
+            amount: idr(1_000_430),
+            currency: Currency::IDR,
+            date: Some(day(6)),
+        }];
+    }
+    let batch = ok(
+        "batch",
+        build_import_batch(source("stmt-6", "mt940"), &file, &|a: &str| {
+            kasda_store::conformance::role_of(a)
+        }),
+    );
+    ok("import", s.import_file(LEDGER, batch));
+    let r = build_ok(&mut s, ReportKind::Bar, &params(1, 31));
+    let ReportData::Bar(BarData::Bank { accounts }) = &r.data else {
+        panic!("not a bank BAR")
+    };
+    assert_eq!(accounts[0].bank_balance, Some(idr(1_000_430)));
+    assert_eq!(accounts[0].unexplained, Some(idr(50)));
     assert!(r
         .notes
         .iter()
-        .any(|n| n.contains("selisih yang belum dapat dijelaskan sebesar Rp375,00")));
+        .any(|n| n.contains("selisih yang belum dapat dijelaskan sebesar Rp50,00")));
 }
 
 #[test]
@@ -576,10 +609,19 @@ fn golden(name: &str, actual: &str) {
             path.display()
         )
     });
-    assert_eq!(
-        expected, actual,
-        "golden {name} differs; review and run with UPDATE_EXPECT=1"
-    );
+    if expected != actual {
+        let (n, (e, a)) = expected
+            .lines()
+            .chain(std::iter::repeat(""))
+            .zip(actual.lines().chain(std::iter::repeat("")))
+            .enumerate()
+            .find(|(_, (e, a))| e != a)
+            .unwrap_or((0, ("", "")));
+        panic!(
+            "golden {name} differs at line {}:\n expected: {e}\n   actual: {a}\nreview and run with UPDATE_EXPECT=1",
+            n + 1
+        );
+    }
 }
 
 #[test]
