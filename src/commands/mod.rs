@@ -57,9 +57,19 @@ pub fn open_store(url: &str) -> Result<Box<dyn Store>, Failure> {
             .context("applying migrations")
             .map_err(Failure::Store)?;
         Ok(store)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = kasda_store_postgres::PgStore::connect(url)
+            .with_context(|| format!("connecting to {}", redact_url(url)))
+            .map_err(Failure::Store)?;
+        let mut store: Box<dyn Store> = Box::new(store);
+        store
+            .migrate()
+            .context("applying migrations")
+            .map_err(Failure::Store)?;
+        Ok(store)
     } else {
         Err(Failure::Input(anyhow::anyhow!(
-            "--db {}: expected a URL starting with sqlite: (for example sqlite:kasda.db)",
+            "--db {}: expected sqlite:PATH or postgres://user@host/db",
             redact_url(url)
         )))
     }
