@@ -8,6 +8,8 @@
 --   ISO 4217 gives KWD/BHD/OMR/JOD/IQD/LYD/TND three minor digits and kasda_core accepts them;
 --   NUMERIC(20,2) would round those silently. IDR amounts keep two decimals; the store reads
 --   every amount back at its currency's scale.
+-- * Every text column is COLLATE "C": keys compare and sort by bytes, as the trait orders them,
+--   whatever the database locale, and B-tree maintenance skips locale-aware comparison.
 -- * Timestamps are timestamptz (microseconds, UTC from the store's clock); dates are date.
 -- * JSON bodies (`json`, not `jsonb`) keep the exact text the store wrote, so facts round-trip
 --   byte for byte and search sees the same text on every store.
@@ -26,15 +28,15 @@
 
 -- Ledgers: one per pemda.
 CREATE TABLE ledgers (
-    ledger_id   text        NOT NULL PRIMARY KEY CHECK (ledger_id ~ '^[A-Za-z0-9._-]{1,64}$'),
-    name        text        NOT NULL,
+    ledger_id   text COLLATE "C"        NOT NULL PRIMARY KEY CHECK (ledger_id ~ '^[A-Za-z0-9._-]{1,64}$'),
+    name        text COLLATE "C"        NOT NULL,
     created_at  timestamptz NOT NULL
 );
 
 -- Which login (or group) role may see which ledger. Not append-only: access is revoked by
 -- deleting the row. Read only through kasda_ledger_visible (SECURITY DEFINER).
 CREATE TABLE ledger_access (
-    ledger_id   text        NOT NULL REFERENCES ledgers (ledger_id),
+    ledger_id   text COLLATE "C"        NOT NULL REFERENCES ledgers (ledger_id),
     grantee     name        NOT NULL,
     granted_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     PRIMARY KEY (ledger_id, grantee)
@@ -42,11 +44,11 @@ CREATE TABLE ledger_access (
 
 -- Chart: every account a posting names, numbered per ledger so postings stay narrow.
 CREATE TABLE accounts (
-    ledger_id    text    NOT NULL REFERENCES ledgers (ledger_id),
+    ledger_id    text COLLATE "C"    NOT NULL REFERENCES ledgers (ledger_id),
     account_id   integer NOT NULL CHECK (account_id > 0),
-    account_key  text    NOT NULL,
-    kind         text    NOT NULL,
-    qualifier    text    NOT NULL,
+    account_key  text COLLATE "C"    NOT NULL,
+    kind         text COLLATE "C"    NOT NULL,
+    qualifier    text COLLATE "C"    NOT NULL,
     PRIMARY KEY (ledger_id, account_id),
     UNIQUE (ledger_id, account_key),
     CHECK (account_key = kind || '/' || qualifier)
@@ -54,10 +56,10 @@ CREATE TABLE accounts (
 
 -- One row per import, reconcile, manual (approved proposal) or close run.
 CREATE TABLE runs (
-    ledger_id   text        NOT NULL REFERENCES ledgers (ledger_id),
+    ledger_id   text COLLATE "C"        NOT NULL REFERENCES ledgers (ledger_id),
     run_id      bigint      NOT NULL CHECK (run_id > 0),
-    kind        text        NOT NULL CHECK (kind IN ('import', 'reconcile', 'manual', 'close')),
-    actor       text        NOT NULL,
+    kind        text COLLATE "C"        NOT NULL CHECK (kind IN ('import', 'reconcile', 'manual', 'close')),
+    actor       text COLLATE "C"        NOT NULL,
     started_at  timestamptz NOT NULL,
     details     json        NOT NULL,
     PRIMARY KEY (ledger_id, run_id)
@@ -65,12 +67,12 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_time ON runs (ledger_id, started_at);
 
 CREATE TABLE source_files (
-    ledger_id    text        NOT NULL,
-    sha256       text        NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
-    name         text        NOT NULL,
+    ledger_id    text COLLATE "C"        NOT NULL,
+    sha256       text COLLATE "C"        NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    name         text COLLATE "C"        NOT NULL,
     size_bytes   bigint      NOT NULL CHECK (size_bytes >= 0),
-    format       text        NOT NULL,
-    imported_by  text        NOT NULL,
+    format       text COLLATE "C"        NOT NULL,
+    imported_by  text COLLATE "C"        NOT NULL,
     imported_at  timestamptz NOT NULL,
     run_id       bigint      NOT NULL,
     PRIMARY KEY (ledger_id, sha256),
@@ -80,11 +82,11 @@ CREATE TABLE source_files (
 
 -- A statement (camt Stmt/Rpt/Ntfctn, MT940 message, CSV export) header as read.
 CREATE TABLE statements (
-    ledger_id    text    NOT NULL,
-    file_sha256  text    NOT NULL,
+    ledger_id    text COLLATE "C"    NOT NULL,
+    file_sha256  text COLLATE "C"    NOT NULL,
     idx          integer NOT NULL CHECK (idx >= 0),
     run_id       bigint  NOT NULL,
-    account      text    NOT NULL,
+    account      text COLLATE "C"    NOT NULL,
     header       json    NOT NULL,
     PRIMARY KEY (ledger_id, file_sha256, idx),
     FOREIGN KEY (ledger_id, file_sha256) REFERENCES source_files (ledger_id, sha256)
@@ -95,18 +97,18 @@ CREATE INDEX statements_by_account ON statements (ledger_id, account, run_id, id
 -- nothing twice). `facts` is kasda_store::LineFacts as JSON; the columns beside it are what
 -- queries filter and sort on.
 CREATE TABLE statement_lines (
-    ledger_id      text           NOT NULL,
-    natural_key    text           NOT NULL,
-    file_sha256    text           NOT NULL,
+    ledger_id      text COLLATE "C"           NOT NULL,
+    natural_key    text COLLATE "C"           NOT NULL,
+    file_sha256    text COLLATE "C"           NOT NULL,
     run_id         bigint         NOT NULL,
     recorded_at    timestamptz    NOT NULL,
     statement_idx  integer        NOT NULL,
     pos_index      bigint         NOT NULL,
-    account        text           NOT NULL,
+    account        text COLLATE "C"           NOT NULL,
     booking_date   date           NOT NULL,
     amount         numeric(20, 3) NOT NULL CHECK (amount >= 0),
     currency       char(3)        NOT NULL,
-    search_text    text           NOT NULL,
+    search_text    text COLLATE "C"           NOT NULL,
     facts          json           NOT NULL,
     entry_seq      bigint,
     PRIMARY KEY (ledger_id, natural_key)
@@ -116,10 +118,10 @@ CREATE INDEX statement_lines_by_date ON statement_lines (ledger_id, booking_date
 -- Government-side documents (receipts, STS, SP2D, BKU lines). `body` is the Document as the
 -- compact JSON text serde writes; search matches inside it.
 CREATE TABLE documents (
-    ledger_id    text        NOT NULL,
-    natural_key  text        NOT NULL,
-    kind         text        NOT NULL CHECK (kind IN ('receipt', 'sts', 'sp2d', 'bku')),
-    file_sha256  text        NOT NULL,
+    ledger_id    text COLLATE "C"        NOT NULL,
+    natural_key  text COLLATE "C"        NOT NULL,
+    kind         text COLLATE "C"        NOT NULL CHECK (kind IN ('receipt', 'sts', 'sp2d', 'bku')),
+    file_sha256  text COLLATE "C"        NOT NULL,
     run_id       bigint      NOT NULL,
     recorded_at  timestamptz NOT NULL,
     row_no       bigint      NOT NULL,
@@ -132,15 +134,15 @@ CREATE INDEX documents_by_date ON documents (ledger_id, doc_date, kind);
 
 -- A line or document received again under a stored natural key: duplicate evidence.
 CREATE TABLE duplicates (
-    ledger_id          text        NOT NULL,
+    ledger_id          text COLLATE "C"        NOT NULL,
     dup_id             bigint      NOT NULL CHECK (dup_id > 0),
-    what               text        NOT NULL CHECK (what IN ('line', 'document')),
-    natural_key        text        NOT NULL,
-    file_sha256        text        NOT NULL,
-    position           text        NOT NULL,
+    what               text COLLATE "C"        NOT NULL CHECK (what IN ('line', 'document')),
+    natural_key        text COLLATE "C"        NOT NULL,
+    file_sha256        text COLLATE "C"        NOT NULL,
+    position           text COLLATE "C"        NOT NULL,
     run_id             bigint      NOT NULL,
     recorded_at        timestamptz NOT NULL,
-    first_file_sha256  text        NOT NULL,
+    first_file_sha256  text COLLATE "C"        NOT NULL,
     same_content       boolean     NOT NULL,
     document           json,
     PRIMARY KEY (ledger_id, dup_id)
@@ -148,21 +150,23 @@ CREATE TABLE duplicates (
 CREATE INDEX duplicates_by_key ON duplicates (ledger_id, natural_key);
 
 -- Journal entries: the hash chain. seq is 1-based and gap-free per ledger.
+-- (Hashes are checked with decode(…, 'hex') rather than a regular expression: a regex per
+-- column per row was the largest single cost of a bulk COPY.)
 CREATE TABLE entries (
-    ledger_id      text        NOT NULL,
+    ledger_id      text COLLATE "C"        NOT NULL,
     seq            bigint      NOT NULL CHECK (seq > 0),
-    kind           text        NOT NULL,
+    kind           text COLLATE "C"        NOT NULL,
     booked_on      date        NOT NULL,
     value_date     date        NOT NULL,
-    natural_key    text        NOT NULL,
-    position       text        NOT NULL,
-    memo           text        NOT NULL,
+    natural_key    text COLLATE "C"        NOT NULL,
+    position       text COLLATE "C"        NOT NULL,
+    memo           text COLLATE "C"        NOT NULL,
     reverses       bigint,
     source_sha256  text,
     run_id         bigint      NOT NULL,
     recorded_at    timestamptz NOT NULL,
-    prev_hash      text        NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
-    hash           text        NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+    prev_hash      text COLLATE "C"        NOT NULL CHECK (octet_length(decode(prev_hash, 'hex')) = 32 AND prev_hash = lower(prev_hash)),
+    hash           text COLLATE "C"        NOT NULL CHECK (octet_length(decode(hash, 'hex')) = 32 AND hash = lower(hash)),
     PRIMARY KEY (ledger_id, seq),
     UNIQUE (ledger_id, natural_key)
     -- run_id and reverses are checked per statement by entries_refs (below), set-based, instead
@@ -176,11 +180,11 @@ CREATE INDEX entries_by_reverses ON entries (ledger_id, reverses) WHERE reverses
 -- been checked yet and an existing account (what per-row foreign keys would do, at a fraction of
 -- the cost for a bulk COPY). The deferred balance check then sees them all at COMMIT.
 CREATE TABLE postings (
-    ledger_id   text           NOT NULL,
+    ledger_id   text COLLATE "C"           NOT NULL,
     seq         bigint         NOT NULL,
     idx         integer        NOT NULL CHECK (idx >= 0),
     account_id  integer        NOT NULL,
-    side        text           NOT NULL CHECK (side IN ('debit', 'credit')),
+    side        text COLLATE "C"           NOT NULL CHECK (side IN ('debit', 'credit')),
     amount      numeric(20, 3) NOT NULL CHECK (amount > 0),
     currency    char(3)        NOT NULL,
     PRIMARY KEY (ledger_id, seq, idx)
@@ -189,10 +193,10 @@ CREATE INDEX postings_by_account ON postings (ledger_id, account_id, seq);
 
 -- Natural keys of the facts a derived entry joins (what trail walks). Outside the chain.
 CREATE TABLE entry_joins (
-    ledger_id   text    NOT NULL,
+    ledger_id   text COLLATE "C"    NOT NULL,
     seq         bigint  NOT NULL,
     idx         integer NOT NULL CHECK (idx >= 0),
-    joined_key  text    NOT NULL,
+    joined_key  text COLLATE "C"    NOT NULL,
     PRIMARY KEY (ledger_id, seq, idx),
     FOREIGN KEY (ledger_id, seq) REFERENCES entries (ledger_id, seq) DEFERRABLE INITIALLY DEFERRED
 );
@@ -207,7 +211,7 @@ CREATE INDEX entry_joins_by_key ON entry_joins (ledger_id, joined_key);
 -- 8 000 lines a day imported daily has ~250 rows a year). No row is ever updated, so the
 -- aggregate is as append-only as the postings it summarises and needs no UPDATE privilege.
 CREATE TABLE account_day_deltas (
-    ledger_id    text           NOT NULL,
+    ledger_id    text COLLATE "C"           NOT NULL,
     account_id   integer        NOT NULL,
     day          date           NOT NULL,
     run_id       bigint         NOT NULL,
@@ -220,9 +224,9 @@ CREATE TABLE account_day_deltas (
 
 -- Findings: the first sighting here, each later status change in finding_events.
 CREATE TABLE findings (
-    ledger_id       text        NOT NULL,
-    finding_id      text        NOT NULL,
-    rule            text        NOT NULL,
+    ledger_id       text COLLATE "C"        NOT NULL,
+    finding_id      text COLLATE "C"        NOT NULL,
+    rule            text COLLATE "C"        NOT NULL,
     first_seen_at   timestamptz NOT NULL,
     first_seen_run  bigint      NOT NULL,
     body            json        NOT NULL,
@@ -231,12 +235,12 @@ CREATE TABLE findings (
 );
 
 CREATE TABLE finding_events (
-    ledger_id   text        NOT NULL,
-    finding_id  text        NOT NULL,
+    ledger_id   text COLLATE "C"        NOT NULL,
+    finding_id  text COLLATE "C"        NOT NULL,
     event_no    integer     NOT NULL CHECK (event_no >= 0),
     run_id      bigint      NOT NULL,
     at          timestamptz NOT NULL,
-    status      text        NOT NULL CHECK (status IN ('open', 'resolved', 'dismissed')),
+    status      text COLLATE "C"        NOT NULL CHECK (status IN ('open', 'resolved', 'dismissed')),
     PRIMARY KEY (ledger_id, finding_id, event_no),
     FOREIGN KEY (ledger_id, finding_id) REFERENCES findings (ledger_id, finding_id),
     FOREIGN KEY (ledger_id, run_id) REFERENCES runs (ledger_id, run_id)
@@ -245,11 +249,11 @@ CREATE INDEX finding_events_by_time ON finding_events (ledger_id, at);
 
 -- Maker-checker proposals and their one decision.
 CREATE TABLE proposals (
-    ledger_id    text        NOT NULL REFERENCES ledgers (ledger_id),
+    ledger_id    text COLLATE "C"        NOT NULL REFERENCES ledgers (ledger_id),
     proposal_id  bigint      NOT NULL CHECK (proposal_id > 0),
-    kind         text        NOT NULL CHECK (kind IN ('manual_match', 'write_off', 'correction')),
-    reason       text        NOT NULL,
-    proposed_by  text        NOT NULL,
+    kind         text COLLATE "C"        NOT NULL CHECK (kind IN ('manual_match', 'write_off', 'correction')),
+    reason       text COLLATE "C"        NOT NULL,
+    proposed_by  text COLLATE "C"        NOT NULL,
     proposed_at  timestamptz NOT NULL,
     entries      json        NOT NULL,
     PRIMARY KEY (ledger_id, proposal_id)
@@ -257,13 +261,13 @@ CREATE TABLE proposals (
 CREATE INDEX proposals_by_time ON proposals (ledger_id, proposed_at);
 
 CREATE TABLE proposal_decisions (
-    ledger_id    text        NOT NULL,
+    ledger_id    text COLLATE "C"        NOT NULL,
     proposal_id  bigint      NOT NULL,
-    decision     text        NOT NULL CHECK (decision IN ('approved', 'rejected')),
-    decided_by   text        NOT NULL,
+    decision     text COLLATE "C"        NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    decided_by   text COLLATE "C"        NOT NULL,
     decided_at   timestamptz NOT NULL,
     run_id       bigint,
-    reason       text        NOT NULL,
+    reason       text COLLATE "C"        NOT NULL,
     PRIMARY KEY (ledger_id, proposal_id),
     CHECK ((decision = 'approved') = (run_id IS NOT NULL)),
     FOREIGN KEY (ledger_id, proposal_id) REFERENCES proposals (ledger_id, proposal_id),
@@ -273,10 +277,10 @@ CREATE INDEX proposal_decisions_by_time ON proposal_decisions (ledger_id, decide
 
 -- Closed periods: nothing may be booked on or before through_date once the row exists.
 CREATE TABLE period_locks (
-    ledger_id     text        NOT NULL REFERENCES ledgers (ledger_id),
+    ledger_id     text COLLATE "C"        NOT NULL REFERENCES ledgers (ledger_id),
     through_date  date        NOT NULL,
     locked_at     timestamptz NOT NULL,
-    actor         text        NOT NULL,
+    actor         text COLLATE "C"        NOT NULL,
     run_id        bigint      NOT NULL,
     PRIMARY KEY (ledger_id, through_date),
     FOREIGN KEY (ledger_id, run_id) REFERENCES runs (ledger_id, run_id)
@@ -332,7 +336,7 @@ $$;
 -- check can be neither skipped nor forged). The functions name tables schema-qualified: a
 -- SECURITY DEFINER function must not resolve names through the caller's search_path.
 CREATE UNLOGGED TABLE kasda_pending_checks (
-    ledger_id  text    NOT NULL,
+    ledger_id  text COLLATE "C"    NOT NULL,
     xid        xid8    NOT NULL,
     from_seq   bigint  NOT NULL,
     to_seq     bigint  NOT NULL
@@ -340,7 +344,7 @@ CREATE UNLOGGED TABLE kasda_pending_checks (
 REVOKE ALL ON kasda_pending_checks FROM PUBLIC;
 
 CREATE UNLOGGED TABLE kasda_entry_checks (
-    ledger_id  text    NOT NULL,
+    ledger_id  text COLLATE "C"    NOT NULL,
     xid        xid8    NOT NULL,
     from_seq   bigint  NOT NULL,
     to_seq     bigint  NOT NULL,
@@ -476,10 +480,16 @@ BEGIN
       FROM new_postings n
       LEFT JOIN public.entries e ON e.ledger_id = n.ledger_id AND e.seq = n.seq
      WHERE e.seq IS NULL OR e.xmin <> me::xid
-        OR EXISTS (SELECT 1 FROM public.kasda_entry_checks c
-                    WHERE c.ledger_id = n.ledger_id AND c.xid = me
-                      AND n.seq BETWEEN c.from_seq AND c.to_seq)
      LIMIT 1;
+    IF NOT FOUND THEN
+        -- Entries of this transaction already checked (SET CONSTRAINTS … IMMEDIATE); the
+        -- table holds a handful of rows, so look only when this transaction has any.
+        SELECT n.ledger_id, n.seq, false AS missing INTO bad
+          FROM public.kasda_entry_checks c
+          JOIN new_postings n ON n.ledger_id = c.ledger_id AND n.seq BETWEEN c.from_seq AND c.to_seq
+         WHERE c.xid = me
+         LIMIT 1;
+    END IF;
     IF FOUND THEN
         IF bad.missing THEN
             RAISE EXCEPTION 'kasda: posting names entry % of ledger %, which does not exist (write the entry first)',
