@@ -24,7 +24,9 @@ pub enum SqliteError {
     },
     #[error("database has migration {version} ({name}) that this build does not know; it was written by a newer kasda")]
     MigrationUnknown { version: i64, name: String },
-    #[error("database schema is not migrated: {pending} migration(s) pending; run `kasda db migrate`")]
+    #[error(
+        "database schema is not migrated: {pending} migration(s) pending; run `kasda db migrate`"
+    )]
     NotMigrated { pending: usize },
     #[error("ledger {ledger:?} does not exist")]
     NoLedger { ledger: String },
@@ -94,14 +96,25 @@ impl From<SqliteError> for kasda_store::StoreError {
                 path: path.display().to_string(),
                 waited_ms,
             },
-            SqliteError::MigrationChanged { file, applied, current } => S::MigrationChanged {
+            SqliteError::MigrationChanged {
+                file,
+                applied,
+                current,
+            } => S::MigrationChanged {
                 name: file,
                 recorded: applied,
                 found: current,
             },
             SqliteError::NoLedger { ledger } => S::UnknownLedger { ledger },
             SqliteError::BadLedgerCode { found } => S::InvalidLedgerCode { found },
-            SqliteError::InvalidEntry { natural_key, source, .. } => S::InvalidEntry { natural_key, source },
+            SqliteError::InvalidEntry {
+                natural_key,
+                source,
+                ..
+            } => S::InvalidEntry {
+                natural_key,
+                source,
+            },
             SqliteError::PeriodClosed {
                 ledger,
                 natural_key,
@@ -128,7 +141,9 @@ impl From<SqliteError> for kasda_store::StoreError {
                 expected: format!("at most {} minor units", i64::MAX),
                 found: e.to_string(),
             },
-            SqliteError::CorruptRow { .. } | SqliteError::Export { .. } => S::Corrupt(e.to_string()),
+            SqliteError::CorruptRow { .. } | SqliteError::Export { .. } => {
+                S::Corrupt(e.to_string())
+            }
             SqliteError::Refused { message } => match append_only_table(&message) {
                 Some(table) => S::AppendOnly {
                     table,
@@ -155,7 +170,9 @@ impl From<rusqlite::Error> for SqliteError {
         // surface it as a refusal so callers can tell policy from breakage.
         if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e {
             if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.starts_with("kasda:") {
-                return SqliteError::Refused { message: msg.clone() };
+                return SqliteError::Refused {
+                    message: msg.clone(),
+                };
             }
         }
         SqliteError::Sql(e)

@@ -16,8 +16,8 @@ use std::io::{BufRead, Read, Write};
 use chrono::{DateTime, NaiveDate, Utc};
 use kasda_core::ledger::{ChainVerifier, StoredEntry};
 use kasda_store::{
-    DocKind, DuplicateKind, DuplicateRecord, FindingRecord, LedgerInfo, Proposal, ProposalStatus, RunRecord,
-    StoredDocument, StoredFile, StoredLine, StoredStatement,
+    DocKind, DuplicateKind, DuplicateRecord, FindingRecord, LedgerInfo, Proposal, ProposalStatus,
+    RunRecord, StoredDocument, StoredFile, StoredLine, StoredStatement,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
@@ -107,7 +107,11 @@ impl<W: Write> RecordWriter<'_, W> {
 
 impl SqliteStore {
     /// Writes ledger `ledger` to `out` as an export stream, from one consistent snapshot.
-    pub fn export_ledger<W: Write>(&mut self, ledger: &str, out: &mut W) -> Result<TransferSummary, SqliteError> {
+    pub fn export_ledger<W: Write>(
+        &mut self,
+        ledger: &str,
+        out: &mut W,
+    ) -> Result<TransferSummary, SqliteError> {
         self.read(|tx| export_in_tx(tx, ledger, out))
     }
 
@@ -118,11 +122,21 @@ impl SqliteStore {
     }
 }
 
-fn export_in_tx<W: Write>(tx: &Transaction<'_>, ledger: &str, out: &mut W) -> Result<TransferSummary, SqliteError> {
+fn export_in_tx<W: Write>(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    out: &mut W,
+) -> Result<TransferSummary, SqliteError> {
     let name: String = tx
-        .query_row("SELECT name FROM ledgers WHERE ledger = ?1", params![ledger], |r| r.get(0))
+        .query_row(
+            "SELECT name FROM ledgers WHERE ledger = ?1",
+            params![ledger],
+            |r| r.get(0),
+        )
         .optional()?
-        .ok_or_else(|| SqliteError::NoLedger { ledger: ledger.to_string() })?;
+        .ok_or_else(|| SqliteError::NoLedger {
+            ledger: ledger.to_string(),
+        })?;
     let mut w = RecordWriter { out, records: 0 };
     let mut summary = TransferSummary {
         ledger: ledger.to_string(),
@@ -143,7 +157,12 @@ fn export_in_tx<W: Write>(tx: &Transaction<'_>, ledger: &str, out: &mut W) -> Re
         w.put(&ExportRecord::File(f))?;
     }
     // Statements in insertion order, so the target assigns the same order.
-    for s in read::statements(tx, ledger, None)?.into_iter().map(|s| ((s.run_id, s.index), s)).collect::<std::collections::BTreeMap<_, _>>().into_values() {
+    for s in read::statements(tx, ledger, None)?
+        .into_iter()
+        .map(|s| ((s.run_id, s.index), s))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
+    {
         w.put(&ExportRecord::Statement(s))?;
     }
     let mut after = 0i64;
@@ -184,7 +203,10 @@ fn export_in_tx<W: Write>(tx: &Transaction<'_>, ledger: &str, out: &mut W) -> Re
             }
             verifier.push(&e);
             summary.entries += 1;
-            w.put(&ExportRecord::Entry { entry: e, joins: mine })?;
+            w.put(&ExportRecord::Entry {
+                entry: e,
+                joins: mine,
+            })?;
         }
     }
     for f in workflow::findings(tx, ledger, false)? {
@@ -195,7 +217,13 @@ fn export_in_tx<W: Write>(tx: &Transaction<'_>, ledger: &str, out: &mut W) -> Re
     }
     let mut stmt = tx.prepare("SELECT through_date, actor, locked_at FROM period_locks WHERE ledger = ?1 ORDER BY through_date")?;
     let locks = stmt
-        .query_map(params![ledger], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+        .query_map(params![ledger], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     for (through, actor, at) in locks {
         w.put(&ExportRecord::PeriodClose {
@@ -210,7 +238,10 @@ fn export_in_tx<W: Write>(tx: &Transaction<'_>, ledger: &str, out: &mut W) -> Re
     if let Some(bad) = report.first_bad {
         return Err(SqliteError::Export {
             record: w.records,
-            message: format!("ledger {ledger} does not verify at entry {}: {}", bad.seq, bad.reason),
+            message: format!(
+                "ledger {ledger} does not verify at entry {}: {}",
+                bad.seq, bad.reason
+            ),
         });
     }
     summary.head_hash = report.head_hash.clone();
@@ -226,10 +257,18 @@ fn export_in_tx<W: Write>(tx: &Transaction<'_>, ledger: &str, out: &mut W) -> Re
 }
 
 /// Reads one line of at most [`MAX_RECORD_BYTES`]; `None` at end of input.
-fn next_line<R: BufRead>(input: &mut R, record: u64, buf: &mut Vec<u8>) -> Result<Option<()>, SqliteError> {
+fn next_line<R: BufRead>(
+    input: &mut R,
+    record: u64,
+    buf: &mut Vec<u8>,
+) -> Result<Option<()>, SqliteError> {
     buf.clear();
     let limit = MAX_RECORD_BYTES as u64 + 1;
-    let n = input.by_ref().take(limit).read_until(b'\n', buf).map_err(io_err("import stream"))?;
+    let n = input
+        .by_ref()
+        .take(limit)
+        .read_until(b'\n', buf)
+        .map_err(io_err("import stream"))?;
     if n == 0 {
         return Ok(None);
     }
@@ -242,7 +281,10 @@ fn next_line<R: BufRead>(input: &mut R, record: u64, buf: &mut Vec<u8>) -> Resul
     Ok(Some(()))
 }
 
-fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<TransferSummary, SqliteError> {
+fn import_in_tx<R: BufRead>(
+    tx: &Transaction<'_>,
+    mut input: R,
+) -> Result<TransferSummary, SqliteError> {
     let mut buf = Vec::new();
     let mut record = 0u64;
     let bad = |record: u64, message: String| SqliteError::Export { record, message };
@@ -252,8 +294,14 @@ fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<Transf
     if next_line(&mut input, record, &mut buf)?.is_none() {
         return Err(bad(record, "empty stream: expected a header record".into()));
     }
-    let header: ExportRecord = serde_json::from_slice(&buf).map_err(|e| bad(record, format!("invalid header: {e}")))?;
-    let ExportRecord::Header { format, version, ledger: info } = header else {
+    let header: ExportRecord =
+        serde_json::from_slice(&buf).map_err(|e| bad(record, format!("invalid header: {e}")))?;
+    let ExportRecord::Header {
+        format,
+        version,
+        ledger: info,
+    } = header
+    else {
         return Err(bad(record, "first record is not a header".into()));
     };
     if format != EXPORT_FORMAT || version != EXPORT_VERSION {
@@ -265,7 +313,11 @@ fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<Transf
     kasda_store::validate_ledger_code(&info.code)?;
     let ledger = info.code.as_str();
     let existing: Option<String> = tx
-        .query_row("SELECT name FROM ledgers WHERE ledger = ?1", params![ledger], |r| r.get(0))
+        .query_row(
+            "SELECT name FROM ledgers WHERE ledger = ?1",
+            params![ledger],
+            |r| r.get(0),
+        )
         .optional()?;
     match existing {
         None => {
@@ -304,7 +356,8 @@ fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<Transf
         if end.is_some() {
             return Err(bad(record, "data after the end record".into()));
         }
-        let r: ExportRecord = serde_json::from_slice(&buf).map_err(|e| bad(record, format!("invalid record: {e}")))?;
+        let r: ExportRecord = serde_json::from_slice(&buf)
+            .map_err(|e| bad(record, format!("invalid record: {e}")))?;
         match r {
             ExportRecord::Header { .. } => return Err(bad(record, "a second header".into())),
             ExportRecord::Run(run) => {
@@ -355,7 +408,8 @@ fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<Transf
             }
             ExportRecord::Line(l) => {
                 let f = &l.facts;
-                let amount = to_minor(f.amount, f.currency).ok_or_else(|| bad(record, format!("line amount {} out of range", f.amount)))?;
+                let amount = to_minor(f.amount, f.currency)
+                    .ok_or_else(|| bad(record, format!("line amount {} out of range", f.amount)))?;
                 tx.prepare_cached(
                     "INSERT INTO statement_lines (ledger, line_id, natural_key, file_sha256, run_id, recorded_at,
                         statement_idx, line, entry_index, account, booking_date, value_date, amount, currency,
@@ -486,8 +540,12 @@ fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<Transf
                 )?;
                 let decision = match &p.status {
                     ProposalStatus::Open => None,
-                    ProposalStatus::Approved { by, at, run_id } => Some(("approved", by, at, Some(*run_id), "")),
-                    ProposalStatus::Rejected { by, at, reason } => Some(("rejected", by, at, None, reason.as_str())),
+                    ProposalStatus::Approved { by, at, run_id } => {
+                        Some(("approved", by, at, Some(*run_id), ""))
+                    }
+                    ProposalStatus::Rejected { by, at, reason } => {
+                        Some(("rejected", by, at, None, reason.as_str()))
+                    }
                 };
                 if let Some((decision, by, at, run_id, reason)) = decision {
                     tx.execute(
@@ -497,19 +555,30 @@ fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<Transf
                     )?;
                 }
             }
-            ExportRecord::PeriodClose { through, actor, locked_at } => {
+            ExportRecord::PeriodClose {
+                through,
+                actor,
+                locked_at,
+            } => {
                 tx.execute(
                     "INSERT INTO period_locks (ledger, through_date, locked_at, actor, reason) VALUES (?1, ?2, ?3, ?4, '')",
                     params![ledger, date_text(through), locked_at.timestamp_micros(), actor],
                 )?;
             }
-            ExportRecord::End { records, entries, head_hash } => {
+            ExportRecord::End {
+                records,
+                entries,
+                head_hash,
+            } => {
                 end = Some((records, entries, head_hash));
             }
         }
     }
     let Some((records, entries, head_hash)) = end else {
-        return Err(bad(record, "stream ended without an end record (truncated?)".into()));
+        return Err(bad(
+            record,
+            "stream ended without an end record (truncated?)".into(),
+        ));
     };
     // `record` is now one past the end record; the end record counts those before it.
     if records + 2 != record || entries != summary.entries {
@@ -524,7 +593,10 @@ fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<Transf
     }
     let (_, moved_head) = w.finish()?;
     if moved_head != head_hash {
-        return Err(bad(record, format!("chain head {moved_head} differs from the exported {head_hash}")));
+        return Err(bad(
+            record,
+            format!("chain head {moved_head} differs from the exported {head_hash}"),
+        ));
     }
     // Verified after the move, inside the transaction: commit only a ledger that checks out.
     let mut verifier = ChainVerifier::new(ledger);
@@ -539,10 +611,19 @@ fn import_in_tx<R: BufRead>(tx: &Transaction<'_>, mut input: R) -> Result<Transf
     }
     let report = verifier.finish();
     if let Some(f) = report.first_bad {
-        return Err(bad(record, format!("moved ledger does not verify at entry {}: {}", f.seq, f.reason)));
+        return Err(bad(
+            record,
+            format!(
+                "moved ledger does not verify at entry {}: {}",
+                f.seq, f.reason
+            ),
+        ));
     }
     if let Some(diff) = read::check_aggregates(tx, ledger)? {
-        return Err(bad(record, format!("balance aggregates do not match the postings: {diff}")));
+        return Err(bad(
+            record,
+            format!("balance aggregates do not match the postings: {diff}"),
+        ));
     }
     summary.records = record - 1;
     summary.head_hash = report.head_hash;

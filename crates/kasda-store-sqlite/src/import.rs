@@ -8,7 +8,10 @@
 
 use kasda_core::document::Document;
 use kasda_core::statement::EntryStatus;
-use kasda_store::{same_line_content, DocKind, ImportBatch, ImportOutcome, LineFacts, RunInfo, RunKind, StoreError, MAX_LINE_TEXT};
+use kasda_store::{
+    same_line_content, DocKind, ImportBatch, ImportOutcome, LineFacts, RunInfo, RunKind,
+    StoreError, MAX_LINE_TEXT,
+};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::error::SqliteError;
@@ -37,7 +40,12 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, SqliteError> {
 pub(crate) fn doc_fields(d: &Document) -> (Option<&str>, Option<&str>, Option<&str>, Option<i64>) {
     let idr = kasda_core::money::Currency::IDR;
     match d {
-        Document::Receipt(r) => (Some(r.ntpd.as_str()), r.kode_billing.as_deref(), r.ntb.as_deref(), to_minor(r.total, idr)),
+        Document::Receipt(r) => (
+            Some(r.ntpd.as_str()),
+            r.kode_billing.as_deref(),
+            r.ntb.as_deref(),
+            to_minor(r.total, idr),
+        ),
         Document::Sts(s) => (None, None, Some(s.number.as_str()), to_minor(s.total, idr)),
         // The net is what the bank debits, so that is what a lookup by amount wants.
         Document::Sp2d(s) => (None, None, Some(s.number.as_str()), to_minor(s.net, idr)),
@@ -57,11 +65,19 @@ fn refuse_reversal(e: &kasda_core::ledger::JournalEntry) -> Result<(), SqliteErr
 }
 
 fn check_line(f: &LineFacts) -> Result<(), SqliteError> {
-    kasda_store::limit_check(&format!("line {} text length", f.natural_key), f.text.len(), MAX_LINE_TEXT)?;
+    kasda_store::limit_check(
+        &format!("line {} text length", f.natural_key),
+        f.text.len(),
+        MAX_LINE_TEXT,
+    )?;
     Ok(())
 }
 
-pub(crate) fn import_file(tx: &Transaction<'_>, ledger: &str, batch: &ImportBatch) -> Result<ImportOutcome, SqliteError> {
+pub(crate) fn import_file(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    batch: &ImportBatch,
+) -> Result<ImportOutcome, SqliteError> {
     require_ledger(tx, ledger)?;
     let sha = batch.file.sha256.as_str();
     let first_run: Option<i64> = tx
@@ -134,16 +150,18 @@ pub(crate) fn import_file(tx: &Transaction<'_>, ledger: &str, batch: &ImportBatc
                                  page, from_at, to_at, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    let mut find_line =
-        tx.prepare_cached("SELECT file_sha256, body FROM statement_lines WHERE ledger = ?1 AND natural_key = ?2")?;
+    let mut find_line = tx.prepare_cached(
+        "SELECT file_sha256, body FROM statement_lines WHERE ledger = ?1 AND natural_key = ?2",
+    )?;
     let mut insert_line = tx.prepare_cached(
         "INSERT INTO statement_lines (ledger, line_id, natural_key, file_sha256, run_id, recorded_at, statement_idx,
                                       line, entry_index, account, booking_date, value_date, amount, currency,
                                       direction, status, reversal, text, body, entry_seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?;
-    let mut find_doc =
-        tx.prepare_cached("SELECT file_sha256, body FROM documents WHERE ledger = ?1 AND natural_key = ?2")?;
+    let mut find_doc = tx.prepare_cached(
+        "SELECT file_sha256, body FROM documents WHERE ledger = ?1 AND natural_key = ?2",
+    )?;
     let mut insert_doc = tx.prepare_cached(
         "INSERT INTO documents (ledger, doc_id, kind, natural_key, file_sha256, run_id, recorded_at, row, date, body,
                                 entry_seq, ntpd, kode_billing, number, amount)
@@ -155,7 +173,10 @@ pub(crate) fn import_file(tx: &Transaction<'_>, ledger: &str, batch: &ImportBatc
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
 
-    let append = |w: &mut ChainWriter<'_>, e: &kasda_core::ledger::JournalEntry, out: &mut ImportOutcome| -> Result<i64, SqliteError> {
+    let append = |w: &mut ChainWriter<'_>,
+                  e: &kasda_core::ledger::JournalEntry,
+                  out: &mut ImportOutcome|
+     -> Result<i64, SqliteError> {
         match w.append(e, Some(sha))? {
             Appended::New(seq) => {
                 out.entries_appended += 1;
@@ -190,10 +211,13 @@ pub(crate) fn import_file(tx: &Transaction<'_>, ledger: &str, batch: &ImportBatc
         for line in &s.lines {
             let f = &line.facts;
             let stored: Option<(String, String)> = find_line
-                .query_row(params![ledger, f.natural_key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![ledger, f.natural_key], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             if let Some((first_sha, body)) = stored {
-                let same = serde_json::from_str::<LineFacts>(&body).is_ok_and(|first| same_line_content(&first, f));
+                let same = serde_json::from_str::<LineFacts>(&body)
+                    .is_ok_and(|first| same_line_content(&first, f));
                 insert_dup.execute(params![
                     ledger,
                     next_dup_id,
@@ -252,10 +276,13 @@ pub(crate) fn import_file(tx: &Transaction<'_>, ledger: &str, batch: &ImportBatc
     for d in &batch.documents {
         let body = json("document", &d.document)?;
         let stored: Option<(String, String)> = find_doc
-            .query_row(params![ledger, d.natural_key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![ledger, d.natural_key], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         if let Some((first_sha, first_body)) = stored {
-            let same = serde_json::from_str::<Document>(&first_body).is_ok_and(|first| first == d.document);
+            let same = serde_json::from_str::<Document>(&first_body)
+                .is_ok_and(|first| first == d.document);
             insert_dup.execute(params![
                 ledger,
                 next_dup_id,

@@ -41,11 +41,14 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use kasda_core::ledger::{AccountKey, AccountKind, StoredEntry};
 use kasda_store::{
-    AccountBalance, AppendOutcome, DayMovement, DocKind, DuplicateRecord, FindingInput, FindingRecord, ImportBatch,
-    ImportOutcome, LedgerInfo, MigrationInfo, NewEntry, NewProposal, Proposal, RunInfo, RunRecord, Store,
-    StoreError, StoredDocument, StoredFile, StoredLine, StoredStatement,
+    AccountBalance, AppendOutcome, DayMovement, DocKind, DuplicateRecord, FindingInput,
+    FindingRecord, ImportBatch, ImportOutcome, LedgerInfo, MigrationInfo, NewEntry, NewProposal,
+    Proposal, RunInfo, RunRecord, Store, StoreError, StoredDocument, StoredFile, StoredLine,
+    StoredStatement,
 };
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 
 pub use error::SqliteError;
 pub use migrate::MigrationState;
@@ -53,7 +56,6 @@ pub use writer::{from_minor, to_minor, Appended, ChainWriter};
 
 /// Default wait for another process's write lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 5_000;
-
 
 /// `PRAGMA synchronous` levels offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -123,7 +125,9 @@ pub enum SqliteTarget {
 /// Parses `sqlite:kasda.db`, `sqlite://relative.db`, `sqlite:///abs/path.db` and
 /// `sqlite::memory:`. Query strings are not accepted: options go through [`OpenOptions`].
 pub fn parse_url(url: &str) -> Result<SqliteTarget, SqliteError> {
-    let bad = || SqliteError::BadUrl { found: url.to_string() };
+    let bad = || SqliteError::BadUrl {
+        found: url.to_string(),
+    };
     let rest = url.strip_prefix("sqlite:").ok_or_else(bad)?;
     if rest == ":memory:" || rest == "//:memory:" {
         return Ok(SqliteTarget::Memory);
@@ -158,7 +162,9 @@ impl SqliteStore {
         };
         let conn = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(open_err)?;
         let mut store = SqliteStore {
@@ -191,9 +197,12 @@ impl SqliteStore {
 
     fn configure(&mut self, options: OpenOptions, file: bool) -> Result<(), SqliteError> {
         let r = (|| -> rusqlite::Result<()> {
-            self.conn.busy_timeout(Duration::from_millis(options.busy_timeout_ms))?;
+            self.conn
+                .busy_timeout(Duration::from_millis(options.busy_timeout_ms))?;
             if file {
-                let _mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+                let _mode: String = self
+                    .conn
+                    .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             }
             let sync = match options.synchronous {
                 Synchronous::Full => "FULL",
@@ -242,12 +251,18 @@ impl SqliteStore {
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so a
     /// second writer waits (busy timeout) rather than failing half way. Rolls back on error.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T, SqliteError>) -> Result<T, SqliteError> {
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, SqliteError>,
+    ) -> Result<T, SqliteError> {
         let path = self.path.clone();
         let waited_ms = self.busy_timeout_ms;
         let lock = |e: rusqlite::Error| {
             if error::is_busy(&e) {
-                SqliteError::Locked { path: path.clone(), waited_ms }
+                SqliteError::Locked {
+                    path: path.clone(),
+                    waited_ms,
+                }
             } else {
                 SqliteError::from(e)
             }
@@ -265,11 +280,14 @@ impl SqliteStore {
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot under WAL).
-    pub fn read<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T, SqliteError>) -> Result<T, SqliteError> {
+    pub fn read<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, SqliteError>,
+    ) -> Result<T, SqliteError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(|e| SqliteError::from(e))?;
+            .map_err(SqliteError::from)?;
         let out = f(&tx);
         drop(tx);
         out.map_err(|e| self.wrap_err(e))
@@ -333,11 +351,17 @@ fn to_info(states: Vec<MigrationState>) -> Vec<MigrationInfo> {
 
 pub(crate) fn require_ledger(tx: &Transaction<'_>, ledger: &str) -> Result<(), SqliteError> {
     let found: Option<i64> = tx
-        .query_row("SELECT 1 FROM ledgers WHERE ledger = ?1", params![ledger], |r| r.get(0))
+        .query_row(
+            "SELECT 1 FROM ledgers WHERE ledger = ?1",
+            params![ledger],
+            |r| r.get(0),
+        )
         .optional()?;
     match found {
         Some(_) => Ok(()),
-        None => Err(SqliteError::NoLedger { ledger: ledger.to_string() }),
+        None => Err(SqliteError::NoLedger {
+            ledger: ledger.to_string(),
+        }),
     }
 }
 
@@ -381,7 +405,11 @@ pub(crate) fn append_in_tx(
     run: &RunInfo,
     entries: &[NewEntry],
 ) -> Result<AppendOutcome, SqliteError> {
-    kasda_store::limit_check("entries in one append", entries.len(), kasda_store::MAX_ENTRIES_PER_APPEND)?;
+    kasda_store::limit_check(
+        "entries in one append",
+        entries.len(),
+        kasda_store::MAX_ENTRIES_PER_APPEND,
+    )?;
     require_ledger(tx, ledger)?;
     let stamp = ledger_stamp(tx, ledger)?;
     let run_id = next_run_id(tx, ledger)?;
@@ -410,7 +438,11 @@ impl Store for SqliteStore {
         let after = self.apply_migrations()?;
         let applied_now = after
             .into_iter()
-            .filter(|m| before.iter().any(|b| b.version == m.version && b.applied_at_us.is_none()))
+            .filter(|m| {
+                before
+                    .iter()
+                    .any(|b| b.version == m.version && b.applied_at_us.is_none())
+            })
             .collect();
         Ok(to_info(applied_now))
     }
@@ -421,11 +453,19 @@ impl Store for SqliteStore {
 
     fn ensure_ledger(&mut self, ledger: &LedgerInfo) -> Result<(), StoreError> {
         kasda_store::validate_ledger_code(&ledger.code)?;
-        kasda_store::limit_check("ledger name length", ledger.name.len(), kasda_store::MAX_LABEL)?;
+        kasda_store::limit_check(
+            "ledger name length",
+            ledger.name.len(),
+            kasda_store::MAX_LABEL,
+        )?;
         let at = now_us();
         Ok(self.write(|tx| {
             let existing: Option<String> = tx
-                .query_row("SELECT name FROM ledgers WHERE ledger = ?1", params![ledger.code], |r| r.get(0))
+                .query_row(
+                    "SELECT name FROM ledgers WHERE ledger = ?1",
+                    params![ledger.code],
+                    |r| r.get(0),
+                )
                 .optional()?;
             match existing {
                 Some(name) if name == ledger.name => Ok(()),
@@ -450,17 +490,31 @@ impl Store for SqliteStore {
         Ok(self.read(|tx| {
             let mut stmt = tx.prepare("SELECT ledger, name FROM ledgers ORDER BY ledger")?;
             let rows = stmt
-                .query_map([], |r| Ok(LedgerInfo { code: r.get(0)?, name: r.get(1)? }))?
+                .query_map([], |r| {
+                    Ok(LedgerInfo {
+                        code: r.get(0)?,
+                        name: r.get(1)?,
+                    })
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })?)
     }
 
-    fn import_file(&mut self, ledger: &str, batch: ImportBatch) -> Result<ImportOutcome, StoreError> {
+    fn import_file(
+        &mut self,
+        ledger: &str,
+        batch: ImportBatch,
+    ) -> Result<ImportOutcome, StoreError> {
         Ok(self.import_with_hook(ledger, &batch, |_| {})?)
     }
 
-    fn append_entries(&mut self, ledger: &str, run: RunInfo, entries: Vec<NewEntry>) -> Result<AppendOutcome, StoreError> {
+    fn append_entries(
+        &mut self,
+        ledger: &str,
+        run: RunInfo,
+        entries: Vec<NewEntry>,
+    ) -> Result<AppendOutcome, StoreError> {
         Ok(self.write(|tx| append_in_tx(tx, ledger, &run, &entries))?)
     }
 
@@ -503,7 +557,12 @@ impl Store for SqliteStore {
         })?)
     }
 
-    fn entries(&mut self, ledger: &str, after_seq: i64, limit: usize) -> Result<Vec<StoredEntry>, StoreError> {
+    fn entries(
+        &mut self,
+        ledger: &str,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
         let limit = limit.min(kasda_store::MAX_PAGE);
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
@@ -511,16 +570,32 @@ impl Store for SqliteStore {
         })?)
     }
 
-    fn entries_by_seq(&mut self, ledger: &str, seqs: &[i64]) -> Result<Vec<StoredEntry>, StoreError> {
-        kasda_store::limit_check("seqs in one lookup", seqs.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+    fn entries_by_seq(
+        &mut self,
+        ledger: &str,
+        seqs: &[i64],
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        kasda_store::limit_check(
+            "seqs in one lookup",
+            seqs.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::entries_by_seq(tx, ledger, seqs)
         })?)
     }
 
-    fn entries_by_keys(&mut self, ledger: &str, keys: &[String]) -> Result<Vec<StoredEntry>, StoreError> {
-        kasda_store::limit_check("keys in one lookup", keys.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+    fn entries_by_keys(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        kasda_store::limit_check(
+            "keys in one lookup",
+            keys.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             let seqs = read::seqs_by_keys(tx, ledger, keys)?;
@@ -542,8 +617,16 @@ impl Store for SqliteStore {
         })?)
     }
 
-    fn entry_joins(&mut self, ledger: &str, seqs: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
-        kasda_store::limit_check("seqs in one lookup", seqs.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+    fn entry_joins(
+        &mut self,
+        ledger: &str,
+        seqs: &[i64],
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        kasda_store::limit_check(
+            "seqs in one lookup",
+            seqs.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::entry_joins(tx, ledger, seqs)
@@ -551,7 +634,11 @@ impl Store for SqliteStore {
     }
 
     fn entries_joining(&mut self, ledger: &str, keys: &[String]) -> Result<Vec<i64>, StoreError> {
-        kasda_store::limit_check("keys in one lookup", keys.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+        kasda_store::limit_check(
+            "keys in one lookup",
+            keys.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::entries_joining(tx, ledger, keys)
@@ -559,22 +646,39 @@ impl Store for SqliteStore {
     }
 
     fn entries_reversing(&mut self, ledger: &str, seqs: &[i64]) -> Result<Vec<i64>, StoreError> {
-        kasda_store::limit_check("seqs in one lookup", seqs.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+        kasda_store::limit_check(
+            "seqs in one lookup",
+            seqs.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::entries_reversing(tx, ledger, seqs)
         })?)
     }
 
-    fn search_keys(&mut self, ledger: &str, text: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        kasda_store::limit_check("reference search length", text.len(), kasda_store::MAX_REFERENCE_QUERY)?;
+    fn search_keys(
+        &mut self,
+        ledger: &str,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        kasda_store::limit_check(
+            "reference search length",
+            text.len(),
+            kasda_store::MAX_REFERENCE_QUERY,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::search_keys(tx, ledger, text, limit)
         })?)
     }
 
-    fn statements(&mut self, ledger: &str, account: Option<&str>) -> Result<Vec<StoredStatement>, StoreError> {
+    fn statements(
+        &mut self,
+        ledger: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<StoredStatement>, StoreError> {
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::statements(tx, ledger, account)
@@ -594,8 +698,16 @@ impl Store for SqliteStore {
         })?)
     }
 
-    fn lines_by_keys(&mut self, ledger: &str, keys: &[String]) -> Result<Vec<StoredLine>, StoreError> {
-        kasda_store::limit_check("keys in one lookup", keys.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+    fn lines_by_keys(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<StoredLine>, StoreError> {
+        kasda_store::limit_check(
+            "keys in one lookup",
+            keys.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::lines_by_keys(tx, ledger, keys)
@@ -615,25 +727,49 @@ impl Store for SqliteStore {
         })?)
     }
 
-    fn documents_by_keys(&mut self, ledger: &str, keys: &[String]) -> Result<Vec<StoredDocument>, StoreError> {
-        kasda_store::limit_check("keys in one lookup", keys.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+    fn documents_by_keys(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<StoredDocument>, StoreError> {
+        kasda_store::limit_check(
+            "keys in one lookup",
+            keys.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::documents_by_keys(tx, ledger, keys)
         })?)
     }
 
-    fn existing_document_keys(&mut self, ledger: &str, keys: &[String]) -> Result<HashSet<String>, StoreError> {
-        kasda_store::limit_check("keys in one lookup", keys.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+    fn existing_document_keys(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<HashSet<String>, StoreError> {
+        kasda_store::limit_check(
+            "keys in one lookup",
+            keys.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             read::existing_document_keys(tx, ledger, keys)
         })?)
     }
 
-    fn duplicates(&mut self, ledger: &str, keys: Option<&[String]>) -> Result<Vec<DuplicateRecord>, StoreError> {
+    fn duplicates(
+        &mut self,
+        ledger: &str,
+        keys: Option<&[String]>,
+    ) -> Result<Vec<DuplicateRecord>, StoreError> {
         if let Some(k) = keys {
-            kasda_store::limit_check("keys in one lookup", k.len(), kasda_store::MAX_KEYS_PER_LOOKUP)?;
+            kasda_store::limit_check(
+                "keys in one lookup",
+                k.len(),
+                kasda_store::MAX_KEYS_PER_LOOKUP,
+            )?;
         }
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
@@ -669,12 +805,25 @@ impl Store for SqliteStore {
         })?)
     }
 
-    fn record_findings(&mut self, ledger: &str, run_id: i64, findings: &[FindingInput]) -> Result<(), StoreError> {
-        kasda_store::limit_check("findings in one call", findings.len(), kasda_store::MAX_FINDINGS_PER_CALL)?;
+    fn record_findings(
+        &mut self,
+        ledger: &str,
+        run_id: i64,
+        findings: &[FindingInput],
+    ) -> Result<(), StoreError> {
+        kasda_store::limit_check(
+            "findings in one call",
+            findings.len(),
+            kasda_store::MAX_FINDINGS_PER_CALL,
+        )?;
         Ok(self.write(|tx| workflow::record_findings(tx, ledger, run_id, findings))?)
     }
 
-    fn findings(&mut self, ledger: &str, open_only: bool) -> Result<Vec<FindingRecord>, StoreError> {
+    fn findings(
+        &mut self,
+        ledger: &str,
+        open_only: bool,
+    ) -> Result<Vec<FindingRecord>, StoreError> {
         Ok(self.read(|tx| {
             require_ledger(tx, ledger)?;
             workflow::findings(tx, ledger, open_only)
@@ -685,11 +834,22 @@ impl Store for SqliteStore {
         Ok(self.write(|tx| workflow::propose(tx, ledger, &proposal))?)
     }
 
-    fn approve(&mut self, ledger: &str, proposal_id: i64, approver: &str) -> Result<AppendOutcome, StoreError> {
+    fn approve(
+        &mut self,
+        ledger: &str,
+        proposal_id: i64,
+        approver: &str,
+    ) -> Result<AppendOutcome, StoreError> {
         Ok(self.write(|tx| workflow::approve(tx, ledger, proposal_id, approver))?)
     }
 
-    fn reject(&mut self, ledger: &str, proposal_id: i64, user: &str, reason: &str) -> Result<(), StoreError> {
+    fn reject(
+        &mut self,
+        ledger: &str,
+        proposal_id: i64,
+        user: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
         Ok(self.write(|tx| workflow::reject(tx, ledger, proposal_id, user, reason))?)
     }
 
@@ -700,7 +860,12 @@ impl Store for SqliteStore {
         })?)
     }
 
-    fn close_period(&mut self, ledger: &str, through: NaiveDate, actor: &str) -> Result<(), StoreError> {
+    fn close_period(
+        &mut self,
+        ledger: &str,
+        through: NaiveDate,
+        actor: &str,
+    ) -> Result<(), StoreError> {
         Ok(self.write(|tx| workflow::close_period(tx, ledger, through, actor))?)
     }
 

@@ -62,8 +62,9 @@ fn applied(conn: &Connection) -> Result<Vec<(i64, String, String, i64)>, SqliteE
     if !exists {
         return Ok(Vec::new());
     }
-    let mut stmt =
-        conn.prepare("SELECT version, name, sha256, applied_at FROM schema_migrations ORDER BY version")?;
+    let mut stmt = conn.prepare(
+        "SELECT version, name, sha256, applied_at FROM schema_migrations ORDER BY version",
+    )?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<Result<Vec<_>, _>>()?;

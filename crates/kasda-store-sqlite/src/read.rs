@@ -12,8 +12,9 @@ use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posti
 use kasda_core::money::Currency;
 use kasda_core::Direction;
 use kasda_store::{
-    AccountBalance, DayMovement, DocKind, DuplicateKind, DuplicateRecord, LineFacts, RunKind, RunRecord,
-    SourceFile, StatementHeader, StoredDocument, StoredFile, StoredLine, StoredStatement,
+    AccountBalance, DayMovement, DocKind, DuplicateKind, DuplicateRecord, LineFacts, RunKind,
+    RunRecord, SourceFile, StatementHeader, StoredDocument, StoredFile, StoredLine,
+    StoredStatement,
 };
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use rust_decimal::Decimal;
@@ -44,30 +45,60 @@ pub(crate) fn corrupt(
     }
 }
 
-pub(crate) fn parse_date(table: &'static str, ledger: &str, key: &str, column: &'static str, text: &str) -> Result<NaiveDate, SqliteError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| corrupt(table, ledger, key, column, "YYYY-MM-DD", text))
+pub(crate) fn parse_date(
+    table: &'static str,
+    ledger: &str,
+    key: &str,
+    column: &'static str,
+    text: &str,
+) -> Result<NaiveDate, SqliteError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| corrupt(table, ledger, key, column, "YYYY-MM-DD", text))
 }
 
-fn parse_currency(table: &'static str, ledger: &str, key: &str, text: &str) -> Result<Currency, SqliteError> {
-    Currency::parse(text).map_err(|_| corrupt(table, ledger, key, "currency", "ISO 4217 code", text))
+fn parse_currency(
+    table: &'static str,
+    ledger: &str,
+    key: &str,
+    text: &str,
+) -> Result<Currency, SqliteError> {
+    Currency::parse(text)
+        .map_err(|_| corrupt(table, ledger, key, "currency", "ISO 4217 code", text))
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(table: &'static str, ledger: &str, key: &str, column: &'static str, text: &str) -> Result<T, SqliteError> {
-    serde_json::from_str(text).map_err(|e| corrupt(table, ledger, key, column, "JSON of the stored type", format!("{e}")))
+fn parse_json<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    ledger: &str,
+    key: &str,
+    column: &'static str,
+    text: &str,
+) -> Result<T, SqliteError> {
+    serde_json::from_str(text).map_err(|e| {
+        corrupt(
+            table,
+            ledger,
+            key,
+            column,
+            "JSON of the stored type",
+            format!("{e}"),
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Entries
 // ---------------------------------------------------------------------------------------------
 
-const ENTRY_COLUMNS: &str = "seq, kind, booked_on, value_date, natural_key, position, memo, reverses, source_sha256,
+const ENTRY_COLUMNS: &str =
+    "seq, kind, booked_on, value_date, natural_key, position, memo, reverses, source_sha256,
                              run_id, recorded_at, prev_hash, hash";
 
 fn entry_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredEntry, SqliteError> {
     let seq: i64 = r.get(0)?;
     let key = format!("seq {seq}");
     let kind_text: String = r.get(1)?;
-    let kind = EntryKind::parse(&kind_text).ok_or_else(|| corrupt("entries", ledger, &key, "kind", "an entry kind", &kind_text))?;
+    let kind = EntryKind::parse(&kind_text)
+        .ok_or_else(|| corrupt("entries", ledger, &key, "kind", "an entry kind", &kind_text))?;
     let booked: String = r.get(2)?;
     let value: String = r.get(3)?;
     Ok(StoredEntry {
@@ -95,12 +126,30 @@ fn posting_from_row(ledger: &str, r: &Row<'_>) -> Result<(i64, Posting), SqliteE
     let idx: i64 = r.get(1)?;
     let key = format!("seq {seq} posting {idx}");
     let account_text: String = r.get(2)?;
-    let account = AccountKey::parse(&account_text).map_err(|_| corrupt("accounts", ledger, &key, "key", "kind/qualifier", &account_text))?;
+    let account = AccountKey::parse(&account_text).map_err(|_| {
+        corrupt(
+            "accounts",
+            ledger,
+            &key,
+            "key",
+            "kind/qualifier",
+            &account_text,
+        )
+    })?;
     let side_text: String = r.get(3)?;
     let side = match side_text.as_str() {
         "debit" => Direction::Debit,
         "credit" => Direction::Credit,
-        _ => return Err(corrupt("postings", ledger, key, "side", "debit or credit", side_text)),
+        _ => {
+            return Err(corrupt(
+                "postings",
+                ledger,
+                key,
+                "side",
+                "debit or credit",
+                side_text,
+            ))
+        }
     };
     let minor: i64 = r.get(4)?;
     let currency_text: String = r.get(5)?;
@@ -118,7 +167,11 @@ fn posting_from_row(ledger: &str, r: &Row<'_>) -> Result<(i64, Posting), SqliteE
 
 /// Fills in the postings of entries sorted by seq: one range read when they are dense, one
 /// primary-key read per entry when they are sparse.
-fn attach_postings(tx: &Transaction<'_>, ledger: &str, out: &mut [StoredEntry]) -> Result<(), SqliteError> {
+fn attach_postings(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    out: &mut [StoredEntry],
+) -> Result<(), SqliteError> {
     let (Some(first), Some(last)) = (out.first().map(|s| s.seq), out.last().map(|s| s.seq)) else {
         return Ok(());
     };
@@ -149,7 +202,12 @@ fn attach_postings(tx: &Transaction<'_>, ledger: &str, out: &mut [StoredEntry]) 
 }
 
 /// Entries after `after_seq` in order, with their postings.
-pub(crate) fn entries(tx: &Transaction<'_>, ledger: &str, after_seq: i64, limit: usize) -> Result<Vec<StoredEntry>, SqliteError> {
+pub(crate) fn entries(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    after_seq: i64,
+    limit: usize,
+) -> Result<Vec<StoredEntry>, SqliteError> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {ENTRY_COLUMNS} FROM entries WHERE ledger = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
     ))?;
@@ -163,9 +221,15 @@ pub(crate) fn entries(tx: &Transaction<'_>, ledger: &str, after_seq: i64, limit:
 }
 
 /// Entries with these seqs, in seq order; unknown seqs are left out.
-pub(crate) fn entries_by_seq(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]) -> Result<Vec<StoredEntry>, SqliteError> {
+pub(crate) fn entries_by_seq(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    seqs: &[i64],
+) -> Result<Vec<StoredEntry>, SqliteError> {
     let wanted: BTreeSet<i64> = seqs.iter().copied().collect();
-    let mut stmt = tx.prepare_cached(&format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE ledger = ?1 AND seq = ?2"))?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries WHERE ledger = ?1 AND seq = ?2"
+    ))?;
     let mut out = Vec::with_capacity(wanted.len());
     for seq in wanted {
         let mut rows = stmt.query(params![ledger, seq])?;
@@ -177,25 +241,43 @@ pub(crate) fn entries_by_seq(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]) -
     Ok(out)
 }
 
-pub(crate) fn seqs_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<Vec<i64>, SqliteError> {
-    let mut stmt = tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?;
+pub(crate) fn seqs_by_keys(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<i64>, SqliteError> {
+    let mut stmt =
+        tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?;
     let mut seqs = BTreeSet::new();
     for k in keys {
-        if let Some(seq) = stmt.query_row(params![ledger, k], |r| r.get::<_, i64>(0)).optional()? {
+        if let Some(seq) = stmt
+            .query_row(params![ledger, k], |r| r.get::<_, i64>(0))
+            .optional()?
+        {
             seqs.insert(seq);
         }
     }
     Ok(seqs.into_iter().collect())
 }
 
-fn account_id(tx: &Transaction<'_>, ledger: &str, account: &AccountKey) -> Result<Option<i64>, SqliteError> {
+fn account_id(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: &AccountKey,
+) -> Result<Option<i64>, SqliteError> {
     Ok(tx
         .prepare_cached("SELECT account_id FROM accounts WHERE ledger = ?1 AND key = ?2")?
         .query_row(params![ledger, account.to_string()], |r| r.get(0))
         .optional()?)
 }
 
-pub(crate) fn account_seqs(tx: &Transaction<'_>, ledger: &str, account: &AccountKey, from: NaiveDate, to: NaiveDate) -> Result<Vec<i64>, SqliteError> {
+pub(crate) fn account_seqs(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<i64>, SqliteError> {
     let Some(id) = account_id(tx, ledger, account)? else {
         return Ok(Vec::new());
     };
@@ -205,14 +287,22 @@ pub(crate) fn account_seqs(tx: &Transaction<'_>, ledger: &str, account: &Account
          WHERE e.ledger = ?1 AND e.booked_on BETWEEN ?3 AND ?4 ORDER BY e.seq",
     )?;
     let seqs = stmt
-        .query_map(params![ledger, id, date_text(from), date_text(to)], |r| r.get(0))?
+        .query_map(params![ledger, id, date_text(from), date_text(to)], |r| {
+            r.get(0)
+        })?
         .collect::<Result<Vec<i64>, _>>()?;
     Ok(seqs)
 }
 
-pub(crate) fn entry_joins(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]) -> Result<Vec<(i64, String)>, SqliteError> {
+pub(crate) fn entry_joins(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    seqs: &[i64],
+) -> Result<Vec<(i64, String)>, SqliteError> {
     let wanted: BTreeSet<i64> = seqs.iter().copied().collect();
-    let mut stmt = tx.prepare_cached("SELECT joined_key FROM entry_joins WHERE ledger = ?1 AND seq = ?2 ORDER BY idx")?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT joined_key FROM entry_joins WHERE ledger = ?1 AND seq = ?2 ORDER BY idx",
+    )?;
     let mut out = Vec::new();
     for seq in wanted {
         let keys = stmt
@@ -223,8 +313,13 @@ pub(crate) fn entry_joins(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]) -> R
     Ok(out)
 }
 
-pub(crate) fn entries_joining(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<Vec<i64>, SqliteError> {
-    let mut stmt = tx.prepare_cached("SELECT seq FROM entry_joins WHERE ledger = ?1 AND joined_key = ?2")?;
+pub(crate) fn entries_joining(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<i64>, SqliteError> {
+    let mut stmt =
+        tx.prepare_cached("SELECT seq FROM entry_joins WHERE ledger = ?1 AND joined_key = ?2")?;
     let mut seqs = BTreeSet::new();
     for k in keys {
         for seq in stmt.query_map(params![ledger, k], |r| r.get::<_, i64>(0))? {
@@ -234,8 +329,13 @@ pub(crate) fn entries_joining(tx: &Transaction<'_>, ledger: &str, keys: &[String
     Ok(seqs.into_iter().collect())
 }
 
-pub(crate) fn entries_reversing(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]) -> Result<Vec<i64>, SqliteError> {
-    let mut stmt = tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND reverses = ?2")?;
+pub(crate) fn entries_reversing(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    seqs: &[i64],
+) -> Result<Vec<i64>, SqliteError> {
+    let mut stmt =
+        tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND reverses = ?2")?;
     let mut out = BTreeSet::new();
     for s in seqs {
         for seq in stmt.query_map(params![ledger, s], |r| r.get::<_, i64>(0))? {
@@ -247,7 +347,12 @@ pub(crate) fn entries_reversing(tx: &Transaction<'_>, ledger: &str, seqs: &[i64]
 
 /// Reference search: a scan, ASCII case-insensitive (`lower()` in SQLite folds ASCII only, as
 /// the trait specifies). Trails are interactive, rare queries; imports never pay for them.
-pub(crate) fn search_keys(tx: &Transaction<'_>, ledger: &str, text: &str, limit: usize) -> Result<Vec<String>, SqliteError> {
+pub(crate) fn search_keys(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    text: &str,
+    limit: usize,
+) -> Result<Vec<String>, SqliteError> {
     let needle = text.to_ascii_lowercase();
     let mut keys = BTreeSet::new();
     for sql in [
@@ -274,7 +379,16 @@ fn sum_per_currency(ledger: &str, rows: Vec<(String, i64)>) -> Result<Decimal, S
         let currency = parse_currency("account_day_balances", ledger, "balance", &c)?;
         total = total
             .checked_add(from_minor(minor, currency))
-            .ok_or_else(|| corrupt("account_day_balances", ledger, "balance", "delta", "a sum within range", minor.to_string()))?;
+            .ok_or_else(|| {
+                corrupt(
+                    "account_day_balances",
+                    ledger,
+                    "balance",
+                    "delta",
+                    "a sum within range",
+                    minor.to_string(),
+                )
+            })?;
     }
     Ok(total)
 }
@@ -286,13 +400,17 @@ fn balance_of(
     as_of: Option<NaiveDate>,
     known_at: Option<DateTime<Utc>>,
 ) -> Result<Decimal, SqliteError> {
-    let day = as_of.map(date_text).unwrap_or_else(|| NO_DATE_BOUND.to_string());
+    let day = as_of
+        .map(date_text)
+        .unwrap_or_else(|| NO_DATE_BOUND.to_string());
     let mut stmt = tx.prepare_cached(
         "SELECT currency, sum(debit - credit) FROM account_day_balances
          WHERE ledger = ?1 AND account_id = ?2 AND day <= ?3 GROUP BY currency",
     )?;
     let rows = stmt
-        .query_map(params![ledger, account_id, day], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![ledger, account_id, day], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<Vec<(String, i64)>, _>>()?;
     let total = sum_per_currency(ledger, rows)?;
     let Some(t) = known_at else { return Ok(total) };
@@ -302,7 +420,10 @@ fn balance_of(
          WHERE ledger = ?1 AND account_id = ?2 AND recorded_at > ?3 AND day <= ?4 GROUP BY currency",
     )?;
     let rows = stmt
-        .query_map(params![ledger, account_id, t.timestamp_micros(), day], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(
+            params![ledger, account_id, t.timestamp_micros(), day],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
         .collect::<Result<Vec<(String, i64)>, _>>()?;
     let later = sum_per_currency(ledger, rows)?;
     Ok(total - later)
@@ -323,8 +444,16 @@ pub(crate) fn balance(
 
 /// Whether the account has any posting within the filters (the aggregates keep a row for every
 /// (account, day[, recorded_at]) that was posted to, even when it nets to zero).
-fn has_postings(tx: &Transaction<'_>, ledger: &str, account_id: i64, as_of: Option<NaiveDate>, known_at: Option<DateTime<Utc>>) -> Result<bool, SqliteError> {
-    let day = as_of.map(date_text).unwrap_or_else(|| NO_DATE_BOUND.to_string());
+fn has_postings(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account_id: i64,
+    as_of: Option<NaiveDate>,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<bool, SqliteError> {
+    let day = as_of
+        .map(date_text)
+        .unwrap_or_else(|| NO_DATE_BOUND.to_string());
     let found: Option<i64> = match known_at {
         None => tx
             .prepare_cached("SELECT 1 FROM account_day_balances WHERE ledger = ?1 AND account_id = ?2 AND day <= ?3 LIMIT 1")?
@@ -349,14 +478,25 @@ pub(crate) fn balances(
 ) -> Result<Vec<AccountBalance>, SqliteError> {
     let mut stmt = tx.prepare_cached("SELECT account_id, key FROM accounts WHERE ledger = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY key")?;
     let accounts = stmt
-        .query_map(params![ledger, kind.map(|k| k.as_str())], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+        .query_map(params![ledger, kind.map(|k| k.as_str())], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(accounts.len());
     for (id, key) in accounts {
         if !has_postings(tx, ledger, id, as_of, known_at)? {
             continue;
         }
-        let account = AccountKey::parse(&key).map_err(|_| corrupt("accounts", ledger, format!("account {id}"), "key", "kind/qualifier", &key))?;
+        let account = AccountKey::parse(&key).map_err(|_| {
+            corrupt(
+                "accounts",
+                ledger,
+                format!("account {id}"),
+                "key",
+                "kind/qualifier",
+                &key,
+            )
+        })?;
         out.push(AccountBalance {
             account,
             balance: balance_of(tx, ledger, id, as_of, known_at)?,
@@ -365,7 +505,13 @@ pub(crate) fn balances(
     Ok(out)
 }
 
-pub(crate) fn day_movements(tx: &Transaction<'_>, ledger: &str, account: &AccountKey, from: NaiveDate, to: NaiveDate) -> Result<Vec<DayMovement>, SqliteError> {
+pub(crate) fn day_movements(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<DayMovement>, SqliteError> {
     let Some(id) = account_id(tx, ledger, account)? else {
         return Ok(Vec::new());
     };
@@ -379,12 +525,23 @@ pub(crate) fn day_movements(tx: &Transaction<'_>, ledger: &str, account: &Accoun
     )?;
     let rows = stmt
         .query_map(params![ledger, id, date_text(from), date_text(to)], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut out: Vec<DayMovement> = Vec::new();
     for (day_text, cur, debit, credit) in rows {
-        let day = parse_date("account_day_balances", ledger, &key_of(account), "day", &day_text)?;
+        let day = parse_date(
+            "account_day_balances",
+            ledger,
+            &key_of(account),
+            "day",
+            &day_text,
+        )?;
         let currency = parse_currency("account_day_balances", ledger, &key_of(account), &cur)?;
         let (d, c) = (from_minor(debit, currency), from_minor(credit, currency));
         closing += d - c;
@@ -410,12 +567,17 @@ fn key_of(a: &AccountKey) -> String {
 }
 
 /// Recomputes both aggregates from `postings` ⋈ `entries` and compares them row by row.
-pub(crate) fn check_aggregates(tx: &Transaction<'_>, ledger: &str) -> Result<Option<String>, SqliteError> {
+pub(crate) fn check_aggregates(
+    tx: &Transaction<'_>,
+    ledger: &str,
+) -> Result<Option<String>, SqliteError> {
     type Key = (i64, String, String);
     let load = |sql: &str| -> Result<BTreeMap<Key, (i64, i64)>, SqliteError> {
         let mut stmt = tx.prepare(sql)?;
         let rows = stmt
-            .query_map(params![ledger], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?))))?
+            .query_map(params![ledger], |r| {
+                Ok(((r.get(0)?, r.get(1)?, r.get(2)?), (r.get(3)?, r.get(4)?)))
+            })?
             .collect::<Result<Vec<(Key, (i64, i64))>, _>>()?;
         Ok(rows.into_iter().collect())
     };
@@ -427,7 +589,9 @@ pub(crate) fn check_aggregates(tx: &Transaction<'_>, ledger: &str) -> Result<Opt
     ))?;
     let by_day_stored = load("SELECT account_id, currency, day, debit, credit FROM account_day_balances WHERE ledger = ?1")?;
     if let Some(diff) = first_difference(&by_day_expected, &by_day_stored) {
-        return Ok(Some(format!("account_day_balances differs from postings at {diff}")));
+        return Ok(Some(format!(
+            "account_day_balances differs from postings at {diff}"
+        )));
     }
     let known_expected = load(&format!(
         "SELECT p.account_id, p.currency, e.booked_on || '@' || e.recorded_at, {sums} FROM postings p
@@ -436,7 +600,9 @@ pub(crate) fn check_aggregates(tx: &Transaction<'_>, ledger: &str) -> Result<Opt
     ))?;
     let known_stored = load("SELECT account_id, currency, day || '@' || recorded_at, debit, credit FROM account_day_known WHERE ledger = ?1")?;
     if let Some(diff) = first_difference(&known_expected, &known_stored) {
-        return Ok(Some(format!("account_day_known differs from postings at {diff}")));
+        return Ok(Some(format!(
+            "account_day_known differs from postings at {diff}"
+        )));
     }
     Ok(None)
 }
@@ -455,7 +621,10 @@ fn first_difference(expected: &AggMap, stored: &AggMap) -> Option<String> {
     }
     for (k, s) in stored {
         if !expected.contains_key(k) {
-            return Some(format!("account {} {} {}: no postings, aggregate says debit {} credit {}", k.0, k.1, k.2, s.0, s.1));
+            return Some(format!(
+                "account {} {} {}: no postings, aggregate says debit {} credit {}",
+                k.0, k.1, k.2, s.0, s.1
+            ));
         }
     }
     None
@@ -465,7 +634,11 @@ fn first_difference(expected: &AggMap, stored: &AggMap) -> Option<String> {
 // Files, runs, statements, lines, documents, duplicates
 // ---------------------------------------------------------------------------------------------
 
-pub(crate) fn files(tx: &Transaction<'_>, ledger: &str, sha256: Option<&str>) -> Result<Vec<StoredFile>, SqliteError> {
+pub(crate) fn files(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    sha256: Option<&str>,
+) -> Result<Vec<StoredFile>, SqliteError> {
     let mut stmt = tx.prepare_cached(
         "SELECT name, sha256, size, format, imported_by, run_id, imported_at FROM source_files
          WHERE ledger = ?1 AND (?2 IS NULL OR sha256 = ?2) ORDER BY run_id, sha256",
@@ -489,7 +662,11 @@ pub(crate) fn files(tx: &Transaction<'_>, ledger: &str, sha256: Option<&str>) ->
     Ok(out)
 }
 
-pub(crate) fn runs(tx: &Transaction<'_>, ledger: &str, run_id: Option<i64>) -> Result<Vec<RunRecord>, SqliteError> {
+pub(crate) fn runs(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    run_id: Option<i64>,
+) -> Result<Vec<RunRecord>, SqliteError> {
     let mut stmt = tx.prepare_cached(
         "SELECT run_id, kind, actor, started_at, details FROM runs
          WHERE ledger = ?1 AND (?2 IS NULL OR run_id = ?2) ORDER BY run_id",
@@ -500,7 +677,16 @@ pub(crate) fn runs(tx: &Transaction<'_>, ledger: &str, run_id: Option<i64>) -> R
         let id: i64 = r.get(0)?;
         let key = format!("run {id}");
         let kind_text: String = r.get(1)?;
-        let kind = RunKind::parse(&kind_text).ok_or_else(|| corrupt("runs", ledger, &key, "kind", "import, reconcile, manual or close", &kind_text))?;
+        let kind = RunKind::parse(&kind_text).ok_or_else(|| {
+            corrupt(
+                "runs",
+                ledger,
+                &key,
+                "kind",
+                "import, reconcile, manual or close",
+                &kind_text,
+            )
+        })?;
         let details_text: String = r.get(4)?;
         out.push(RunRecord {
             run_id: id,
@@ -513,7 +699,11 @@ pub(crate) fn runs(tx: &Transaction<'_>, ledger: &str, run_id: Option<i64>) -> R
     Ok(out)
 }
 
-pub(crate) fn statements(tx: &Transaction<'_>, ledger: &str, account: Option<&str>) -> Result<Vec<StoredStatement>, SqliteError> {
+pub(crate) fn statements(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: Option<&str>,
+) -> Result<Vec<StoredStatement>, SqliteError> {
     let mut stmt = tx.prepare_cached(
         "SELECT s.file_sha256, f.name, s.run_id, s.idx, s.body FROM statements s
          JOIN source_files f ON f.ledger = s.ledger AND f.sha256 = s.file_sha256
@@ -531,7 +721,9 @@ pub(crate) fn statements(tx: &Transaction<'_>, ledger: &str, account: Option<&st
             file_sha256: sha,
             file_name: r.get(1)?,
             run_id: r.get(2)?,
-            index: u32::try_from(idx).map_err(|_| corrupt("statements", ledger, &key, "idx", "a u32", idx.to_string()))?,
+            index: u32::try_from(idx).map_err(|_| {
+                corrupt("statements", ledger, &key, "idx", "a u32", idx.to_string())
+            })?,
             header,
         });
     }
@@ -539,7 +731,8 @@ pub(crate) fn statements(tx: &Transaction<'_>, ledger: &str, account: Option<&st
 }
 
 const LINE_COLUMNS: &str = "file_sha256, run_id, recorded_at, body, entry_seq, natural_key";
-const LINE_ORDER: &str = "ORDER BY booking_date, account, run_id, statement_idx, entry_index, natural_key";
+const LINE_ORDER: &str =
+    "ORDER BY booking_date, account, run_id, statement_idx, entry_index, natural_key";
 
 fn line_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredLine, SqliteError> {
     let key: String = r.get(5)?;
@@ -554,7 +747,13 @@ fn line_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredLine, SqliteError> {
     })
 }
 
-pub(crate) fn statement_lines(tx: &Transaction<'_>, ledger: &str, account: Option<&str>, from: NaiveDate, to: NaiveDate) -> Result<Vec<StoredLine>, SqliteError> {
+pub(crate) fn statement_lines(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<StoredLine>, SqliteError> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {LINE_COLUMNS} FROM statement_lines
          WHERE ledger = ?1 AND booking_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR account = ?4) {LINE_ORDER}"
@@ -567,7 +766,11 @@ pub(crate) fn statement_lines(tx: &Transaction<'_>, ledger: &str, account: Optio
     Ok(out)
 }
 
-pub(crate) fn lines_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<Vec<StoredLine>, SqliteError> {
+pub(crate) fn lines_by_keys(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<StoredLine>, SqliteError> {
     let mut stmt = tx.prepare_cached(&format!("SELECT {LINE_COLUMNS}, booking_date, account, statement_idx, entry_index FROM statement_lines WHERE ledger = ?1 AND natural_key = ?2"))?;
     let wanted: BTreeSet<&String> = keys.iter().collect();
     let mut found = Vec::new();
@@ -575,7 +778,14 @@ pub(crate) fn lines_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String])
         let mut rows = stmt.query(params![ledger, k])?;
         if let Some(r) = rows.next()? {
             let line = line_from_row(ledger, r)?;
-            let order = (r.get::<_, String>(6)?, r.get::<_, String>(7)?, line.run_id, r.get::<_, i64>(8)?, r.get::<_, i64>(9)?, k.clone());
+            let order = (
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                line.run_id,
+                r.get::<_, i64>(8)?,
+                r.get::<_, i64>(9)?,
+                k.clone(),
+            );
             found.push((order, line));
         }
     }
@@ -583,12 +793,22 @@ pub(crate) fn lines_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String])
     Ok(found.into_iter().map(|(_, l)| l).collect())
 }
 
-const DOC_COLUMNS: &str = "file_sha256, run_id, recorded_at, row, natural_key, kind, date, body, entry_seq";
+const DOC_COLUMNS: &str =
+    "file_sha256, run_id, recorded_at, row, natural_key, kind, date, body, entry_seq";
 
 fn document_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredDocument, SqliteError> {
     let key: String = r.get(4)?;
     let kind_text: String = r.get(5)?;
-    let kind = DocKind::parse(&kind_text).ok_or_else(|| corrupt("documents", ledger, &key, "kind", "receipt, sts, sp2d or bku", &kind_text))?;
+    let kind = DocKind::parse(&kind_text).ok_or_else(|| {
+        corrupt(
+            "documents",
+            ledger,
+            &key,
+            "kind",
+            "receipt, sts, sp2d or bku",
+            &kind_text,
+        )
+    })?;
     let date_text: String = r.get(6)?;
     let body: String = r.get(7)?;
     let row: i64 = r.get(3)?;
@@ -596,7 +816,8 @@ fn document_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredDocument, Sqlite
         file_sha256: r.get(0)?,
         run_id: r.get(1)?,
         recorded_at: time_from_us(r.get(2)?),
-        row: u32::try_from(row).map_err(|_| corrupt("documents", ledger, &key, "row", "a u32", row.to_string()))?,
+        row: u32::try_from(row)
+            .map_err(|_| corrupt("documents", ledger, &key, "row", "a u32", row.to_string()))?,
         kind,
         date: parse_date("documents", ledger, &key, "date", &date_text)?,
         document: parse_json::<Document>("documents", ledger, &key, "body", &body)?,
@@ -621,8 +842,12 @@ pub(crate) fn documents(
         "SELECT {DOC_COLUMNS} FROM documents
          WHERE ledger = ?1 AND (?2 IS NULL OR kind = ?2) AND date BETWEEN ?3 AND ?4"
     ))?;
-    let from = from.map(date_text).unwrap_or_else(|| NO_DATE_START.to_string());
-    let to = to.map(date_text).unwrap_or_else(|| NO_DATE_BOUND.to_string());
+    let from = from
+        .map(date_text)
+        .unwrap_or_else(|| NO_DATE_START.to_string());
+    let to = to
+        .map(date_text)
+        .unwrap_or_else(|| NO_DATE_BOUND.to_string());
     let mut rows = stmt.query(params![ledger, kind.map(|k| k.as_str()), from, to])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -632,8 +857,14 @@ pub(crate) fn documents(
     Ok(out)
 }
 
-pub(crate) fn documents_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<Vec<StoredDocument>, SqliteError> {
-    let mut stmt = tx.prepare_cached(&format!("SELECT {DOC_COLUMNS} FROM documents WHERE ledger = ?1 AND natural_key = ?2"))?;
+pub(crate) fn documents_by_keys(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<StoredDocument>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {DOC_COLUMNS} FROM documents WHERE ledger = ?1 AND natural_key = ?2"
+    ))?;
     let wanted: BTreeSet<&String> = keys.iter().collect();
     let mut out = Vec::new();
     for k in wanted {
@@ -646,18 +877,31 @@ pub(crate) fn documents_by_keys(tx: &Transaction<'_>, ledger: &str, keys: &[Stri
     Ok(out)
 }
 
-pub(crate) fn existing_document_keys(tx: &Transaction<'_>, ledger: &str, keys: &[String]) -> Result<HashSet<String>, SqliteError> {
-    let mut stmt = tx.prepare_cached("SELECT 1 FROM documents WHERE ledger = ?1 AND natural_key = ?2")?;
+pub(crate) fn existing_document_keys(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    keys: &[String],
+) -> Result<HashSet<String>, SqliteError> {
+    let mut stmt =
+        tx.prepare_cached("SELECT 1 FROM documents WHERE ledger = ?1 AND natural_key = ?2")?;
     let mut out = HashSet::new();
     for k in keys {
-        if stmt.query_row(params![ledger, k], |r| r.get::<_, i64>(0)).optional()?.is_some() {
+        if stmt
+            .query_row(params![ledger, k], |r| r.get::<_, i64>(0))
+            .optional()?
+            .is_some()
+        {
             out.insert(k.clone());
         }
     }
     Ok(out)
 }
 
-pub(crate) fn duplicates(tx: &Transaction<'_>, ledger: &str, keys: Option<&[String]>) -> Result<Vec<DuplicateRecord>, SqliteError> {
+pub(crate) fn duplicates(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    keys: Option<&[String]>,
+) -> Result<Vec<DuplicateRecord>, SqliteError> {
     let cols = "what, natural_key, file_sha256, position, run_id, recorded_at, first_file_sha256, same_content, document, dup_id";
     let mut out = Vec::new();
     let mut push_rows = |rows: &mut rusqlite::Rows<'_>| -> Result<(), SqliteError> {
@@ -668,11 +912,26 @@ pub(crate) fn duplicates(tx: &Transaction<'_>, ledger: &str, keys: Option<&[Stri
             let kind = match what.as_str() {
                 "line" => DuplicateKind::Line,
                 "document" => DuplicateKind::Document,
-                _ => return Err(corrupt("duplicates", ledger, key, "what", "line or document", what)),
+                _ => {
+                    return Err(corrupt(
+                        "duplicates",
+                        ledger,
+                        key,
+                        "what",
+                        "line or document",
+                        what,
+                    ))
+                }
             };
             let doc_text: Option<String> = r.get(8)?;
             let document = match doc_text {
-                Some(t) => Some(parse_json::<Document>("duplicates", ledger, &key, "document", &t)?),
+                Some(t) => Some(parse_json::<Document>(
+                    "duplicates",
+                    ledger,
+                    &key,
+                    "document",
+                    &t,
+                )?),
                 None => None,
             };
             out.push(DuplicateRecord {
@@ -691,7 +950,9 @@ pub(crate) fn duplicates(tx: &Transaction<'_>, ledger: &str, keys: Option<&[Stri
     };
     match keys {
         None => {
-            let mut stmt = tx.prepare_cached(&format!("SELECT {cols} FROM duplicates WHERE ledger = ?1 ORDER BY dup_id"))?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {cols} FROM duplicates WHERE ledger = ?1 ORDER BY dup_id"
+            ))?;
             let mut rows = stmt.query(params![ledger])?;
             push_rows(&mut rows)?;
         }
@@ -709,7 +970,12 @@ pub(crate) fn duplicates(tx: &Transaction<'_>, ledger: &str, keys: Option<&[Stri
 }
 
 /// Statement lines in insertion order, after `after_line_id`, with their ids (for export).
-pub(crate) fn lines_page(tx: &Transaction<'_>, ledger: &str, after_line_id: i64, limit: usize) -> Result<Vec<(i64, StoredLine)>, SqliteError> {
+pub(crate) fn lines_page(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    after_line_id: i64,
+    limit: usize,
+) -> Result<Vec<(i64, StoredLine)>, SqliteError> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {LINE_COLUMNS}, line_id FROM statement_lines WHERE ledger = ?1 AND line_id > ?2 ORDER BY line_id LIMIT ?3"
     ))?;
@@ -722,7 +988,12 @@ pub(crate) fn lines_page(tx: &Transaction<'_>, ledger: &str, after_line_id: i64,
 }
 
 /// Documents in insertion order, after `after_doc_id`, with their ids (for export).
-pub(crate) fn documents_page(tx: &Transaction<'_>, ledger: &str, after_doc_id: i64, limit: usize) -> Result<Vec<(i64, StoredDocument)>, SqliteError> {
+pub(crate) fn documents_page(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    after_doc_id: i64,
+    limit: usize,
+) -> Result<Vec<(i64, StoredDocument)>, SqliteError> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {DOC_COLUMNS}, doc_id FROM documents WHERE ledger = ?1 AND doc_id > ?2 ORDER BY doc_id LIMIT ?3"
     ))?;
@@ -735,17 +1006,31 @@ pub(crate) fn documents_page(tx: &Transaction<'_>, ledger: &str, after_doc_id: i
 }
 
 /// Every duplicate in insertion order (for export).
-pub(crate) fn duplicates_in_order(tx: &Transaction<'_>, ledger: &str) -> Result<Vec<DuplicateRecord>, SqliteError> {
+pub(crate) fn duplicates_in_order(
+    tx: &Transaction<'_>,
+    ledger: &str,
+) -> Result<Vec<DuplicateRecord>, SqliteError> {
     let mut all = duplicates(tx, ledger, None)?;
     // `duplicates` sorts by (run, key, pos); insertion order is by run then position in the
     // file, which is what a stable re-import needs. Re-read ids to keep it exact.
-    let mut stmt = tx.prepare_cached("SELECT run_id, natural_key, position FROM duplicates WHERE ledger = ?1 ORDER BY dup_id")?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT run_id, natural_key, position FROM duplicates WHERE ledger = ?1 ORDER BY dup_id",
+    )?;
     let order = stmt
-        .query_map(params![ledger], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+        .query_map(params![ledger], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = Vec::with_capacity(all.len());
     for (run, key, pos) in order {
-        if let Some(i) = all.iter().position(|d| d.run_id == run && d.natural_key == key && d.pos == pos) {
+        if let Some(i) = all
+            .iter()
+            .position(|d| d.run_id == run && d.natural_key == key && d.pos == pos)
+        {
             out.push(all.swap_remove(i));
         }
     }

@@ -7,7 +7,9 @@ use chrono::{Duration, NaiveDate};
 use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting};
 use kasda_core::money::{Currency, Direction};
 use kasda_core::statement::{EntryStatus, Party, References, SourcePos, StatementKind};
-use kasda_store::{ImportBatch, LineFacts, LineRecord, SourceFile, StatementHeader, StatementRecord};
+use kasda_store::{
+    ImportBatch, LineFacts, LineRecord, SourceFile, StatementHeader, StatementRecord,
+};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
@@ -15,7 +17,9 @@ use sha2::{Digest, Sha256};
 /// 1,000 lines. `tag` makes the file (and its sha256) distinct; line keys depend only on the
 /// account, date, reference and amount, so two tags over the same range overlap completely.
 pub fn statement_batch(tag: &str, account: &str, lines: usize, start: NaiveDate) -> ImportBatch {
-    let sha256 = hex::encode(Sha256::digest(format!("kasda-synthetic:{tag}:{account}:{lines}:{start}").as_bytes()));
+    let sha256 = hex::encode(Sha256::digest(
+        format!("kasda-synthetic:{tag}:{account}:{lines}:{start}").as_bytes(),
+    ));
     let kas = AccountKey::new(AccountKind::KasDaerah, account);
     let suspense_in = AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, account);
     let suspense_out = AccountKey::new(AccountKind::PengeluaranBelumTeridentifikasi, account);
@@ -24,14 +28,27 @@ pub fn statement_batch(tag: &str, account: &str, lines: usize, start: NaiveDate)
         let day = start + Duration::days((i / 1000) as i64);
         // Whole rupiah, varied, never zero.
         let amount = Decimal::from(10_000 + (i as i64 * 7_919) % 5_000_000);
-        let direction = if i % 2 == 0 { Direction::Credit } else { Direction::Debit };
+        let direction = if i % 2 == 0 {
+            Direction::Credit
+        } else {
+            Direction::Debit
+        };
         let bank_ref = format!("REF{i:09}");
-        let natural_key = format!("stmt:{account}:{day}:{bank_ref}:{amount}:{}:0", direction.as_str());
+        let natural_key = format!(
+            "stmt:{account}:{day}:{bank_ref}:{amount}:{}:0",
+            direction.as_str()
+        );
         let line_no = u32::try_from(i + 2).unwrap_or(u32::MAX);
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let postings = match direction {
-            Direction::Credit => vec![Posting::debit(kas.clone(), amount), Posting::credit(suspense_in.clone(), amount)],
-            Direction::Debit => vec![Posting::debit(suspense_out.clone(), amount), Posting::credit(kas.clone(), amount)],
+            Direction::Credit => vec![
+                Posting::debit(kas.clone(), amount),
+                Posting::credit(suspense_in.clone(), amount),
+            ],
+            Direction::Debit => vec![
+                Posting::debit(suspense_out.clone(), amount),
+                Posting::credit(kas.clone(), amount),
+            ],
         };
         let entry = JournalEntry {
             kind: EntryKind::StatementLine,
@@ -48,7 +65,10 @@ pub fn statement_batch(tag: &str, account: &str, lines: usize, start: NaiveDate)
                 natural_key,
                 account: account.to_string(),
                 statement_index: 0,
-                pos: SourcePos { line: line_no, index },
+                pos: SourcePos {
+                    line: line_no,
+                    index,
+                },
                 booking_date: day,
                 value_date: Some(day),
                 booked_at: None,

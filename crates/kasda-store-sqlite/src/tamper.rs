@@ -22,7 +22,11 @@ fn without_triggers<T>(
     let mut saved = Vec::with_capacity(triggers.len());
     for name in triggers {
         let sql: Option<String> = tx
-            .query_row("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1", params![name], |r| r.get(0))
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
             .optional()?;
         let sql = sql.ok_or_else(|| SqliteError::Refused {
             message: format!("trigger {name} is missing from the schema"),
@@ -67,19 +71,40 @@ impl TamperHook for SqliteStore {
     fn delete_entry(&mut self, ledger: &str, seq: i64) -> Result<(), StoreError> {
         // Foreign keys (joins, reversal links) would stop the deletion; an attacker turns them
         // off, and so does this hook. The pragma cannot change inside a transaction.
-        self.connection().pragma_update(None, "foreign_keys", "OFF").map_err(SqliteError::from)?;
+        self.connection()
+            .pragma_update(None, "foreign_keys", "OFF")
+            .map_err(SqliteError::from)?;
         let r = self.write(|tx| {
-            without_triggers(tx, &["entries_no_delete", "postings_no_delete", "entry_joins_no_delete"], |tx| {
-                tx.execute("DELETE FROM entry_joins WHERE ledger = ?1 AND seq = ?2", params![ledger, seq])?;
-                tx.execute("DELETE FROM postings WHERE ledger = ?1 AND seq = ?2", params![ledger, seq])?;
-                let n = tx.execute("DELETE FROM entries WHERE ledger = ?1 AND seq = ?2", params![ledger, seq])?;
-                if n == 0 {
-                    return Err(StoreError::Corrupt(format!("no entry {seq} to delete")).into());
-                }
-                Ok(())
-            })
+            without_triggers(
+                tx,
+                &[
+                    "entries_no_delete",
+                    "postings_no_delete",
+                    "entry_joins_no_delete",
+                ],
+                |tx| {
+                    tx.execute(
+                        "DELETE FROM entry_joins WHERE ledger = ?1 AND seq = ?2",
+                        params![ledger, seq],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM postings WHERE ledger = ?1 AND seq = ?2",
+                        params![ledger, seq],
+                    )?;
+                    let n = tx.execute(
+                        "DELETE FROM entries WHERE ledger = ?1 AND seq = ?2",
+                        params![ledger, seq],
+                    )?;
+                    if n == 0 {
+                        return Err(StoreError::Corrupt(format!("no entry {seq} to delete")).into());
+                    }
+                    Ok(())
+                },
+            )
         });
-        self.connection().pragma_update(None, "foreign_keys", "ON").map_err(SqliteError::from)?;
+        self.connection()
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(SqliteError::from)?;
         Ok(r?)
     }
 
@@ -130,17 +155,37 @@ impl TamperHook for SqliteStore {
 
     fn try_mutation(&mut self, ledger: &str, mutation: Mutation) -> Result<(), StoreError> {
         let (sql, seq) = match mutation {
-            Mutation::UpdateEntryMemo { seq } => ("UPDATE entries SET memo = 'changed' WHERE ledger = ?1 AND seq = ?2", seq),
-            Mutation::DeleteEntry { seq } => ("DELETE FROM entries WHERE ledger = ?1 AND seq = ?2", seq),
-            Mutation::UpdatePostingAmount { seq } => {
-                ("UPDATE postings SET amount = amount + 100 WHERE ledger = ?1 AND seq = ?2", seq)
+            Mutation::UpdateEntryMemo { seq } => (
+                "UPDATE entries SET memo = 'changed' WHERE ledger = ?1 AND seq = ?2",
+                seq,
+            ),
+            Mutation::DeleteEntry { seq } => {
+                ("DELETE FROM entries WHERE ledger = ?1 AND seq = ?2", seq)
             }
-            Mutation::DeletePosting { seq } => ("DELETE FROM postings WHERE ledger = ?1 AND seq = ?2", seq),
-            Mutation::DeleteStatementLines => ("DELETE FROM statement_lines WHERE ledger = ?1 AND ?2 IS NOT NULL", 0),
-            Mutation::DeleteDocuments => ("DELETE FROM documents WHERE ledger = ?1 AND ?2 IS NOT NULL", 0),
-            Mutation::DeleteFiles => ("DELETE FROM source_files WHERE ledger = ?1 AND ?2 IS NOT NULL", 0),
+            Mutation::UpdatePostingAmount { seq } => (
+                "UPDATE postings SET amount = amount + 100 WHERE ledger = ?1 AND seq = ?2",
+                seq,
+            ),
+            Mutation::DeletePosting { seq } => {
+                ("DELETE FROM postings WHERE ledger = ?1 AND seq = ?2", seq)
+            }
+            Mutation::DeleteStatementLines => (
+                "DELETE FROM statement_lines WHERE ledger = ?1 AND ?2 IS NOT NULL",
+                0,
+            ),
+            Mutation::DeleteDocuments => (
+                "DELETE FROM documents WHERE ledger = ?1 AND ?2 IS NOT NULL",
+                0,
+            ),
+            Mutation::DeleteFiles => (
+                "DELETE FROM source_files WHERE ledger = ?1 AND ?2 IS NOT NULL",
+                0,
+            ),
             Mutation::DeleteRuns => ("DELETE FROM runs WHERE ledger = ?1 AND ?2 IS NOT NULL", 0),
-            Mutation::DeleteFindings => ("DELETE FROM findings WHERE ledger = ?1 AND ?2 IS NOT NULL", 0),
+            Mutation::DeleteFindings => (
+                "DELETE FROM findings WHERE ledger = ?1 AND ?2 IS NOT NULL",
+                0,
+            ),
         };
         Ok(self.write(|tx| {
             let changed = tx.execute(sql, params![ledger, seq])?;
@@ -154,7 +199,11 @@ impl TamperHook for SqliteStore {
                 .skip_while(|w| *w != "FROM" && *w != "UPDATE")
                 .nth(1)
                 .unwrap_or_default();
-            let (suffix, operation) = if sql.starts_with("UPDATE") { ("no_update", "UPDATE") } else { ("no_delete", "DELETE") };
+            let (suffix, operation) = if sql.starts_with("UPDATE") {
+                ("no_update", "UPDATE")
+            } else {
+                ("no_delete", "DELETE")
+            };
             let trigger = format!("{table}_{suffix}");
             let installed: Option<i64> = tx
                 .query_row(
@@ -166,7 +215,9 @@ impl TamperHook for SqliteStore {
             match installed {
                 Some(_) => Err(StoreError::AppendOnly {
                     table: table.to_string(),
-                    operation: format!("{operation} (no rows matched; trigger {trigger} refuses any)"),
+                    operation: format!(
+                        "{operation} (no rows matched; trigger {trigger} refuses any)"
+                    ),
                 }
                 .into()),
                 None => Ok(()),

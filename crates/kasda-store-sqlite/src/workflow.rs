@@ -3,9 +3,9 @@
 
 use chrono::NaiveDate;
 use kasda_store::{
-    check_entry, limit_check, same_user, AppendOutcome, FindingEvent, FindingInput, FindingRecord, FindingStatus,
-    NewEntry, NewProposal, Proposal, ProposalKind, ProposalStatus, RunInfo, RunKind, StoreError,
-    MAX_ENTRIES_PER_APPEND, MAX_LABEL,
+    check_entry, limit_check, same_user, AppendOutcome, FindingEvent, FindingInput, FindingRecord,
+    FindingStatus, NewEntry, NewProposal, Proposal, ProposalKind, ProposalStatus, RunInfo, RunKind,
+    StoreError, MAX_ENTRIES_PER_APPEND, MAX_LABEL,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -24,15 +24,43 @@ fn to_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, SqliteError
     })
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(table: &'static str, ledger: &str, key: &str, column: &'static str, text: &str) -> Result<T, SqliteError> {
-    serde_json::from_str(text).map_err(|e| corrupt(table, ledger, key, column, "JSON of the stored type", e.to_string()))
+fn from_json<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    ledger: &str,
+    key: &str,
+    column: &'static str,
+    text: &str,
+) -> Result<T, SqliteError> {
+    serde_json::from_str(text).map_err(|e| {
+        corrupt(
+            table,
+            ledger,
+            key,
+            column,
+            "JSON of the stored type",
+            e.to_string(),
+        )
+    })
 }
 
 fn parse_status(ledger: &str, key: &str, s: &str) -> Result<FindingStatus, SqliteError> {
-    FindingStatus::parse(s).ok_or_else(|| corrupt("finding_events", ledger, key, "status", "open, resolved or dismissed", s))
+    FindingStatus::parse(s).ok_or_else(|| {
+        corrupt(
+            "finding_events",
+            ledger,
+            key,
+            "status",
+            "open, resolved or dismissed",
+            s,
+        )
+    })
 }
 
-fn latest_status(tx: &Transaction<'_>, ledger: &str, id: &str) -> Result<Option<(i64, FindingStatus)>, SqliteError> {
+fn latest_status(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    id: &str,
+) -> Result<Option<(i64, FindingStatus)>, SqliteError> {
     let row: Option<(i64, String)> = tx
         .prepare_cached(
             "SELECT event_idx, status FROM finding_events WHERE ledger = ?1 AND finding_key = ?2
@@ -46,10 +74,19 @@ fn latest_status(tx: &Transaction<'_>, ledger: &str, id: &str) -> Result<Option<
     }
 }
 
-pub(crate) fn record_findings(tx: &Transaction<'_>, ledger: &str, run_id: i64, findings: &[FindingInput]) -> Result<(), SqliteError> {
+pub(crate) fn record_findings(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    run_id: i64,
+    findings: &[FindingInput],
+) -> Result<(), SqliteError> {
     require_ledger(tx, ledger)?;
     let run_exists: Option<i64> = tx
-        .query_row("SELECT 1 FROM runs WHERE ledger = ?1 AND run_id = ?2", params![ledger, run_id], |r| r.get(0))
+        .query_row(
+            "SELECT 1 FROM runs WHERE ledger = ?1 AND run_id = ?2",
+            params![ledger, run_id],
+            |r| r.get(0),
+        )
         .optional()?;
     if run_exists.is_none() {
         return Err(StoreError::InvalidInput {
@@ -75,11 +112,25 @@ pub(crate) fn record_findings(tx: &Transaction<'_>, ledger: &str, run_id: i64, f
         match latest_status(tx, ledger, &f.id)? {
             Some((idx, status)) => {
                 if status != f.status {
-                    insert_event.execute(params![ledger, f.id, idx + 1, f.status.as_str(), at, run_id])?;
+                    insert_event.execute(params![
+                        ledger,
+                        f.id,
+                        idx + 1,
+                        f.status.as_str(),
+                        at,
+                        run_id
+                    ])?;
                 }
             }
             None => {
-                insert_finding.execute(params![ledger, f.id, f.rule, at, run_id, to_json("finding", f)?])?;
+                insert_finding.execute(params![
+                    ledger,
+                    f.id,
+                    f.rule,
+                    at,
+                    run_id,
+                    to_json("finding", f)?
+                ])?;
                 insert_event.execute(params![ledger, f.id, 0, f.status.as_str(), at, run_id])?;
             }
         }
@@ -87,13 +138,22 @@ pub(crate) fn record_findings(tx: &Transaction<'_>, ledger: &str, run_id: i64, f
     Ok(())
 }
 
-pub(crate) fn findings(tx: &Transaction<'_>, ledger: &str, open_only: bool) -> Result<Vec<FindingRecord>, SqliteError> {
+pub(crate) fn findings(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    open_only: bool,
+) -> Result<Vec<FindingRecord>, SqliteError> {
     let mut stmt = tx.prepare_cached(
         "SELECT finding_key, first_seen, first_run, body FROM findings WHERE ledger = ?1 ORDER BY first_run, finding_key",
     )?;
     let rows = stmt
         .query_map(params![ledger], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut events_stmt = tx.prepare_cached(
@@ -103,7 +163,13 @@ pub(crate) fn findings(tx: &Transaction<'_>, ledger: &str, open_only: bool) -> R
     for (id, first_seen, first_run, body) in rows {
         let finding: FindingInput = from_json("findings", ledger, &id, "body", &body)?;
         let raw = events_stmt
-            .query_map(params![ledger, id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?
+            .query_map(params![ledger, id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut events = Vec::with_capacity(raw.len());
         for (s, at, run_id) in raw {
@@ -130,9 +196,17 @@ pub(crate) fn findings(tx: &Transaction<'_>, ledger: &str, open_only: bool) -> R
     Ok(out)
 }
 
-pub(crate) fn propose(tx: &Transaction<'_>, ledger: &str, p: &NewProposal) -> Result<i64, SqliteError> {
+pub(crate) fn propose(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    p: &NewProposal,
+) -> Result<i64, SqliteError> {
     require_ledger(tx, ledger)?;
-    limit_check("entries in one proposal", p.entries.len(), MAX_ENTRIES_PER_APPEND)?;
+    limit_check(
+        "entries in one proposal",
+        p.entries.len(),
+        MAX_ENTRIES_PER_APPEND,
+    )?;
     limit_check("proposal reason length", p.reason.len(), MAX_LABEL)?;
     limit_check("proposer length", p.proposed_by.len(), MAX_LABEL)?;
     if p.proposed_by.trim().is_empty() {
@@ -164,12 +238,24 @@ pub(crate) fn propose(tx: &Transaction<'_>, ledger: &str, p: &NewProposal) -> Re
     tx.execute(
         "INSERT INTO proposals (ledger, proposal_id, kind, proposer, proposed_at, reason, entries)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![ledger, id, p.kind.as_str(), p.proposed_by, at, p.reason, to_json("proposal entries", &p.entries)?],
+        params![
+            ledger,
+            id,
+            p.kind.as_str(),
+            p.proposed_by,
+            at,
+            p.reason,
+            to_json("proposal entries", &p.entries)?
+        ],
     )?;
     Ok(id)
 }
 
-fn load_proposals(tx: &Transaction<'_>, ledger: &str, only: Option<i64>) -> Result<Vec<Proposal>, SqliteError> {
+fn load_proposals(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    only: Option<i64>,
+) -> Result<Vec<Proposal>, SqliteError> {
     let mut stmt = tx.prepare_cached(
         "SELECT p.proposal_id, p.kind, p.proposer, p.proposed_at, p.reason, p.entries,
                 a.decision, a.approver, a.decided_at, a.run_id, a.reason
@@ -182,10 +268,19 @@ fn load_proposals(tx: &Transaction<'_>, ledger: &str, only: Option<i64>) -> Resu
         let id: i64 = r.get(0)?;
         let key = format!("proposal {id}");
         let kind_text: String = r.get(1)?;
-        let kind = ProposalKind::parse(&kind_text)
-            .ok_or_else(|| corrupt("proposals", ledger, &key, "kind", "manual_match, write_off or correction", &kind_text))?;
+        let kind = ProposalKind::parse(&kind_text).ok_or_else(|| {
+            corrupt(
+                "proposals",
+                ledger,
+                &key,
+                "kind",
+                "manual_match, write_off or correction",
+                &kind_text,
+            )
+        })?;
         let entries_text: String = r.get(5)?;
-        let entries: Vec<NewEntry> = from_json("proposals", ledger, &key, "entries", &entries_text)?;
+        let entries: Vec<NewEntry> =
+            from_json("proposals", ledger, &key, "entries", &entries_text)?;
         let decision: Option<String> = r.get(6)?;
         let status = match decision.as_deref() {
             None => ProposalStatus::Open,
@@ -199,7 +294,16 @@ fn load_proposals(tx: &Transaction<'_>, ledger: &str, only: Option<i64>) -> Resu
                 at: time_from_us(r.get(8)?),
                 reason: r.get(10)?,
             },
-            Some(other) => return Err(corrupt("approvals", ledger, key, "decision", "approved or rejected", other)),
+            Some(other) => {
+                return Err(corrupt(
+                    "approvals",
+                    ledger,
+                    key,
+                    "decision",
+                    "approved or rejected",
+                    other,
+                ))
+            }
         };
         out.push(Proposal {
             id,
@@ -214,7 +318,11 @@ fn load_proposals(tx: &Transaction<'_>, ledger: &str, only: Option<i64>) -> Resu
     Ok(out)
 }
 
-pub(crate) fn proposals(tx: &Transaction<'_>, ledger: &str, open_only: bool) -> Result<Vec<Proposal>, SqliteError> {
+pub(crate) fn proposals(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    open_only: bool,
+) -> Result<Vec<Proposal>, SqliteError> {
     let mut all = load_proposals(tx, ledger, None)?;
     if open_only {
         all.retain(|p| p.status == ProposalStatus::Open);
@@ -224,10 +332,13 @@ pub(crate) fn proposals(tx: &Transaction<'_>, ledger: &str, open_only: bool) -> 
 
 fn open_proposal(tx: &Transaction<'_>, ledger: &str, id: i64) -> Result<Proposal, SqliteError> {
     require_ledger(tx, ledger)?;
-    let p = load_proposals(tx, ledger, Some(id))?.into_iter().next().ok_or_else(|| StoreError::UnknownProposal {
-        ledger: ledger.to_string(),
-        id,
-    })?;
+    let p = load_proposals(tx, ledger, Some(id))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::UnknownProposal {
+            ledger: ledger.to_string(),
+            id,
+        })?;
     if p.status != ProposalStatus::Open {
         return Err(StoreError::ProposalNotOpen {
             id,
@@ -238,7 +349,12 @@ fn open_proposal(tx: &Transaction<'_>, ledger: &str, id: i64) -> Result<Proposal
     Ok(p)
 }
 
-pub(crate) fn approve(tx: &Transaction<'_>, ledger: &str, id: i64, approver: &str) -> Result<AppendOutcome, SqliteError> {
+pub(crate) fn approve(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    id: i64,
+    approver: &str,
+) -> Result<AppendOutcome, SqliteError> {
     let p = open_proposal(tx, ledger, id)?;
     if approver.trim().is_empty() || same_user(&p.proposed_by, approver) {
         return Err(StoreError::SameUserApproval {
@@ -271,7 +387,13 @@ pub(crate) fn approve(tx: &Transaction<'_>, ledger: &str, id: i64, approver: &st
     Ok(out)
 }
 
-pub(crate) fn reject(tx: &Transaction<'_>, ledger: &str, id: i64, user: &str, reason: &str) -> Result<(), SqliteError> {
+pub(crate) fn reject(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    id: i64,
+    user: &str,
+    reason: &str,
+) -> Result<(), SqliteError> {
     limit_check("rejection reason length", reason.len(), MAX_LABEL)?;
     open_proposal(tx, ledger, id)?;
     let at = ledger_stamp(tx, ledger)?;
@@ -283,7 +405,12 @@ pub(crate) fn reject(tx: &Transaction<'_>, ledger: &str, id: i64, user: &str, re
     Ok(())
 }
 
-pub(crate) fn close_period(tx: &Transaction<'_>, ledger: &str, through: NaiveDate, actor: &str) -> Result<(), SqliteError> {
+pub(crate) fn close_period(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    through: NaiveDate,
+    actor: &str,
+) -> Result<(), SqliteError> {
     limit_check("actor length", actor.len(), MAX_LABEL)?;
     require_ledger(tx, ledger)?;
     if let Some(c) = closed_through(tx, ledger)? {

@@ -92,7 +92,10 @@ pub struct ChainWriter<'t> {
 }
 
 /// The head of a ledger's chain: last seq, its hash and its `recorded_at`.
-pub(crate) fn chain_head(tx: &Transaction<'_>, ledger: &str) -> Result<(i64, String, i64), SqliteError> {
+pub(crate) fn chain_head(
+    tx: &Transaction<'_>,
+    ledger: &str,
+) -> Result<(i64, String, i64), SqliteError> {
     let head = tx
         .query_row(
             "SELECT seq, hash, recorded_at FROM entries WHERE ledger = ?1 ORDER BY seq DESC LIMIT 1",
@@ -104,7 +107,10 @@ pub(crate) fn chain_head(tx: &Transaction<'_>, ledger: &str) -> Result<(i64, Str
 }
 
 /// Last day of the latest closed period of a ledger.
-pub(crate) fn closed_through(tx: &Transaction<'_>, ledger: &str) -> Result<Option<NaiveDate>, SqliteError> {
+pub(crate) fn closed_through(
+    tx: &Transaction<'_>,
+    ledger: &str,
+) -> Result<Option<NaiveDate>, SqliteError> {
     let d: Option<String> = tx.query_row(
         "SELECT max(through_date) FROM period_locks WHERE ledger = ?1",
         params![ledger],
@@ -129,7 +135,12 @@ impl<'t> ChainWriter<'t> {
     /// Starts writing to `ledger` as part of run `run_id`. `now_us` is the wall clock; the
     /// transaction's `recorded_at` is kept strictly after the ledger's last one so that "known
     /// at T" always names a prefix of the chain.
-    pub fn new(tx: &'t Transaction<'t>, ledger: &str, run_id: i64, now_us: i64) -> Result<Self, SqliteError> {
+    pub fn new(
+        tx: &'t Transaction<'t>,
+        ledger: &str,
+        run_id: i64,
+        now_us: i64,
+    ) -> Result<Self, SqliteError> {
         let (head_seq, head_hash, last_recorded) = chain_head(tx, ledger)?;
         let recorded_at_us = now_us.max(last_recorded.saturating_add(1));
         let next_account_id: i64 = tx.query_row(
@@ -214,7 +225,11 @@ impl<'t> ChainWriter<'t> {
     ///
     /// Every entry is checked (invariants, reversal link, closed period) before the duplicate
     /// test, so a batch is refused or accepted as a whole the same way on every store.
-    pub fn append(&mut self, e: &JournalEntry, source_sha256: Option<&str>) -> Result<Appended, SqliteError> {
+    pub fn append(
+        &mut self,
+        e: &JournalEntry,
+        source_sha256: Option<&str>,
+    ) -> Result<Appended, SqliteError> {
         self.check(e)?;
         if let Some(seq) = self.existing(&e.natural_key)? {
             return Ok(Appended::Existing(seq));
@@ -222,7 +237,15 @@ impl<'t> ChainWriter<'t> {
         let seq = self.head_seq + 1;
         let prev = std::mem::take(&mut self.head_hash);
         let hash = chain_hash(&prev, &self.ledger, seq, source_sha256, e);
-        self.insert(seq, e, source_sha256, self.run_id, self.recorded_at_us, &prev, &hash)?;
+        self.insert(
+            seq,
+            e,
+            source_sha256,
+            self.run_id,
+            self.recorded_at_us,
+            &prev,
+            &hash,
+        )?;
         self.head_seq = seq;
         self.head_hash = hash;
         Ok(Appended::New(seq))
@@ -230,9 +253,9 @@ impl<'t> ChainWriter<'t> {
 
     /// Records the facts (natural keys) a new entry joins, in the order given.
     pub fn insert_joins(&mut self, seq: i64, joins: &[String]) -> Result<(), SqliteError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("INSERT INTO entry_joins (ledger, seq, idx, joined_key) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO entry_joins (ledger, seq, idx, joined_key) VALUES (?1, ?2, ?3, ?4)",
+        )?;
         for (idx, key) in joins.iter().enumerate() {
             stmt.execute(params![self.ledger, seq, idx as i64, key])?;
         }
@@ -242,7 +265,10 @@ impl<'t> ChainWriter<'t> {
     /// Inserts an entry that already carries its number, hashes, run and time (a ledger moved in
     /// from another store). The chain link is checked here and again by the database trigger;
     /// the hash content is checked by verifying the ledger after the move.
-    pub fn append_stored(&mut self, s: &kasda_core::ledger::StoredEntry) -> Result<(), SqliteError> {
+    pub fn append_stored(
+        &mut self,
+        s: &kasda_core::ledger::StoredEntry,
+    ) -> Result<(), SqliteError> {
         if s.seq != self.head_seq + 1 || s.prev_hash != self.head_hash {
             return Err(SqliteError::Refused {
                 message: format!(
@@ -256,7 +282,15 @@ impl<'t> ChainWriter<'t> {
         }
         self.check(&s.entry)?;
         let recorded = s.recorded_at.timestamp_micros();
-        self.insert(s.seq, &s.entry, s.source_sha256.as_deref(), s.run_id, recorded, &s.prev_hash, &s.hash)?;
+        self.insert(
+            s.seq,
+            &s.entry,
+            s.source_sha256.as_deref(),
+            s.run_id,
+            recorded,
+            &s.prev_hash,
+            &s.hash,
+        )?;
         self.head_seq = s.seq;
         self.head_hash = s.hash.clone();
         Ok(())
@@ -387,7 +421,9 @@ impl<'t> ChainWriter<'t> {
         write_aggregates(
             self.tx,
             &self.ledger,
-            deltas.into_iter().map(|((a, c, d, at), (dr, cr))| (a, c, d, at, dr, cr)),
+            deltas
+                .into_iter()
+                .map(|((a, c, d, at), (dr, cr))| (a, c, d, at, dr, cr)),
         )?;
         Ok((self.head_seq, self.head_hash))
     }
@@ -414,8 +450,23 @@ pub(crate) fn write_aggregates(
     )?;
     for (account_id, currency, day, recorded_at, debit, credit) in rows {
         let day = date_text(day);
-        by_day.execute(params![ledger, account_id, currency.as_str(), day, debit, credit])?;
-        known.execute(params![ledger, account_id, currency.as_str(), recorded_at, day, debit, credit])?;
+        by_day.execute(params![
+            ledger,
+            account_id,
+            currency.as_str(),
+            day,
+            debit,
+            credit
+        ])?;
+        known.execute(params![
+            ledger,
+            account_id,
+            currency.as_str(),
+            recorded_at,
+            day,
+            debit,
+            credit
+        ])?;
     }
     Ok(())
 }

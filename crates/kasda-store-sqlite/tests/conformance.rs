@@ -2,8 +2,9 @@
 //! check, and against a fresh database file (WAL, `synchronous=FULL`) per check.
 
 mod memory {
-    kasda_store::conformance_tests!(|| kasda_store_sqlite::SqliteStore::open_memory()
-        .expect("open in-memory SQLite store"));
+    kasda_store::conformance_tests!(
+        || kasda_store_sqlite::SqliteStore::open_memory().expect("open in-memory SQLite store")
+    );
 }
 
 mod file {
@@ -15,7 +16,8 @@ mod file {
     /// output, so nothing is left in the system temp dir).
     fn open_file_store() -> kasda_store_sqlite::SqliteStore {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("kasda-sqlite-conformance");
+        let dir =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("kasda-sqlite-conformance");
         std::fs::create_dir_all(&dir).expect("create conformance temp dir");
         let path = dir.join(format!("{}-{n}.db", std::process::id()));
         for suffix in ["", "-wal", "-shm"] {

@@ -47,13 +47,32 @@ fn wait_for(child: &mut Child, prefix: &str, limit: Duration) -> String {
 
 fn assert_clean_and_empty(db: &Path) {
     let mut s = SqliteStore::open(db).expect("database opens after the kill");
-    let integrity: String = s.connection().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let integrity: String = s
+        .connection()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(integrity, "ok");
-    assert_eq!(s.entry_count("crash").unwrap(), 0, "no entry of the killed import survives");
-    assert!(s.files("crash").unwrap().is_empty(), "the killed file is not recorded");
-    assert!(s.runs("crash").unwrap().is_empty(), "the killed run is not recorded");
-    let lines: i64 = s.connection().query_row("SELECT count(*) FROM statement_lines", [], |r| r.get(0)).unwrap();
-    let postings: i64 = s.connection().query_row("SELECT count(*) FROM postings", [], |r| r.get(0)).unwrap();
+    assert_eq!(
+        s.entry_count("crash").unwrap(),
+        0,
+        "no entry of the killed import survives"
+    );
+    assert!(
+        s.files("crash").unwrap().is_empty(),
+        "the killed file is not recorded"
+    );
+    assert!(
+        s.runs("crash").unwrap().is_empty(),
+        "the killed run is not recorded"
+    );
+    let lines: i64 = s
+        .connection()
+        .query_row("SELECT count(*) FROM statement_lines", [], |r| r.get(0))
+        .unwrap();
+    let postings: i64 = s
+        .connection()
+        .query_row("SELECT count(*) FROM postings", [], |r| r.get(0))
+        .unwrap();
     assert_eq!((lines, postings), (0, 0));
 }
 
@@ -66,8 +85,13 @@ fn killed_import_leaves_nothing_and_the_file_imports_again() {
     let mut child = spawn(&db, "hold");
     let line = wait_for(&mut child, "uncommitted", Duration::from_secs(300));
     assert_eq!(line, format!("uncommitted {LINES}"));
-    let wal = std::fs::metadata(dir.path().join("crash.db-wal")).map(|m| m.len()).unwrap_or(0);
-    assert!(wal > 1_000_000, "uncommitted pages reached the WAL file ({wal} bytes)");
+    let wal = std::fs::metadata(dir.path().join("crash.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert!(
+        wal > 1_000_000,
+        "uncommitted pages reached the WAL file ({wal} bytes)"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     assert_clean_and_empty(&db);

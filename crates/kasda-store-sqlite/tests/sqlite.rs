@@ -5,8 +5,12 @@
 use chrono::NaiveDate;
 use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting};
 use kasda_store::memory::MemoryStore;
-use kasda_store::{LedgerInfo, Mutation, NewEntry, RunInfo, RunKind, Store, StoreError, TamperHook};
-use kasda_store_sqlite::{parse_url, synthetic, OpenOptions, SqliteError, SqliteStore, SqliteTarget};
+use kasda_store::{
+    LedgerInfo, Mutation, NewEntry, RunInfo, RunKind, Store, StoreError, TamperHook,
+};
+use kasda_store_sqlite::{
+    parse_url, synthetic, OpenOptions, SqliteError, SqliteStore, SqliteTarget,
+};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -38,7 +42,10 @@ fn entry(key: &str, day: &str, amount: Decimal) -> JournalEntry {
         "",
         "match",
         None,
-        vec![Posting::debit(suspense(), amount), Posting::credit(revenue(), amount)],
+        vec![
+            Posting::debit(suspense(), amount),
+            Posting::credit(revenue(), amount),
+        ],
     )
     .unwrap()
 }
@@ -46,9 +53,17 @@ fn entry(key: &str, day: &str, amount: Decimal) -> JournalEntry {
 /// The same sequence of writes, applied to any store.
 fn script<S: Store>(s: &mut S) -> Vec<i64> {
     s.ensure_ledger(&ledger()).unwrap();
-    s.import_file("kota-serang", synthetic::statement_batch("a", "0012345678", 300, d("2026-01-02"))).unwrap();
+    s.import_file(
+        "kota-serang",
+        synthetic::statement_batch("a", "0012345678", 300, d("2026-01-02")),
+    )
+    .unwrap();
     // Overlapping statement: the same lines again from another file.
-    s.import_file("kota-serang", synthetic::statement_batch("b", "0012345678", 400, d("2026-01-02"))).unwrap();
+    s.import_file(
+        "kota-serang",
+        synthetic::statement_batch("b", "0012345678", 400, d("2026-01-02")),
+    )
+    .unwrap();
     let out = s
         .append_entries(
             "kota-serang",
@@ -63,9 +78,15 @@ fn script<S: Store>(s: &mut S) -> Vec<i64> {
         )
         .unwrap();
     let first = s.entries_by_seq("kota-serang", &out.appended[..1]).unwrap();
-    let reversal = first[0].entry.reversal(first[0].seq, d("2026-01-05"), "wrong match");
-    s.append_entries("kota-serang", RunInfo::new(RunKind::Manual, "auditor"), vec![reversal.into()])
-        .unwrap();
+    let reversal = first[0]
+        .entry
+        .reversal(first[0].seq, d("2026-01-05"), "wrong match");
+    s.append_entries(
+        "kota-serang",
+        RunInfo::new(RunKind::Manual, "auditor"),
+        vec![reversal.into()],
+    )
+    .unwrap();
     out.appended
 }
 
@@ -84,7 +105,10 @@ fn chain_is_bit_identical_to_the_memory_oracle() {
     let ea = sql.entries("kota-serang", 0, 1000).unwrap();
     let eb = mem.entries("kota-serang", 0, 1000).unwrap();
     for (x, y) in ea.iter().zip(&eb) {
-        assert_eq!((x.seq, &x.entry, &x.hash, &x.prev_hash), (y.seq, &y.entry, &y.hash, &y.prev_hash));
+        assert_eq!(
+            (x.seq, &x.entry, &x.hash, &x.prev_hash),
+            (y.seq, &y.entry, &y.hash, &y.prev_hash)
+        );
     }
     assert_eq!(
         sql.balances("kota-serang", None, None, None).unwrap(),
@@ -101,25 +125,58 @@ fn balances_as_of_and_known_at_match_the_oracle() {
         .append_entries(
             "kota-serang",
             RunInfo::new(RunKind::Reconcile, "r"),
-            vec![entry("m1", "2026-01-10", dec!(100)).into(), entry("m2", "2026-01-12", dec!(40)).into()],
+            vec![
+                entry("m1", "2026-01-10", dec!(100)).into(),
+                entry("m2", "2026-01-12", dec!(40)).into(),
+            ],
         )
         .unwrap();
     let t1 = sql.entries_by_seq("kota-serang", &out1.appended).unwrap()[0].recorded_at;
     // A back-dated correction learned later.
-    sql.append_entries("kota-serang", RunInfo::new(RunKind::Manual, "r"), vec![entry("m3", "2026-01-09", dec!(7)).into()])
-        .unwrap();
+    sql.append_entries(
+        "kota-serang",
+        RunInfo::new(RunKind::Manual, "r"),
+        vec![entry("m3", "2026-01-09", dec!(7)).into()],
+    )
+    .unwrap();
     let rev = revenue();
-    assert_eq!(sql.balance("kota-serang", &rev, None, None).unwrap(), dec!(-147));
-    assert_eq!(sql.balance("kota-serang", &rev, Some(d("2026-01-10")), None).unwrap(), dec!(-107));
-    assert_eq!(sql.balance("kota-serang", &rev, Some(d("2026-01-10")), Some(t1)).unwrap(), dec!(-100));
-    assert_eq!(sql.balance("kota-serang", &rev, None, Some(t1)).unwrap(), dec!(-140));
-    assert_eq!(sql.balance("kota-serang", &rev, Some(d("2026-01-08")), None).unwrap(), dec!(0));
+    assert_eq!(
+        sql.balance("kota-serang", &rev, None, None).unwrap(),
+        dec!(-147)
+    );
+    assert_eq!(
+        sql.balance("kota-serang", &rev, Some(d("2026-01-10")), None)
+            .unwrap(),
+        dec!(-107)
+    );
+    assert_eq!(
+        sql.balance("kota-serang", &rev, Some(d("2026-01-10")), Some(t1))
+            .unwrap(),
+        dec!(-100)
+    );
+    assert_eq!(
+        sql.balance("kota-serang", &rev, None, Some(t1)).unwrap(),
+        dec!(-140)
+    );
+    assert_eq!(
+        sql.balance("kota-serang", &rev, Some(d("2026-01-08")), None)
+            .unwrap(),
+        dec!(0)
+    );
     // Known before anything was recorded: no accounts at all.
     let before = t1 - chrono::Duration::seconds(1);
-    assert!(sql.balances("kota-serang", None, None, Some(before)).unwrap().is_empty());
-    let moves = sql.day_movements("kota-serang", &rev, d("2026-01-10"), d("2026-01-31")).unwrap();
+    assert!(sql
+        .balances("kota-serang", None, None, Some(before))
+        .unwrap()
+        .is_empty());
+    let moves = sql
+        .day_movements("kota-serang", &rev, d("2026-01-10"), d("2026-01-31"))
+        .unwrap();
     assert_eq!(moves.len(), 2);
-    assert_eq!((moves[0].credits, moves[0].closing), (dec!(100), dec!(-107)));
+    assert_eq!(
+        (moves[0].credits, moves[0].closing),
+        (dec!(100), dec!(-107))
+    );
     assert_eq!((moves[1].credits, moves[1].closing), (dec!(40), dec!(-147)));
     assert_eq!(sql.check_aggregates("kota-serang").unwrap(), None);
 }
@@ -134,8 +191,16 @@ fn import_is_idempotent_and_overlaps_are_recorded_as_duplicates() {
     let again = s.import_file("kota-serang", a).unwrap();
     assert!(again.file_already_imported);
     assert_eq!((again.run_id, again.lines_new), (first.run_id, 0));
-    let b = s.import_file("kota-serang", synthetic::statement_batch("b", "0012345678", 60, d("2026-01-02"))).unwrap();
-    assert_eq!((b.lines_new, b.lines_duplicate, b.entries_appended), (10, 50, 10));
+    let b = s
+        .import_file(
+            "kota-serang",
+            synthetic::statement_batch("b", "0012345678", 60, d("2026-01-02")),
+        )
+        .unwrap();
+    assert_eq!(
+        (b.lines_new, b.lines_duplicate, b.entries_appended),
+        (10, 50, 10)
+    );
     let dups = s.duplicates("kota-serang", None).unwrap();
     assert_eq!(dups.len(), 50);
     assert!(dups.iter().all(|x| x.same_content));
@@ -168,14 +233,32 @@ fn triggers_refuse_update_and_delete_from_raw_sql() {
     // Every ledger table, straight through the connection.
     let conn = s.connection();
     for table in [
-        "ledgers", "accounts", "runs", "source_files", "statements", "statement_lines", "duplicates", "entries",
-        "postings", "entry_joins", "findings", "finding_events", "schema_migrations",
+        "ledgers",
+        "accounts",
+        "runs",
+        "source_files",
+        "statements",
+        "statement_lines",
+        "duplicates",
+        "entries",
+        "postings",
+        "entry_joins",
+        "findings",
+        "finding_events",
+        "schema_migrations",
     ] {
-        let err = conn.execute(&format!("DELETE FROM {table}"), []).unwrap_err();
+        let err = conn
+            .execute(&format!("DELETE FROM {table}"), [])
+            .unwrap_err();
         assert!(err.to_string().contains("is append-only"), "{table}: {err}");
     }
-    let err = conn.execute("UPDATE entries SET memo = 'x' WHERE seq = 2", []).unwrap_err();
-    assert!(err.to_string().contains("kasda: entries is append-only"), "{err}");
+    let err = conn
+        .execute("UPDATE entries SET memo = 'x' WHERE seq = 2", [])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("kasda: entries is append-only"),
+        "{err}"
+    );
     assert_eq!(s.verify("kota-serang").unwrap().first_bad, None);
 }
 
@@ -194,7 +277,10 @@ fn database_refuses_unbalanced_and_unlinked_entries() {
             1, 0, (SELECT hash FROM entries WHERE seq = 403), 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
          COMMIT;",
     );
-    assert!(one.unwrap_err().to_string().contains("fewer than two postings"));
+    assert!(one
+        .unwrap_err()
+        .to_string()
+        .contains("fewer than two postings"));
     conn.execute_batch("ROLLBACK").unwrap();
     let link = conn.execute_batch(
         "BEGIN;
@@ -220,7 +306,10 @@ fn tampering_below_the_api_is_caught_by_verify() {
     s.delete_entry("kota-serang", 9).unwrap();
     assert_eq!(s.verify("kota-serang").unwrap().first_bad.unwrap().seq, 10);
     // The triggers are back after the tampering.
-    let err = s.connection().execute("DELETE FROM entries", []).unwrap_err();
+    let err = s
+        .connection()
+        .execute("DELETE FROM entries", [])
+        .unwrap_err();
     assert!(err.to_string().contains("append-only"));
 }
 
@@ -243,9 +332,21 @@ fn changed_migration_is_refused_naming_file_and_checksums() {
     drop(s);
     let err = SqliteStore::open(&path).err().unwrap();
     let text = err.to_string();
-    assert!(matches!(err, SqliteError::MigrationChanged { .. }), "{text}");
-    assert!(text.contains("schema/sqlite/0001_init.sql") && text.contains(&"a".repeat(64)), "{text}");
-    let unmigrated = SqliteStore::open_with(&path, OpenOptions { migrate: false, ..OpenOptions::default() });
+    assert!(
+        matches!(err, SqliteError::MigrationChanged { .. }),
+        "{text}"
+    );
+    assert!(
+        text.contains("schema/sqlite/0001_init.sql") && text.contains(&"a".repeat(64)),
+        "{text}"
+    );
+    let unmigrated = SqliteStore::open_with(
+        &path,
+        OpenOptions {
+            migrate: false,
+            ..OpenOptions::default()
+        },
+    );
     let err: StoreError = unmigrated.unwrap().migration_status().unwrap_err();
     assert!(matches!(err, StoreError::MigrationChanged { .. }));
 }
@@ -256,13 +357,23 @@ fn locked_database_gives_a_clear_error() {
     let path = dir.path().join("kasda.db");
     let mut holder = SqliteStore::open(&path).unwrap();
     holder.ensure_ledger(&ledger()).unwrap();
-    let options = OpenOptions { busy_timeout_ms: 200, ..OpenOptions::default() };
+    let options = OpenOptions {
+        busy_timeout_ms: 200,
+        ..OpenOptions::default()
+    };
     let mut other = SqliteStore::open_with(&path, options).unwrap();
     // The first connection holds the write lock, as another kasda process importing would.
-    holder.connection().execute_batch("BEGIN IMMEDIATE").unwrap();
+    holder
+        .connection()
+        .execute_batch("BEGIN IMMEDIATE")
+        .unwrap();
     let started = std::time::Instant::now();
     let err = other
-        .append_entries("kota-serang", RunInfo::new(RunKind::Manual, "x"), vec![entry("m1", "2026-01-10", dec!(1)).into()])
+        .append_entries(
+            "kota-serang",
+            RunInfo::new(RunKind::Manual, "x"),
+            vec![entry("m1", "2026-01-10", dec!(1)).into()],
+        )
         .unwrap_err();
     assert!(started.elapsed() >= std::time::Duration::from_millis(150));
     match &err {
@@ -276,7 +387,11 @@ fn locked_database_gives_a_clear_error() {
     holder.connection().execute_batch("COMMIT").unwrap();
     // Once released, the other writer proceeds; readers were never blocked (WAL).
     other
-        .append_entries("kota-serang", RunInfo::new(RunKind::Manual, "x"), vec![entry("m1", "2026-01-10", dec!(1)).into()])
+        .append_entries(
+            "kota-serang",
+            RunInfo::new(RunKind::Manual, "x"),
+            vec![entry("m1", "2026-01-10", dec!(1)).into()],
+        )
         .unwrap();
     assert_eq!(holder.entry_count("kota-serang").unwrap(), 1);
 }
@@ -286,20 +401,36 @@ fn pragmas_are_wal_full_and_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(dir.path().join("k.db")).unwrap();
     let c = s.connection();
-    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
-    let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    let fk: i64 = c
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
 }
 
 #[test]
 fn urls_parse() {
-    assert_eq!(parse_url("sqlite:kasda.db").unwrap(), SqliteTarget::File("kasda.db".into()));
-    assert_eq!(parse_url("sqlite://rel/k.db").unwrap(), SqliteTarget::File("rel/k.db".into()));
-    assert_eq!(parse_url("sqlite:///abs/k.db").unwrap(), SqliteTarget::File("/abs/k.db".into()));
+    assert_eq!(
+        parse_url("sqlite:kasda.db").unwrap(),
+        SqliteTarget::File("kasda.db".into())
+    );
+    assert_eq!(
+        parse_url("sqlite://rel/k.db").unwrap(),
+        SqliteTarget::File("rel/k.db".into())
+    );
+    assert_eq!(
+        parse_url("sqlite:///abs/k.db").unwrap(),
+        SqliteTarget::File("/abs/k.db".into())
+    );
     assert_eq!(parse_url("sqlite::memory:").unwrap(), SqliteTarget::Memory);
     for bad in ["postgres://x", "sqlite:", "sqlite:k.db?mode=ro", "kasda.db"] {
-        assert!(matches!(parse_url(bad), Err(SqliteError::BadUrl { .. })), "{bad}");
+        assert!(
+            matches!(parse_url(bad), Err(SqliteError::BadUrl { .. })),
+            "{bad}"
+        );
     }
     let mut s = SqliteStore::open_url("sqlite::memory:").unwrap();
     assert!(s.ledgers().unwrap().is_empty());
@@ -310,17 +441,32 @@ fn amounts_are_exact_minor_units_and_out_of_range_is_refused() {
     let mut s = SqliteStore::open_memory().unwrap();
     s.ensure_ledger(&ledger()).unwrap();
     let big = dec!(92233720368547758.07); // i64::MAX sen
-    s.append_entries("kota-serang", RunInfo::new(RunKind::Manual, "x"), vec![entry("big", "2026-01-10", big).into()])
-        .unwrap();
-    assert_eq!(s.balance("kota-serang", &suspense(), None, None).unwrap(), big);
+    s.append_entries(
+        "kota-serang",
+        RunInfo::new(RunKind::Manual, "x"),
+        vec![entry("big", "2026-01-10", big).into()],
+    )
+    .unwrap();
+    assert_eq!(
+        s.balance("kota-serang", &suspense(), None, None).unwrap(),
+        big
+    );
     let too_big = dec!(92233720368547758.08);
     let err = s
-        .append_entries("kota-serang", RunInfo::new(RunKind::Manual, "x"), vec![entry("big2", "2026-01-11", too_big).into()])
+        .append_entries(
+            "kota-serang",
+            RunInfo::new(RunKind::Manual, "x"),
+            vec![entry("big2", "2026-01-11", too_big).into()],
+        )
         .unwrap_err();
     assert!(err.to_string().contains("minor units"), "{err}");
     let stored: i64 = s
         .connection()
-        .query_row("SELECT amount FROM postings WHERE seq = 1 AND idx = 0", [], |r| r.get(0))
+        .query_row(
+            "SELECT amount FROM postings WHERE seq = 1 AND idx = 0",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(stored, i64::MAX);
 }
