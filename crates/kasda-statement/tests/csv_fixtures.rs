@@ -1,4 +1,4 @@
-//! Edge-case fixtures of the CSV profile reader (`sample-statements/csv/*.csv` with a
+//! Edge-case fixtures of the CSV profile reader (`sample-statements/csv/edge__*` with a
 //! `.expected.json` beside): each file is detected from its content, read with the detected
 //! bundled profile, and compared with its expected facts (or expected error). The expected files
 //! were written by hand-checking the reader's output (`KASDA_BLESS=1` rewrites them; review the
@@ -94,7 +94,7 @@ fn edge_case_fixtures_read_as_expected() {
     let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .filter(|p| p.extension().is_some_and(|x| x == "csv" || x == "xls"))
         .filter(|p| {
             p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("edge__"))

@@ -21,6 +21,7 @@ fn seeds() -> Vec<Vec<u8>> {
         .collect();
     out.push(file("csv/edge__year-end-pending-footer.csv"));
     out.push(file("csv/edge__multiline-description.csv"));
+    out.push(file("csv/edge__html-table-bni.xls"));
     out.push(file("snap/snap__single-page-desc.json"));
     out.push(file("snap/snap__two-pages-array.json"));
     out.push(file("snap/snap__jsonl-incomplete.jsonl"));

@@ -68,6 +68,7 @@
 //! ```
 
 mod cells;
+mod html;
 mod profile;
 mod records;
 mod xlsx;
@@ -120,6 +121,14 @@ fn sniff_with(bytes: &[u8], profiles: &[Compiled]) -> Option<(StatementFormat, S
             .find(|p| find_header(p, rows.iter().take(p.profile.header_search_lines)).is_some())
             .and_then(found);
     }
+    if html::is_html(bytes) {
+        let (text, _) = crate::encoding::decode_text(bytes);
+        let rows = html::table_records(&text, ",", 1000).unwrap_or_default();
+        return profiles
+            .iter()
+            .find(|p| find_header(p, rows.iter().take(p.profile.header_search_lines)).is_some())
+            .and_then(found);
+    }
     let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     // Lossy is enough to compare header cells; the reader decodes properly.
@@ -136,7 +145,9 @@ fn sniff_with(bytes: &[u8], profiles: &[Compiled]) -> Option<(StatementFormat, S
         .and_then(found)
 }
 
-/// Reads a CSV export (or an XLSX one: ZIP content is handed to [`read_xlsx`]) with `profile`.
+/// Reads a CSV export with `profile`. An XLSX workbook (ZIP content) is handed to
+/// [`read_xlsx`]; an HTML table saved as `.xls` is read row by row (warning
+/// `html-table-export`).
 pub fn read(file_name: &str, bytes: &[u8], profile: &Profile) -> Result<StatementFile, ReadError> {
     let compiled = profile.compile(file_name)?;
     read_compiled(file_name, bytes, &compiled)
@@ -250,7 +261,26 @@ fn read_compiled(file_name: &str, bytes: &[u8], c: &Compiled) -> Result<Statemen
     if is_zip(bytes) {
         return read_xlsx(file_name, bytes, &c.profile);
     }
-    let (text, warnings) = decode(file_name, bytes, c.profile.encoding)?;
+    let (text, mut warnings) = decode(file_name, bytes, c.profile.encoding)?;
+    if html::is_html(bytes) {
+        let rows = html::table_records(&text, &c.profile.delimiter, MAX_ROWS + 10_000).map_err(
+            |(code, line, found)| {
+                ReadError::new(
+                    file_name,
+                    Location {
+                        line: Some(u64::from(line)),
+                        ..Location::default()
+                    },
+                    code,
+                    "html table",
+                    "an HTML table export within the bounds",
+                    found,
+                )
+            },
+        )?;
+        warnings.push("html-table-export".into());
+        return assemble(file_name, rows.into_iter().map(Ok), c, warnings);
+    }
     let recs = Records::new(&text, c.delimiter, c.quote).map(|r| {
         r.map_err(|e| {
             ReadError::new(
