@@ -442,6 +442,15 @@ pub fn parse_61(value: &str, currency: Currency) -> Result<Line61, FieldError> {
         }
         i = 10;
     }
+    if value_date.is_none() && entry_date.is_none() {
+        // Some banks write 30 February and a good entry date, and the entry can still be
+        // dated; without any real date it cannot be booked.
+        return Err(FieldError::new(
+            "invalid-date",
+            "a calendar date in the value date YYMMDD or the entry date MMDD",
+            line,
+        ));
+    }
     let mark = match (b.get(i), b.get(i + 1)) {
         (Some(b'R'), Some(b'C')) => {
             i += 2;
@@ -677,6 +686,14 @@ mod tests {
         for t in ["", ",", "1,2,3", "1.5", "1,234", "12a"] {
             assert!(fast_swift_amount(t.as_bytes(), 2).is_none(), "{t}");
         }
+    }
+
+    #[test]
+    fn undatable_entry_is_an_error() {
+        let e = parse_61("160230D6,00NMSCNONREF", Currency::IDR).unwrap_err();
+        assert_eq!(e.code, "invalid-date");
+        let l = parse_61("1602300301D6,00NMSCNONREF", Currency::IDR).unwrap();
+        assert_eq!((l.value_date, l.entry_date), (None, Some(d(2016, 3, 1))));
     }
 
     #[test]
