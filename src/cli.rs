@@ -90,6 +90,12 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// List leakage findings with their evidence
     Findings(FindingsArgs),
+    /// Manual matches and write-offs under maker-checker (the approver must differ from the proposer)
+    #[command(subcommand)]
+    Match(MatchCmd),
+    /// Period locks after the Berita Acara is signed
+    #[command(subcommand)]
+    Period(PeriodCmd),
     /// Generate a synthetic pemda (statements, documents, kasda.toml, ground truth)
     Gen(GenArgs),
     /// One command, no set-up: generate a month for a kota, import, reconcile, show the position and findings
@@ -301,4 +307,54 @@ pub struct DemoArgs {
     pub leak_rate: String,
     #[arg(long, default_value_t = 100)]
     pub volume_percent: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MatchCmd {
+    /// Propose a manual match (lines to documents) or a write-off; acting user from KASDA_ACTOR or USER
+    Propose(ProposeArgs),
+    /// Approve a proposal (appends its entries); must be a different user from the proposer
+    Approve {
+        /// Proposal id
+        id: i64,
+    },
+    /// Reject a proposal with a reason
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// List proposals
+    List {
+        /// Only open proposals
+        #[arg(long)]
+        open: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    /// Statement line natural key (repeatable)
+    #[arg(long = "line")]
+    pub lines: Vec<String>,
+    /// Document natural key, e.g. receipt:NTPD, sts:NUMBER, sp2d:NUMBER (repeatable)
+    #[arg(long = "doc")]
+    pub documents: Vec<String>,
+    /// Write off what remains in this clearing account instead
+    #[arg(long)]
+    pub write_off: Option<String>,
+    /// Balance date for --write-off
+    #[arg(long)]
+    pub on: Option<chrono::NaiveDate>,
+    /// Why (kept in the trail)
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeriodCmd {
+    /// Close a month (YYYY-MM): later facts for it are booked in the open period, never into it
+    Close { period: String },
+    /// Show the last closed day
+    Status,
 }

@@ -4,11 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn kasda(dir: &Path, args: &[&str]) -> Output {
+    kasda_as("e2e-test", dir, args)
+}
+
+fn kasda_as(user: &str, dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kasda"))
         .current_dir(dir)
         .env_remove("KASDA_DB")
         .env_remove("KASDA_CONFIG")
-        .env("KASDA_ACTOR", "e2e-test")
+        .env("KASDA_ACTOR", user)
         .env("CI", "true")
         .args(args)
         .output()
@@ -396,4 +400,77 @@ fn sqlite_and_postgres_agree() {
         findings[0], findings[1],
         "findings differ between SQLite and PostgreSQL"
     );
+}
+
+/// A write-off needs two people; a closed period takes no new entries.
+#[test]
+fn maker_checker_and_period_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generate(dir.path(), "3", "5");
+    let cfg = data.join("kasda.toml");
+    let cfg = cfg.to_str().unwrap().to_string();
+    let as_user = |user: &str, extra: &[&str]| {
+        let mut args: Vec<&str> =
+            vec!["--db", "sqlite:mc.db", "--config", &cfg, "--format", "json"];
+        args.extend_from_slice(extra);
+        kasda_as(user, dir.path(), &args)
+    };
+    json(&as_user("importer", &["import", "data"]));
+    // Find a clearing account with a balance to write off.
+    let toml = std::fs::read_to_string(data.join("kasda.toml")).unwrap();
+    let rkud = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("account_number = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap()
+        .to_string();
+    let account = format!("penerimaan-belum-teridentifikasi/{rkud}");
+    let before = json(&as_user(
+        "auditor",
+        &["balance", &account, "--as-of", "2026-03-04"],
+    ));
+    assert_ne!(
+        before["balance"], "0.00",
+        "nothing unidentified to write off: {before}"
+    );
+
+    let p = json(&as_user(
+        "maker",
+        &[
+            "match",
+            "propose",
+            "--write-off",
+            &account,
+            "--on",
+            "2026-03-04",
+            "--reason",
+            "test write-off",
+        ],
+    ));
+    let id = p["proposal"].as_i64().unwrap().to_string();
+    // The proposer cannot approve.
+    let same = as_user("maker", &["match", "approve", &id]);
+    assert!(!same.status.success());
+    assert!(
+        String::from_utf8_lossy(&same.stderr)
+            .to_lowercase()
+            .contains("maker"),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    let ok_out = json(&as_user("checker", &["match", "approve", &id]));
+    assert_eq!(ok_out["appended"].as_array().unwrap().len(), 1);
+    let after = json(&as_user(
+        "auditor",
+        &["balance", &account, "--as-of", "2026-03-04"],
+    ));
+    assert_eq!(after["balance"], "0.00");
+    // Approval is in the trail: the write-off entry is the last one and names its run.
+    let v = json(&as_user("auditor", &["verify"]));
+    assert!(v[0]["first_bad"].is_null());
+
+    // Close March: the lock is recorded and reported.
+    ok(&as_user("bud", &["period", "close", "2026-03"]));
+    let st = json(&as_user("auditor", &["period", "status"]));
+    assert_eq!(st["closed_through"], "2026-03-31");
 }

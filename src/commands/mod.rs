@@ -7,6 +7,7 @@ mod inspect;
 mod ledger;
 mod reconcile;
 mod setup;
+mod workflow;
 
 use std::path::Path;
 
@@ -31,6 +32,8 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Trail(a) => ledger::trail(cli, a),
         Command::Reconcile(a) => reconcile::run(cli, a),
         Command::Findings(a) => reconcile::findings(cli, a),
+        Command::Match(c) => workflow::match_cmd(cli, c),
+        Command::Period(c) => workflow::period_cmd(cli, c),
         Command::Gen(a) => demo::gen(cli, a),
         Command::Demo(a) => demo::demo(cli, a),
     }
