@@ -24,7 +24,7 @@ use crate::fmt;
 use crate::model::{
     Cell, Column, Report, ReportData, ReportKind, Row, RowStyle, Section, SCHEMA_VERSION,
 };
-use crate::read::{add, day_before, header, signature, Reader};
+use crate::read::{add, day_before, first_opening, header, signature, Reader};
 use crate::{ReportError, ReportParams};
 
 /// Groups of the statement, in print order.
@@ -92,6 +92,9 @@ pub struct LakData {
     pub kas_penampungan: Decimal,
     /// closing_kas_bud + kas di bendahara penerimaan + kas di rekening penampungan.
     pub kas_dan_setara_kas: Decimal,
+    /// Opening balances of the RKUD accounts' first statements that no ledger entry carries
+    /// (disclosed, not added: the LAK shows the ledger's kas).
+    pub statement_openings_not_posted: Decimal,
 }
 
 /// Jenis-level (three segment) code of a kode rekening, for grouping lines.
@@ -241,6 +244,19 @@ pub fn build_lak(
             "LAK: opening kas {opening_kas_bud} + net flows {net_change} != closing kas {closing_kas_bud}"
         )));
     }
+    let mut statement_openings_not_posted = Decimal::ZERO;
+    let kas_keys: std::collections::BTreeSet<&AccountKey> =
+        kas_close.keys().chain(kas_open.keys()).collect();
+    for key in kas_keys {
+        let statements = r.statements(key.qualifier())?;
+        if let Some((amount, date)) = first_opening(&statements) {
+            if date <= params.to {
+                let posted = r.balance(key, day_before(date))?;
+                statement_openings_not_posted =
+                    add(statement_openings_not_posted, amount - posted, "openings")?;
+            }
+        }
+    }
     let kas_bendahara_penerimaan =
         sum(&r.balances(AccountKind::KasBendaharaPenerimaan, params.to)?);
     let kas_penampungan = sum(&r.balances(AccountKind::KasPenampungan, params.to)?);
@@ -253,6 +269,7 @@ pub fn build_lak(
         kas_bendahara_penerimaan,
         kas_penampungan,
         kas_dan_setara_kas: closing_kas_bud + kas_bendahara_penerimaan + kas_penampungan,
+        statement_openings_not_posted,
     };
     let (sections, notes) = layout(&data);
     Ok(Report {
@@ -354,10 +371,17 @@ fn layout(d: &LakData) -> (Vec<Section>, Vec<String>) {
         d.kas_dan_setara_kas,
         RowStyle::Total,
     ));
-    let notes = vec![format!(
+    let mut notes = vec![format!(
         "Saldo akhir Kas di BUD {} {} sama dengan saldo Kas di Kas Daerah menurut ledger.",
         fmt::rupiah(d.closing_kas_bud),
         fmt::terbilang_sentence(d.closing_kas_bud)
     )];
+    if !d.statement_openings_not_posted.is_zero() {
+        notes.push(format!(
+            "Saldo awal rekening koran RKUD sebesar {} belum dibukukan di ledger (tidak ada jurnal saldo awal); saldo kas menurut rekening koran menjadi {}.",
+            fmt::rupiah(d.statement_openings_not_posted),
+            fmt::rupiah(d.closing_kas_bud + d.statement_openings_not_posted)
+        ));
+    }
     (vec![s], notes)
 }

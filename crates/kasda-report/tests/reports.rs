@@ -469,6 +469,7 @@ fn lak_closing_kas_equals_the_ledger() {
     assert_eq!(operasi.map(|g| g.outflow), Some(idr(450)));
     assert_eq!(l.kas_bendahara_penerimaan, idr(200));
     assert_eq!(l.kas_dan_setara_kas, idr(570));
+    assert_eq!(l.statement_openings_not_posted, idr(1_000_000));
 }
 
 #[test]
