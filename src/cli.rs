@@ -180,6 +180,15 @@ pub struct ImportArgs {
     /// Write a JSON run report (files, entries, duplicates, rejected with reasons, duration)
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Keep watching the given directories and import files as they arrive (use with --archive)
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between scans in --watch mode
+    #[arg(long, default_value_t = 10, requires = "watch")]
+    pub interval_secs: u64,
+    /// Stop --watch after this many scans (default: run until stopped)
+    #[arg(long, requires = "watch")]
+    pub max_scans: Option<u64>,
 }
 
 #[derive(Debug, Args)]

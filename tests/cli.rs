@@ -474,3 +474,92 @@ fn maker_checker_and_period_close() {
     let st = json(&as_user("auditor", &["period", "status"]));
     assert_eq!(st["closed_through"], "2026-03-31");
 }
+
+/// Unattended: --watch with --archive imports what arrives and moves it away; a second run at
+/// the same time is refused with a clear message instead of interleaving.
+#[test]
+fn watch_archives_and_runs_do_not_interleave() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = generate(dir.path(), "2", "9");
+    let cfg = data.join("kasda.toml");
+    let cfg = cfg.to_str().unwrap().to_string();
+    let base = |extra: &[&str]| {
+        let mut args: Vec<String> = ["--db", "sqlite:w.db", "--config", cfg.as_str()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let mut moved = 0;
+    for sub in ["statements", "documents"] {
+        for e in walk(&data.join(sub)) {
+            std::fs::copy(
+                &e,
+                inbox.join(format!(
+                    "{moved:04}-{}",
+                    e.file_name().unwrap().to_string_lossy()
+                )),
+            )
+            .unwrap();
+            moved += 1;
+        }
+    }
+    // Hold the run lock from another process while a second run tries.
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.path().join("w.db.run-lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let args = base(&["import", "inbox"]);
+    let refused = kasda(
+        dir.path(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("another kasda run"));
+    drop(lock);
+
+    let args = base(&[
+        "import",
+        "inbox",
+        "--watch",
+        "--archive",
+        "done",
+        "--interval-secs",
+        "1",
+        "--max-scans",
+        "2",
+    ]);
+    ok(&kasda(
+        dir.path(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    assert_eq!(
+        std::fs::read_dir(&inbox).unwrap().count(),
+        0,
+        "inbox not emptied"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("done")).unwrap().count(),
+        moved
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}

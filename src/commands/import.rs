@@ -390,8 +390,35 @@ fn quarantine_file(path: &Path, opts: &ImportOptions, r: &FileResult) -> Result<
 }
 
 pub fn run(cli: &Cli, a: &ImportArgs) -> CmdResult {
+    if !a.watch {
+        return run_once(cli, a);
+    }
+    if a.archive.is_none() {
+        return Err(Failure::input(anyhow::anyhow!(
+            "--watch needs --archive DIR so that imported files leave the watched directory"
+        )));
+    }
+    let mut scans = 0u64;
+    loop {
+        // A bad file is reported (and quarantined when asked) but does not stop the watcher.
+        match run_once(cli, a) {
+            Ok(()) | Err(Failure::Input(_)) => {}
+            Err(other) => return Err(other),
+        }
+        scans += 1;
+        if a.max_scans.is_some_and(|m| scans >= m) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(a.interval_secs.max(1)));
+    }
+}
+
+fn run_once(cli: &Cli, a: &ImportArgs) -> CmdResult {
     let cfg = load_config(&cli.config)?;
     let files = expand(&a.paths).map_err(Failure::Input)?;
+    if a.watch && files.is_empty() {
+        return Ok(());
+    }
     let _lock = super::ledger::run_lock(&cli.db)?;
     let mut store = open_store(&cli.db)?;
     let ledger = ledger_of(store.as_mut(), &cfg)?;
