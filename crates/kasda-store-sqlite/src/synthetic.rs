@@ -125,3 +125,33 @@ pub fn statement_batch(tag: &str, account: &str, lines: usize, start: NaiveDate)
         documents: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_deterministic_balanced_and_overlap_by_key() {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+        let a = statement_batch("a", "001", 2_500, start);
+        assert_eq!(a, statement_batch("a", "001", 2_500, start));
+        let b = statement_batch("b", "001", 100, start);
+        assert_ne!(a.file.sha256, b.file.sha256);
+        let keys = |x: &ImportBatch| -> Vec<String> {
+            x.statements[0]
+                .lines
+                .iter()
+                .map(|l| l.facts.natural_key.clone())
+                .collect()
+        };
+        assert_eq!(keys(&a)[..100], keys(&b)[..]);
+        let lines = &a.statements[0].lines;
+        assert!(lines
+            .iter()
+            .all(|l| l.entry.as_ref().is_some_and(|e| e.validate().is_ok())));
+        let last = lines.last().unwrap();
+        assert_eq!(last.facts.booking_date, start + Duration::days(2));
+        let unique: std::collections::HashSet<_> = keys(&a).into_iter().collect();
+        assert_eq!(unique.len(), 2_500);
+    }
+}

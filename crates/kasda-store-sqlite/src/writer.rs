@@ -470,3 +470,50 @@ pub(crate) fn write_aggregates(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn minor_units_are_exact_per_currency_scale() {
+        let idr = Currency::IDR;
+        assert_eq!(to_minor(dec!(1234567.89), idr), Some(123_456_789));
+        assert_eq!(to_minor(dec!(10), idr), Some(1_000));
+        assert_eq!(
+            to_minor(dec!(10.500), idr),
+            Some(1_050),
+            "trailing zeros are not extra scale"
+        );
+        assert_eq!(
+            to_minor(dec!(0.001), idr),
+            None,
+            "over-scale is refused, never rounded"
+        );
+        assert_eq!(
+            to_minor(dec!(92233720368547758.08), idr),
+            None,
+            "beyond i64 is refused"
+        );
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(to_minor(dec!(500), jpy), Some(500));
+        assert_eq!(to_minor(dec!(500.5), jpy), None);
+        let bhd = Currency::parse("BHD").unwrap();
+        assert_eq!(to_minor(dec!(1.234), bhd), Some(1_234));
+        for (minor, c) in [(123_456_789, idr), (500, jpy), (1_234, bhd), (-7, idr)] {
+            assert_eq!(to_minor(from_minor(minor, c), c), Some(minor));
+        }
+    }
+
+    #[test]
+    fn dates_are_iso_text_that_sorts() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(date_text(d), "2026-03-09");
+        assert_eq!(
+            date_text(NaiveDate::from_ymd_opt(987, 1, 2).unwrap()),
+            "0987-01-02"
+        );
+        assert!(date_text(d) < date_text(NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()));
+    }
+}

@@ -352,6 +352,26 @@ fn changed_migration_is_refused_naming_file_and_checksums() {
 }
 
 #[test]
+fn database_from_a_newer_kasda_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kasda.db");
+    let s = SqliteStore::open(&path).unwrap();
+    s.connection()
+        .execute(
+            "INSERT INTO schema_migrations (version, name, sha256, applied_at) VALUES (99, '0099_future.sql', ?1, 0)",
+            ["b".repeat(64)],
+        )
+        .unwrap();
+    drop(s);
+    let err = SqliteStore::open(&path).err().unwrap();
+    assert!(
+        matches!(err, SqliteError::MigrationUnknown { version: 99, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("0099_future.sql"));
+}
+
+#[test]
 fn locked_database_gives_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kasda.db");
