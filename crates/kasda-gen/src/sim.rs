@@ -239,6 +239,9 @@ struct Batch {
     late_due: Option<NaiveDate>,
 }
 
+/// (channel index, payment date of a late batch settling on its own).
+type SettlementKey = (usize, Option<NaiveDate>);
+
 #[derive(Debug, Clone)]
 struct Collection {
     collected_on: NaiveDate,
@@ -1234,7 +1237,8 @@ impl<'a> Sim<'a> {
             .range((date, 0, NaiveDate::MIN)..=(date, usize::MAX, NaiveDate::MAX))
             .map(|(k, _)| *k)
             .collect();
-        let mut groups: BTreeMap<usize, Vec<(NaiveDate, Batch)>> = BTreeMap::new();
+        // A late batch arrives as its own transfer, not folded into the day's settlement.
+        let mut groups: BTreeMap<SettlementKey, Vec<(NaiveDate, Batch)>> = BTreeMap::new();
         for key in due {
             let Some(mut batch) = self.bulk.remove(&key) else {
                 continue;
@@ -1248,9 +1252,13 @@ impl<'a> Sim<'a> {
                 self.bulk.insert((new_date, ci, paid_on), batch);
                 continue;
             }
-            groups.entry(ci).or_default().push((paid_on, batch));
+            let late_key = batch.late_due.map(|_| paid_on);
+            groups
+                .entry((ci, late_key))
+                .or_default()
+                .push((paid_on, batch));
         }
-        for (ci, batches) in groups {
+        for ((ci, _), batches) in groups {
             let route = self.p.channels[ci].clone();
             let Landing::Bulk {
                 account,
