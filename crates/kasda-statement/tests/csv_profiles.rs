@@ -116,6 +116,45 @@ fn xlsx_with_number_and_date_cells_reads_like_the_csv() {
 }
 
 #[test]
+fn xlsx_time_and_iso_date_cells_read_like_the_csv() {
+    let p = bundled_profile("bri-cms").unwrap();
+    let bytes = sample("bri-cms");
+    let from_csv = csv_profile::read("bri.csv", &bytes, p).unwrap();
+    let rows = csv_rows(&bytes, b',');
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let date_format = Format::new().set_num_format("yyyy-mm-dd");
+    let time_format = Format::new().set_num_format("hh:mm:ss");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c16) = (r as u32, c as u16);
+            if r > 0 && (c == 2 || c == 3) {
+                let v: Vec<u16> = cell.split('-').map(|x| x.parse().unwrap()).collect();
+                let d = ExcelDateTime::from_ymd(v[0], v[1] as u8, v[2] as u8).unwrap();
+                sheet
+                    .write_datetime_with_format(r, c16, d, &date_format)
+                    .unwrap();
+            } else if r > 0 && c == 4 {
+                let v: Vec<u16> = cell.split(':').map(|x| x.parse().unwrap()).collect();
+                let t = ExcelDateTime::from_hms(v[0], v[1] as u8, v[2]).unwrap();
+                sheet
+                    .write_datetime_with_format(r, c16, t, &time_format)
+                    .unwrap();
+            } else {
+                sheet.write_string(r, c16, cell).unwrap();
+            }
+        }
+    }
+    let xlsx = book.save_to_buffer().unwrap();
+    let from_xlsx = csv_profile::read_xlsx("bri.xlsx", &xlsx, p).unwrap();
+    assert!(from_xlsx.statements[0]
+        .entries
+        .iter()
+        .all(|e| e.booked_at.is_some()));
+    same_statement(&from_csv, &from_xlsx, "typed bri-cms");
+}
+
+#[test]
 fn not_a_workbook_is_an_error_not_a_panic() {
     let p = bundled_profile("bni").unwrap();
     let e = csv_profile::read_xlsx("x.xlsx", b"PK\x03\x04garbage", p).unwrap_err();

@@ -96,6 +96,24 @@ fn render(d: &Data) -> Cell {
                         typed: Typed::DateTime(at),
                     }
                 }
+                // A time-only cell (serial below 1) has no calendar date: keep its time on
+                // the spreadsheet epoch so a time column still reads.
+                _ if (0.0..1.0).contains(&dt.as_f64()) => {
+                    let secs = (dt.as_f64() * 86_400.0).round() as u32;
+                    let at = NaiveDate::from_ymd_opt(1899, 12, 31)
+                        .zip(NaiveTime::from_num_seconds_from_midnight_opt(
+                            secs.min(86_399),
+                            0,
+                        ))
+                        .map(|(d, t)| NaiveDateTime::new(d, t));
+                    match at {
+                        Some(at) => Cell {
+                            text: at.format("%H:%M:%S").to_string(),
+                            typed: Typed::DateTime(at),
+                        },
+                        None => Cell::text(dt.as_f64().to_string()),
+                    }
+                }
                 _ => Cell::text(dt.as_f64().to_string()),
             }
         }
