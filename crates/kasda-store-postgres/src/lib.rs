@@ -207,3 +207,25 @@ pub(crate) fn map_err(operation: &str, e: tokio_postgres::Error) -> StoreError {
     }
     StoreError::backend(operation, describe(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://kasda:s3cret@db.example:5432/kasda?sslmode=require"),
+            "postgres://kasda:***@db.example:5432/kasda?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://kasda@db/kasda"),
+            "postgres://kasda@db/kasda"
+        );
+        assert_eq!(
+            redact_url("host=db user=kasda password=s3cret dbname=kasda"),
+            "host=db user=kasda password=*** dbname=kasda"
+        );
+        assert!(!redact_url("postgres://a:p%40ss@h/d").contains("p%40ss"));
+    }
+}

@@ -27,7 +27,7 @@ pub const AUDITOR: &str = "kasda_auditor";
 pub fn validate_role_name(name: &str) -> Result<(), StoreError> {
     let ok = !name.is_empty()
         && name.len() <= 63
-        && !name.as_bytes()[0].is_ascii_digit()
+        && !name.as_bytes().first().is_some_and(u8::is_ascii_digit)
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
@@ -112,5 +112,29 @@ impl PgStore {
                 .map_err(|e| map_err("drop login", e))
         })?;
         self.execute_sql(&format!("DROP ROLE IF EXISTS {name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_role_name;
+
+    #[test]
+    fn role_names_are_plain_identifiers() {
+        for ok in ["kasda_importer", "serang_import2", "a"] {
+            assert!(validate_role_name(ok).is_ok(), "{ok}");
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "1abc",
+            "Upper",
+            "has space",
+            "semi;colon",
+            "quote\"",
+            long.as_str(),
+        ] {
+            assert!(validate_role_name(bad).is_err(), "{bad:?} must be refused");
+        }
     }
 }

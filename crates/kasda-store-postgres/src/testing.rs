@@ -163,3 +163,32 @@ pub fn fresh_store() -> PgStore {
         Err(e) => panic!("cannot connect to the fresh test database: {e}; {HOW_TO_START}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::url_with;
+
+    #[test]
+    fn url_user_and_database_are_replaced() {
+        assert_eq!(
+            url_with(
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                None,
+                Some("kasda_x")
+            ),
+            "postgres://postgres@127.0.0.1:5432/kasda_x"
+        );
+        assert_eq!(
+            url_with("postgres://u:pw@h/db?sslmode=disable", Some("aud"), None),
+            "postgres://aud@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            url_with("postgresql://h:5433", None, Some("d")),
+            "postgresql://h:5433/d"
+        );
+        assert_eq!(
+            url_with("host=h user=u dbname=a", Some("v"), Some("b")),
+            "host=h user=v dbname=b"
+        );
+    }
+}

@@ -287,16 +287,12 @@ impl ChainWriter {
     async fn account_ids(&self, tx: &Transaction<'_>) -> Result<HashMap<String, i32>, StoreError> {
         let mut keys: BTreeMap<String, (String, String)> = BTreeMap::new();
         for p in self.pending.iter().flat_map(|e| e.entry.postings.iter()) {
-            let text = p.account.to_string();
-            if !keys.contains_key(&text) {
-                keys.insert(
-                    text,
-                    (
-                        p.account.kind().as_str().to_string(),
-                        p.account.qualifier().to_string(),
-                    ),
-                );
-            }
+            keys.entry(p.account.to_string()).or_insert_with(|| {
+                (
+                    p.account.kind().as_str().to_string(),
+                    p.account.qualifier().to_string(),
+                )
+            });
         }
         let mut ids: HashMap<String, i32> = HashMap::new();
         if keys.is_empty() {
