@@ -100,11 +100,12 @@ pub(crate) fn now_us() -> i64 {
 
 /// The time stamp of a write transaction on a ledger: the clock, but strictly after every
 /// stamp the ledger already carries, so `recorded_at` never goes backwards and "known at T"
-/// always names a prefix of the chain.
+/// always names a prefix of the chain. Stamps only grow, so the latest entry and the latest
+/// run hold the largest ones (two primary-key probes, no scan).
 pub(crate) fn ledger_stamp(tx: &Transaction<'_>, ledger: &str) -> Result<i64, SqliteError> {
     let last: Option<i64> = tx.query_row(
         "SELECT max(coalesce((SELECT recorded_at FROM entries WHERE ledger = ?1 ORDER BY seq DESC LIMIT 1), 0),
-                    coalesce((SELECT max(started_at) FROM runs WHERE ledger = ?1), 0))",
+                    coalesce((SELECT started_at FROM runs WHERE ledger = ?1 ORDER BY run_id DESC LIMIT 1), 0))",
         params![ledger],
         |r| r.get(0),
     )?;
