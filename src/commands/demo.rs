@@ -138,7 +138,7 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
 
     step("2/4 importing statements and documents into the embedded ledger (SQLite)");
     let t1 = Instant::now();
-    let files = expand(&[data.clone()]).map_err(Failure::Input)?;
+    let files = expand(std::slice::from_ref(&data)).map_err(Failure::Input)?;
     let bar = crate::progress::bar(files.len() as u64, "importing");
     let report = import_files(
         store.as_mut(),

@@ -236,7 +236,12 @@ fn totals_differ(s: &Statement) -> bool {
     let side = |dir: Direction| {
         let mut n = 0u64;
         let mut sum = Decimal::ZERO;
-        for e in s.entries.iter().filter(|e| e.direction == Some(dir)) {
+        // Banks' control totals cover booked entries, like the balance check.
+        for e in s
+            .entries
+            .iter()
+            .filter(|e| e.direction == Some(dir) && e.status == EntryStatus::Booked)
+        {
             n += 1;
             sum = sum.checked_add(e.amount).unwrap_or(sum);
         }
@@ -320,6 +325,8 @@ fn same_entry(a: &Entry, b: &Entry) -> bool {
         && a.remittance == b.remittance
         && a.additional_info == b.additional_info
         && a.supplementary == b.supplementary
+        // A running balance that moved between two otherwise identical rows shows two bookings.
+        && a.balance_after == b.balance_after
 }
 
 /// 1-based file-wide positions of entries identical to an earlier entry of the same file.
