@@ -681,19 +681,7 @@ fn layout(d: &BarData) -> (Vec<Section>, Vec<String>) {
                     ItemCategory::DepositInTransit,
                     ItemCategory::OutstandingSp2d,
                 ] {
-                    s.rows.push(line(
-                        &format!(
-                            "{} {}",
-                            if c == ItemCategory::DepositInTransit {
-                                "+"
-                            } else {
-                                "-"
-                            },
-                            c.label()
-                        ),
-                        Some(cat(c)),
-                        RowStyle::Normal,
-                    ));
+                    s.rows.push(line(c.label(), Some(cat(c)), RowStyle::Normal));
                 }
                 s.rows.push(line(
                     "Saldo bank disesuaikan",
@@ -716,11 +704,7 @@ fn layout(d: &BarData) -> (Vec<Section>, Vec<String>) {
                     ItemCategory::UnidentifiedDebit,
                     ItemCategory::Correction,
                 ] {
-                    s.rows.push(line(
-                        &format!("+/- {}", c.label()),
-                        Some(cat(c)),
-                        RowStyle::Normal,
-                    ));
+                    s.rows.push(line(c.label(), Some(cat(c)), RowStyle::Normal));
                 }
                 s.rows.push(line(
                     "Saldo BKU disesuaikan",

@@ -358,7 +358,7 @@ fn money_or_empty(v: Option<Decimal>) -> Cell {
 
 fn layout(d: &PositionData) -> (Vec<Section>, Vec<String>, Vec<Chart>) {
     let mut s = Section::new(
-        "A. Posisi per rekening",
+        "A. Posisi per rekening (ledger)",
         vec![
             Column::text("Rekening"),
             Column::text("Jenis"),
@@ -366,7 +366,13 @@ fn layout(d: &PositionData) -> (Vec<Section>, Vec<String>, Vec<Chart>) {
             Column::money("Saldo awal"),
             Column::money("Penerimaan"),
             Column::money("Pengeluaran"),
-            Column::money("Saldo akhir (ledger)"),
+            Column::money("Saldo akhir"),
+        ],
+    );
+    let mut s2 = Section::new(
+        "A2. Saldo bank, selisih dan pos belum selesai",
+        vec![
+            Column::text("Rekening"),
             Column::money("Saldo rekening koran"),
             Column::date("Tgl rek. koran"),
             Column::money("Saldo awal belum dibukukan"),
@@ -388,6 +394,9 @@ fn layout(d: &PositionData) -> (Vec<Section>, Vec<String>, Vec<Chart>) {
             Cell::Money(a.inflow),
             Cell::Money(a.outflow),
             Cell::Money(a.closing),
+        ]));
+        s2.rows.push(Row::new(vec![
+            Cell::text(&a.account),
             money_or_empty(a.bank_closing),
             a.bank_closing_date.map(Cell::Date).unwrap_or(Cell::Empty),
             Cell::Money(a.opening_not_posted),
@@ -397,11 +406,18 @@ fn layout(d: &PositionData) -> (Vec<Section>, Vec<String>, Vec<Chart>) {
             Cell::Money(a.unswept),
         ]));
     }
-    let mut total = vec![Cell::text("Jumlah RKUD"), Cell::Empty, Cell::Empty];
-    total.extend([Cell::Empty, Cell::Empty, Cell::Empty]);
-    total.push(Cell::Money(d.total_rkud_closing));
-    total.extend(std::iter::repeat_n(Cell::Empty, 7));
-    s.rows.push(Row::styled(RowStyle::Total, total));
+    s.rows.push(Row::styled(
+        RowStyle::Total,
+        vec![
+            Cell::text("Jumlah RKUD"),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Money(d.total_rkud_closing),
+        ],
+    ));
 
     let mut t = Section::new(
         "B. Dana dalam perjalanan per channel",
@@ -500,5 +516,5 @@ fn layout(d: &PositionData) -> (Vec<Section>, Vec<String>, Vec<Chart>) {
             }],
         },
     ];
-    (vec![s, t, b, f], notes, charts)
+    (vec![s, s2, t, b, f], notes, charts)
 }

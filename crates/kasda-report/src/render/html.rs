@@ -30,12 +30,13 @@ header .pemda { font-weight: bold; font-size: 11pt; }
 header .title { font-weight: bold; font-size: 12pt; margin: 2mm 0; }
 header .meta { font-size: 8pt; color: #333; }
 h2 { font-size: 10pt; margin: 5mm 0 2mm 0; }
-table { border-collapse: collapse; width: 100%; page-break-inside: auto; }
+table { border-collapse: collapse; width: 100%; page-break-inside: auto; overflow-wrap: anywhere; }
 tr { page-break-inside: avoid; }
 thead { display: table-header-group; }
 th, td { border: 0.5pt solid #555; padding: 1mm 1.2mm; vertical-align: top; }
 th { background: #e8e8e8; font-weight: bold; }
-td.num { text-align: right; white-space: nowrap; }
+td.num, td.date { text-align: right; white-space: nowrap; }
+table.wide { font-size: 7pt; }
 tr.subtotal td { font-weight: bold; }
 tr.total td { font-weight: bold; border-top: 1.2pt solid #000; }
 tr.heading td { font-weight: bold; background: #f4f4f4; }
@@ -94,11 +95,11 @@ pub(super) fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             };
             write!(out, "<tr{class}>")?;
             for (i, c) in row.cells.iter().enumerate() {
-                let num = s
-                    .columns
-                    .get(i)
-                    .is_some_and(|c| !matches!(c.kind, ColumnKind::Text | ColumnKind::Date));
-                let cls = if num { " class=\"num\"" } else { "" };
+                let cls = match s.columns.get(i).map(|c| c.kind) {
+                    Some(ColumnKind::Text) | None => "",
+                    Some(ColumnKind::Date) => " class=\"date\"",
+                    Some(_) => " class=\"num\"",
+                };
                 write!(out, "<td{cls}>{}</td>", esc(&display(c)))?;
             }
             writeln!(out, "</tr>")?;
