@@ -815,7 +815,7 @@ pub(crate) async fn import_file(
 
     // Statements (few) by plain INSERT.
     let mut dup_rows: Vec<DupRow> = Vec::new();
-    let mut line_rows: Vec<(LineFacts, String, Option<i64>)> = Vec::new();
+    let mut line_rows: Vec<(LineFacts, Option<i64>)> = Vec::new();
     let mut batch_lines: HashMap<String, usize> = HashMap::new();
     for s in batch.statements {
         let header = json_text("statement header", &s.header)?;
@@ -871,9 +871,8 @@ pub(crate) async fn import_file(
             let entry_seq = line
                 .entry
                 .map(|e| append(&mut writer, &mut key_seq, e, &mut out));
-            let facts_json = json_text("statement line", &line.facts)?;
             batch_lines.insert(line.facts.natural_key.clone(), line_rows.len());
-            line_rows.push((line.facts, facts_json, entry_seq));
+            line_rows.push((line.facts, entry_seq));
             out.lines_new += 1;
         }
     }
@@ -953,7 +952,7 @@ async fn copy_lines(
     sha: &str,
     run_id: i64,
     at: DateTime<Utc>,
-    rows: &[(LineFacts, String, Option<i64>)],
+    rows: &[(LineFacts, Option<i64>)],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
@@ -979,7 +978,9 @@ async fn copy_lines(
         ],
     );
     pin_mut!(w);
-    for (f, json, entry_seq) in rows {
+    // JSON is serialised row by row as it is sent, so a big file never holds two copies.
+    for (f, entry_seq) in rows {
+        let json = json_text("statement line", f)?;
         let statement_idx = f.statement_index as i32;
         let pos_index = i64::from(f.pos.index);
         let values: [&(dyn ToSql + Sync); 14] = [
@@ -995,7 +996,7 @@ async fn copy_lines(
             &f.amount,
             &f.currency.as_str(),
             &f.text,
-            &RawJson(json),
+            &RawJson(&json),
             entry_seq,
         ];
         w.as_mut()
