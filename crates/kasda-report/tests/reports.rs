@@ -738,3 +738,180 @@ fn bad_parameters_are_refused() {
     );
     assert!(build(&mut s, LEDGER, &cfg(), ReportKind::Lak, &p).is_err());
 }
+
+/// Seeded pseudo-random scenarios: statement lines, STS and SP2D, some matched, some not. With a
+/// complete statement the BAR closes to exactly zero, its items add up to its categories, and
+/// the LAK, BKU and rekap agree with independent sums over the ledger.
+#[test]
+fn randomised_scenarios_close_and_tie_out() {
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    for round in 0..12 {
+        let mut s = MemoryStore::new();
+        ok(
+            "ledger",
+            s.ensure_ledger(&LedgerInfo {
+                code: LEDGER.into(),
+                name: "Kota Uji".into(),
+            }),
+        );
+        let opening = idr(next(1_000_000) as i64);
+        let mut lines = Vec::new();
+        let mut docs = Vec::new();
+        let mut matches: Vec<(usize, String, i64, bool)> = Vec::new();
+        let count = 3 + next(12) as usize;
+        let mut total = opening;
+        for i in 0..count {
+            let d = 2 + next(20) as u32;
+            let amount = 1 + next(50_000) as i64;
+            let credit = next(2) == 0;
+            let reference = format!("R{round}-{i}");
+            lines.push(line(d, &reference, amount, credit));
+            total += if credit { idr(amount) } else { -idr(amount) };
+            match (credit, next(3)) {
+                (true, 0) => {
+                    let number = format!("STS-{round}-{i}");
+                    docs.push(Document::Sts(sts(
+                        &number,
+                        OPD,
+                        "4.1.02.01.05.0001",
+                        amount,
+                        d,
+                    )));
+                    matches.push((i, format!("sts:{number}"), amount, true));
+                }
+                (false, 0) => {
+                    let number = format!("SP2D-{round}-{i}");
+                    docs.push(Document::Sp2d(sp2d(&number, amount, d)));
+                    matches.push((i, format!("sp2d:{number}"), amount, false));
+                }
+                _ => {}
+            }
+        }
+        // Documents never credited or debited.
+        for j in 0..next(3) {
+            let amount = 1 + next(9_000) as i64;
+            docs.push(Document::Sts(sts(
+                &format!("STS-OPEN-{round}-{j}"),
+                OPD,
+                "4.1.02.01.05.0001",
+                amount,
+                20,
+            )));
+            docs.push(Document::Sp2d(sp2d(
+                &format!("SP2D-OPEN-{round}-{j}"),
+                amount,
+                20,
+            )));
+        }
+        ok(
+            "docs",
+            s.import_file(
+                LEDGER,
+                document_batch(&format!("docs-r{round}"), docs.clone()),
+            ),
+        );
+        let mut file = statement_file(RKUD, &lines);
+        if let Some(st) = file.statements.first_mut() {
+            st.balances = vec![
+                Balance {
+                    kind: BalanceKind::OpeningBooked,
+                    amount: opening,
+                    currency: Currency::IDR,
+                    date: Some(day(2)),
+                },
+                Balance {
+                    kind: BalanceKind::ClosingBooked,
+                    amount: total,
+                    currency: Currency::IDR,
+                    date: Some(day(25)),
+                },
+            ];
+        }
+        let batch = ok(
+            "batch",
+            build_import_batch(
+                source(&format!("stmt-r{round}"), "mt940"),
+                &file,
+                &|a: &str| kasda_store::conformance::role_of(a),
+            ),
+        );
+        ok("import", s.import_file(LEDGER, batch));
+        for (i, doc_key, amount, credit) in matches {
+            let l = &lines[i];
+            let key = line_key(&mut s, l.day, &l.reference);
+            let ids = vec![key, doc_key.clone()];
+            let entry = if credit {
+                let Some(Document::Sts(st)) = docs.iter().find(|d| d.natural_key() == doc_key)
+                else {
+                    panic!("sts {doc_key}")
+                };
+                ok(
+                    "sts match",
+                    posting::match_sts_to_credit(
+                        &ctx("sts", &ids, l.day),
+                        RKUD,
+                        idr(amount),
+                        OPD,
+                        &st.lines,
+                    ),
+                )
+            } else {
+                ok(
+                    "sp2d match",
+                    posting::match_sp2d_to_debits(
+                        &ctx("sp2d", &ids, l.day),
+                        RKUD,
+                        &[(RKUD.to_string(), idr(amount))],
+                    ),
+                )
+            };
+            append(&mut s, entry, ids);
+        }
+
+        let p = params(1, 31);
+        let r = build_ok(&mut s, ReportKind::Bar, &p);
+        let ReportData::Bar(BarData::Bank { accounts }) = &r.data else {
+            panic!("not a bank BAR")
+        };
+        let b = &accounts[0];
+        assert_eq!(b.unexplained, Some(Decimal::ZERO), "round {round}");
+        let listed: Decimal = b.items.iter().map(|i| i.amount).sum();
+        let cats: Decimal = b.categories.iter().map(|c| c.amount).sum();
+        assert_eq!(listed, cats, "round {round}");
+
+        let entries = all_entries(&mut s);
+        let m = sums(&entries, NaiveDate::MIN, day(31));
+        let kas = of_kind(&m, AccountKind::KasDaerah);
+        assert_eq!(b.ledger_balance, kas, "round {round}");
+
+        let r = build_ok(&mut s, ReportKind::Lak, &p);
+        let ReportData::Lak(l) = &r.data else {
+            panic!("not a LAK")
+        };
+        assert_eq!(l.closing_kas_bud, kas, "round {round}");
+        assert_eq!(l.statement_openings_not_posted, opening, "round {round}");
+
+        let r = build_ok(&mut s, ReportKind::Bku, &p);
+        let ReportData::Bku(k) = &r.data else {
+            panic!("not a BKU")
+        };
+        assert_eq!(k.books[0].closing, kas, "round {round}");
+        assert_eq!(k.books[0].rows.len(), count, "round {round}");
+
+        let r = build_ok(&mut s, ReportKind::Rekap, &p);
+        let ReportData::Rekap(x) = &r.data else {
+            panic!("not a rekap")
+        };
+        assert_eq!(
+            x.total_to_date,
+            -of_kind(&m, AccountKind::PendapatanLra),
+            "round {round}"
+        );
+    }
+}
