@@ -7,6 +7,7 @@
 //! least `min_prefix` characters long and names exactly one document.
 
 use std::cell::OnceCell;
+use std::collections::HashMap;
 
 use crate::fxhash::{hash_str, FxHashMap};
 
@@ -90,8 +91,9 @@ pub struct RefIndex<K> {
     /// Next entry with the same reference, `u32::MAX` at the end of a chain.
     next_same: Vec<u32>,
     first: FxHashMap<u64, u32>,
-    /// Entries whose reference hash collides with a different reference (practically never).
-    collided: Vec<u32>,
+    /// References whose hash collides with a different reference (practically never), kept in
+    /// a plain map so a lookup stays O(1) whatever the data.
+    collided: HashMap<String, Vec<K>>,
     sorted: OnceCell<Vec<u32>>,
 }
 
@@ -103,7 +105,7 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
             entries: Vec::new(),
             next_same: Vec::new(),
             first: FxHashMap::default(),
-            collided: Vec::new(),
+            collided: HashMap::new(),
             sorted: OnceCell::new(),
         }
     }
@@ -148,8 +150,11 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
                 self.next_same[head as usize] = index;
             }
             Some(_) => {
-                self.collided.push(index);
-                self.next_same.push(END);
+                let keys = self.collided.entry(normal).or_default();
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+                return;
             }
         }
         self.entries.push((normal, key));
@@ -174,9 +179,11 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
                 }
             }
         }
-        for &c in &self.collided {
-            if self.entries[c as usize].0 == token {
-                add(self.entries[c as usize].1);
+        if !self.collided.is_empty() {
+            if let Some(keys) = self.collided.get(token) {
+                for &k in keys {
+                    add(k);
+                }
             }
         }
     }
