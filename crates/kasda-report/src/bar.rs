@@ -192,7 +192,7 @@ pub fn build_bar(
         bars.push(bank_bar(&mut r, cfg, a, params)?);
     }
     let data = BarData::Bank { accounts: bars };
-    let (sections, notes) = layout(&data);
+    let (sections, notes) = layout(&data, params.to);
     let subtitle = format!(
         "BUD/Kuasa BUD {} dan pihak bank - periode {}",
         cfg.pemda.name,
@@ -603,7 +603,7 @@ fn build_opd_bar(
         ),
     };
     let data = BarData::Opd(data);
-    let (sections, notes) = layout(&data);
+    let (sections, notes) = layout(&data, params.to);
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         kind: ReportKind::Bar,
@@ -646,7 +646,7 @@ fn line(label: &str, amount: Option<Decimal>, style: RowStyle) -> Row {
     )
 }
 
-fn layout(d: &BarData) -> (Vec<Section>, Vec<String>) {
+fn layout(d: &BarData, signed_on: NaiveDate) -> (Vec<Section>, Vec<String>) {
     let mut sections = Vec::new();
     let mut notes = Vec::new();
     match d {
@@ -874,5 +874,9 @@ fn layout(d: &BarData) -> (Vec<Section>, Vec<String>) {
             ));
         }
     }
+    notes.push(format!(
+        "Demikian Berita Acara Rekonsiliasi ini dibuat dengan sebenarnya untuk dipergunakan sebagaimana mestinya. Ditandatangani pada tanggal {}.",
+        fmt::date_long(signed_on)
+    ));
     (sections, notes)
 }

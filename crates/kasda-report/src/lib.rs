@@ -84,7 +84,8 @@ pub struct ReportParams {
     pub to: NaiveDate,
     /// Read only facts recorded at or before this instant (`None` = everything recorded).
     pub known_at: Option<DateTime<Utc>>,
-    /// One bank account (digits as configured) instead of all RKUD accounts.
+    /// One bank account (compared by digits) instead of all accounts: BAR and BKU of the BUD
+    /// (RKUD accounts), daily position (RKUD or holding). Rekap and LAK always cover the pemda.
     pub account: Option<String>,
     /// OPD code: BKU of that bendahara penerimaan; BAR BUD ↔ bendahara penerimaan.
     pub opd: Option<String>,
