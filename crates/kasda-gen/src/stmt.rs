@@ -530,6 +530,8 @@ fn write_csv(s: &DayStatement<'_>, layout: CsvLayout, w: &mut impl Write) -> io:
     let mut balance = s.opening_sen;
     match layout {
         CsvLayout::BankJatim => {
+            // Title block as the bank's sheet has it: the account survives a day without rows.
+            write!(w, "No. Rekening,{}\r\n", s.account.number)?;
             w.write_all(b"Post Date,Effective Date,Account,Name,Description,Currency,Debit,Credit,Balance,Reference No\r\n")?;
             for l in s.lines {
                 balance += l.direction.signed_sen(l.amount_sen);
@@ -560,6 +562,7 @@ fn write_csv(s: &DayStatement<'_>, layout: CsvLayout, w: &mut impl Write) -> io:
             }
         }
         CsvLayout::MandiriRekeningKoran => {
+            write!(w, "No. Rekening;{}\r\n", s.account.number)?;
             w.write_all(b"Tgl.;Tgl. Val.;Rincian Transaksi;No. Referensi;Debit;Kredit;Saldo;Branch Code\r\n")?;
             for l in s.lines {
                 balance += l.direction.signed_sen(l.amount_sen);
