@@ -36,7 +36,7 @@ pub struct Cli {
     )]
     pub config: PathBuf,
 
-    /// Output format for commands that print data
+    /// Output format for commands that print data (xlsx and html: reports only)
     #[arg(long, global = true, value_enum, default_value = "table")]
     pub format: Format,
 
@@ -96,6 +96,8 @@ pub enum Command {
     /// Period locks after the Berita Acara is signed
     #[command(subcommand)]
     Period(PeriodCmd),
+    /// Reports from the ledger: bar (Berita Acara Rekonsiliasi), bku, rekap, lak, position
+    Report(ReportArgs),
     /// Generate a synthetic pemda (statements, documents, kasda.toml, ground truth)
     Gen(GenArgs),
     /// One command, no set-up: generate a month for a kota, import, reconcile, show the position and findings
@@ -366,4 +368,34 @@ pub enum PeriodCmd {
     Close { period: String },
     /// Show the last closed day
     Status,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// bar, bku, rekap, lak or position
+    pub report: String,
+    /// A month, YYYY-MM
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub period: Option<String>,
+    /// First day of the period
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the period (the as-of date of every balance)
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
+    /// As the ledger knew it at this moment (RFC 3339)
+    #[arg(long)]
+    pub known_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// OPD code: BKU of its bendahara penerimaan, or the BAR BUD ↔ bendahara
+    #[arg(long)]
+    pub opd: Option<String>,
+    /// One bank account
+    #[arg(long)]
+    pub account: Option<String>,
+    /// BAR document number
+    #[arg(long)]
+    pub number: Option<String>,
+    /// Write to this file instead of standard output (required for xlsx)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -10,6 +10,10 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// Reports only.
+    Xlsx,
+    /// Reports only.
+    Html,
 }
 
 /// A simple table: header and rows of cells. Numeric columns are right-aligned in text form.
@@ -141,6 +145,10 @@ pub fn print(format: Format, table: &Table, json: Option<&serde_json::Value>) ->
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)
         }
+        Format::Xlsx | Format::Html => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--format xlsx and html are for `kasda report`; use table, json or csv here",
+        )),
     }
 }
 

@@ -209,7 +209,22 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
             pct(a.and_then(|a| a.recall)),
         ]);
     }
+    let t3 = Instant::now();
+    let reports = write_reports(
+        store.as_mut(),
+        &ledger,
+        &cfg,
+        a.from,
+        to,
+        &dir.join("reports"),
+    )?;
+    step(&format!(
+        "    {} HTML reports in {:.1} s",
+        reports.len(),
+        t3.elapsed().as_secs_f64()
+    ));
     let json = serde_json::json!({
+        "reports": reports.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "dir": dir.display().to_string(),
         "database": db_url,
         "generated": gen,
@@ -227,6 +242,10 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
             println!();
             output::print(f, &findings, None).map_err(Failure::input)?;
             println!();
+            println!("Reports (print-ready HTML):");
+            for r in &reports {
+                println!("  {}", r.display());
+            }
             println!(
                 "Ledger: {db_url} (try: kasda --db {db_url} --config {} findings --open)",
                 cfg_path.display()
@@ -271,6 +290,53 @@ fn position_table(store: &mut dyn Store, ledger: &str, as_of: NaiveDate) -> Resu
         }
     }
     Ok(t)
+}
+
+/// The daily position, BAR, rekap and LAK of the period as print-ready HTML.
+fn write_reports(
+    store: &mut dyn Store,
+    ledger: &str,
+    cfg: &Config,
+    from: NaiveDate,
+    to: NaiveDate,
+    dir: &Path,
+) -> Result<Vec<std::path::PathBuf>, Failure> {
+    use kasda_report::{OutputFormat, ReportKind, ReportParams};
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+        .map_err(Failure::Input)?;
+    let mut written = Vec::new();
+    for (kind, name, params) in [
+        (
+            ReportKind::DailyPosition,
+            "posisi-kas",
+            ReportParams::day(to),
+        ),
+        (
+            ReportKind::Bar,
+            "berita-acara-rekonsiliasi",
+            ReportParams::period(from, to),
+        ),
+        (
+            ReportKind::Rekap,
+            "rekapitulasi-penerimaan",
+            ReportParams::period(from, to),
+        ),
+        (
+            ReportKind::Lak,
+            "laporan-arus-kas",
+            ReportParams::period(from, to),
+        ),
+    ] {
+        let report =
+            kasda_report::build(store, ledger, cfg, kind, &params).map_err(Failure::store)?;
+        let path = dir.join(format!("{name}.html"));
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).map_err(Failure::input)?);
+        kasda_report::render(&report, OutputFormat::Html, &mut f).map_err(Failure::store)?;
+        std::io::Write::flush(&mut f).map_err(Failure::input)?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 fn step(msg: &str) {

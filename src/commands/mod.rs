@@ -6,6 +6,7 @@ mod import;
 mod inspect;
 mod ledger;
 mod reconcile;
+mod report;
 mod setup;
 mod workflow;
 
@@ -34,6 +35,7 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Findings(a) => reconcile::findings(cli, a),
         Command::Match(c) => workflow::match_cmd(cli, c),
         Command::Period(c) => workflow::period_cmd(cli, c),
+        Command::Report(a) => report::run(cli, a),
         Command::Gen(a) => demo::gen(cli, a),
         Command::Demo(a) => demo::demo(cli, a),
     }
