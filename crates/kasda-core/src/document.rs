@@ -58,12 +58,15 @@ impl Channel {
 
     pub fn parse(s: &str) -> Option<Channel> {
         let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-        Channel::ALL.into_iter().find(|c| c.as_str() == s).or(match s.as_str() {
-            "pos" | "kantor_pos" => Some(Channel::PostOffice),
-            "va" => Some(Channel::VirtualAccount),
-            "minimarket" => Some(Channel::Retail),
-            _ => None,
-        })
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .or(match s.as_str() {
+                "pos" | "kantor_pos" => Some(Channel::PostOffice),
+                "va" => Some(Channel::VirtualAccount),
+                "minimarket" => Some(Channel::Retail),
+                _ => None,
+            })
     }
 }
 

@@ -145,7 +145,9 @@ impl AccountKind {
     pub fn is_cash(self) -> bool {
         matches!(
             self,
-            AccountKind::KasDaerah | AccountKind::KasPenampungan | AccountKind::KasBendaharaPenerimaan
+            AccountKind::KasDaerah
+                | AccountKind::KasPenampungan
+                | AccountKind::KasBendaharaPenerimaan
         )
     }
 }
@@ -211,7 +213,11 @@ impl AccountKey {
     pub fn parse(s: &str) -> Result<Self, LedgerError> {
         let err = || LedgerError::InvalidAccountKey {
             found: s.to_string(),
-            kinds: AccountKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
+            kinds: AccountKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         let (k, q) = s.split_once('/').ok_or_else(err)?;
         let kind = AccountKind::parse(k).ok_or_else(err)?;
@@ -503,7 +509,12 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// the order the entry lists them. `recorded_at` and `run_id` are deliberately excluded so that
 /// two stores given the same imports produce bit-identical chains; the store protects them with
 /// its append-only triggers instead.
-pub fn canonical_encoding(ledger: &str, seq: i64, source_sha256: Option<&str>, e: &JournalEntry) -> Vec<u8> {
+pub fn canonical_encoding(
+    ledger: &str,
+    seq: i64,
+    source_sha256: Option<&str>,
+    e: &JournalEntry,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + 96 * e.postings.len());
     let mut field = |s: &str| {
         out.extend_from_slice(&(s.len() as u32).to_be_bytes());
@@ -531,7 +542,13 @@ pub fn canonical_encoding(ledger: &str, seq: i64, source_sha256: Option<&str>, e
 }
 
 /// `sha256(prev_hash ‖ canonical encoding)`, hex.
-pub fn chain_hash(prev_hash: &str, ledger: &str, seq: i64, source_sha256: Option<&str>, e: &JournalEntry) -> String {
+pub fn chain_hash(
+    prev_hash: &str,
+    ledger: &str,
+    seq: i64,
+    source_sha256: Option<&str>,
+    e: &JournalEntry,
+) -> String {
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
     h.update(canonical_encoding(ledger, seq, source_sha256, e));
@@ -599,7 +616,13 @@ impl ChainVerifier {
             self.failure = fail(format!("entry no longer valid: {e}"));
             return;
         }
-        let h = chain_hash(&self.prev, &self.ledger, s.seq, s.source_sha256.as_deref(), &s.entry);
+        let h = chain_hash(
+            &self.prev,
+            &self.ledger,
+            s.seq,
+            s.source_sha256.as_deref(),
+            &s.entry,
+        );
         if h != s.hash {
             self.failure = fail(format!(
                 "content altered: recomputed hash {h} differs from stored {}",
@@ -647,7 +670,10 @@ mod tests {
             "1:0",
             "",
             None,
-            vec![Posting::debit(kas(), dec!(10)), Posting::credit(suspense(), dec!(9))],
+            vec![
+                Posting::debit(kas(), dec!(10)),
+                Posting::credit(suspense(), dec!(9)),
+            ],
         );
         assert!(matches!(e, Err(LedgerError::Unbalanced { .. })));
         let one = JournalEntry::new(
@@ -669,7 +695,10 @@ mod tests {
             "",
             "",
             None,
-            vec![Posting::debit(kas(), dec!(-10)), Posting::credit(suspense(), dec!(-10))],
+            vec![
+                Posting::debit(kas(), dec!(-10)),
+                Posting::credit(suspense(), dec!(-10)),
+            ],
         );
         assert!(matches!(neg, Err(LedgerError::BadPostingAmount { .. })));
     }
@@ -693,7 +722,10 @@ mod tests {
             "3:0",
             "setoran",
             None,
-            vec![Posting::debit(kas(), dec!(10)), Posting::credit(suspense(), dec!(10))],
+            vec![
+                Posting::debit(kas(), dec!(10)),
+                Posting::credit(suspense(), dec!(10)),
+            ],
         )
         .unwrap();
         let h1 = chain_hash(GENESIS_HASH, "L", 1, Some("abc"), &e);

@@ -190,7 +190,11 @@ impl NumberFormat {
 /// Leading/trailing ASCII blanks are ignored. Signs are not accepted here: direction is a
 /// separate field in every statement format (use [`parse_signed`] where a sign is part of the
 /// notation). Grouping separators, when the format has them, must group by three.
-pub fn parse_amount(text: &str, format: NumberFormat, max_scale: u32) -> Result<Decimal, MoneyError> {
+pub fn parse_amount(
+    text: &str,
+    format: NumberFormat,
+    max_scale: u32,
+) -> Result<Decimal, MoneyError> {
     let t = text.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\u{a0}');
     let invalid = || MoneyError::Invalid {
         found: text.to_string(),
@@ -279,7 +283,11 @@ pub fn parse_amount(text: &str, format: NumberFormat, max_scale: u32) -> Result<
 }
 
 /// Like [`parse_amount`] but accepts a leading `-` or `+` (SNAP balances, CSV running balances).
-pub fn parse_signed(text: &str, format: NumberFormat, max_scale: u32) -> Result<Decimal, MoneyError> {
+pub fn parse_signed(
+    text: &str,
+    format: NumberFormat,
+    max_scale: u32,
+) -> Result<Decimal, MoneyError> {
     let t = text.trim();
     if let Some(rest) = t.strip_prefix('-') {
         parse_amount(rest, format, max_scale).map(|d| -d)
@@ -291,7 +299,11 @@ pub fn parse_signed(text: &str, format: NumberFormat, max_scale: u32) -> Result<
 }
 
 /// Parses an amount in `currency`, enforcing that currency's scale.
-pub fn parse_in(text: &str, format: NumberFormat, currency: Currency) -> Result<Decimal, MoneyError> {
+pub fn parse_in(
+    text: &str,
+    format: NumberFormat,
+    currency: Currency,
+) -> Result<Decimal, MoneyError> {
     parse_amount(text, format, currency.scale()).map_err(|e| match e {
         MoneyError::OverScale {
             found, scale, max, ..
@@ -373,13 +385,34 @@ mod tests {
 
     #[test]
     fn parses_each_notation() {
-        assert_eq!(parse_amount("1234567.89", NumberFormat::Plain, 2).unwrap(), dec!(1234567.89));
-        assert_eq!(parse_amount("1.234.567,89", NumberFormat::Indonesian, 2).unwrap(), dec!(1234567.89));
-        assert_eq!(parse_amount("1234567,89", NumberFormat::Swift, 2).unwrap(), dec!(1234567.89));
-        assert_eq!(parse_amount("100,", NumberFormat::Swift, 2).unwrap(), dec!(100));
-        assert_eq!(parse_amount("1,234,567.89", NumberFormat::English, 2).unwrap(), dec!(1234567.89));
-        assert_eq!(parse_amount("1234567", NumberFormat::Indonesian, 2).unwrap(), dec!(1234567));
-        assert_eq!(parse_amount(",5", NumberFormat::Swift, 2).unwrap(), dec!(0.5));
+        assert_eq!(
+            parse_amount("1234567.89", NumberFormat::Plain, 2).unwrap(),
+            dec!(1234567.89)
+        );
+        assert_eq!(
+            parse_amount("1.234.567,89", NumberFormat::Indonesian, 2).unwrap(),
+            dec!(1234567.89)
+        );
+        assert_eq!(
+            parse_amount("1234567,89", NumberFormat::Swift, 2).unwrap(),
+            dec!(1234567.89)
+        );
+        assert_eq!(
+            parse_amount("100,", NumberFormat::Swift, 2).unwrap(),
+            dec!(100)
+        );
+        assert_eq!(
+            parse_amount("1,234,567.89", NumberFormat::English, 2).unwrap(),
+            dec!(1234567.89)
+        );
+        assert_eq!(
+            parse_amount("1234567", NumberFormat::Indonesian, 2).unwrap(),
+            dec!(1234567)
+        );
+        assert_eq!(
+            parse_amount(",5", NumberFormat::Swift, 2).unwrap(),
+            dec!(0.5)
+        );
     }
 
     #[test]
@@ -403,15 +436,31 @@ mod tests {
     #[test]
     fn over_scale_is_an_error_not_rounding() {
         let e = parse_in("10.005", NumberFormat::Plain, Currency::IDR).unwrap_err();
-        assert!(matches!(e, MoneyError::OverScale { scale: 3, max: 2, .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                MoneyError::OverScale {
+                    scale: 3,
+                    max: 2,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("IDR"));
         assert!(parse_in("10.000", NumberFormat::Plain, Currency::IDR).is_err());
     }
 
     #[test]
     fn formats() {
-        assert_eq!(format_amount(dec!(1234567.8), NumberFormat::Indonesian, 2), "1.234.567,80");
-        assert_eq!(format_amount(dec!(-1234.5), NumberFormat::English, 2), "-1,234.50");
+        assert_eq!(
+            format_amount(dec!(1234567.8), NumberFormat::Indonesian, 2),
+            "1.234.567,80"
+        );
+        assert_eq!(
+            format_amount(dec!(-1234.5), NumberFormat::English, 2),
+            "-1,234.50"
+        );
         assert_eq!(display_idr(dec!(1234567)), "Rp1.234.567,00");
         assert_eq!(canonical(dec!(5), Currency::IDR), "5.00");
     }

@@ -323,7 +323,9 @@ pub struct Entry {
 impl Entry {
     /// Signed amount (credit positive, debit negative); zero for an entry without direction.
     pub fn signed_amount(&self) -> Decimal {
-        self.direction.map(|d| d.signed(self.amount)).unwrap_or_default()
+        self.direction
+            .map(|d| d.signed(self.amount))
+            .unwrap_or_default()
     }
 
     /// Every piece of free text of the entry and its details, for reference matching.
@@ -345,11 +347,15 @@ impl Entry {
             .chain(self.remittance.unstructured.iter().map(String::as_str))
             .chain(self.remittance.structured.iter().map(String::as_str))
             .chain(self.details.iter().flat_map(|d| {
-                [&d.refs.end_to_end_id, &d.refs.account_servicer, &d.refs.instruction_id]
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str)
-                    .chain(d.remittance.unstructured.iter().map(String::as_str))
+                [
+                    &d.refs.end_to_end_id,
+                    &d.refs.account_servicer,
+                    &d.refs.instruction_id,
+                ]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .chain(d.remittance.unstructured.iter().map(String::as_str))
             }))
     }
 }
