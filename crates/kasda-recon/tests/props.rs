@@ -142,5 +142,7 @@ fn scale_one_million_by_one_million() {
         out.findings.len(),
         started.elapsed()
     );
+    eprintln!("{:?}", out.stats);
+
     assert!(out.matches.len() > 500_000);
 }
