@@ -34,18 +34,16 @@ pub fn camt053(n: usize) -> Vec<u8> {
     for i in 0..n {
         let amount = 10_000 + (i as u64 * 7919) % 5_000_000;
         total += amount;
-        let _ = write!(
+        let _ = writeln!(
             s,
-            r#"<Ntry><NtryRef>{i}</NtryRef><Amt Ccy="IDR">{amount}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-{d:02}</Dt></BookgDt><ValDt><Dt>2026-03-{d:02}</Dt></ValDt><AcctSvcrRef>BBTN{i:010}</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><TxDtls><Refs><EndToEndId>NTPD3673{i:012}</EndToEndId></Refs><Amt Ccy="IDR">{amount}.00</Amt><RltdPties><Dbtr><Pty><Nm>WAJIB PAJAK {i}</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>PBB-P2 NOP 367301000100{i:06}0 TAHUN 2026 NTB {i:012}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
-"#,
+            r#"<Ntry><NtryRef>{i}</NtryRef><Amt Ccy="IDR">{amount}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-{d:02}</Dt></BookgDt><ValDt><Dt>2026-03-{d:02}</Dt></ValDt><AcctSvcrRef>BBTN{i:010}</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><TxDtls><Refs><EndToEndId>NTPD3673{i:012}</EndToEndId></Refs><Amt Ccy="IDR">{amount}.00</Amt><RltdPties><Dbtr><Pty><Nm>WAJIB PAJAK {i}</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>PBB-P2 NOP 367301000100{i:06}0 TAHUN 2026 NTB {i:012}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"#,
             d = 1 + i % 28
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
         r#"<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="IDR">{total}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-31</Dt></Dt></Bal>
-</Stmt></BkToCstmrStmt></Document>
-"#
+</Stmt></BkToCstmrStmt></Document>"#
     );
     s.into_bytes()
 }
@@ -115,7 +113,8 @@ fn camt(c: &mut Criterion) {
     });
     g.bench_function("kasda_camt_scan", |b| {
         b.iter(|| {
-            let (_, summary) = kasda_statement::camt::scan("bench.xml", bytes.as_slice()).expect("reads");
+            let (_, summary) =
+                kasda_statement::camt::scan("bench.xml", bytes.as_slice()).expect("reads");
             assert_eq!(summary.entries as usize, n);
             black_box(summary)
         })
@@ -163,7 +162,8 @@ fn receipts(c: &mut Criterion) {
     });
     g.bench_function("kasda_read_and_validate", |b| {
         b.iter(|| {
-            let rows = kasda_documents::read_receipts_csv_count(&bytes, now).expect("valid receipts");
+            let rows =
+                kasda_documents::read_receipts_csv_count(&bytes, now).expect("valid receipts");
             assert_eq!(rows, n);
             black_box(rows)
         })
