@@ -1215,8 +1215,10 @@ impl<'a> Engine<'a> {
             if rule.markers.is_empty() || gross <= 0 {
                 continue;
             }
-            // No exact settlement: accept the nearest credit that names the channel and falls
-            // short by no more than the configured share; the difference becomes a finding.
+            // No exact settlement: accept the earliest credit that names the channel and falls
+            // short by no more than the configured share (closest amount on that day); the
+            // difference becomes a finding. Date first: the channel's settlements of other days
+            // have similar totals and must not be taken for this one.
             let short_pct = rule
                 .max_shortfall_percent
                 .clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
@@ -1248,7 +1250,7 @@ impl<'a> Engine<'a> {
                         continue;
                     }
                     let dist = (s - net).abs();
-                    if best.is_none_or(|(bd, bdate, bl)| (dist, d, l) < (bd, bdate, bl)) {
+                    if best.is_none_or(|(bd, bdate, bl)| (d, dist, l) < (bdate, bd, bl)) {
                         best = Some((dist, d, l));
                     }
                 }

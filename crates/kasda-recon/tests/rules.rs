@@ -482,3 +482,39 @@ fn match_entries_balance_and_drain_the_clearing_accounts() {
     assert_eq!(net["kas-bendahara-penerimaan/DISHUB"], rp(-90_000));
     assert_eq!(net[&format!("pendapatan-lra/{PBB}")], rp(-500_000));
 }
+
+#[test]
+fn rule2_short_batch_takes_its_own_day_not_a_closer_amount_later() {
+    let mut inp = input("2026-01-12");
+    // Monday's receipts settle Tuesday short by one lost receipt-part; Tuesday's settle Wednesday in full.
+    for (n, a) in [("M1", 400_000), ("M2", 600_000)] {
+        inp.documents
+            .receipts
+            .push(receipt(n, Channel::Retail, "2026-01-05", a));
+    }
+    for (n, a) in [("T1", 500_000), ("T2", 490_000)] {
+        inp.documents
+            .receipts
+            .push(receipt(n, Channel::Retail, "2026-01-06", a));
+    }
+    inp.lines
+        .push(credit("TUE", RKUD, "2026-01-06", 950_000, &["ALFAMART"]));
+    inp.lines
+        .push(credit("WED", RKUD, "2026-01-07", 990_000, &["ALFAMART"]));
+    let out = run(&inp);
+    let by_line = |id: &str| {
+        out.matches
+            .iter()
+            .find(|m| m.line_ids == [id])
+            .map(|m| m.document_ids.clone())
+    };
+    assert_eq!(
+        by_line("TUE"),
+        Some(vec!["receipt:M1".to_string(), "receipt:M2".to_string()])
+    );
+    assert_eq!(
+        by_line("WED"),
+        Some(vec!["receipt:T1".to_string(), "receipt:T2".to_string()])
+    );
+    assert_eq!(of_type(&out, FindingType::ShortRemittance).len(), 1);
+}
