@@ -128,21 +128,3 @@ fn scale_twenty_thousand_by_twenty_thousand() {
         .any(|f| f.finding_type == FindingType::UnidentifiedDeposit));
 }
 
-/// `cargo test -p kasda-recon --release --test props -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn scale_one_million_by_one_million() {
-    let inp = synth(1_000_000, 11);
-    let started = std::time::Instant::now();
-    let out = run(&inp);
-    eprintln!(
-        "1M receipts x {} lines: {} matches, {} findings in {:?}",
-        inp.lines.len(),
-        out.matches.len(),
-        out.findings.len(),
-        started.elapsed()
-    );
-    eprintln!("{:?}", out.stats);
-
-    assert!(out.matches.len() > 500_000);
-}
