@@ -42,7 +42,13 @@ fn bulk_import(c: &mut Criterion) {
                 let sen = (p.amount * rust_decimal::Decimal::from(100))
                     .try_into()
                     .unwrap_or(0i64);
-                (seq as i64 + 1, idx as i64, p.account.to_string(), p.side.as_str(), sen)
+                (
+                    seq as i64 + 1,
+                    idx as i64,
+                    p.account.to_string(),
+                    p.side.as_str(),
+                    sen,
+                )
             })
         })
         .collect();
