@@ -21,6 +21,7 @@ use tokio::runtime::Runtime;
 use tokio_postgres::{Client, Config, NoTls};
 
 pub mod bench;
+pub mod export;
 pub mod migrate;
 mod pgtypes;
 mod read;

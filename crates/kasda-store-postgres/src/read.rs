@@ -451,7 +451,7 @@ pub(crate) async fn statements(
 const LINE_ORDER: &str =
     "ORDER BY booking_date, account COLLATE \"C\", run_id, statement_idx, pos_index";
 
-fn line_rows(rows: &[Row]) -> Result<Vec<StoredLine>, StoreError> {
+pub(crate) fn line_rows(rows: &[Row]) -> Result<Vec<StoredLine>, StoreError> {
     rows.iter()
         .map(|r| {
             Ok(StoredLine {
@@ -506,7 +506,7 @@ const DOC_ORDER: &str = "ORDER BY doc_date,
     CASE kind WHEN 'receipt' THEN 0 WHEN 'sts' THEN 1 WHEN 'sp2d' THEN 2 ELSE 3 END,
     natural_key COLLATE \"C\"";
 
-fn doc_rows(rows: &[Row]) -> Result<Vec<StoredDocument>, StoreError> {
+pub(crate) fn doc_rows(rows: &[Row]) -> Result<Vec<StoredDocument>, StoreError> {
     rows.iter()
         .map(|r| {
             let kind: String = r.get(4);
@@ -526,7 +526,7 @@ fn doc_rows(rows: &[Row]) -> Result<Vec<StoredDocument>, StoreError> {
         .collect()
 }
 
-const DOC_COLUMNS: &str =
+pub(crate) const DOC_COLUMNS: &str =
     "file_sha256, run_id, recorded_at, row_no, kind, natural_key, doc_date, body::text, entry_seq";
 
 pub(crate) async fn documents(
@@ -596,29 +596,33 @@ pub(crate) async fn duplicates(
         &[&ledger, &keys],
     )
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let what: String = r.get(0);
-        let doc: Option<String> = r.get(8);
-        out.push(DuplicateRecord {
-            kind: match what.as_str() {
-                "line" => DuplicateKind::Line,
-                "document" => DuplicateKind::Document,
-                other => return Err(corrupt("duplicate kind", other)),
-            },
-            natural_key: r.get(1),
-            file_sha256: r.get(2),
-            pos: r.get(3),
-            run_id: r.get(4),
-            recorded_at: r.get(5),
-            first_file_sha256: r.get(6),
-            same_content: r.get(7),
-            document: doc
-                .map(|d| parse_json("duplicate document", &d))
-                .transpose()?,
-        });
-    }
-    Ok(out)
+    rows.iter().map(dup_row).collect()
+}
+
+/// Columns [`dup_row`] reads, in order.
+pub(crate) const DUP_COLUMNS: &str = "what, natural_key, file_sha256, position, run_id,
+    recorded_at, first_file_sha256, same_content, document::text";
+
+pub(crate) fn dup_row(r: &Row) -> Result<DuplicateRecord, StoreError> {
+    let what: String = r.get(0);
+    let doc: Option<String> = r.get(8);
+    Ok(DuplicateRecord {
+        kind: match what.as_str() {
+            "line" => DuplicateKind::Line,
+            "document" => DuplicateKind::Document,
+            other => return Err(corrupt("duplicate kind", other)),
+        },
+        natural_key: r.get(1),
+        file_sha256: r.get(2),
+        pos: r.get(3),
+        run_id: r.get(4),
+        recorded_at: r.get(5),
+        first_file_sha256: r.get(6),
+        same_content: r.get(7),
+        document: doc
+            .map(|d| parse_json("duplicate document", &d))
+            .transpose()?,
+    })
 }
 
 fn file_row(r: &Row) -> Result<StoredFile, StoreError> {

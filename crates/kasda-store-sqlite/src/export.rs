@@ -1,10 +1,5 @@
-//! Moving a whole ledger between stores (`kasda db export --to …`) as a store-neutral stream.
-//!
-//! The stream is JSON Lines, one [`ExportRecord`] per line, in a fixed order: a header, then
-//! runs, files, statements, statement lines, documents, duplicates, entries (with their joins, in
-//! seq order), findings, proposals, period closes, and an end record carrying the counts and the
-//! chain's head hash. Every type in it is a `kasda_store` type, so any store can write or read
-//! it; nothing in it is SQLite-specific.
+//! Moving a whole ledger between stores (`kasda db export --to …`): the SQLite side of the
+//! store-neutral stream defined in [`kasda_store::export`] (re-exported here).
 //!
 //! Importing writes the whole ledger in ONE transaction into a ledger that must not exist yet
 //! (or exist empty), keeps every sequence number, hash, run id and time stamp, then recomputes
@@ -13,73 +8,22 @@
 
 use std::io::{BufRead, Read, Write};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use kasda_core::ledger::{ChainVerifier, StoredEntry};
-use kasda_store::{
-    DocKind, DuplicateKind, DuplicateRecord, FindingRecord, LedgerInfo, Proposal, ProposalStatus,
-    RunRecord, StoredDocument, StoredFile, StoredLine, StoredStatement,
-};
+use kasda_core::ledger::ChainVerifier;
+use kasda_store::{DocKind, DuplicateKind, LedgerInfo, ProposalStatus};
 use rusqlite::{params, OptionalExtension, Transaction};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::SqliteError;
 use crate::read;
 use crate::writer::{date_text, to_minor, ChainWriter};
 use crate::{time_from_us, workflow, SqliteStore};
 
-/// Identifies the stream format in its header.
-pub const EXPORT_FORMAT: &str = "kasda-ledger-export";
-/// Version of the stream format this build writes and reads.
-pub const EXPORT_VERSION: u32 = 1;
-/// Longest single record accepted when importing (a proposal with many entries is the largest).
-pub const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
+pub use kasda_store::export::{
+    ExportRecord, TransferSummary, EXPORT_FORMAT, EXPORT_VERSION, MAX_RECORD_BYTES,
+};
+
 /// Rows read per page while exporting.
 const PAGE: usize = 10_000;
-
-/// One line of the export stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "record", rename_all = "snake_case")]
-pub enum ExportRecord {
-    Header {
-        format: String,
-        version: u32,
-        ledger: LedgerInfo,
-    },
-    Run(RunRecord),
-    File(StoredFile),
-    Statement(StoredStatement),
-    Line(StoredLine),
-    Document(StoredDocument),
-    Duplicate(DuplicateRecord),
-    Entry {
-        entry: StoredEntry,
-        joins: Vec<String>,
-    },
-    Finding(FindingRecord),
-    Proposal(Proposal),
-    PeriodClose {
-        through: NaiveDate,
-        actor: String,
-        locked_at: DateTime<Utc>,
-    },
-    End {
-        /// Records before this one, header included.
-        records: u64,
-        entries: u64,
-        head_hash: String,
-    },
-}
-
-/// What an export or import moved.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TransferSummary {
-    pub ledger: String,
-    pub records: u64,
-    pub entries: u64,
-    pub lines: u64,
-    pub documents: u64,
-    pub head_hash: String,
-}
 
 fn io_err(what: &str) -> impl Fn(std::io::Error) -> SqliteError + '_ {
     move |source| SqliteError::Io {

@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod batch;
 pub mod conformance;
+pub mod export;
 pub mod memory;
 
 pub use batch::{build_document_batch, build_import_batch, rebook_into_open_period, BatchError};
