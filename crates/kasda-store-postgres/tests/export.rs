@@ -397,3 +397,39 @@ fn export_of_an_unknown_ledger_is_refused_and_records_are_neutral() {
     assert_eq!(*entries, report.entries);
     assert_eq!(head_hash, &report.head_hash);
 }
+
+/// Big enough to cross every page and batch boundary of the PostgreSQL side (10,000 rows per
+/// fetch, 2,000 entries per insert) and a booking-day boundary of the synthetic data.
+#[test]
+fn a_ledger_larger_than_one_page_moves_both_ways() {
+    let mut a = SqliteStore::open_memory().unwrap();
+    a.ensure_ledger(&LedgerInfo {
+        code: L.into(),
+        name: "Pemerintah Kabupaten Serang".into(),
+    })
+    .unwrap();
+    a.import_file(
+        L,
+        synthetic::statement_batch("big", "0011223344", 10_500, day(1)),
+    )
+    .unwrap();
+    a.import_file(
+        L,
+        synthetic::statement_batch("big2", "9988776655", 1_200, day(3)),
+    )
+    .unwrap();
+    let bytes = sqlite_export(&mut a);
+    let mut b = pg();
+    let moved = b.import_ledger(bytes.as_slice()).unwrap();
+    assert_eq!(moved.lines, 11_700);
+    assert_eq!(moved.entries, a.verify(L).unwrap().entries);
+    assert_eq!(b.verify(L).unwrap(), a.verify(L).unwrap());
+    assert!(pg_export(&mut b) == bytes, "PostgreSQL re-export differs");
+    assert_eq!(
+        a.balances(L, None, None, None).unwrap(),
+        b.balances(L, None, None, None).unwrap()
+    );
+    let mut c = SqliteStore::open_memory().unwrap();
+    c.import_ledger(pg_export(&mut b).as_slice()).unwrap();
+    assert!(sqlite_export(&mut c) == bytes, "SQLite re-export differs");
+}
