@@ -25,7 +25,8 @@ use kasda_store::export::{
     ExportRecord, TransferSummary, EXPORT_FORMAT, EXPORT_VERSION, MAX_RECORD_BYTES,
 };
 use kasda_store::{
-    validate_ledger_code, DocKind, DuplicateKind, LedgerInfo, ProposalStatus, StoreError, MAX_PAGE,
+    validate_ledger_code, DocKind, DuplicateKind, LedgerInfo, ProposalStatus, StoreError,
+    StoredDocument, StoredLine, MAX_PAGE,
 };
 use rust_decimal::Decimal;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
@@ -38,6 +39,8 @@ use crate::{map_err, read, PgStore};
 const PAGE: i32 = 10_000;
 /// Entries buffered before they (and their postings and joins) are inserted as one statement.
 const ENTRY_BATCH: usize = 2_000;
+/// Statement lines or documents buffered before they are inserted as one statement.
+const FACT_BATCH: usize = 2_000;
 
 impl PgStore {
     /// Writes ledger `ledger` to `out` as an export stream, from one consistent snapshot.
@@ -526,6 +529,136 @@ impl EntrySink {
     }
 }
 
+/// Inserts the buffered statement lines as one statement and empties the buffer. JSON travels
+/// as text and is cast to `json`, which keeps the text exactly as sent.
+async fn insert_lines(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    lines: &mut Vec<StoredLine>,
+) -> Result<(), StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let n = lines.len();
+    let (mut keys, mut files, mut runs, mut ats) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut stmt_idx, mut pos, mut accounts, mut booked) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut amounts, mut currencies, mut texts, mut facts, mut seqs) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for l in lines.iter() {
+        let f = &l.facts;
+        keys.push(f.natural_key.as_str());
+        files.push(l.file_sha256.as_str());
+        runs.push(l.run_id);
+        ats.push(l.recorded_at);
+        // Checked when the record was read.
+        stmt_idx.push(i32::try_from(f.statement_index).unwrap_or(i32::MAX));
+        pos.push(i64::from(f.pos.index));
+        accounts.push(f.account.as_str());
+        booked.push(f.booking_date);
+        amounts.push(f.amount);
+        currencies.push(f.currency.as_str());
+        texts.push(f.text.as_str());
+        facts.push(json_text("statement line", f)?);
+        seqs.push(l.entry_seq);
+    }
+    tx.execute(
+        "INSERT INTO statement_lines (ledger_id, natural_key, file_sha256, run_id, recorded_at,
+            statement_idx, pos_index, account, booking_date, amount, currency, search_text, facts,
+            entry_seq)
+         SELECT $1, k, f, r, t, si, pi, a, bd, am, cur, st, fj::json, es
+           FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::int[],
+                       $7::bigint[], $8::text[], $9::date[], $10::numeric[], $11::text[],
+                       $12::text[], $13::text[], $14::bigint[])
+             AS u(k, f, r, t, si, pi, a, bd, am, cur, st, fj, es)",
+        &[
+            &ledger,
+            &keys,
+            &files,
+            &runs,
+            &ats,
+            &stmt_idx,
+            &pos,
+            &accounts,
+            &booked,
+            &amounts,
+            &currencies,
+            &texts,
+            &facts,
+            &seqs,
+        ],
+    )
+    .await
+    .map_err(|e| map_err("import statement lines", e))?;
+    lines.clear();
+    Ok(())
+}
+
+/// Inserts the buffered documents as one statement and empties the buffer.
+async fn insert_documents(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    documents: &mut Vec<StoredDocument>,
+) -> Result<(), StoreError> {
+    if documents.is_empty() {
+        return Ok(());
+    }
+    let n = documents.len();
+    let (mut keys, mut kinds, mut files, mut runs, mut ats) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut rows, mut dates, mut bodies, mut seqs) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for d in documents.iter() {
+        keys.push(d.natural_key.as_str());
+        kinds.push(DocKind::of(&d.document).as_str());
+        files.push(d.file_sha256.as_str());
+        runs.push(d.run_id);
+        ats.push(d.recorded_at);
+        rows.push(i64::from(d.row));
+        dates.push(d.date);
+        bodies.push(json_text("document", &d.document)?);
+        seqs.push(d.entry_seq);
+    }
+    tx.execute(
+        "INSERT INTO documents (ledger_id, natural_key, kind, file_sha256, run_id, recorded_at,
+            row_no, doc_date, body, entry_seq)
+         SELECT $1, k, kd, f, r, t, rn, dd, b::json, es
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
+                       $7::bigint[], $8::date[], $9::text[], $10::bigint[])
+             AS u(k, kd, f, r, t, rn, dd, b, es)",
+        &[
+            &ledger, &keys, &kinds, &files, &runs, &ats, &rows, &dates, &bodies, &seqs,
+        ],
+    )
+    .await
+    .map_err(|e| map_err("import documents", e))?;
+    documents.clear();
+    Ok(())
+}
+
 async fn exec(
     tx: &Transaction<'_>,
     what: &str,
@@ -608,6 +741,8 @@ async fn import_in_tx<R: BufRead>(
         verifier: ChainVerifier::new(ledger),
     };
     let mut next_dup_id = 1i64;
+    let mut lines: Vec<StoredLine> = Vec::new();
+    let mut documents: Vec<StoredDocument> = Vec::new();
     let mut closes: Vec<(NaiveDate, String, DateTime<Utc>)> = Vec::new();
     let mut end: Option<(u64, u64, String)> = None;
     let mut last_seq = 0i64;
@@ -621,6 +756,14 @@ async fn import_in_tx<R: BufRead>(
         }
         let r: ExportRecord = serde_json::from_slice(&buf)
             .map_err(|e| bad(record, format!("an invalid record: {e}")))?;
+        // Batches go in as soon as their section of the stream ends, so that everything a
+        // later row names (an entry its line, a run its entry) is already there.
+        if !matches!(r, ExportRecord::Line(_)) {
+            insert_lines(tx, ledger, &mut lines).await?;
+        }
+        if !matches!(r, ExportRecord::Document(_)) {
+            insert_documents(tx, ledger, &mut documents).await?;
+        }
         if !matches!(r, ExportRecord::Entry { .. }) {
             sink.flush(tx).await?;
         }
@@ -687,62 +830,24 @@ async fn import_in_tx<R: BufRead>(
                 .await?;
             }
             ExportRecord::Line(l) => {
-                let f = &l.facts;
-                let facts = json_text("statement line", f)?;
-                let statement_idx = i32::try_from(f.statement_index)
-                    .map_err(|_| bad(record, format!("statement index {}", f.statement_index)))?;
-                let pos_index = i64::from(f.pos.index);
-                exec(
-                    tx,
-                    "import statement line",
-                    "INSERT INTO statement_lines (ledger_id, natural_key, file_sha256, run_id,
-                        recorded_at, statement_idx, pos_index, account, booking_date, amount,
-                        currency, search_text, facts, entry_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                    &[
-                        &ledger,
-                        &f.natural_key,
-                        &l.file_sha256,
-                        &l.run_id,
-                        &l.recorded_at,
-                        &statement_idx,
-                        &pos_index,
-                        &f.account,
-                        &f.booking_date,
-                        &f.amount,
-                        &f.currency.as_str(),
-                        &f.text,
-                        &RawJson(&facts),
-                        &l.entry_seq,
-                    ],
-                )
-                .await?;
+                i32::try_from(l.facts.statement_index).map_err(|_| {
+                    bad(
+                        record,
+                        format!("statement index {}", l.facts.statement_index),
+                    )
+                })?;
+                lines.push(l);
                 summary.lines += 1;
+                if lines.len() >= FACT_BATCH {
+                    insert_lines(tx, ledger, &mut lines).await?;
+                }
             }
             ExportRecord::Document(d) => {
-                let body = json_text("document", &d.document)?;
-                let row = i64::from(d.row);
-                exec(
-                    tx,
-                    "import document",
-                    "INSERT INTO documents (ledger_id, natural_key, kind, file_sha256, run_id,
-                        recorded_at, row_no, doc_date, body, entry_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    &[
-                        &ledger,
-                        &d.natural_key,
-                        &DocKind::of(&d.document).as_str(),
-                        &d.file_sha256,
-                        &d.run_id,
-                        &d.recorded_at,
-                        &row,
-                        &d.date,
-                        &RawJson(&body),
-                        &d.entry_seq,
-                    ],
-                )
-                .await?;
+                documents.push(d);
                 summary.documents += 1;
+                if documents.len() >= FACT_BATCH {
+                    insert_documents(tx, ledger, &mut documents).await?;
+                }
             }
             ExportRecord::Duplicate(d) => {
                 let document = match &d.document {
@@ -883,6 +988,8 @@ async fn import_in_tx<R: BufRead>(
             } => end = Some((records, entries, head_hash)),
         }
     }
+    insert_lines(tx, ledger, &mut lines).await?;
+    insert_documents(tx, ledger, &mut documents).await?;
     sink.flush(tx).await?;
     let Some((records, entries, head_hash)) = end else {
         return Err(bad(
