@@ -25,8 +25,8 @@ use kasda_store::export::{
     ExportRecord, TransferSummary, EXPORT_FORMAT, EXPORT_VERSION, MAX_RECORD_BYTES,
 };
 use kasda_store::{
-    validate_ledger_code, DocKind, DuplicateKind, LedgerInfo, ProposalStatus, StoreError,
-    StoredDocument, StoredLine, MAX_PAGE,
+    validate_ledger_code, DocKind, DuplicateKind, DuplicateRecord, LedgerInfo, ProposalStatus,
+    StoreError, StoredDocument, StoredLine, MAX_PAGE,
 };
 use rust_decimal::Decimal;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
@@ -659,6 +659,68 @@ async fn insert_documents(
     Ok(())
 }
 
+/// Inserts the buffered duplicates as one statement, numbering them on from `next_dup_id` in
+/// stream order, and empties the buffer.
+async fn insert_duplicates(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    next_dup_id: &mut i64,
+    duplicates: &mut Vec<DuplicateRecord>,
+) -> Result<(), StoreError> {
+    if duplicates.is_empty() {
+        return Ok(());
+    }
+    let n = duplicates.len();
+    let (mut ids, mut whats, mut keys, mut files, mut positions) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut runs, mut ats, mut firsts, mut sames, mut docs) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for d in duplicates.iter() {
+        ids.push(*next_dup_id);
+        *next_dup_id += 1;
+        whats.push(match d.kind {
+            DuplicateKind::Line => "line",
+            DuplicateKind::Document => "document",
+        });
+        keys.push(d.natural_key.as_str());
+        files.push(d.file_sha256.as_str());
+        positions.push(d.pos.as_str());
+        runs.push(d.run_id);
+        ats.push(d.recorded_at);
+        firsts.push(d.first_file_sha256.as_str());
+        sames.push(d.same_content);
+        docs.push(match &d.document {
+            Some(doc) => Some(json_text("duplicate document", doc)?),
+            None => None,
+        });
+    }
+    tx.execute(
+        "INSERT INTO duplicates (ledger_id, dup_id, what, natural_key, file_sha256, position,
+            run_id, recorded_at, first_file_sha256, same_content, document)
+         SELECT $1, i, w, k, f, p, r, t, ff, sc, dj::json
+           FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::bigint[], $8::timestamptz[], $9::text[], $10::bool[], $11::text[])
+             AS u(i, w, k, f, p, r, t, ff, sc, dj)",
+        &[
+            &ledger, &ids, &whats, &keys, &files, &positions, &runs, &ats, &firsts, &sames, &docs,
+        ],
+    )
+    .await
+    .map_err(|e| map_err("import duplicates", e))?;
+    duplicates.clear();
+    Ok(())
+}
+
 async fn exec(
     tx: &Transaction<'_>,
     what: &str,
@@ -743,6 +805,7 @@ async fn import_in_tx<R: BufRead>(
     let mut next_dup_id = 1i64;
     let mut lines: Vec<StoredLine> = Vec::new();
     let mut documents: Vec<StoredDocument> = Vec::new();
+    let mut duplicates: Vec<DuplicateRecord> = Vec::new();
     let mut closes: Vec<(NaiveDate, String, DateTime<Utc>)> = Vec::new();
     let mut end: Option<(u64, u64, String)> = None;
     let mut last_seq = 0i64;
@@ -763,6 +826,9 @@ async fn import_in_tx<R: BufRead>(
         }
         if !matches!(r, ExportRecord::Document(_)) {
             insert_documents(tx, ledger, &mut documents).await?;
+        }
+        if !matches!(r, ExportRecord::Duplicate(_)) {
+            insert_duplicates(tx, ledger, &mut next_dup_id, &mut duplicates).await?;
         }
         if !matches!(r, ExportRecord::Entry { .. }) {
             sink.flush(tx).await?;
@@ -850,36 +916,10 @@ async fn import_in_tx<R: BufRead>(
                 }
             }
             ExportRecord::Duplicate(d) => {
-                let document = match &d.document {
-                    Some(doc) => Some(json_text("duplicate document", doc)?),
-                    None => None,
-                };
-                let what = match d.kind {
-                    DuplicateKind::Line => "line",
-                    DuplicateKind::Document => "document",
-                };
-                exec(
-                    tx,
-                    "import duplicate",
-                    "INSERT INTO duplicates (ledger_id, dup_id, what, natural_key, file_sha256,
-                        position, run_id, recorded_at, first_file_sha256, same_content, document)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    &[
-                        &ledger,
-                        &next_dup_id,
-                        &what,
-                        &d.natural_key,
-                        &d.file_sha256,
-                        &d.pos,
-                        &d.run_id,
-                        &d.recorded_at,
-                        &d.first_file_sha256,
-                        &d.same_content,
-                        &document.as_deref().map(RawJson),
-                    ],
-                )
-                .await?;
-                next_dup_id += 1;
+                duplicates.push(d);
+                if duplicates.len() >= FACT_BATCH {
+                    insert_duplicates(tx, ledger, &mut next_dup_id, &mut duplicates).await?;
+                }
             }
             ExportRecord::Entry { entry, joins } => {
                 // The database checks the links at COMMIT; checking the order here names the
@@ -990,6 +1030,7 @@ async fn import_in_tx<R: BufRead>(
     }
     insert_lines(tx, ledger, &mut lines).await?;
     insert_documents(tx, ledger, &mut documents).await?;
+    insert_duplicates(tx, ledger, &mut next_dup_id, &mut duplicates).await?;
     sink.flush(tx).await?;
     let Some((records, entries, head_hash)) = end else {
         return Err(bad(
