@@ -166,6 +166,18 @@ pub enum DbCmd {
     Migrate,
     /// List migrations, applied and pending
     Status,
+    /// Move a ledger to another store (SQLite ↔ PostgreSQL) with its chain intact, verified after
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Target store URL: sqlite:PATH or postgres://user@host/db (the ledger must not exist there, or be empty)
+    #[arg(long)]
+    pub to: String,
+    /// Ledger code (default: the configured pemda's)
+    #[arg(long)]
+    pub ledger: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -563,3 +563,48 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// `kasda db export --to` moves a ledger SQLite → PostgreSQL → SQLite with the same verified head.
+#[test]
+fn db_export_moves_a_ledger_between_stores() {
+    let pg = kasda_store_postgres::testing::fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let data = generate(dir.path(), "2", "13");
+    let cfg = data.join("kasda.toml");
+    let cfg = cfg.to_str().unwrap().to_string();
+    let run = |db: &str, extra: &[&str]| {
+        let mut args: Vec<&str> = vec!["--db", db, "--config", &cfg, "--format", "json"];
+        args.extend_from_slice(extra);
+        json(&kasda(dir.path(), &args))
+    };
+    run(
+        "sqlite:a.db",
+        &["import", "data/statements", "data/documents"],
+    );
+    run(
+        "sqlite:a.db",
+        &["reconcile", "--from", "2026-03-02", "--to", "2026-03-03"],
+    );
+    let head = run("sqlite:a.db", &["verify"])[0]["head_hash"].clone();
+    let moved = run("sqlite:a.db", &["db", "export", "--to", pg.url()]);
+    assert_eq!(moved["head_hash"], head);
+    assert_eq!(run(pg.url(), &["verify"])[0]["head_hash"], head);
+    let back = run(pg.url(), &["db", "export", "--to", "sqlite:b.db"]);
+    assert_eq!(back["head_hash"], head);
+    assert_eq!(run("sqlite:b.db", &["verify"])[0]["head_hash"], head);
+    // A second export into a store that already holds the ledger is refused.
+    let again = kasda(
+        dir.path(),
+        &[
+            "--db",
+            "sqlite:a.db",
+            "--config",
+            &cfg,
+            "db",
+            "export",
+            "--to",
+            "sqlite:b.db",
+        ],
+    );
+    assert!(!again.status.success());
+}

@@ -8,6 +8,7 @@ mod ledger;
 mod reconcile;
 mod report;
 mod setup;
+mod transfer;
 mod workflow;
 
 use std::path::Path;
@@ -27,6 +28,7 @@ pub fn run(cli: &Cli) -> CmdResult {
         Command::Documents(DocumentsCmd::Inspect(a)) => inspect::documents(cli, a),
         Command::Db(DbCmd::Migrate) => setup::db_migrate(cli),
         Command::Db(DbCmd::Status) => setup::db_status(cli),
+        Command::Db(DbCmd::Export(a)) => transfer::export(cli, a),
         Command::Import(a) => import::run(cli, a),
         Command::Verify(a) => ledger::verify(cli, a),
         Command::Balance(a) => ledger::balance(cli, a),
