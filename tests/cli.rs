@@ -49,8 +49,8 @@ fn shared_samples() -> PathBuf {
     p
 }
 
-/// Statement formats for generated data: every one the generator writes with its account number.
-const FORMATS: &str = "camt053-v08,mt940,camt053-v02,mt940";
+/// Statement formats for generated data: camt and MT940 for the RKUD, both CSV layouts for holding accounts.
+const FORMATS: &str = "camt053-v08,mt940,bank-jatim,mandiri-rekening-koran";
 
 /// Generates a small synthetic pemda into `dir/data` and returns that path.
 fn generate(dir: &Path, days: &str, seed: &str) -> PathBuf {

@@ -107,13 +107,6 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
     opts.volume_percent = a.volume_percent;
     // One rendering of each document is enough for the demo (JSON Lines); `kasda gen` writes both.
     opts.documents_csv = false;
-    // Every statement format the generator writes that carries its account number in the file.
-    opts.formats = kasda_gen::Formats {
-        bpd: kasda_gen::StatementFormatOut::Camt053V08,
-        other_bank: kasda_gen::StatementFormatOut::Mt940,
-        bpd_holding: kasda_gen::StatementFormatOut::Camt053V02,
-        other_holding: kasda_gen::StatementFormatOut::Mt940,
-    };
     step(&format!(
         "1/4 generating {} days of a synthetic {} from {} (seed {})",
         a.days, a.profile, a.from, a.seed
