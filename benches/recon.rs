@@ -33,7 +33,11 @@ fn input(n: usize) -> ReconInput {
         let day = (i % 28) as u32;
         let date = start + chrono::Duration::days(i64::from(day));
         let amount = Decimal::from(10_000 + (i as i64 * 7919) % 5_000_000);
-        let channel = if i % 10 == 0 { Channel::Retail } else { Channel::Teller };
+        let channel = if i % 10 == 0 {
+            Channel::Retail
+        } else {
+            Channel::Teller
+        };
         let paid_at: DateTime<Utc> = date.and_hms_opt(3, 0, 0).expect("time").and_utc();
         let ntb = format!("NTB{i:010}");
         inp.documents.receipts.push((
