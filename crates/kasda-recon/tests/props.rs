@@ -127,4 +127,3 @@ fn scale_twenty_thousand_by_twenty_thousand() {
         .iter()
         .any(|f| f.finding_type == FindingType::UnidentifiedDeposit));
 }
-
