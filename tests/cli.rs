@@ -608,3 +608,96 @@ fn db_export_moves_a_ledger_between_stores() {
     );
     assert!(!again.status.success());
 }
+
+/// Killing `kasda import` part-way leaves a ledger that opens, verifies and holds only whole
+/// files; importing again finishes the job and ends with exactly what an uninterrupted import
+/// gives.
+#[test]
+fn kill_mid_import_then_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    // Enough data that an import takes about a second, so the kills land part-way.
+    ok(&kasda(
+        dir.path(),
+        &[
+            "gen",
+            "--profile",
+            "kota-kecil",
+            "--from",
+            "2026-03-02",
+            "--days",
+            "6",
+            "--seed",
+            "17",
+            "--volume-percent",
+            "40",
+            "--formats",
+            FORMATS,
+            "--out",
+            "data",
+        ],
+    ));
+    let cfg = dir.path().join("data/kasda.toml");
+    let cfg = cfg.to_str().unwrap().to_string();
+    let args = |db: &str| -> Vec<String> {
+        [
+            "--db",
+            db,
+            "--config",
+            cfg.as_str(),
+            "--format",
+            "json",
+            "import",
+            "data/statements",
+            "data/documents",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    // The reference: one uninterrupted import.
+    let clean = json(&kasda(
+        dir.path(),
+        &args("sqlite:clean.db")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    ));
+    let expected_entries = clean["entries_appended"].as_u64().unwrap();
+
+    for delay_ms in [150u64, 400] {
+        let db = format!("sqlite:killed-{delay_ms}.db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kasda"))
+            .current_dir(dir.path())
+            .env("CI", "true")
+            .args(args(&db))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever was committed verifies.
+        let v = json(&kasda(
+            dir.path(),
+            &["--db", &db, "--config", &cfg, "--format", "json", "verify"],
+        ));
+        assert!(v[0]["first_bad"].is_null(), "{v}");
+        // Resume: the rest goes in, nothing twice.
+        let resumed = json(&kasda(
+            dir.path(),
+            &args(&db).iter().map(String::as_str).collect::<Vec<_>>(),
+        ));
+        assert_eq!(resumed["files_rejected"], 0, "{resumed}");
+        let v = json(&kasda(
+            dir.path(),
+            &["--db", &db, "--config", &cfg, "--format", "json", "verify"],
+        ));
+        assert!(v[0]["first_bad"].is_null(), "{v}");
+        assert_eq!(
+            v[0]["entries"].as_u64(),
+            Some(expected_entries),
+            "after kill at {delay_ms} ms"
+        );
+    }
+}
