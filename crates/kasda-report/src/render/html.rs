@@ -30,7 +30,7 @@ header .pemda { font-weight: bold; font-size: 11pt; }
 header .title { font-weight: bold; font-size: 12pt; margin: 2mm 0; }
 header .meta { font-size: 8pt; color: #333; }
 h2 { font-size: 10pt; margin: 5mm 0 2mm 0; }
-table { border-collapse: collapse; width: 100%; page-break-inside: auto; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; page-break-inside: auto; overflow-wrap: break-word; }
 tr { page-break-inside: avoid; }
 thead { display: table-header-group; }
 th, td { border: 0.5pt solid #555; padding: 1mm 1.2mm; vertical-align: top; }
