@@ -209,6 +209,9 @@ pub(crate) fn from_sen(sen: i64) -> Decimal {
     Decimal::new(sen, 2)
 }
 
+/// How many days after its settlement date a batch may still find its (late) credit.
+const LATE_SETTLEMENT_HORIZON_DAYS: u32 = 31;
+
 fn days(n: u32) -> Duration {
     Duration::days(i64::from(n))
 }
@@ -1159,6 +1162,10 @@ impl<'a> Engine<'a> {
                 .push(r as u32);
         }
         let window = self.cfg.cfg.date_window_days;
+        // Groups that found no credit in the window: after every group had its window, one
+        // may still take a later credit that names its channel and equals its net exactly
+        // (a late settlement, reported as such rather than as unremitted receipts).
+        let mut unsettled: Vec<(Channel, &str, NaiveDate, usize, Vec<u32>)> = Vec::new();
         for ((channel, landing, date, rule_index), members) in groups {
             let rule = self.cfg.rule(rule_index).clone();
             let Some(tol) = to_sen(rule.tolerance) else {
@@ -1255,7 +1262,10 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            let Some((_, _, l)) = best else { continue };
+            let Some((_, _, l)) = best else {
+                unsettled.push((channel, landing, date, rule_index, members));
+                continue;
+            };
             let line_sen = self.line_sen[l as usize];
             let shortfall = net - line_sen;
             let mut joined = members.clone();
@@ -1315,6 +1325,85 @@ impl<'a> Engine<'a> {
                 explanation,
             );
         }
+        for (channel, landing, date, rule_index, members) in unsettled {
+            self.late_batch(channel, landing, date, rule_index, &members, &index);
+        }
+    }
+
+    /// Rule 2, late: the earliest open credit after the window (up to
+    /// [`LATE_SETTLEMENT_HORIZON_DAYS`]) that names the channel and equals the group's net
+    /// within the channel's tolerance settles the whole group.
+    fn late_batch(
+        &mut self,
+        channel: Channel,
+        landing: &str,
+        date: NaiveDate,
+        rule_index: usize,
+        members: &[u32],
+        index: &FxHashMap<(&'a str, NaiveDate), Vec<(i64, u32)>>,
+    ) {
+        if members.len() < 2 || members.iter().any(|&r| !self.receipt_open(r as usize)) {
+            return;
+        }
+        let rule = self.cfg.rule(rule_index).clone();
+        if rule.markers.is_empty() {
+            return;
+        }
+        let Some(tol) = to_sen(rule.tolerance) else {
+            return;
+        };
+        let gross: i64 = members.iter().map(|&r| self.rec_sen[r as usize]).sum();
+        let fee: Decimal = members.iter().map(|&r| self.rec_fee[r as usize]).sum();
+        let Some(fee_sen) = to_sen(fee) else { return };
+        let net = gross - fee_sen;
+        if gross <= 0 {
+            return;
+        }
+        let markers: Vec<String> = rule.markers.iter().map(|m| m.to_uppercase()).collect();
+        let window = self.cfg.cfg.date_window_days;
+        let mut found: Option<u32> = None;
+        'dates: for k in (window + 1)..=LATE_SETTLEMENT_HORIZON_DAYS.max(window) {
+            let d = date + days(k);
+            if d > self.input.as_of {
+                break;
+            }
+            let Some(cands) = index.get(&(landing, d)) else {
+                continue;
+            };
+            let start = cands.partition_point(|&(s, _)| s < net - tol);
+            for &(s, l) in &cands[start..] {
+                if s > net + tol {
+                    break;
+                }
+                if !self.line_open(l as usize) {
+                    continue;
+                }
+                let text = self.line_text_upper(l as usize);
+                if markers
+                    .iter()
+                    .any(|m| !m.is_empty() && text.contains(m.as_str()))
+                {
+                    found = Some(l);
+                    break 'dates;
+                }
+            }
+        }
+        let Some(l) = found else { return };
+        let line = &self.input.lines[l as usize];
+        let explanation = format!(
+            "Credit {} on {} dated {} names the {} channel and equals the {} {} receipt(s) settling {date} (gross {}, agreed fee {} = {}), arriving after the {window}-day window.",
+            display_idr(line.amount),
+            landing,
+            line.booking_date,
+            channel.as_str(),
+            members.len(),
+            channel.as_str(),
+            display_idr(from_sen(gross)),
+            rule.fee.describe(),
+            display_idr(fee)
+        );
+        let docs = members.iter().map(|&r| Doc::Receipt(r)).collect();
+        self.record(MatchRule::Batch, vec![l], docs, fee, explanation);
     }
 
     /// Rule 3: lines that name the same STS / SP2D but did not fit alone are joined together.

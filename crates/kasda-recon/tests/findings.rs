@@ -747,3 +747,48 @@ fn accuracy_counts_precision_and_recall_per_type() {
     assert_eq!(acc["unremitted_receipt"].recall, Some(0.0));
     assert!(parse_ground_truth("{\"irregularities\": [").is_err());
 }
+
+#[test]
+fn late_batch_beyond_the_window_is_one_late_settlement_not_unremitted_receipts() {
+    // Retail T+1: paid Monday the 5th, due the 6th; the batch credit only lands on Thursday
+    // the 15th, past the 5-day date window. Exactly the group's amount, naming the channel.
+    let mut inp = input("2026-01-20");
+    for (n, amount) in [("R1", 100_000), ("R2", 200_000), ("R3", 50_000)] {
+        inp.documents
+            .receipts
+            .push(receipt(n, Channel::Retail, "2026-01-05", amount));
+    }
+    inp.lines.push(credit(
+        "B1",
+        RKUD,
+        "2026-01-15",
+        350_000,
+        &["SETTLEMENT ALFAMART 05/01"],
+    ));
+    let out = run(&inp);
+    assert_eq!(out.matches.len(), 1, "{:#?}", out.matches);
+    assert_eq!(out.matches[0].document_ids.len(), 3);
+    assert_eq!(count(&out, FindingType::UnremittedReceipt), 0, "{:#?}", out);
+    assert_eq!(
+        count(&out, FindingType::UnidentifiedDeposit),
+        0,
+        "{:#?}",
+        out
+    );
+    let f = of_type(&out, FindingType::LateSettlement);
+    assert_eq!(f.len(), 1, "{:#?}", out);
+    assert_eq!(f[0].amount, rp(350_000));
+    assert_eq!(f[0].due, Some(d("2026-01-06")));
+    assert_eq!(f[0].age_working_days, 7);
+
+    // Near miss: a later credit of another amount, or one not naming the channel, settles
+    // nothing; the receipts stay unremitted.
+    for (amount, text) in [(340_000, "SETTLEMENT ALFAMART 05/01"), (350_000, "SETORAN")] {
+        let mut inp2 = inp.clone();
+        inp2.lines[0] = credit("B1", RKUD, "2026-01-15", amount, &[text]);
+        let out = run(&inp2);
+        assert!(out.matches.is_empty(), "{:#?}", out.matches);
+        assert_eq!(count(&out, FindingType::UnremittedReceipt), 3);
+        assert_eq!(count(&out, FindingType::LateSettlement), 0);
+    }
+}
