@@ -476,7 +476,28 @@ impl Engine<'_> {
             // Refs are built only for the few links that become findings.
             let line_refs =
                 || -> Vec<String> { link.lines.iter().flat_map(|&l| self.line_refs(l)).collect() };
-            let receipts = self.link_receipts(link);
+            let mut receipts = self.link_receipts(link);
+            // Two NTPD of one channel payment (same bank, NTB and amount: a
+            // `duplicate_receipt`) both name the one credit; the payment counts once here.
+            let mut paid_once: std::collections::HashSet<(String, String, Decimal)> =
+                std::collections::HashSet::new();
+            receipts.retain(|&r| {
+                let receipt = &docs.receipts[r as usize].1;
+                let Some(ntb) = receipt
+                    .ntb
+                    .as_deref()
+                    .map(normalize_ref)
+                    .filter(|n| !n.is_empty())
+                else {
+                    return true;
+                };
+                let bank = receipt
+                    .bank
+                    .as_deref()
+                    .map(normalize_ref)
+                    .unwrap_or_default();
+                paid_once.insert((bank, ntb, receipt.total))
+            });
             if !receipts.is_empty() {
                 let gross: Decimal = receipts
                     .iter()

@@ -792,3 +792,45 @@ fn late_batch_beyond_the_window_is_one_late_settlement_not_unremitted_receipts()
         assert_eq!(count(&out, FindingType::LateSettlement), 0);
     }
 }
+
+#[test]
+fn duplicated_receipt_joined_to_its_one_credit_is_not_short_remittance() {
+    // The host recorded one payment twice under two NTPD with the same NTB; the one credit
+    // names that NTB, so both NTPD join it. The payment counts once: no shortfall.
+    let dup = |ntpd: &str, ntb: &str| {
+        let mut r = receipt(ntpd, Channel::Teller, "2026-01-05", 120_000);
+        r.1.ntb = Some(ntb.into());
+        r
+    };
+    let mut inp = input("2026-01-12");
+    inp.documents.receipts.push(dup("3601-81", "NTB-555"));
+    inp.documents.receipts.push(dup("3601-82", "NTB-555"));
+    inp.lines.push(credit(
+        "C1",
+        RKUD,
+        "2026-01-05",
+        120_000,
+        &["SETOR NTB-555"],
+    ));
+    let out = run(&inp);
+    assert_eq!(count(&out, FindingType::DuplicateReceipt), 1, "{:#?}", out);
+    assert_eq!(count(&out, FindingType::ShortRemittance), 0, "{:#?}", out);
+    assert_eq!(count(&out, FindingType::UnremittedReceipt), 0, "{:#?}", out);
+
+    // Near miss: two different payments (distinct NTB) named by a credit of one amount.
+    let mut inp = input("2026-01-12");
+    inp.documents.receipts.push(dup("3601-81", "NTB-555"));
+    inp.documents.receipts.push(dup("3601-82", "NTB-556"));
+    inp.lines.push(credit(
+        "C1",
+        RKUD,
+        "2026-01-05",
+        120_000,
+        &["SETOR NTB-555 NTB-556"],
+    ));
+    let out = run(&inp);
+    assert_eq!(count(&out, FindingType::DuplicateReceipt), 0, "{:#?}", out);
+    let f = of_type(&out, FindingType::ShortRemittance);
+    assert_eq!(f.len(), 1, "{:#?}", out);
+    assert_eq!(f[0].amount, rp(120_000));
+}
