@@ -812,6 +812,41 @@ impl Engine<'_> {
         let lines = &self.input.lines;
         let as_of = self.input.as_of;
         let limit = self.cfg.cfg.unidentified_after_days;
+        // The BUD's own BKU credits that carry a document number (a transfer such as the
+        // monthly DAU, `DAU-yyyymm`): a credit of that amount on that account within the date
+        // window whose texts carry the number is identified, not penerimaan belum
+        // teridentifikasi. Each BKU line explains one credit.
+        let window = Duration::days(i64::from(self.cfg.cfg.date_window_days));
+        let mut bud_credits: HashMap<(String, Decimal), Vec<(NaiveDate, String)>> = HashMap::new();
+        for b in &self.input.documents.bku {
+            if b.owner != BkuOwner::Bud || b.direction != Direction::Credit {
+                continue;
+            }
+            let (Some(account), Some(doc)) = (b.account.as_deref(), b.document.as_deref()) else {
+                continue;
+            };
+            let doc = normalize_ref(doc);
+            if doc.len() < 4 {
+                continue;
+            }
+            bud_credits
+                .entry((normalize_ref(account), b.amount.normalize()))
+                .or_default()
+                .push((b.date, doc));
+        }
+        let mut recorded_by_bud = |l: &crate::Line| -> bool {
+            let Some(cands) =
+                bud_credits.get_mut(&(normalize_ref(&l.account), l.amount.normalize()))
+            else {
+                return false;
+            };
+            let texts: Vec<String> = l.texts.iter().map(|t| normalize_ref(t)).collect();
+            let hit = cands.iter().position(|(date, doc)| {
+                date.signed_duration_since(l.booking_date).abs() <= window
+                    && texts.iter().any(|t| t.contains(doc.as_str()))
+            });
+            hit.map(|k| cands.swap_remove(k)).is_some()
+        };
         for i in 0..self.n_lines {
             if !self.line_open(i) {
                 continue;
@@ -826,7 +861,7 @@ impl Engine<'_> {
             match l.direction {
                 Direction::Credit => {
                     let age = self.cal.working_days_between(l.booking_date, as_of);
-                    if age <= i64::from(limit) {
+                    if age <= i64::from(limit) || recorded_by_bud(l) {
                         continue;
                     }
                     let due = self.cal.add_working_days(l.booking_date, limit);

@@ -834,3 +834,69 @@ fn duplicated_receipt_joined_to_its_one_credit_is_not_short_remittance() {
     assert_eq!(f.len(), 1, "{:#?}", out);
     assert_eq!(f[0].amount, rp(120_000));
 }
+
+#[test]
+fn transfer_recorded_in_the_bud_bku_is_not_an_unidentified_deposit() {
+    // The monthly DAU transfer: the BUD BKU records it under document DAU-202601, and the
+    // credit carries that number (end-to-end id).
+    let mut inp = input("2026-01-20");
+    inp.lines.push(credit(
+        "C1",
+        RKUD,
+        "2026-01-05",
+        62_000_000,
+        &["DAU-202601", "TKD DAU BULAN 01/2026 KPPN SERANG"],
+    ));
+    inp.documents.bku.push(bku(
+        BkuOwner::Bud,
+        11,
+        "2026-01-05",
+        62_000_000,
+        Direction::Credit,
+        Some("DAU-202601"),
+    ));
+    let out = run(&inp);
+    assert_eq!(
+        count(&out, FindingType::UnidentifiedDeposit),
+        0,
+        "{:#?}",
+        out
+    );
+
+    // Near misses: another amount, another number, a bendahara's BKU, or a second credit the
+    // one BKU line already explains, stay unidentified.
+    let variants: [(i64, &str, BkuOwner); 3] = [
+        (61_000_000, "DAU-202601", BkuOwner::Bud),
+        (62_000_000, "DAU-202602", BkuOwner::Bud),
+        (
+            62_000_000,
+            "DAU-202601",
+            BkuOwner::BendaharaPenerimaan("DISDAG".into()),
+        ),
+    ];
+    for (amount, doc, owner) in variants {
+        let mut inp2 = inp.clone();
+        inp2.documents.bku[0] = bku(
+            owner,
+            11,
+            "2026-01-05",
+            amount,
+            Direction::Credit,
+            Some(doc),
+        );
+        assert_eq!(
+            count(&run(&inp2), FindingType::UnidentifiedDeposit),
+            1,
+            "{amount} {doc}"
+        );
+    }
+    let mut inp2 = inp.clone();
+    inp2.lines.push(credit(
+        "C2",
+        RKUD,
+        "2026-01-06",
+        62_000_000,
+        &["DAU-202601"],
+    ));
+    assert_eq!(count(&run(&inp2), FindingType::UnidentifiedDeposit), 1);
+}
