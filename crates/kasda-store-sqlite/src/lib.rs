@@ -280,6 +280,18 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// [`SqliteStore::read`] on a ledger that must exist.
+    fn read_ledger<T>(
+        &mut self,
+        ledger: &str,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, SqliteError>,
+    ) -> Result<T, SqliteError> {
+        self.read(|tx| {
+            require_ledger(tx, ledger)?;
+            f(tx)
+        })
+    }
+
     /// Runs `f` in a read transaction (a consistent snapshot under WAL).
     pub fn read<T>(
         &mut self,
@@ -526,8 +538,7 @@ impl Store for SqliteStore {
         as_of: Option<NaiveDate>,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<rust_decimal::Decimal, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
+        Ok(self.read_ledger(ledger, |tx| {
             read::balance(tx, ledger, account, as_of, known_at)
         })?)
     }
@@ -539,8 +550,7 @@ impl Store for SqliteStore {
         as_of: Option<NaiveDate>,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Vec<AccountBalance>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
+        Ok(self.read_ledger(ledger, |tx| {
             read::balances(tx, ledger, kind, as_of, known_at)
         })?)
     }
@@ -552,8 +562,7 @@ impl Store for SqliteStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DayMovement>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
+        Ok(self.read_ledger(ledger, |tx| {
             read::day_movements(tx, ledger, account, from, to)
         })?)
     }
@@ -565,10 +574,7 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredEntry>, StoreError> {
         let limit = limit.min(kasda_store::MAX_PAGE);
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::entries(tx, ledger, after_seq, limit)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::entries(tx, ledger, after_seq, limit))?)
     }
 
     fn entries_by_seq(
@@ -581,10 +587,7 @@ impl Store for SqliteStore {
             seqs.len(),
             kasda_store::MAX_KEYS_PER_LOOKUP,
         )?;
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::entries_by_seq(tx, ledger, seqs)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::entries_by_seq(tx, ledger, seqs))?)
     }
 
     fn entries_by_keys(
@@ -628,10 +631,7 @@ impl Store for SqliteStore {
             seqs.len(),
             kasda_store::MAX_KEYS_PER_LOOKUP,
         )?;
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::entry_joins(tx, ledger, seqs)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::entry_joins(tx, ledger, seqs))?)
     }
 
     fn entries_joining(&mut self, ledger: &str, keys: &[String]) -> Result<Vec<i64>, StoreError> {
@@ -640,10 +640,7 @@ impl Store for SqliteStore {
             keys.len(),
             kasda_store::MAX_KEYS_PER_LOOKUP,
         )?;
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::entries_joining(tx, ledger, keys)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::entries_joining(tx, ledger, keys))?)
     }
 
     fn entries_reversing(&mut self, ledger: &str, seqs: &[i64]) -> Result<Vec<i64>, StoreError> {
@@ -652,10 +649,7 @@ impl Store for SqliteStore {
             seqs.len(),
             kasda_store::MAX_KEYS_PER_LOOKUP,
         )?;
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::entries_reversing(tx, ledger, seqs)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::entries_reversing(tx, ledger, seqs))?)
     }
 
     fn search_keys(
@@ -669,10 +663,7 @@ impl Store for SqliteStore {
             text.len(),
             kasda_store::MAX_REFERENCE_QUERY,
         )?;
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::search_keys(tx, ledger, text, limit)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::search_keys(tx, ledger, text, limit))?)
     }
 
     fn statements(
@@ -680,10 +671,7 @@ impl Store for SqliteStore {
         ledger: &str,
         account: Option<&str>,
     ) -> Result<Vec<StoredStatement>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::statements(tx, ledger, account)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::statements(tx, ledger, account))?)
     }
 
     fn statement_lines(
@@ -693,8 +681,7 @@ impl Store for SqliteStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<StoredLine>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
+        Ok(self.read_ledger(ledger, |tx| {
             read::statement_lines(tx, ledger, account, from, to)
         })?)
     }
@@ -709,10 +696,7 @@ impl Store for SqliteStore {
             keys.len(),
             kasda_store::MAX_KEYS_PER_LOOKUP,
         )?;
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::lines_by_keys(tx, ledger, keys)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::lines_by_keys(tx, ledger, keys))?)
     }
 
     fn documents(
@@ -722,10 +706,7 @@ impl Store for SqliteStore {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Vec<StoredDocument>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::documents(tx, ledger, kind, from, to)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::documents(tx, ledger, kind, from, to))?)
     }
 
     fn documents_by_keys(
@@ -738,10 +719,7 @@ impl Store for SqliteStore {
             keys.len(),
             kasda_store::MAX_KEYS_PER_LOOKUP,
         )?;
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::documents_by_keys(tx, ledger, keys)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::documents_by_keys(tx, ledger, keys))?)
     }
 
     fn existing_document_keys(
@@ -754,10 +732,7 @@ impl Store for SqliteStore {
             keys.len(),
             kasda_store::MAX_KEYS_PER_LOOKUP,
         )?;
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::existing_document_keys(tx, ledger, keys)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::existing_document_keys(tx, ledger, keys))?)
     }
 
     fn duplicates(
@@ -772,36 +747,25 @@ impl Store for SqliteStore {
                 kasda_store::MAX_KEYS_PER_LOOKUP,
             )?;
         }
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::duplicates(tx, ledger, keys)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::duplicates(tx, ledger, keys))?)
     }
 
     fn files(&mut self, ledger: &str) -> Result<Vec<StoredFile>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::files(tx, ledger, None)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::files(tx, ledger, None))?)
     }
 
     fn file(&mut self, ledger: &str, sha256: &str) -> Result<Option<StoredFile>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
+        Ok(self.read_ledger(ledger, |tx| {
             Ok(read::files(tx, ledger, Some(sha256))?.into_iter().next())
         })?)
     }
 
     fn runs(&mut self, ledger: &str) -> Result<Vec<RunRecord>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            read::runs(tx, ledger, None)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| read::runs(tx, ledger, None))?)
     }
 
     fn run(&mut self, ledger: &str, run_id: i64) -> Result<Option<RunRecord>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
+        Ok(self.read_ledger(ledger, |tx| {
             Ok(read::runs(tx, ledger, Some(run_id))?.into_iter().next())
         })?)
     }
@@ -825,10 +789,7 @@ impl Store for SqliteStore {
         ledger: &str,
         open_only: bool,
     ) -> Result<Vec<FindingRecord>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            workflow::findings(tx, ledger, open_only)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| workflow::findings(tx, ledger, open_only))?)
     }
 
     fn propose(&mut self, ledger: &str, proposal: NewProposal) -> Result<i64, StoreError> {
@@ -855,10 +816,7 @@ impl Store for SqliteStore {
     }
 
     fn proposals(&mut self, ledger: &str, open_only: bool) -> Result<Vec<Proposal>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            workflow::proposals(tx, ledger, open_only)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| workflow::proposals(tx, ledger, open_only))?)
     }
 
     fn close_period(
@@ -871,9 +829,6 @@ impl Store for SqliteStore {
     }
 
     fn closed_through(&mut self, ledger: &str) -> Result<Option<NaiveDate>, StoreError> {
-        Ok(self.read(|tx| {
-            require_ledger(tx, ledger)?;
-            writer::closed_through(tx, ledger)
-        })?)
+        Ok(self.read_ledger(ledger, |tx| writer::closed_through(tx, ledger))?)
     }
 }
