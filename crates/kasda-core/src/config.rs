@@ -40,6 +40,7 @@ pub const MAX_CHANNELS: usize = 500;
 pub const MAX_SIGNATORIES: usize = 100;
 pub const MAX_TARGETS: usize = 20_000;
 pub const MAX_CHART_ADDITIONS: usize = 20_000;
+pub const MAX_TRANSFER_RULES: usize = 200;
 /// Longest free-text value (names, labels, titles).
 pub const MAX_TEXT_LEN: usize = 200;
 
@@ -201,6 +202,26 @@ pub struct Config {
     /// Budget (anggaran) per kode rekening.
     #[serde(default, deserialize_with = "de_amount_map")]
     pub targets: BTreeMap<String, Decimal>,
+    /// How incoming transfers that no pemda document stands behind (TKD from the Kas Negara,
+    /// bagi hasil from the province) are recognised as revenue; recon tries these first, then
+    /// its built-in rules for transfers from the central government.
+    #[serde(default)]
+    pub transfer_in: Vec<TransferInRule>,
+}
+
+/// `[[transfer_in]]`: an RKUD credit whose texts contain every `narrative` word and, when
+/// `counterparty` is given, one of those words in its counterparty name, account or texts, is
+/// revenue of `kode_rekening` (Pendapatan Transfer, 4.2.xx) rather than penerimaan belum
+/// teridentifikasi. Words compare case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferInRule {
+    /// Short name for explanations (`DAU`).
+    pub label: String,
+    pub narrative: Vec<String>,
+    #[serde(default)]
+    pub counterparty: Vec<String>,
+    pub kode_rekening: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -1390,6 +1411,43 @@ impl Config {
         p.count("targets", self.targets.len(), MAX_TARGETS);
         for code in self.targets.keys() {
             check_code(&mut p, format!("targets.{code:?}"), code);
+        }
+
+        // Transfer rules.
+        p.count("transfer_in", self.transfer_in.len(), MAX_TRANSFER_RULES);
+        for (i, t) in self.transfer_in.iter().enumerate() {
+            let path = format!("transfer_in[{i}]");
+            if t.label.trim().is_empty() || t.label.chars().count() > MAX_TEXT_LEN {
+                p.add(
+                    format!("{path}.label"),
+                    format!("expected 1–{MAX_TEXT_LEN} characters, found {:?}", t.label),
+                );
+            }
+            let words = t.narrative.iter().chain(&t.counterparty);
+            if t.narrative.is_empty()
+                || words
+                    .clone()
+                    .any(|w| w.trim().is_empty() || w.chars().count() > MAX_TEXT_LEN)
+            {
+                p.add(
+                    format!("{path}.narrative"),
+                    format!(
+                        "expected at least one narrative word, each 1–{MAX_TEXT_LEN} characters, found {:?} / counterparty {:?}",
+                        t.narrative, t.counterparty
+                    ),
+                );
+            }
+            if !t.kode_rekening.starts_with("4.") {
+                p.add(
+                    format!("{path}.kode_rekening"),
+                    format!(
+                        "expected a pendapatan kode rekening (4.x), found {:?}",
+                        t.kode_rekening
+                    ),
+                );
+            } else {
+                check_code(&mut p, format!("{path}.kode_rekening"), &t.kode_rekening);
+            }
         }
 
         p.0
