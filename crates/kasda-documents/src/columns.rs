@@ -13,6 +13,7 @@ use kasda_core::Currency;
 use rust_decimal::Decimal;
 
 use crate::text;
+use crate::view::{LinesView, ReceiptView, RevenueLineView};
 use crate::{Kind, RowError};
 
 #[derive(Debug, Clone, Copy)]
@@ -245,9 +246,17 @@ pub(crate) trait Cells {
     fn cell(&self, pos: usize) -> Option<Cow<'_, str>>;
 }
 
+/// `str::trim`, skipping the Unicode scan when both ends are visible ASCII (nearly every cell).
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 fn trim_cow(c: Cow<'_, str>) -> Cow<'_, str> {
     match c {
-        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
         Cow::Owned(s) => {
             let t = s.trim();
             if t.len() == s.len() {
@@ -261,16 +270,16 @@ fn trim_cow(c: Cow<'_, str>) -> Cow<'_, str> {
 
 /// Reads typed values out of one row, recording every problem (the row goes on being read so
 /// that all of its problems are reported at once).
-pub(crate) struct RowReader<'c, C: Cells> {
+pub(crate) struct RowReader<'c, 'e, C: Cells> {
     pub cells: &'c C,
     pub map: &'c [Option<usize>],
     pub spec: &'static [ColumnSpec],
     pub row: u64,
     pub number_format: NumberFormat,
-    pub errors: &'c mut Vec<RowError>,
+    pub errors: &'e mut Vec<RowError>,
 }
 
-impl<'c, C: Cells> RowReader<'c, C> {
+impl<'c, C: Cells> RowReader<'c, '_, C> {
     fn name(&self, col: usize) -> &'static str {
         self.spec.get(col).map(|c| c.name).unwrap_or("?")
     }
@@ -295,6 +304,19 @@ impl<'c, C: Cells> RowReader<'c, C> {
     fn opt_text(&mut self, col: usize) -> Option<String> {
         let v = self.raw(col);
         (!v.is_empty()).then(|| v.into_owned())
+    }
+
+    fn opt_cow(&mut self, col: usize) -> Option<Cow<'c, str>> {
+        let v = self.raw(col);
+        (!v.is_empty()).then_some(v)
+    }
+
+    fn req_cow(&mut self, col: usize) -> Cow<'c, str> {
+        let v = self.raw(col);
+        if v.is_empty() {
+            self.err(col, "a value (required column)", "");
+        }
+        v
     }
 
     fn req_text(&mut self, col: usize) -> String {
@@ -385,12 +407,68 @@ impl<'c, C: Cells> RowReader<'c, C> {
         what: &str,
     ) -> Option<Vec<(String, Decimal)>> {
         let v = self.raw(col);
-        if bare_takes_whole && !v.is_empty() && !v.contains([';', '=']) {
+        let items = self.keyed_items(col, &v, required, bare_takes_whole, whole, what)?;
+        Some(items.into_iter().map(|(k, a)| (k.to_string(), a)).collect())
+    }
+
+    /// The receipt breakdown, borrowed from the cell where it can be.
+    fn keyed_lines(&mut self, col: usize, whole: Option<Decimal>) -> Option<LinesView<'c>> {
+        let v = self.raw(col);
+        if !v.is_empty() && !v.contains([';', '=']) {
             // The common single-code cell, without building a list.
-            return whole.map(|w| vec![(v.into_owned(), w)]);
+            return whole.map(|amount| {
+                LinesView::One(RevenueLineView {
+                    kode_rekening: v,
+                    amount,
+                })
+            });
         }
-        let Some(items) = text::split_list(&v) else {
-            self.err(col, format!("at most {} items", text::MAX_LIST_ITEMS), &v);
+        let pack = |items: Vec<RevenueLineView<'c>>| match <[_; 1]>::try_from(items) {
+            Ok([one]) => LinesView::One(one),
+            Err(many) => LinesView::Many(many),
+        };
+        match v {
+            Cow::Borrowed(cell) => {
+                let items = self.keyed_items(col, cell, true, true, whole, "kode rekening")?;
+                Some(pack(
+                    items
+                        .into_iter()
+                        .map(|(k, amount)| RevenueLineView {
+                            kode_rekening: Cow::Borrowed(k),
+                            amount,
+                        })
+                        .collect(),
+                ))
+            }
+            Cow::Owned(cell) => {
+                let items = self.keyed_items(col, &cell, true, true, whole, "kode rekening")?;
+                Some(pack(
+                    items
+                        .into_iter()
+                        .map(|(k, amount)| RevenueLineView {
+                            kode_rekening: Cow::Owned(k.to_string()),
+                            amount,
+                        })
+                        .collect(),
+                ))
+            }
+        }
+    }
+
+    fn keyed_items<'s>(
+        &mut self,
+        col: usize,
+        v: &'s str,
+        required: bool,
+        bare_takes_whole: bool,
+        whole: Option<Decimal>,
+        what: &str,
+    ) -> Option<Vec<(&'s str, Decimal)>> {
+        if bare_takes_whole && !v.is_empty() && !v.contains([';', '=']) {
+            return whole.map(|w| vec![(v, w)]);
+        }
+        let Some(items) = text::split_list(v) else {
+            self.err(col, format!("at most {} items", text::MAX_LIST_ITEMS), v);
             return None;
         };
         if items.is_empty() {
@@ -403,15 +481,21 @@ impl<'c, C: Cells> RowReader<'c, C> {
         if bare_takes_whole && items.len() == 1 && !items[0].contains('=') {
             // A single code takes the whole amount; if that amount is bad it is reported on its
             // own column.
-            return whole.map(|w| vec![(items[0].to_string(), w)]);
+            return whole.map(|w| vec![(items[0], w)]);
         }
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for item in items {
             match item.split_once('=') {
                 Some((k, a)) if !k.trim().is_empty() => {
-                    match parse_in(a.trim(), self.number_format, Currency::IDR) {
-                        Ok(amount) => out.push((k.trim().to_string(), amount)),
+                    let a = a.trim();
+                    let parsed = match self.number_format {
+                        NumberFormat::Plain => text::fast_plain_amount(a).map(Ok),
+                        _ => None,
+                    }
+                    .unwrap_or_else(|| parse_in(a, self.number_format, Currency::IDR));
+                    match parsed {
+                        Ok(amount) => out.push((k.trim(), amount)),
                         Err(e) => {
                             self.err(col, format!("{what}: {e}"), item);
                             ok = false;
@@ -443,7 +527,7 @@ impl<'c, C: Cells> RowReader<'c, C> {
         &mut self,
         col: usize,
         zone_col: usize,
-    ) -> Option<(DateTime<Utc>, Option<String>)> {
+    ) -> Option<(DateTime<Utc>, Option<Cow<'c, str>>)> {
         let v = self.raw(col);
         let zone = self.raw(zone_col);
         if v.is_empty() {
@@ -481,9 +565,16 @@ impl<'c, C: Cells> RowReader<'c, C> {
                 );
                 return None;
             }
-            (_, Some(z)) => (z, Some(zone.to_ascii_uppercase())),
+            (_, Some(z)) => {
+                let upper = if zone.bytes().any(|b| b.is_ascii_lowercase()) {
+                    Cow::Owned(zone.to_ascii_uppercase())
+                } else {
+                    zone
+                };
+                (z, Some(upper))
+            }
             (Some(0), None) => (0, None),
-            (Some(o), None) => (o, Some(text::format_offset(o))),
+            (Some(o), None) => (o, Some(offset_text(o))),
             (None, None) => {
                 self.err(
                     zone_col,
@@ -503,14 +594,29 @@ impl<'c, C: Cells> RowReader<'c, C> {
     }
 }
 
-pub(crate) fn receipt<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Receipt> {
+/// `+07:00` for an offset in seconds; the three Indonesian offsets without allocating.
+fn offset_text(offset_seconds: i32) -> Cow<'static, str> {
+    match offset_seconds {
+        25_200 => Cow::Borrowed("+07:00"),
+        28_800 => Cow::Borrowed("+08:00"),
+        32_400 => Cow::Borrowed("+09:00"),
+        o => Cow::Owned(text::format_offset(o)),
+    }
+}
+
+pub(crate) fn receipt<C: Cells>(r: &mut RowReader<'_, '_, C>) -> Option<Receipt> {
+    receipt_view(r).map(|v| v.to_receipt())
+}
+
+/// A receipt borrowed from the row's cells (see [`ReceiptView`]).
+pub(crate) fn receipt_view<'c, C: Cells>(r: &mut RowReader<'c, '_, C>) -> Option<ReceiptView<'c>> {
     use receipt_col as c;
     let start = r.errors.len();
-    let ntpd = r.req_text(c::NTPD);
+    let ntpd = r.req_cow(c::NTPD);
     let pokok = r.amount(c::POKOK, true);
     let denda = r.amount(c::DENDA, false);
     let total = r.amount(c::TOTAL, true);
-    let lines = r.keyed(c::KODE, true, true, total, "kode rekening");
+    let lines = r.keyed_lines(c::KODE, total);
     let masa_pajak = r.int::<u32>(c::MASA, false, "a month number 1-12");
     let tahun_pajak = r.int::<i32>(c::TAHUN, false, "a year like 2026");
     let channel_text = r.raw(c::CHANNEL);
@@ -538,29 +644,30 @@ pub(crate) fn receipt<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Receipt> {
         r.err(c::STATUS, "paid or reversed (lunas / batal)", &status_text);
         None
     };
-    let receipt = Receipt {
+    let (paid_at, paid_zone) = paid?;
+    let receipt = ReceiptView {
         ntpd,
-        kode_billing: r.opt_text(c::KODE_BILLING),
-        ntb: r.opt_text(c::NTB),
-        nop: r.opt_text(c::NOP),
-        npwpd: r.opt_text(c::NPWPD),
-        taxpayer_name: r.opt_text(c::NAMA),
-        jenis_pajak: r.opt_text(c::JENIS),
-        lines: revenue_lines(lines?),
+        kode_billing: r.opt_cow(c::KODE_BILLING),
+        ntb: r.opt_cow(c::NTB),
+        nop: r.opt_cow(c::NOP),
+        npwpd: r.opt_cow(c::NPWPD),
+        taxpayer_name: r.opt_cow(c::NAMA),
+        jenis_pajak: r.opt_cow(c::JENIS),
+        lines: lines?,
         masa_pajak,
         tahun_pajak,
         pokok: pokok?,
         denda: denda.unwrap_or(Decimal::ZERO),
         total: total?,
         channel: channel?,
-        bank: r.opt_text(c::BANK),
-        account: r.opt_text(c::REKENING),
-        paid_at: paid.as_ref()?.0,
-        paid_zone: paid?.1,
+        bank: r.opt_cow(c::BANK),
+        account: r.opt_cow(c::REKENING),
+        paid_at,
+        paid_zone,
         settlement_date,
         status: status?,
-        reverses_ntpd: r.opt_text(c::MEMBATALKAN),
-        opd: r.opt_text(c::OPD),
+        reverses_ntpd: r.opt_cow(c::MEMBATALKAN),
+        opd: r.opt_cow(c::OPD),
     };
     (r.errors.len() == start).then_some(receipt)
 }
@@ -575,7 +682,7 @@ fn revenue_lines(pairs: Vec<(String, Decimal)>) -> Vec<RevenueLine> {
         .collect()
 }
 
-pub(crate) fn sts<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Sts> {
+pub(crate) fn sts<C: Cells>(r: &mut RowReader<'_, '_, C>) -> Option<Sts> {
     use sts_col as c;
     let start = r.errors.len();
     let number = r.req_text(c::NOMOR);
@@ -602,7 +709,7 @@ pub(crate) fn sts<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Sts> {
     (r.errors.len() == start).then_some(sts)
 }
 
-pub(crate) fn sp2d<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Sp2d> {
+pub(crate) fn sp2d<C: Cells>(r: &mut RowReader<'_, '_, C>) -> Option<Sp2d> {
     use sp2d_col as c;
     let start = r.errors.len();
     let number = r.req_text(c::NOMOR);
@@ -638,7 +745,7 @@ pub(crate) fn sp2d<C: Cells>(r: &mut RowReader<'_, C>) -> Option<Sp2d> {
     (r.errors.len() == start).then_some(sp2d)
 }
 
-pub(crate) fn bku<C: Cells>(r: &mut RowReader<'_, C>) -> Option<BkuLine> {
+pub(crate) fn bku<C: Cells>(r: &mut RowReader<'_, '_, C>) -> Option<BkuLine> {
     use bku_col as c;
     let start = r.errors.len();
     let owner_text = r.raw(c::PEMILIK);

@@ -54,7 +54,7 @@ pub(crate) fn header_names(header: &[u8], delimiter: u8) -> Vec<String> {
     }
 }
 
-struct CsvRow<'r> {
+pub(crate) struct CsvRow<'r> {
     rec: &'r ByteRecord,
     encoding: TextEncoding,
     /// All cells of a UTF-8 record, validated once (cells are ranges of it).
@@ -95,11 +95,48 @@ fn utf16_bom(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
 }
 
-pub(crate) fn read<'b>(
+/// What the header and the first bytes of a CSV file settled: everything a row needs.
+pub(crate) struct Setup {
+    pub kind: Kind,
+    pub encoding: TextEncoding,
+    /// Bytes before the body (the UTF-8 byte order mark).
+    pub offset: usize,
+    pub delimiter: u8,
+    pub number_format: NumberFormat,
+    pub header_raw: Vec<u8>,
+    /// Normalized header names by position.
+    pub names: Vec<String>,
+    /// Spec column → position in the file.
+    pub map: Vec<Option<usize>>,
+    /// Data lines in the body (an upper bound on rows, for reserving).
+    pub expected_rows: usize,
+}
+
+impl Setup {
+    pub fn container(&self) -> Container {
+        Container::Csv {
+            delimiter: self.delimiter,
+            encoding: self.encoding,
+            number_format: self.number_format,
+        }
+    }
+
+    /// A reader over `rec`'s cells for one row.
+    pub fn cells<'r>(&self, rec: &'r ByteRecord) -> CsvRow<'r> {
+        CsvRow::new(rec, self.encoding)
+    }
+}
+
+/// Sniffs the encoding and delimiter, reads the header, then hands every non-blank record to
+/// `row` with its [`RowRef`] and any size-limit problem already in `errors` (the row is bad when
+/// `errors` is not empty on entry). `row` leaves `errors` as it found it or takes it.
+pub(crate) fn for_each_record(
     file: &str,
-    bytes: &'b [u8],
+    bytes: &[u8],
     opts: &ReadOptions<'_>,
-) -> Result<Parsed<'b>, DocumentsError> {
+    force_kind: Option<Kind>,
+    mut row: impl FnMut(&Setup, &ByteRecord, RowRef, &mut Vec<RowError>),
+) -> Result<Setup, DocumentsError> {
     if utf16_bom(bytes) {
         return Err(DocumentsError::Encoding {
             file: file.to_string(),
@@ -152,7 +189,7 @@ pub(crate) fn read<'b>(
     let names: Vec<String> = (0..rec.len())
         .map(|i| columns::normalize_name(&header_row.cell(i).unwrap_or_default()))
         .collect();
-    let kind = match opts.kind {
+    let kind = match force_kind.or(opts.kind) {
         Some(k) => k,
         None => columns::detect_from_names(&names).ok_or_else(|| DocumentsError::UnknownKind {
             file: file.to_string(),
@@ -164,13 +201,22 @@ pub(crate) fn read<'b>(
         row: header_line,
         problems,
     })?;
-    let spec = columns::spec(kind);
-    let cx = validate::Context::new(opts, Naming::Csv);
-
     // One document per line is the norm; reserving once avoids re-copying a million documents.
     let expected_rows = memchr::memchr_iter(b'\n', body).count().min(opts.max_rows);
-    let mut rows = Rows::with_capacity(expected_rows);
+    let setup = Setup {
+        kind,
+        encoding,
+        offset,
+        delimiter,
+        number_format,
+        header_raw,
+        names,
+        map,
+        expected_rows,
+    };
+
     let mut errors: Vec<RowError> = Vec::new();
+    let mut rows = 0usize;
     let (mut counted_to, mut lines_before) = (0usize, 0u64);
     loop {
         let more = rdr.read_byte_record(&mut rec).map_err(read_err)?;
@@ -183,12 +229,13 @@ pub(crate) fn read<'b>(
         {
             continue;
         }
-        if rows.len() >= opts.max_rows {
+        if rows >= opts.max_rows {
             return Err(DocumentsError::TooManyRows {
                 file: file.to_string(),
                 limit: opts.max_rows,
             });
         }
+        rows += 1;
         let mut start = rec
             .position()
             .and_then(|p| usize::try_from(p.byte()).ok())
@@ -207,7 +254,7 @@ pub(crate) fn read<'b>(
             counted_to = start;
         }
         let line = lines_before + 1;
-        let row = RowRef {
+        let row_ref = RowRef {
             line,
             bytes: Some(start + offset..end + offset),
         };
@@ -219,12 +266,16 @@ pub(crate) fn read<'b>(
                 format!("a record of at most {MAX_RECORD_BYTES} bytes"),
                 &format!("{} bytes", rec.as_slice().len()),
             ));
-        } else if let Some((pos, f)) = rec
-            .iter()
-            .enumerate()
-            .find(|(_, f)| f.len() > MAX_CELL_BYTES)
+        } else if let Some((pos, f)) = (rec.as_slice().len() > MAX_CELL_BYTES)
+            .then(|| {
+                rec.iter()
+                    .enumerate()
+                    .find(|(_, f)| f.len() > MAX_CELL_BYTES)
+            })
+            .flatten()
         {
-            let column = names
+            let column = setup
+                .names
                 .get(pos)
                 .cloned()
                 .unwrap_or_else(|| format!("#{}", pos + 1));
@@ -235,50 +286,63 @@ pub(crate) fn read<'b>(
                 &format!("{} bytes", f.len()),
             ));
         }
+        row(&setup, &rec, row_ref, &mut errors);
+    }
+    Ok(setup)
+}
+
+/// Reads every row into owned documents (the path of every kind but receipts, which
+/// `crate::scan` reads borrowed).
+pub(crate) fn read<'b>(
+    file: &str,
+    bytes: &'b [u8],
+    opts: &ReadOptions<'_>,
+) -> Result<Parsed<'b>, DocumentsError> {
+    let cx = validate::Context::new(opts, Naming::Csv);
+    let mut rows: Option<Rows> = None;
+    let setup = for_each_record(file, bytes, opts, None, |setup, rec, row, errors| {
+        let rows = rows.get_or_insert_with(|| Rows::with_capacity(setup.expected_rows));
+        let line = row.line;
         let doc = if errors.is_empty() {
-            let cells = CsvRow::new(&rec, encoding);
+            let cells = setup.cells(rec);
             let mut reader = RowReader {
                 cells: &cells,
-                map: &map,
-                spec,
+                map: &setup.map,
+                spec: columns::spec(setup.kind),
                 row: line,
-                number_format,
-                errors: &mut errors,
+                number_format: setup.number_format,
+                errors,
             };
-            build(kind, &mut reader)
+            build(setup.kind, &mut reader)
         } else {
             None
         };
         match doc {
             Some(mut doc) if errors.is_empty() => {
-                validate::check_document(&mut doc, line, &cx, &mut errors);
+                validate::check_document(&mut doc, line, &cx, errors);
                 if errors.is_empty() {
                     rows.good.push((row, doc));
                 } else {
-                    rows.bad.push((row, std::mem::take(&mut errors)));
+                    rows.bad.push((row, std::mem::take(errors)));
                 }
             }
             _ => {
-                no_silent_rejection(&mut errors, line);
-                rows.bad.push((row, std::mem::take(&mut errors)))
+                no_silent_rejection(errors, line);
+                rows.bad.push((row, std::mem::take(errors)))
             }
         }
-    }
+    })?;
     Ok(Parsed {
-        kind,
+        kind: setup.kind,
         source: Cow::Borrowed(bytes),
-        container: Container::Csv {
-            delimiter,
-            encoding,
-            number_format,
-        },
-        header_raw,
-        rows,
+        container: setup.container(),
+        header_raw: setup.header_raw,
+        rows: rows.unwrap_or_default(),
         naming: Naming::Csv,
     })
 }
 
-pub(crate) fn build<C: Cells>(kind: Kind, reader: &mut RowReader<'_, C>) -> Option<Document> {
+pub(crate) fn build<C: Cells>(kind: Kind, reader: &mut RowReader<'_, '_, C>) -> Option<Document> {
     match kind {
         Kind::Receipts => columns::receipt(reader).map(Document::Receipt),
         Kind::Sts => columns::sts(reader).map(Document::Sts),

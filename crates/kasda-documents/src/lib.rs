@@ -11,6 +11,10 @@
 //! row (row number, column, expected, found). In quarantine mode good rows go on and bad rows
 //! are kept, byte for byte, for [`write_quarantine`].
 //!
+//! Receipts CSV, the large files, are read in one streaming pass ([`scan_receipts_csv`]): each
+//! row is parsed and checked borrowed ([`ReceiptView`]) and handed to a visitor, and the rules
+//! across rows keep 16 bytes per key; [`read_documents`] builds owned receipts through it.
+//!
 //! This crate must never panic on input bytes, never guess an amount notation per cell and never
 //! round an amount.
 
@@ -19,8 +23,11 @@ mod csvin;
 mod error;
 mod jsonl;
 mod quarantine;
+pub mod sample;
+mod scan;
 pub mod text;
 mod validate;
+mod view;
 pub mod write;
 mod xlsx;
 
@@ -34,6 +41,8 @@ use rust_decimal::Decimal;
 
 pub use error::{DocumentsError, RowError, MAX_FOUND_CHARS};
 pub use quarantine::{quarantine_reason_column, write_quarantine};
+pub use scan::{scan_receipts_csv, ScanSummary};
+pub use view::{LinesView, ReceiptView, RevenueLineView};
 pub use write::{write_csv, write_csv_with, write_jsonl};
 
 /// Largest CSV or JSON Lines file accepted, in bytes.
@@ -410,6 +419,9 @@ pub fn read_documents(
                 })
             }
             Some(b'{') => jsonl::read(file_name, bytes, opts)?,
+            Some(_) if opts.kind.or_else(|| detect_kind(bytes)) == Some(Kind::Receipts) => {
+                return scan::read_owned(file_name, bytes, opts);
+            }
             Some(_) => csvin::read(file_name, bytes, opts)?,
         }
     };
@@ -417,11 +429,11 @@ pub fn read_documents(
 }
 
 /// Reads and validates a receipts CSV with default options (as of `now`) and returns how many
-/// receipts were accepted. For benchmarks: the same path as [`read_documents`].
+/// receipts were accepted, building no documents: [`scan_receipts_csv`] with a visitor that
+/// keeps nothing (every rule of [`read_documents`] applies).
 pub fn read_receipts_csv_count(bytes: &[u8], now: DateTime<Utc>) -> Result<usize, DocumentsError> {
-    let mut opts = ReadOptions::new(now);
-    opts.kind = Some(Kind::Receipts);
-    read_documents("bench.csv", bytes, &opts).map(|b| b.documents.len())
+    let opts = ReadOptions::new(now);
+    scan_receipts_csv("bench.csv", bytes, &opts, |_, _| {}).map(|s| s.accepted)
 }
 
 /// What a container reader hands to the file-level checks.

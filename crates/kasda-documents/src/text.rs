@@ -159,9 +159,21 @@ pub fn local_date(at: DateTime<Utc>, offset_seconds: i32) -> Option<NaiveDate> {
 /// NOP: 18 digits, bare or punctuated as `32.04.010.001.002-0003.0` (2.2.3.3.3-4.1). Returns the
 /// 18 digits.
 pub fn normalize_nop(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(18);
+    nop_digits(s, |group| out.extend(group.iter().map(|&c| c as char))).then_some(out)
+}
+
+/// Whether [`normalize_nop`] accepts `s`, without building the digits.
+pub fn nop_well_formed(s: &str) -> bool {
+    nop_digits(s, |_| {})
+}
+
+/// Walks the digit groups of a NOP, bare or punctuated; false when `s` is neither.
+fn nop_digits(s: &str, mut group: impl FnMut(&[u8])) -> bool {
     let b = s.as_bytes();
     if b.len() == 18 && b.iter().all(u8::is_ascii_digit) {
-        return Some(s.to_string());
+        group(b);
+        return true;
     }
     // Separator expected after each group; the last group has none.
     const GROUPS: [(usize, u8); 7] = [
@@ -174,25 +186,26 @@ pub fn normalize_nop(s: &str) -> Option<String> {
         (1, 0),
     ];
     if b.len() != 24 {
-        return None;
+        return false;
     }
-    let mut out = String::with_capacity(18);
     let mut i = 0;
     for (width, sep) in GROUPS {
-        let group = b.get(i..i + width)?;
-        if !group.iter().all(u8::is_ascii_digit) {
-            return None;
+        let Some(digits) = b.get(i..i + width) else {
+            return false;
+        };
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return false;
         }
-        out.extend(group.iter().map(|&c| c as char));
+        group(digits);
         i += width;
         if sep != 0 {
             if b.get(i) != Some(&sep) {
-                return None;
+                return false;
             }
             i += 1;
         }
     }
-    Some(out)
+    true
 }
 
 /// Permendagri 90/2019 kode rekening down to sub rincian objek: `X.X.XX.XX.XX.XXXX`
@@ -215,6 +228,10 @@ pub fn kode_rekening_well_formed(s: &str) -> bool {
 
 /// An identifier: non-empty, at most [`MAX_ID_CHARS`] characters, no control characters.
 pub fn identifier_ok(s: &str) -> bool {
+    // Printable ASCII (the usual identifier) in one pass.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return !s.is_empty() && s.len() <= MAX_ID_CHARS;
+    }
     if s.is_ascii() {
         return !s.is_empty()
             && s.len() <= MAX_ID_CHARS
@@ -353,7 +370,10 @@ mod tests {
             "32.04.0a0.001.002-0003.0",
         ] {
             assert_eq!(normalize_nop(bad), None, "{bad}");
+            assert!(!nop_well_formed(bad), "{bad}");
         }
+        assert!(nop_well_formed("32.04.010.001.002-0003.0"));
+        assert!(nop_well_formed("320401000100200030"));
     }
 
     #[test]

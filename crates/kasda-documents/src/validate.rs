@@ -6,13 +6,12 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use kasda_core::document::{
-    BkuLine, BkuOwner, Document, Receipt, ReceiptStatus, RevenueLine, Sp2d, Sts,
-};
+use kasda_core::document::{BkuLine, BkuOwner, Document, Receipt, ReceiptStatus, Sp2d, Sts};
 use kasda_core::money::checked_sum;
 use rust_decimal::Decimal;
 
 use crate::text::{self, MAX_LIST_ITEMS};
+use crate::view::ReceiptView;
 use crate::{
     BadRows, Container, DocumentBatch, DocumentsError, DuplicateRow, Duplicates, Parsed,
     QuarantinedRow, ReadOptions, RowError, RowRef, Rows,
@@ -101,7 +100,7 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn opt_ident(&mut self, csv: &'static str, json: &'static str, value: &Option<String>) {
+    fn opt_ident(&mut self, csv: &'static str, json: &'static str, value: Option<&str>) {
         if let Some(v) = value {
             self.ident(csv, json, v);
         }
@@ -201,32 +200,36 @@ impl Checker<'_, '_> {
     }
 
     /// Lines: at least one, each well-formed and positive; Σ = total.
-    fn lines(&mut self, lines: &[RevenueLine], total: Decimal, revenue_only: bool) {
+    fn lines<'l, I>(&mut self, lines: I, total: Decimal, revenue_only: bool)
+    where
+        I: ExactSizeIterator<Item = (&'l str, Decimal)> + Clone,
+    {
         const C: &str = "kode_rekening";
-        if lines.is_empty() {
+        let n = lines.len();
+        if n == 0 {
             self.err(C, "lines", "at least one kode rekening line", "");
             return;
         }
-        if lines.len() > MAX_LIST_ITEMS {
+        if n > MAX_LIST_ITEMS {
             self.err(
                 C,
                 "lines",
                 format!("at most {MAX_LIST_ITEMS} lines"),
-                &lines.len().to_string(),
+                &n.to_string(),
             );
             return;
         }
         let mut seen: HashSet<&str> = HashSet::new();
         let mut amounts_ok = true;
-        for l in lines {
-            self.kode(C, "lines", &l.kode_rekening, revenue_only);
-            if lines.len() > 1 && !seen.insert(l.kode_rekening.as_str()) {
-                self.err(C, "lines", "each kode rekening once", &l.kode_rekening);
+        for (kode, amount) in lines.clone() {
+            self.kode(C, "lines", kode, revenue_only);
+            if n > 1 && !seen.insert(kode) {
+                self.err(C, "lines", "each kode rekening once", kode);
             }
-            amounts_ok &= self.amount(C, "lines", l.amount, false);
+            amounts_ok &= self.amount(C, "lines", amount, false);
         }
         if amounts_ok {
-            match checked_sum(lines.iter().map(|l| l.amount)) {
+            match checked_sum(lines.map(|(_, a)| a)) {
                 Ok(sum) if sum == total => {}
                 Ok(sum) => self.err(
                     C,
@@ -256,27 +259,47 @@ pub(crate) fn check_document(
     }
 }
 
+/// Every per-row rule of a borrowed receipt (the same rules as [`check_document`]).
+pub(crate) fn check_receipt_row(
+    r: &ReceiptView<'_>,
+    row: u64,
+    cx: &Context<'_>,
+    errors: &mut Vec<RowError>,
+) {
+    let mut c = Checker { cx, row, errors };
+    check_receipt_view(r, &mut c);
+}
+
 fn check_receipt(r: &mut Receipt, c: &mut Checker<'_, '_>) {
+    check_receipt_view(&ReceiptView::of(r), c);
+    // A punctuated NOP is kept as its 18 digits.
+    if let Some(digits) = r
+        .nop
+        .as_deref()
+        .filter(|n| n.len() != 18)
+        .and_then(text::normalize_nop)
+    {
+        r.nop = Some(digits);
+    }
+}
+
+/// Every rule of one receipt.
+fn check_receipt_view(r: &ReceiptView<'_>, c: &mut Checker<'_, '_>) {
     c.ident("ntpd", "ntpd", &r.ntpd);
-    c.opt_ident("kode_billing", "kode_billing", &r.kode_billing);
-    c.opt_ident("ntb", "ntb", &r.ntb);
-    c.opt_ident("rekening", "account", &r.account);
-    if let Some(nop) = &r.nop {
-        // Already 18 bare digits is the common case and needs no new string.
-        let bare = nop.len() == 18 && nop.bytes().all(|b| b.is_ascii_digit());
-        if !bare {
-            match text::normalize_nop(nop) {
-                Some(digits) => r.nop = Some(digits),
-                None => c.err(
-                    "nop",
-                    "nop",
-                    "an 18-digit NOP, bare or as 32.04.010.001.002-0003.0",
-                    nop,
-                ),
-            }
+    c.opt_ident("kode_billing", "kode_billing", r.kode_billing.as_deref());
+    c.opt_ident("ntb", "ntb", r.ntb.as_deref());
+    c.opt_ident("rekening", "account", r.account.as_deref());
+    if let Some(nop) = r.nop.as_deref() {
+        if !text::nop_well_formed(nop) {
+            c.err(
+                "nop",
+                "nop",
+                "an 18-digit NOP, bare or as 32.04.010.001.002-0003.0",
+                nop,
+            );
         }
     }
-    if let Some(npwpd) = &r.npwpd {
+    if let Some(npwpd) = r.npwpd.as_deref() {
         let ok = match &c.cx.opts.npwpd_pattern {
             Some(re) => re.is_match(npwpd),
             None => text::npwpd_default_ok(npwpd),
@@ -325,10 +348,15 @@ fn check_receipt(r: &mut Receipt, c: &mut Checker<'_, '_>) {
         }
     }
     if total_ok {
-        c.lines(&r.lines, r.total, true);
+        let lines = r.lines.as_slice();
+        c.lines(
+            lines.iter().map(|l| (&*l.kode_rekening, l.amount)),
+            r.total,
+            true,
+        );
     }
     // Timestamp plausibility.
-    let zone_offset = match &r.paid_zone {
+    let zone_offset = match r.paid_zone.as_deref() {
         None => Some(0),
         Some(z) => {
             let o = text::stored_zone_offset(z);
@@ -381,7 +409,7 @@ fn check_receipt(r: &mut Receipt, c: &mut Checker<'_, '_>) {
             }
         }
     }
-    match (r.status, &r.reverses_ntpd) {
+    match (r.status, r.reverses_ntpd.as_deref()) {
         (ReceiptStatus::Paid, Some(t)) => c.err(
             "membatalkan_ntpd",
             "reverses_ntpd",
@@ -405,7 +433,11 @@ fn check_sts(s: &mut Sts, c: &mut Checker<'_, '_>) {
     c.ident("rekening", "account", &s.account);
     c.date("tanggal", "date", s.date);
     if c.amount("total", "total", s.total, false) {
-        c.lines(&s.lines, s.total, false);
+        c.lines(
+            s.lines.iter().map(|l| (l.kode_rekening.as_str(), l.amount)),
+            s.total,
+            false,
+        );
     }
     if let Some(from) = s.collected_from {
         c.date("tbp_dari", "collected_from", from);
@@ -459,7 +491,7 @@ fn check_sp2d(s: &mut Sp2d, c: &mut Checker<'_, '_>) {
     c.opt_ident(
         "rekening_penerima",
         "beneficiary_account",
-        &s.beneficiary_account,
+        s.beneficiary_account.as_deref(),
     );
     c.non_empty("nama_penerima", "beneficiary_name", &s.beneficiary_name);
     c.date("tanggal", "date", s.date);
@@ -516,8 +548,8 @@ fn check_bku(b: &mut BkuLine, c: &mut Checker<'_, '_>) {
     }
     c.date("tanggal", "date", b.date);
     c.non_empty("uraian", "description", &b.description);
-    c.opt_ident("nomor_bukti", "document", &b.document);
-    c.opt_ident("rekening", "account", &b.account);
+    c.opt_ident("nomor_bukti", "document", b.document.as_deref());
+    c.opt_ident("rekening", "account", b.account.as_deref());
     if let Some(k) = &b.kode_rekening {
         c.kode("kode_rekening", "kode_rekening", k, false);
     }
@@ -587,10 +619,10 @@ impl std::hash::Hasher for FxHasher {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 type FastSet<K> = HashSet<K, std::hash::BuildHasherDefault<FxHasher>>;
 
-fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
+pub(crate) fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
     FastMap::with_capacity_and_hasher(capacity, Default::default())
 }
 
@@ -618,28 +650,34 @@ pub(crate) fn finish(
     parsed: Parsed<'_>,
     opts: &ReadOptions<'_>,
 ) -> Result<DocumentBatch, DocumentsError> {
+    let mut duplicates = Vec::new();
+    // Problems found across rows, by position in `good`.
+    let cross = cross_rows(&parsed.rows.good, opts, parsed.naming, &mut duplicates);
+    split(file, parsed, opts, cross, duplicates)
+}
+
+/// The split by [`BadRows`], given the problems found across rows (by position in the good
+/// rows) and the duplicates reported.
+pub(crate) fn split(
+    file: &str,
+    parsed: Parsed<'_>,
+    opts: &ReadOptions<'_>,
+    mut cross: FastMap<usize, Vec<RowError>>,
+    duplicates: Vec<DuplicateRow>,
+) -> Result<DocumentBatch, DocumentsError> {
     let Parsed {
         kind,
         source,
         container,
         header_raw,
         rows,
-        naming,
+        naming: _,
     } = parsed;
     let rows_in = rows.len();
     let Rows { good, bad } = rows;
-    let mut duplicates = Vec::new();
-    // Problems found across rows, by position in `good`.
-    let mut cross = cross_rows(&good, opts, naming, &mut duplicates);
 
     let is_xlsx = matches!(container, Container::Xlsx);
-    let raw_of = |r: &RowRef| -> Vec<u8> {
-        r.bytes
-            .as_ref()
-            .and_then(|span| source.get(span.clone()))
-            .map(|b| crate::csvin::trim_terminator(b).to_vec())
-            .unwrap_or_default()
-    };
+    let raw_of = |r: &RowRef| raw_of(&source, r);
     let public_ref = |r: RowRef| {
         if is_xlsx {
             RowRef {
@@ -678,25 +716,7 @@ pub(crate) fn finish(
     );
 
     if !quarantined.is_empty() && opts.bad_rows == BadRows::Reject {
-        let count = quarantined.len();
-        let mut errors = Vec::new();
-        let mut total = 0usize;
-        for q in quarantined {
-            for e in q.errors {
-                total += 1;
-                if errors.len() < opts.max_errors {
-                    errors.push(e);
-                }
-            }
-        }
-        return Err(DocumentsError::InvalidRows {
-            file: file.to_string(),
-            kind: kind.as_str(),
-            rows_in,
-            count,
-            more: total - errors.len(),
-            errors,
-        });
+        return Err(invalid_rows(file, kind, rows_in, quarantined, opts));
     }
     Ok(DocumentBatch {
         file_name: file.to_string(),
@@ -710,7 +730,45 @@ pub(crate) fn finish(
     })
 }
 
-fn cross_rows(
+/// The original bytes of a row, without its terminator.
+pub(crate) fn raw_of(source: &[u8], r: &RowRef) -> Vec<u8> {
+    r.bytes
+        .as_ref()
+        .and_then(|span| source.get(span.clone()))
+        .map(|b| crate::csvin::trim_terminator(b).to_vec())
+        .unwrap_or_default()
+}
+
+/// The whole-file rejection listing the problems of `quarantined` (in row order).
+pub(crate) fn invalid_rows(
+    file: &str,
+    kind: crate::Kind,
+    rows_in: usize,
+    quarantined: Vec<QuarantinedRow>,
+    opts: &ReadOptions<'_>,
+) -> DocumentsError {
+    let count = quarantined.len();
+    let mut errors = Vec::new();
+    let mut total = 0usize;
+    for q in quarantined {
+        for e in q.errors {
+            total += 1;
+            if errors.len() < opts.max_errors {
+                errors.push(e);
+            }
+        }
+    }
+    DocumentsError::InvalidRows {
+        file: file.to_string(),
+        kind: kind.as_str(),
+        rows_in,
+        count,
+        more: total - errors.len(),
+        errors,
+    }
+}
+
+pub(crate) fn cross_rows(
     good: &[(RowRef, Document)],
     opts: &ReadOptions<'_>,
     naming: Naming,
