@@ -32,13 +32,25 @@ fn main() {
         std::process::exit(1);
     }
     let batch = bench::synthetic_batch("bulk", "0011223344", lines);
-    let bare = match bench::bare_copy(&mut store, &batch) {
+    let bare = match bench::bare_copy(&mut store, &batch, bench::BareTarget::Logged) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bare copy failed: {e}");
             std::process::exit(1);
         }
     };
+    if std::env::var_os("KASDA_PG_EXPLAIN").is_some() {
+        // Plans and timings of every statement over 200 ms, triggers included, in the server
+        // log (superuser only).
+        if let Err(e) = store.execute_sql(
+            "LOAD 'auto_explain';
+             SET auto_explain.log_min_duration = '200ms';
+             SET auto_explain.log_analyze = on;
+             SET auto_explain.log_nested_statements = on;",
+        ) {
+            eprintln!("auto_explain: {e}");
+        }
+    }
     let start = Instant::now();
     let mut stages = Vec::new();
     let mut hook = |stage| stages.push((stage, start.elapsed()));

@@ -29,6 +29,7 @@ pub mod roles;
 mod store;
 pub mod tamper;
 pub mod testing;
+mod verify;
 pub mod write;
 
 pub use migrate::MIGRATIONS;

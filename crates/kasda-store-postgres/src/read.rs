@@ -811,3 +811,54 @@ pub(crate) async fn posting_sums(
         .map(|r| (r.get(0), r.get::<_, Decimal>(1).normalize_to_currency()))
         .collect())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Period flows (reports)
+// ---------------------------------------------------------------------------------------------
+
+/// `Store::account_flows`: one aggregate over the period's entries (the `booked_on` index)
+/// and their postings, in the database: each entry's net effect per (account, currency) first,
+/// then split by sign and summed per (account, day, entry kind).
+pub(crate) async fn account_flows(
+    c: &Client,
+    ledger: &str,
+    kinds: &[AccountKind],
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<kasda_store::AccountFlow>, StoreError> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let rows = query(
+        c,
+        "account flows",
+        "SELECT a.account_key, x.booked_on, x.kind,
+                coalesce(sum(x.net) FILTER (WHERE x.net > 0), 0),
+                coalesce(-sum(x.net) FILTER (WHERE x.net < 0), 0)
+           FROM (SELECT e.seq, e.booked_on, e.kind, p.account_id, p.currency,
+                        sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END) AS net
+                   FROM entries e
+                   JOIN postings p ON p.ledger_id = e.ledger_id AND p.seq = e.seq
+                  WHERE e.ledger_id = $1 AND e.booked_on BETWEEN $2 AND $3
+                    AND ($4::timestamptz IS NULL OR e.recorded_at <= $4)
+                  GROUP BY e.seq, e.booked_on, e.kind, p.account_id, p.currency) x
+           JOIN accounts a ON a.ledger_id = $1 AND a.account_id = x.account_id
+          WHERE cardinality($5::text[]) = 0 OR a.kind = ANY($5::text[])
+          GROUP BY a.account_key, x.booked_on, x.kind
+          ORDER BY a.account_key COLLATE \"C\", x.booked_on, x.kind COLLATE \"C\"",
+        &[&ledger, &from, &to, &known_at, &kinds],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let key: String = r.get(0);
+        let kind: String = r.get(2);
+        out.push(kasda_store::AccountFlow {
+            account: AccountKey::parse(&key).map_err(|_| corrupt("account key", &key))?,
+            day: r.get(1),
+            entry_kind: EntryKind::parse(&kind).ok_or_else(|| corrupt("entry kind", &kind))?,
+            debits: r.get::<_, Decimal>(3).normalize_to_currency(),
+            credits: r.get::<_, Decimal>(4).normalize_to_currency(),
+        });
+    }
+    Ok(out)
+}

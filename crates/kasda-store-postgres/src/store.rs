@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kasda_core::ledger::{AccountKey, AccountKind, StoredEntry};
+use kasda_core::ledger::{AccountKey, AccountKind, StoredEntry, VerifyReport};
 use kasda_store::{
     AccountBalance, AppendOutcome, DayMovement, DocKind, DuplicateRecord, FindingInput,
     FindingRecord, ImportBatch, ImportOutcome, LedgerInfo, MigrationInfo, NewEntry, NewProposal,
@@ -13,7 +13,7 @@ use kasda_store::{
 use rust_decimal::Decimal;
 
 use crate::write::ImportStage;
-use crate::{migrate, read, write, PgStore};
+use crate::{migrate, read, verify, write, PgStore};
 
 impl PgStore {
     /// Whether this session COPYs straight into the tables (asked once, after migrate).
@@ -158,6 +158,25 @@ impl Store for PgStore {
             .block_on(read::day_movements(&self.client, ledger, account, from, to))
     }
 
+    fn account_flows(
+        &mut self,
+        ledger: &str,
+        kinds: &[AccountKind],
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<kasda_store::AccountFlow>, StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(read::account_flows(
+            &self.client,
+            ledger,
+            kinds,
+            from,
+            to,
+            known_at,
+        ))
+    }
+
     fn entries(
         &mut self,
         ledger: &str,
@@ -167,6 +186,12 @@ impl Store for PgStore {
         self.known(ledger)?;
         self.rt
             .block_on(read::entries(&self.client, ledger, after_seq, limit))
+    }
+
+    /// Streams the chain with binary COPY and hashes on a second thread ([`verify`]).
+    fn verify(&mut self, ledger: &str) -> Result<VerifyReport, StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(verify::verify(&mut self.client, ledger))
     }
 
     fn entries_by_seq(

@@ -2,14 +2,9 @@
 //! PostgreSQL → stream (and the other way) gives byte-identical streams and the same verified
 //! chain; a truncated, edited or misplaced stream is refused with nothing written.
 
-use kasda_core::document::{Channel, Document};
-use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting};
-use kasda_store::conformance::{bku, day, document_batch, receipt, sp2d, sts};
+use kasda_store::conformance::{self, day};
 use kasda_store::export::{ExportRecord, MAX_RECORD_BYTES};
-use kasda_store::{
-    FindingInput, FindingStatus, LedgerInfo, NewEntry, NewProposal, ProposalKind, RunInfo, RunKind,
-    Store,
-};
+use kasda_store::{LedgerInfo, RunInfo, RunKind, Store};
 use kasda_store_postgres::testing::fresh_store;
 use kasda_store_postgres::PgStore;
 use kasda_store_sqlite::{synthetic, SqliteStore};
@@ -17,127 +12,8 @@ use rust_decimal_macros::dec;
 
 const L: &str = "kab-serang";
 
-fn matched(key: &str, d: u32, amount: rust_decimal::Decimal) -> JournalEntry {
-    JournalEntry::new(
-        EntryKind::Match,
-        day(d),
-        day(d),
-        key,
-        "",
-        "manual match",
-        None,
-        vec![
-            Posting::debit(
-                AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, "0011223344"),
-                amount,
-            ),
-            Posting::credit(
-                AccountKey::new(AccountKind::PendapatanLra, "4.1.01.15.01.0001"),
-                amount,
-            ),
-        ],
-    )
-    .unwrap()
-}
-
-fn finding(id: &str, status: FindingStatus) -> FindingInput {
-    FindingInput {
-        id: id.into(),
-        rule: "unidentified_credit".into(),
-        severity: "medium".into(),
-        status,
-        summary: format!("finding {id}"),
-        amount: Some(dec!(1500000.00)),
-        as_of: day(20),
-        details: serde_json::json!({ "keys": ["a", "b"] }),
-    }
-}
-
-/// Fills ledger `L` of `s` with every kind of row the schemas hold: overlapping statements
-/// (duplicate lines), documents with a changed duplicate, a derived entry with joins,
-/// findings with history, approved (a reversal), rejected and open proposals, a period close
-/// and an entry booked after it.
 fn populate<S: Store>(s: &mut S) {
-    s.ensure_ledger(&LedgerInfo {
-        code: L.into(),
-        name: "Pemerintah Kabupaten Serang".into(),
-    })
-    .unwrap();
-    s.import_file(
-        L,
-        synthetic::statement_batch("a", "0011223344", 120, day(2)),
-    )
-    .unwrap();
-    s.import_file(
-        L,
-        synthetic::statement_batch("b", "0011223344", 150, day(2)),
-    )
-    .unwrap();
-    let r1 = receipt("NTPD001", Channel::Qris, "4.1.01.15.01.0001", 250_000, 3);
-    let docs = vec![
-        Document::Receipt(r1.clone()),
-        Document::Sts(sts("STS/001", "1.02.01", "4.1.02.01.01.0001", 75_000, 4)),
-        Document::Sp2d(sp2d("0280/LS-GJ/2026", 5_000_000, 5)),
-        Document::Bku(bku(1, 75_000, 4)),
-    ];
-    s.import_file(L, document_batch("docs1", docs)).unwrap();
-    let mut changed = r1;
-    changed.total = dec!(260000);
-    changed.pokok = dec!(260000);
-    changed.lines[0].amount = dec!(260000);
-    s.import_file(L, document_batch("docs2", vec![Document::Receipt(changed)]))
-        .unwrap();
-    let out = s
-        .append_entries(
-            L,
-            RunInfo::new(RunKind::Reconcile, "recon"),
-            vec![NewEntry {
-                entry: matched("match:x", 6, dec!(10000)),
-                joins: vec!["receipt:NTPD001".into(), "line:other".into()],
-            }],
-        )
-        .unwrap();
-    s.record_findings(
-        L,
-        out.run_id,
-        &[
-            finding("f1", FindingStatus::Open),
-            finding("f2", FindingStatus::Open),
-        ],
-    )
-    .unwrap();
-    s.record_findings(L, out.run_id, &[finding("f1", FindingStatus::Resolved)])
-        .unwrap();
-    let first = s.entries_by_seq(L, &out.appended).unwrap().remove(0);
-    let proposal = |reason: &str, e: JournalEntry| NewProposal {
-        kind: ProposalKind::Correction,
-        reason: reason.into(),
-        proposed_by: "maker".into(),
-        entries: vec![e.into()],
-    };
-    let p1 = s
-        .propose(
-            L,
-            proposal(
-                "wrong match",
-                first.entry.reversal(first.seq, day(7), "wrong match"),
-            ),
-        )
-        .unwrap();
-    s.approve(L, p1, "checker").unwrap();
-    let p2 = s
-        .propose(L, proposal("write off", matched("wo:1", 8, dec!(5))))
-        .unwrap();
-    s.reject(L, p2, "checker", "no evidence").unwrap();
-    s.propose(L, proposal("pending", matched("wo:2", 9, dec!(6))))
-        .unwrap();
-    s.close_period(L, day(9), "bud").unwrap();
-    s.append_entries(
-        L,
-        RunInfo::new(RunKind::Manual, "treasurer"),
-        vec![matched("after-close", 12, dec!(7)).into()],
-    )
-    .unwrap();
+    synthetic::populate_every_kind(s, L).unwrap();
 }
 
 fn pg() -> PgStore {
@@ -156,48 +32,6 @@ fn pg_export(s: &mut PgStore) -> Vec<u8> {
     let mut out = Vec::new();
     s.export_ledger(L, &mut out).unwrap();
     out
-}
-
-/// Every answer through the trait is the same in both stores.
-fn same_answers<A: Store, B: Store>(a: &mut A, b: &mut B) {
-    assert_eq!(a.verify(L).unwrap(), b.verify(L).unwrap());
-    assert_eq!(
-        a.entries(L, 0, 10_000).unwrap(),
-        b.entries(L, 0, 10_000).unwrap()
-    );
-    assert_eq!(
-        a.balances(L, None, None, None).unwrap(),
-        b.balances(L, None, None, None).unwrap()
-    );
-    let t = a.entries(L, 0, 1).unwrap()[0].recorded_at;
-    assert_eq!(
-        a.balances(L, None, None, Some(t)).unwrap(),
-        b.balances(L, None, None, Some(t)).unwrap()
-    );
-    assert_eq!(
-        a.statement_lines(L, None, day(1), day(31)).unwrap(),
-        b.statement_lines(L, None, day(1), day(31)).unwrap()
-    );
-    assert_eq!(
-        a.documents(L, None, None, None).unwrap(),
-        b.documents(L, None, None, None).unwrap()
-    );
-    assert_eq!(
-        a.duplicates(L, None).unwrap(),
-        b.duplicates(L, None).unwrap()
-    );
-    assert_eq!(a.findings(L, false).unwrap(), b.findings(L, false).unwrap());
-    assert_eq!(
-        a.proposals(L, false).unwrap(),
-        b.proposals(L, false).unwrap()
-    );
-    assert_eq!(a.files(L).unwrap(), b.files(L).unwrap());
-    assert_eq!(a.runs(L).unwrap(), b.runs(L).unwrap());
-    assert_eq!(
-        a.statements(L, None).unwrap(),
-        b.statements(L, None).unwrap()
-    );
-    assert_eq!(a.closed_through(L).unwrap(), b.closed_through(L).unwrap());
 }
 
 #[test]
@@ -220,7 +54,7 @@ fn sqlite_to_postgres_and_back_is_byte_identical() {
         String::from_utf8_lossy(&again),
         String::from_utf8_lossy(&bytes)
     );
-    same_answers(&mut a, &mut b);
+    conformance::assert_same_answers(&mut a, &mut b, L);
     assert!(b.check_aggregates(L).unwrap().is_empty());
 
     // The moved ledger goes on in PostgreSQL: the chain continues, the period lock holds.
@@ -228,7 +62,7 @@ fn sqlite_to_postgres_and_back_is_byte_identical() {
         .append_entries(
             L,
             RunInfo::new(RunKind::Manual, "x"),
-            vec![matched("moved-on", 13, dec!(1)).into()],
+            vec![synthetic::manual_match("moved-on", 13, dec!(1)).into()],
         )
         .unwrap();
     assert_eq!(next.appended, vec![ra.entries as i64 + 1]);
@@ -236,7 +70,7 @@ fn sqlite_to_postgres_and_back_is_byte_identical() {
         .append_entries(
             L,
             RunInfo::new(RunKind::Manual, "x"),
-            vec![matched("late", 9, dec!(1)).into()]
+            vec![synthetic::manual_match("late", 9, dec!(1)).into()]
         )
         .is_err());
     assert_eq!(b.verify(L).unwrap().first_bad, None);
@@ -258,7 +92,7 @@ fn postgres_to_sqlite_and_back_is_byte_identical() {
         String::from_utf8_lossy(&sqlite_export(&mut b)),
         String::from_utf8_lossy(&bytes)
     );
-    same_answers(&mut a, &mut b);
+    conformance::assert_same_answers(&mut a, &mut b, L);
 
     // And PostgreSQL → PostgreSQL, into a ledger that exists but is empty.
     let mut c = pg();
@@ -273,7 +107,7 @@ fn postgres_to_sqlite_and_back_is_byte_identical() {
         bytes.iter().filter(|b| **b == b'\n').count() as u64
     );
     assert_eq!(pg_export(&mut c), bytes);
-    same_answers(&mut a, &mut c);
+    conformance::assert_same_answers(&mut a, &mut c, L);
 }
 
 fn assert_nothing_written(s: &mut PgStore) {

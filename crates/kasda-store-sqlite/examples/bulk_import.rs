@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: "Bulk".into(),
     })?;
     let t = Instant::now();
+    let cpu0 = cpu_seconds();
     let entries = if append {
         let entries: Vec<NewEntry> = batch
             .statements
@@ -64,13 +65,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.import_file("bulk", batch)?.entries_appended
     };
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
     println!(
-        "{} entries, {} postings in {:.2} s: {:.0} postings/s (synchronous {:?})",
+        "{} entries, {} postings in {:.2} s: {:.0} postings/s (synchronous {:?}); process CPU {}",
         entries,
         entries * 2,
         secs,
         (entries * 2) as f64 / secs,
-        synchronous
+        synchronous,
+        cpu.map_or("unknown".to_string(), |c| format!(
+            "{c:.2} s = {:.0} postings per CPU second",
+            (entries * 2) as f64 / c
+        ))
+    );
+    let size: u64 = ["bulk.db", "bulk.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "database + WAL: {} bytes = {:.0} bytes/posting",
+        size,
+        size as f64 / (entries * 2).max(1) as f64
     );
     let t = Instant::now();
     let report = store.verify("bulk")?;
@@ -81,6 +97,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.first_bad.is_none()
     );
     drop(store);
-    std::fs::remove_dir_all(&dir)?;
+    if std::env::var_os("KASDA_BULK_KEEP").is_some() {
+        println!("kept {}", path.display());
+    } else {
+        std::fs::remove_dir_all(&dir)?;
+    }
     Ok(())
+}
+
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`), so a figure taken
+/// on a busy machine can be read without the time spent waiting for a core.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }

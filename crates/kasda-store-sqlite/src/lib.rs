@@ -211,10 +211,12 @@ impl SqliteStore {
             };
             self.conn.pragma_update(None, "synchronous", sync)?;
             self.conn.pragma_update(None, "foreign_keys", "ON")?;
-            // Statement journals and sorter spill stay in memory (bounded by one statement) and a
-            // 64 MiB page cache keeps a large import from spilling pages to the WAL before commit.
+            // Statement journals and sorter spill stay in memory (bounded by one statement). The
+            // page cache may grow to 256 MiB (it is allocated only as pages are touched): a file
+            // of a million postings then stays in memory until commit instead of spilling pages
+            // to the WAL half way and writing them again.
             self.conn.pragma_update(None, "temp_store", "MEMORY")?;
-            self.conn.pragma_update(None, "cache_size", -65_536)?;
+            self.conn.pragma_update(None, "cache_size", -262_144)?;
             self.conn.set_prepared_statement_cache_capacity(64);
             Ok(())
         })();
@@ -564,6 +566,19 @@ impl Store for SqliteStore {
     ) -> Result<Vec<DayMovement>, StoreError> {
         Ok(self.read_ledger(ledger, |tx| {
             read::day_movements(tx, ledger, account, from, to)
+        })?)
+    }
+
+    fn account_flows(
+        &mut self,
+        ledger: &str,
+        kinds: &[AccountKind],
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<kasda_store::AccountFlow>, StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            read::account_flows(tx, ledger, kinds, from, to, known_at)
         })?)
     }
 

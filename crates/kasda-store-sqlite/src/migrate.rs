@@ -19,11 +19,18 @@ pub struct Migration {
 }
 
 /// The migrations this build knows, in order. Append only: never edit or renumber a file.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init.sql",
-    sql: include_str!("../../../schema/sqlite/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init.sql",
+        sql: include_str!("../../../schema/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_entries_by_run.sql",
+        sql: include_str!("../../../schema/sqlite/0002_entries_by_run.sql"),
+    },
+];
 
 /// State of one migration in a database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1036,3 +1036,158 @@ pub(crate) fn duplicates_in_order(
     }
     Ok(out)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Period flows (reports)
+// ---------------------------------------------------------------------------------------------
+
+/// `Store::account_flows`: one pass over the period's entries (the `booked_on` index) joined to
+/// their postings. A SQLite GROUP BY would sort every posting row first, so the rows are
+/// aggregated here as they stream: an entry's postings arrive together, which gives its net
+/// effect per (account, currency) without a sort, and a hash map adds those up per (account,
+/// day, entry kind).
+pub(crate) fn account_flows(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    kinds: &[AccountKind],
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<kasda_store::AccountFlow>, SqliteError> {
+    use std::collections::HashMap;
+    let mut accounts: HashMap<i64, AccountKey> = HashMap::new();
+    {
+        let mut stmt =
+            tx.prepare_cached("SELECT account_id, key FROM accounts WHERE ledger = ?1")?;
+        let mut rows = stmt.query(params![ledger])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let text: String = r.get(1)?;
+            let key = AccountKey::parse(&text).map_err(|_| {
+                corrupt(
+                    "accounts",
+                    ledger,
+                    format!("account {id}"),
+                    "key",
+                    "kind/qualifier",
+                    &text,
+                )
+            })?;
+            if kinds.is_empty() || kinds.contains(&key.kind()) {
+                accounts.insert(id, key);
+            }
+        }
+    }
+    if accounts.is_empty() || from > to {
+        return Ok(Vec::new());
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT e.seq, e.booked_on, e.kind, p.account_id, p.currency, p.side, p.amount
+           FROM entries e
+           JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
+          WHERE e.ledger = ?1 AND e.booked_on BETWEEN ?2 AND ?3
+            AND (?4 IS NULL OR e.recorded_at <= ?4)",
+    )?;
+    let mut rows = stmt.query(params![
+        ledger,
+        date_text(from),
+        date_text(to),
+        known_at.map(|t| t.timestamp_micros())
+    ])?;
+    type Key = (i64, NaiveDate, EntryKind, Currency);
+    let mut totals: HashMap<Key, (i64, i64)> = HashMap::new();
+    // The entry being read: its seq, day, kind and net minor units per (account, currency).
+    let mut current: Option<(i64, NaiveDate, EntryKind)> = None;
+    let mut nets: Vec<(i64, Currency, i64)> = Vec::new();
+    let overflow = |seq: i64| {
+        corrupt(
+            "postings",
+            ledger,
+            format!("seq {seq}"),
+            "amount",
+            "sums within 64-bit minor units",
+            "overflow",
+        )
+    };
+    let mut flush = |entry: Option<(i64, NaiveDate, EntryKind)>,
+                     nets: &mut Vec<(i64, Currency, i64)>|
+     -> Result<(), SqliteError> {
+        if let Some((seq, day, kind)) = entry {
+            for (account, currency, net) in nets.drain(..) {
+                let slot = totals.entry((account, day, kind, currency)).or_default();
+                if net > 0 {
+                    slot.0 = slot.0.checked_add(net).ok_or_else(|| overflow(seq))?;
+                } else {
+                    slot.1 = slot.1.checked_sub(net).ok_or_else(|| overflow(seq))?;
+                }
+            }
+        }
+        nets.clear();
+        Ok(())
+    };
+    let (mut last_day_text, mut last_day) = (String::new(), from);
+    let (mut last_kind_text, mut last_kind) = (String::new(), EntryKind::StatementLine);
+    let (mut last_cur_text, mut last_cur) = (String::new(), Currency::IDR);
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        if current.map(|c| c.0) != Some(seq) {
+            flush(current, &mut nets)?;
+            let key = format!("seq {seq}");
+            let day_text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            if day_text != last_day_text {
+                last_day = parse_date("entries", ledger, &key, "booked_on", day_text)?;
+                last_day_text = day_text.to_string();
+            }
+            let kind_text = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+            if kind_text != last_kind_text {
+                last_kind = EntryKind::parse(kind_text).ok_or_else(|| {
+                    corrupt("entries", ledger, &key, "kind", "an entry kind", kind_text)
+                })?;
+                last_kind_text = kind_text.to_string();
+            }
+            current = Some((seq, last_day, last_kind));
+        }
+        let account: i64 = r.get(3)?;
+        if !accounts.contains_key(&account) {
+            continue;
+        }
+        let cur_text = r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?;
+        if cur_text != last_cur_text {
+            last_cur = parse_currency("postings", ledger, &format!("seq {seq}"), cur_text)?;
+            last_cur_text = cur_text.to_string();
+        }
+        let amount: i64 = r.get(6)?;
+        let signed = match r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)? {
+            "debit" => amount,
+            _ => -amount,
+        };
+        match nets
+            .iter_mut()
+            .find(|(a, c, _)| *a == account && *c == last_cur)
+        {
+            Some(slot) => slot.2 = slot.2.checked_add(signed).ok_or_else(|| overflow(seq))?,
+            None => nets.push((account, last_cur, signed)),
+        }
+    }
+    flush(current, &mut nets)?;
+    // Sum currencies per (account, day, kind) and order as the trait states.
+    let mut out: BTreeMap<(String, NaiveDate, &'static str), kasda_store::AccountFlow> =
+        BTreeMap::new();
+    for ((account, day, kind, currency), (debit, credit)) in totals {
+        let Some(key) = accounts.get(&account) else {
+            continue;
+        };
+        let slot = out
+            .entry((key.to_string(), day, kind.as_str()))
+            .or_insert_with(|| kasda_store::AccountFlow {
+                account: key.clone(),
+                day,
+                entry_kind: kind,
+                debits: Decimal::ZERO,
+                credits: Decimal::ZERO,
+            });
+        slot.debits += from_minor(debit, currency);
+        slot.credits += from_minor(credit, currency);
+    }
+    Ok(out.into_values().collect())
+}

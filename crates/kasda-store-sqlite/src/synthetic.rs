@@ -4,11 +4,14 @@
 //! same batch (and so the same chain).
 
 use chrono::{Duration, NaiveDate};
+use kasda_core::document::{Channel, Document};
 use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting};
 use kasda_core::money::{Currency, Direction};
 use kasda_core::statement::{EntryStatus, Party, References, SourcePos, StatementKind};
 use kasda_store::{
-    ImportBatch, LineFacts, LineRecord, SourceFile, StatementHeader, StatementRecord,
+    conformance, FindingInput, FindingStatus, ImportBatch, LedgerInfo, LineFacts, LineRecord,
+    NewEntry, NewProposal, ProposalKind, RunInfo, RunKind, SourceFile, StatementHeader,
+    StatementRecord, Store, StoreError,
 };
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -124,6 +127,131 @@ pub fn statement_batch(tag: &str, account: &str, lines: usize, start: NaiveDate)
         }],
         documents: Vec::new(),
     }
+}
+
+/// A manual match entry: debit the unidentified-credit suspense of account `0011223344`,
+/// credit revenue, on day `d` of March 2026 (the conformance suite's calendar).
+pub fn manual_match(key: &str, d: u32, amount: Decimal) -> JournalEntry {
+    JournalEntry::new(
+        EntryKind::Match,
+        conformance::day(d),
+        conformance::day(d),
+        key,
+        "",
+        "manual match",
+        None,
+        vec![
+            Posting::debit(
+                AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, "0011223344"),
+                amount,
+            ),
+            Posting::credit(
+                AccountKey::new(AccountKind::PendapatanLra, "4.1.01.15.01.0001"),
+                amount,
+            ),
+        ],
+    )
+    .expect("a two-posting match of one positive amount balances")
+}
+
+fn sample_finding(id: &str, status: FindingStatus) -> FindingInput {
+    FindingInput {
+        id: id.into(),
+        rule: "unidentified_credit".into(),
+        severity: "medium".into(),
+        status,
+        summary: format!("finding {id}"),
+        amount: Some(Decimal::new(1_500_000, 0)),
+        as_of: conformance::day(20),
+        details: serde_json::json!({ "keys": ["a", "b"] }),
+    }
+}
+
+/// Fills `ledger` of `s` with every kind of row the schemas hold, for the export tests of both
+/// stores: overlapping statements (duplicate lines), documents with a changed duplicate, a
+/// derived entry with joins, findings with history, approved (a reversal), rejected and open
+/// proposals, a period close (through day 9) and an entry booked after it.
+pub fn populate_every_kind<S: Store + ?Sized>(s: &mut S, ledger: &str) -> Result<(), StoreError> {
+    use conformance::{bku, day, document_batch, receipt, sp2d, sts};
+    s.ensure_ledger(&LedgerInfo {
+        code: ledger.into(),
+        name: "Pemerintah Kabupaten Serang".into(),
+    })?;
+    s.import_file(ledger, statement_batch("a", "0011223344", 120, day(2)))?;
+    s.import_file(ledger, statement_batch("b", "0011223344", 150, day(2)))?;
+    let r1 = receipt("NTPD001", Channel::Qris, "4.1.01.15.01.0001", 250_000, 3);
+    let docs = vec![
+        Document::Receipt(r1.clone()),
+        Document::Sts(sts("STS/001", "1.02.01", "4.1.02.01.01.0001", 75_000, 4)),
+        Document::Sp2d(sp2d("0280/LS-GJ/2026", 5_000_000, 5)),
+        Document::Bku(bku(1, 75_000, 4)),
+    ];
+    s.import_file(ledger, document_batch("docs1", docs))?;
+    let mut changed = r1;
+    let new_total = Decimal::new(260_000, 0);
+    changed.total = new_total;
+    changed.pokok = new_total;
+    changed.lines[0].amount = new_total;
+    s.import_file(
+        ledger,
+        document_batch("docs2", vec![Document::Receipt(changed)]),
+    )?;
+    let out = s.append_entries(
+        ledger,
+        RunInfo::new(RunKind::Reconcile, "recon"),
+        vec![NewEntry {
+            entry: manual_match("match:x", 6, Decimal::new(10_000, 0)),
+            joins: vec!["receipt:NTPD001".into(), "line:other".into()],
+        }],
+    )?;
+    s.record_findings(
+        ledger,
+        out.run_id,
+        &[
+            sample_finding("f1", FindingStatus::Open),
+            sample_finding("f2", FindingStatus::Open),
+        ],
+    )?;
+    s.record_findings(
+        ledger,
+        out.run_id,
+        &[sample_finding("f1", FindingStatus::Resolved)],
+    )?;
+    let first = s
+        .entries_by_seq(ledger, &out.appended)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::backend("populate", "the match entry was not stored"))?;
+    let proposal = |reason: &str, e: JournalEntry| NewProposal {
+        kind: ProposalKind::Correction,
+        reason: reason.into(),
+        proposed_by: "maker".into(),
+        entries: vec![e.into()],
+    };
+    let p1 = s.propose(
+        ledger,
+        proposal(
+            "wrong match",
+            first.entry.reversal(first.seq, day(7), "wrong match"),
+        ),
+    )?;
+    s.approve(ledger, p1, "checker")?;
+    let p2 = s.propose(
+        ledger,
+        proposal("write off", manual_match("wo:1", 8, Decimal::new(5, 0))),
+    )?;
+    s.reject(ledger, p2, "checker", "no evidence")?;
+    s.propose(
+        ledger,
+        proposal("pending", manual_match("wo:2", 9, Decimal::new(6, 0))),
+    )?;
+    s.close_period(ledger, day(9), "bud")?;
+    s.append_entries(
+        ledger,
+        RunInfo::new(RunKind::Manual, "treasurer"),
+        vec![manual_match("after-close", 12, Decimal::new(7, 0)).into()],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub struct ChainWriter<'t> {
     recorded_at_us: i64,
     head_seq: i64,
     head_hash: String,
-    accounts: HashMap<String, i64>,
+    accounts: HashMap<AccountKey, i64>,
     next_account_id: i64,
     /// (account id, currency, day, recorded_at) → (debits, credits) in minor units. One
     /// `recorded_at` per transaction, except when a ledger is moved in with its own times.
@@ -187,10 +187,10 @@ impl<'t> ChainWriter<'t> {
 
     /// Id of an account in this ledger, creating the account row on first use.
     fn account_id(&mut self, key: &AccountKey) -> Result<i64, SqliteError> {
-        let text = key.to_string();
-        if let Some(id) = self.accounts.get(&text) {
+        if let Some(id) = self.accounts.get(key) {
             return Ok(*id);
         }
+        let text = key.to_string();
         let found: Option<i64> = self
             .tx
             .prepare_cached("SELECT account_id FROM accounts WHERE ledger = ?1 AND key = ?2")?
@@ -209,7 +209,7 @@ impl<'t> ChainWriter<'t> {
                 id
             }
         };
-        self.accounts.insert(text, id);
+        self.accounts.insert(key.clone(), id);
         Ok(id)
     }
 

@@ -66,6 +66,54 @@ pub fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, d).unwrap_or_default()
 }
 
+/// Asserts that every answer through the trait about `ledger` is the same in both stores (the
+/// export tests' check that a moved ledger is the same ledger).
+pub fn assert_same_answers<A: Store + ?Sized, B: Store + ?Sized>(
+    a: &mut A,
+    b: &mut B,
+    ledger: &str,
+) {
+    let l = ledger;
+    assert_eq!(a.verify(l).unwrap(), b.verify(l).unwrap());
+    assert_eq!(
+        a.entries(l, 0, 10_000).unwrap(),
+        b.entries(l, 0, 10_000).unwrap()
+    );
+    assert_eq!(
+        a.balances(l, None, None, None).unwrap(),
+        b.balances(l, None, None, None).unwrap()
+    );
+    let t = a.entries(l, 0, 1).unwrap()[0].recorded_at;
+    assert_eq!(
+        a.balances(l, None, None, Some(t)).unwrap(),
+        b.balances(l, None, None, Some(t)).unwrap()
+    );
+    assert_eq!(
+        a.statement_lines(l, None, day(1), day(31)).unwrap(),
+        b.statement_lines(l, None, day(1), day(31)).unwrap()
+    );
+    assert_eq!(
+        a.documents(l, None, None, None).unwrap(),
+        b.documents(l, None, None, None).unwrap()
+    );
+    assert_eq!(
+        a.duplicates(l, None).unwrap(),
+        b.duplicates(l, None).unwrap()
+    );
+    assert_eq!(a.findings(l, false).unwrap(), b.findings(l, false).unwrap());
+    assert_eq!(
+        a.proposals(l, false).unwrap(),
+        b.proposals(l, false).unwrap()
+    );
+    assert_eq!(a.files(l).unwrap(), b.files(l).unwrap());
+    assert_eq!(a.runs(l).unwrap(), b.runs(l).unwrap());
+    assert_eq!(
+        a.statements(l, None).unwrap(),
+        b.statements(l, None).unwrap()
+    );
+    assert_eq!(a.closed_through(l).unwrap(), b.closed_through(l).unwrap());
+}
+
 fn idr(whole: i64) -> Decimal {
     Decimal::new(whole * 100, 2)
 }
@@ -2925,6 +2973,7 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     trail_truncates(make);
     facts_round_trip(make);
     random_operations(make);
+    account_flows_aggregate(make);
 }
 
 /// Generates one `#[test]` per conformance check for the store built by the given factory
@@ -2937,7 +2986,7 @@ macro_rules! conformance_tests {
             documents_and_duplicates, reversals, matches_and_joins, balances_bitemporal, trail_walks,
             chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
             findings_history, maker_checker, period_close, paging_and_limits, trail_truncates, facts_round_trip,
-            random_operations);
+            random_operations, account_flows_aggregate);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -2948,4 +2997,201 @@ macro_rules! conformance_tests {
             }
         )*
     };
+}
+
+/// [`Store::account_flows`]: per (account, day, entry kind) the sign-split net effect of each
+/// entry, filtered by account kind, period and recording time, in the stated order, equal to
+/// sums over the entries themselves.
+pub fn account_flows_aggregate<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    // Receipt (day 2), its settlement credit (day 3) and the match (day 3).
+    match_fixture(&mut s);
+    ok(
+        "statement",
+        s.import_file(
+            LEDGER,
+            statement_batch(
+                "flows-1",
+                RKUD,
+                &[
+                    line(2, "F1", 40, true),
+                    line(3, "F2", 15, false),
+                    line(3, "F3", 60, true),
+                    line(9, "F4", 7, true),
+                ],
+            ),
+        ),
+    );
+    // One entry that debits and credits the same account: only its net effect counts.
+    let netting = JournalEntry {
+        kind: EntryKind::WriteOff,
+        booked_on: day(3),
+        value_date: day(3),
+        natural_key: "flows:netting".into(),
+        position: String::new(),
+        memo: "netting".into(),
+        reverses: None,
+        postings: vec![
+            Posting::debit(kas(RKUD), idr(100)),
+            Posting::credit(kas(RKUD), idr(30)),
+            Posting::credit(suspense_in(RKUD), idr(70)),
+        ],
+    };
+    ok(
+        "netting entry",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "flows"),
+            vec![NewEntry {
+                entry: netting,
+                joins: Vec::new(),
+            }],
+        ),
+    );
+    sleep_tick();
+    let before_late = Utc::now();
+    sleep_tick();
+    ok(
+        "late statement",
+        s.import_file(
+            LEDGER,
+            statement_batch("flows-2", RKUD, &[line(3, "F5", 11, true)]),
+        ),
+    );
+
+    // Independent expectation from the entries themselves.
+    type Expected = BTreeMap<(String, NaiveDate, String), (Decimal, Decimal)>;
+    let expect = |entries: &[StoredEntry],
+                  kinds: &[AccountKind],
+                  from: NaiveDate,
+                  to: NaiveDate,
+                  known: Option<DateTime<Utc>>|
+     -> Expected {
+        let mut out = Expected::new();
+        for e in entries {
+            if e.entry.booked_on < from
+                || e.entry.booked_on > to
+                || known.is_some_and(|k| e.recorded_at > k)
+            {
+                continue;
+            }
+            let mut nets: BTreeMap<String, Decimal> = BTreeMap::new();
+            for p in &e.entry.postings {
+                if kinds.is_empty() || kinds.contains(&p.account.kind()) {
+                    *nets.entry(p.account.to_string()).or_default() += p.debit_signed();
+                }
+            }
+            for (acct, net) in nets {
+                let slot = out
+                    .entry((acct, e.entry.booked_on, e.entry.kind.as_str().to_string()))
+                    .or_default();
+                if net > Decimal::ZERO {
+                    slot.0 += net;
+                } else {
+                    slot.1 -= net;
+                }
+            }
+        }
+        out
+    };
+    let entries = all_entries(&mut s);
+    type Case<'a> = (
+        &'a str,
+        Vec<AccountKind>,
+        NaiveDate,
+        NaiveDate,
+        Option<DateTime<Utc>>,
+    );
+    let cases: Vec<Case<'_>> = vec![
+        ("every kind, whole month", vec![], day(1), day(31), None),
+        (
+            "kas daerah and channels, days 2-3",
+            vec![AccountKind::KasDaerah, AccountKind::DanaDalamPerjalanan],
+            day(2),
+            day(3),
+            None,
+        ),
+        (
+            "kas daerah as known before the late file",
+            vec![AccountKind::KasDaerah],
+            day(1),
+            day(31),
+            Some(before_late),
+        ),
+        ("no entries in range", vec![], day(20), day(25), None),
+    ];
+    for (what, kinds, from, to, known) in cases {
+        let got = ok(
+            "account_flows",
+            s.account_flows(LEDGER, &kinds, from, to, known),
+        );
+        let order: Vec<(String, NaiveDate, String)> = got
+            .iter()
+            .map(|f| {
+                (
+                    f.account.to_string(),
+                    f.day,
+                    f.entry_kind.as_str().to_string(),
+                )
+            })
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(
+            order, sorted,
+            "{what}: account_flows must be ordered by account, day, kind"
+        );
+        let got_map: Expected = got
+            .iter()
+            .map(|f| {
+                (
+                    (
+                        f.account.to_string(),
+                        f.day,
+                        f.entry_kind.as_str().to_string(),
+                    ),
+                    (f.debits, f.credits),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got_map.len(),
+            got.len(),
+            "{what}: repeated (account, day, kind)"
+        );
+        assert_eq!(
+            got_map,
+            expect(&entries, &kinds, from, to, known),
+            "{what}: account_flows differs from the entries' own sums"
+        );
+    }
+    // Hand-checked figures: kas daerah on day 3 by statement lines is 125 (settlement) + 60 + 11
+    // in, 15 out; the write-off nets to 70 in.
+    let day3 = ok(
+        "account_flows",
+        s.account_flows(LEDGER, &[AccountKind::KasDaerah], day(3), day(3), None),
+    );
+    let find = |k: EntryKind| {
+        day3.iter()
+            .find(|f| f.entry_kind == k && f.account == kas(RKUD))
+            .map(|f| (f.debits, f.credits))
+    };
+    assert_eq!(find(EntryKind::StatementLine), Some((idr(196), idr(15))));
+    assert_eq!(find(EntryKind::WriteOff), Some((idr(70), Decimal::ZERO)));
+    let known = ok(
+        "account_flows",
+        s.account_flows(
+            LEDGER,
+            &[AccountKind::KasDaerah],
+            day(3),
+            day(3),
+            Some(before_late),
+        ),
+    );
+    assert!(
+        known
+            .iter()
+            .any(|f| f.entry_kind == EntryKind::StatementLine && f.debits == idr(185)),
+        "as known before the late file, day 3 statement-line debits are 125 + 60: {known:?}"
+    );
 }

@@ -33,7 +33,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use kasda_core::document::Document;
 use kasda_core::ledger::{
-    AccountKey, AccountKind, ChainVerifier, JournalEntry, LedgerError, StoredEntry, VerifyReport,
+    AccountKey, AccountKind, ChainVerifier, EntryKind, JournalEntry, LedgerError, StoredEntry,
+    VerifyReport,
 };
 use kasda_core::ledger::{MAX_ACCOUNT_KEY_LEN, MAX_ENTRY_TEXT};
 use kasda_core::money::{Currency, Direction};
@@ -564,6 +565,19 @@ pub struct DayMovement {
     pub closing: Decimal,
 }
 
+/// What entries of one kind did to one account on one booking day: see [`Store::account_flows`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountFlow {
+    pub account: AccountKey,
+    pub day: NaiveDate,
+    pub entry_kind: EntryKind,
+    /// Σ of each entry's net effect on the account where that effect is a debit (positive).
+    pub debits: Decimal,
+    /// Σ of each entry's net effect on the account where that effect is a credit, shown
+    /// positive.
+    pub credits: Decimal,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Findings
 // ---------------------------------------------------------------------------------------------
@@ -876,6 +890,22 @@ pub trait Store {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DayMovement>, StoreError>;
+
+    /// One aggregate read over a period: per (account, booking day, entry kind), for accounts of
+    /// `kinds` (every kind when empty), the net effect of each entry booked within `from..=to`
+    /// and recorded at or before `known_at` (everything when `None`), split by its sign: an
+    /// entry's debits minus credits to the account (per currency) adds to `debits` when positive
+    /// and to `credits` when negative. Only combinations with at least one such entry are
+    /// returned, ordered by the account key's text (byte order), then day, then the entry kind's
+    /// text. Reports use it instead of reading entries account by account.
+    fn account_flows(
+        &mut self,
+        ledger: &str,
+        kinds: &[AccountKind],
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AccountFlow>, StoreError>;
 
     /// Entries with `seq > after_seq`, in seq order, at most `limit` (clamped to [`MAX_PAGE`]).
     fn entries(

@@ -10,19 +10,19 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kasda_core::ledger::{
-    chain_hash, AccountKey, AccountKind, JournalEntry, StoredEntry, GENESIS_HASH,
+    chain_hash, AccountKey, AccountKind, EntryKind, JournalEntry, StoredEntry, GENESIS_HASH,
 };
 use kasda_core::money::Direction;
 use rust_decimal::Decimal;
 
 use crate::{
     check_batch_limits, check_entry, limit_check, now_micros, same_line_content, same_user,
-    validate_ledger_code, AccountBalance, AppendOutcome, DayMovement, DocKind, DuplicateKind,
-    DuplicateRecord, FindingEvent, FindingInput, FindingRecord, FindingStatus, ImportBatch,
-    ImportOutcome, LedgerInfo, MigrationInfo, Mutation, NewEntry, NewProposal, Proposal,
-    ProposalStatus, RunInfo, RunKind, RunRecord, Store, StoreError, StoredDocument, StoredFile,
-    StoredLine, StoredStatement, TamperHook, MAX_ENTRIES_PER_APPEND, MAX_FINDINGS_PER_CALL,
-    MAX_KEYS_PER_LOOKUP, MAX_LABEL, MAX_PAGE,
+    validate_ledger_code, AccountBalance, AccountFlow, AppendOutcome, DayMovement, DocKind,
+    DuplicateKind, DuplicateRecord, FindingEvent, FindingInput, FindingRecord, FindingStatus,
+    ImportBatch, ImportOutcome, LedgerInfo, MigrationInfo, Mutation, NewEntry, NewProposal,
+    Proposal, ProposalStatus, RunInfo, RunKind, RunRecord, Store, StoreError, StoredDocument,
+    StoredFile, StoredLine, StoredStatement, TamperHook, MAX_ENTRIES_PER_APPEND,
+    MAX_FINDINGS_PER_CALL, MAX_KEYS_PER_LOOKUP, MAX_LABEL, MAX_PAGE,
 };
 
 #[derive(Debug, Default)]
@@ -536,6 +536,58 @@ impl Store for MemoryStore {
                     closing: running,
                 }
             })
+            .collect())
+    }
+
+    fn account_flows(
+        &mut self,
+        ledger: &str,
+        kinds: &[AccountKind],
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AccountFlow>, StoreError> {
+        let l = self.ledger(ledger)?;
+        // (account text, day, entry kind text) -> (account, kind, debits, credits)
+        type Slot = (AccountKey, EntryKind, Decimal, Decimal);
+        let mut out: BTreeMap<(String, NaiveDate, &'static str), Slot> = BTreeMap::new();
+        for e in &l.entries {
+            let day = e.entry.booked_on;
+            if day < from || day > to || known_at.is_some_and(|k| e.recorded_at > k) {
+                continue;
+            }
+            // Net effect of this entry per (account, currency).
+            let mut nets: BTreeMap<(&AccountKey, &str), Decimal> = BTreeMap::new();
+            for p in &e.entry.postings {
+                if !kinds.is_empty() && !kinds.contains(&p.account.kind()) {
+                    continue;
+                }
+                *nets.entry((&p.account, p.currency.as_str())).or_default() += p.debit_signed();
+            }
+            for ((account, _), net) in nets {
+                let slot = out
+                    .entry((account.to_string(), day, e.entry.kind.as_str()))
+                    .or_insert_with(|| {
+                        (account.clone(), e.entry.kind, Decimal::ZERO, Decimal::ZERO)
+                    });
+                if net > Decimal::ZERO {
+                    slot.2 += net;
+                } else {
+                    slot.3 -= net;
+                }
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(
+                |((_, day, _), (account, entry_kind, debits, credits))| AccountFlow {
+                    account,
+                    day,
+                    entry_kind,
+                    debits,
+                    credits,
+                },
+            )
             .collect())
     }
 
