@@ -200,7 +200,9 @@ impl Fee {
     pub fn for_receipt(&self, total: Decimal) -> Decimal {
         match self {
             Fee::None => Decimal::ZERO,
-            Fee::Flat { amount } => (*amount).min(total).max(Decimal::ZERO),
+            // Per transaction as the PKS provides, whatever the payment: an aggregator takes its
+            // Rp2.500 from a Rp2.000 payment too (the batch nets it).
+            Fee::Flat { amount } => (*amount).max(Decimal::ZERO),
             Fee::Percent { rate, cap } => {
                 let raw = total
                     .checked_mul(*rate)
@@ -358,6 +360,46 @@ pub struct ReconConfig {
     /// Amount from which a finding's severity is raised to `critical`.
     pub critical_amount: Decimal,
     pub subset: SubsetLimits,
+    /// Incoming transfers recognised as revenue by their narrative (rule 0c), first match
+    /// wins: `kasda.toml` `[[transfer_in]]`, then [`default_transfer_rules`].
+    pub transfers: Vec<TransferRule>,
+}
+
+/// An RKUD credit whose texts contain every `narrative` word and, when `counterparty` is not
+/// empty, one of its words in the counterparty name, account or texts, is revenue of
+/// `kode_rekening` (`kasda.toml` `[[transfer_in]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRule {
+    pub label: String,
+    pub narrative: Vec<String>,
+    pub counterparty: Vec<String>,
+    pub kode_rekening: String,
+}
+
+/// Transfers from the central government (TKD) as the Kas Negara (RPKBUN / RKUN via the KPPN)
+/// names them, by kind, when `kasda.toml` configures none: DAU, DBH, DAK, Insentif Fiskal and
+/// Dana Desa, on their level-4 Pendapatan Transfer codes.
+pub fn default_transfer_rules() -> Vec<TransferRule> {
+    let from_treasury = ["KAS NEGARA", "RKUN", "RPKBUN", "KPPN"];
+    [
+        ("DAU", &["TKD", "DAU"][..], "4.2.01.08"),
+        ("DBH", &["TKD", "DBH"][..], "4.2.01.07"),
+        ("DAK", &["TKD", "DAK"][..], "4.2.01.09"),
+        (
+            "Insentif Fiskal",
+            &["TKD", "INSENTIF FISKAL"][..],
+            "4.2.01.06",
+        ),
+        ("Dana Desa", &["TKD", "DANA DESA"][..], "4.2.01.05"),
+    ]
+    .into_iter()
+    .map(|(label, words, kode)| TransferRule {
+        label: label.to_string(),
+        narrative: words.iter().map(|w| w.to_string()).collect(),
+        counterparty: from_treasury.iter().map(|w| w.to_string()).collect(),
+        kode_rekening: kode.to_string(),
+    })
+    .collect()
 }
 
 impl Default for ReconConfig {
@@ -393,6 +435,7 @@ impl Default for ReconConfig {
             bank_charge_max: Decimal::from(1_000_000),
             critical_amount: Decimal::from(100_000_000),
             subset: SubsetLimits::default(),
+            transfers: default_transfer_rules(),
         }
     }
 }
@@ -410,7 +453,7 @@ fn default_markers(channel: Channel) -> Vec<String> {
             "ECOMMERCE",
             "E-COMMERCE",
         ],
-        Channel::PostOffice => &["POS INDONESIA", "POSINDO", "KANTOR POS"],
+        Channel::PostOffice => &["POS INDONESIA", "POSINDO", "KANTOR POS", "SETTLEMENT POS"],
         Channel::VirtualAccount => &["VIRTUAL ACCOUNT", " VA "],
         Channel::Atm => &["ATM"],
         Channel::Mobile => &["MOBILE", "MBANKING", "M-BANKING"],
@@ -433,6 +476,18 @@ impl ReconConfig {
         cfg.unidentified_after_days = t.unidentified_after_days;
         cfg.unremitted_after_days = t.settlement_grace_days;
         cfg.min_ref_prefix = usize::try_from(t.min_reference_prefix).unwrap_or(6).max(3);
+        // The pemda's own transfer rules first, then the built-in ones.
+        cfg.transfers = config
+            .transfer_in
+            .iter()
+            .map(|t| TransferRule {
+                label: t.label.clone(),
+                narrative: t.narrative.clone(),
+                counterparty: t.counterparty.clone(),
+                kode_rekening: t.kode_rekening.clone(),
+            })
+            .chain(default_transfer_rules())
+            .collect();
         for c in &config.channel {
             let fee = match c.fee {
                 kasda_core::config::Fee::None => Fee::None,
@@ -679,9 +734,11 @@ mod tests {
             Fee::Flat { amount: dec!(2500) }.for_receipt(dec!(100000)),
             dec!(2500)
         );
+        // Flat is per transaction: the settlement of a batch deducts it from a payment smaller
+        // than the fee too (the batch nets it).
         assert_eq!(
             Fee::Flat { amount: dec!(2500) }.for_receipt(dec!(1000)),
-            dec!(1000)
+            dec!(2500)
         );
         let pct = Fee::Percent {
             rate: dec!(0.7),

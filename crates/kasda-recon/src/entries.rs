@@ -185,14 +185,35 @@ pub fn match_entries(m: &Match) -> Result<Vec<JournalEntry>, ReconError> {
         Basis::Sweep {
             from_account,
             to_account,
+            revenue,
         } => {
             out.push(
-                posting::sweep(&ctx(BUILDER_RULE), from_account, to_account, amount, &[])
-                    .map_err(wrap)?,
+                posting::sweep(
+                    &ctx(BUILDER_RULE),
+                    from_account,
+                    to_account,
+                    amount,
+                    revenue,
+                )
+                .map_err(wrap)?,
             );
         }
         Basis::JasaGiro => {
             out.push(posting::jasa_giro(&ctx(BUILDER_RULE), acct, amount).map_err(wrap)?)
+        }
+        Basis::Transfer { kode_rekening, .. } => {
+            // Out of penerimaan belum teridentifikasi, into the revenue it is.
+            let postings = vec![
+                Posting::debit(
+                    AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, acct),
+                    amount,
+                ),
+                Posting::credit(
+                    AccountKey::new(AccountKind::PendapatanLra, kode_rekening.as_str()),
+                    amount,
+                ),
+            ];
+            out.push(own_entry(m, EntryKind::Match, postings)?);
         }
         Basis::BankCharge => {
             out.push(posting::bank_charge(&ctx(BUILDER_RULE), acct, amount).map_err(wrap)?)

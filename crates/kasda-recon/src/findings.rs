@@ -36,7 +36,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate};
 use kasda_core::document::{BkuOwner, ReceiptStatus};
-use kasda_core::money::{display_idr, Direction};
+use kasda_core::money::Direction;
+
+use crate::idr::display_idr;
 use kasda_core::statement::EntryStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -47,7 +49,7 @@ use std::hash::Hasher;
 use crate::config::AccountRole;
 use crate::fxhash::{FxHashMap, FxHasher};
 use crate::input::StatementHeader;
-use crate::matching::{to_sen, Doc, Engine, Link, MatchRule};
+use crate::matching::{Doc, Engine, Link, MatchRule};
 use crate::refs::normalize_ref;
 
 /// Receipts a bank reversal line takes back, and the credit line it reverses when known.
@@ -334,6 +336,7 @@ impl Engine<'_> {
     fn detect_unremitted(&self, out: &mut Vec<Draft>) {
         let docs = &self.input.documents;
         let as_of = self.input.as_of;
+        let settled_twins = self.settled_twins();
         for r in 0..self.n_receipts {
             let receipt = &docs.receipts[r].1;
             if receipt.status != ReceiptStatus::Paid
@@ -348,6 +351,9 @@ impl Engine<'_> {
                 if !self.cfg.is_registered(acct) {
                     continue; // reported as deposit_to_non_rkud_account
                 }
+            }
+            if settled_twins.contains(&(r as u32)) {
+                continue; // one payment under two NTPD: reported as duplicate_receipt
             }
             let due = self.rec_due[r];
             let deadline = self
@@ -391,6 +397,9 @@ impl Engine<'_> {
                     .push((from, s.collected_to.unwrap_or(from)));
             }
         }
+        // (opd) → (first date, deadline of the first, amount, TBP / BKU refs)
+        let mut open: BTreeMap<&str, (NaiveDate, NaiveDate, Decimal, Vec<String>)> =
+            BTreeMap::new();
         for b in &docs.bku {
             let BkuOwner::BendaharaPenerimaan(opd) = &b.owner else {
                 continue;
@@ -415,25 +424,82 @@ impl Engine<'_> {
             if as_of <= due {
                 continue;
             }
-            let doc = b.document.clone().unwrap_or_default();
+            let e = open
+                .entry(opd.as_str())
+                .or_insert((b.date, due, Decimal::ZERO, Vec::new()));
+            if b.date < e.0 {
+                e.0 = b.date;
+                e.1 = due;
+            }
+            e.2 += b.amount;
+            if let Some(doc) = b.document.as_ref().filter(|d| !d.trim().is_empty()) {
+                e.3.push(doc.clone());
+            }
+            e.3.push(format!("bku:{opd}:{}", b.number));
+        }
+        // Collections a bendahara recorded and no STS deposits past the deadline: the money
+        // is still with the bendahara (late_deposit, open at the end of the run).
+        for (opd, (first, due, amount, refs)) in open {
+            let late = self.cal.working_days_between(due, as_of);
             let explanation = format!(
-                "Bendahara penerimaan {opd} recorded a collection of {} on {} ({}, BKU no. {}) that no STS covers; it was due in the RKUD by {due}.",
-                display_idr(b.amount),
-                b.date,
-                if doc.is_empty() { b.description.as_str() } else { doc.as_str() },
-                b.number
+                "Bendahara penerimaan {opd} recorded {} of collections from {first} ({}) that no STS deposits; they were due in the RKUD by {due} and are still not deposited on {as_of} ({late} working day(s) late).",
+                display_idr(amount),
+                refs.iter().filter(|r| !r.starts_with("bku:")).cloned().collect::<Vec<_>>().join(", "),
             );
             out.push(
-                Draft::new(
-                    FindingType::UnremittedReceipt,
-                    b.amount,
-                    b.date,
-                    explanation,
-                )
-                .due(due)
-                .refs([doc, format!("bku:{opd}:{}", b.number), opd.clone()]),
+                Draft::new(FindingType::LateDeposit, amount, first, explanation)
+                    .due(due)
+                    .refs(refs.into_iter().chain([opd.to_string()])),
             );
         }
+    }
+
+    /// Open paid receipts whose payment (same bank, NTB and amount) is also recorded under
+    /// another NTPD that did settle: the money arrived once, for one payment counted twice.
+    fn settled_twins(&self) -> std::collections::HashSet<u32> {
+        let docs = &self.input.documents;
+        let key = |r: usize| -> Option<u64> {
+            let receipt = &docs.receipts[r].1;
+            let ntb = receipt.ntb.as_deref().filter(|n| !n.trim().is_empty())?;
+            let mut h = FxHasher::default();
+            feed_normal(&mut h, ntb);
+            feed_normal(&mut h, receipt.bank.as_deref().unwrap_or(""));
+            h.write_i64(self.rec_sen[r]);
+            Some(h.finish())
+        };
+        let open = |r: usize| {
+            docs.receipts[r].1.status == ReceiptStatus::Paid
+                && self.rec_link[r].is_none()
+                && !self.rec_duplicate_row[r]
+                && self.rec_reversed_by[r].is_none()
+        };
+        let mut wanted: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+        for r in 0..self.n_receipts {
+            if open(r) {
+                if let Some(k) = key(r) {
+                    wanted.entry(k).or_default().push(r as u32);
+                }
+            }
+        }
+        let mut out = std::collections::HashSet::new();
+        if wanted.is_empty() {
+            return out;
+        }
+        for r in 0..self.n_receipts {
+            if docs.receipts[r].1.status != ReceiptStatus::Paid || self.rec_link[r].is_none() {
+                continue;
+            }
+            let Some(k) = key(r) else { continue };
+            if let Some(twins) = wanted.get(&k) {
+                let ntb = |x: usize| docs.receipts[x].1.ntb.as_deref().map(normalize_ref);
+                for &t in twins {
+                    if ntb(t as usize) == ntb(r) {
+                        out.insert(t);
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn link_receipts(&self, link: &Link) -> Vec<u32> {
@@ -482,6 +548,9 @@ impl Engine<'_> {
             let mut paid_once: std::collections::HashSet<(String, String, Decimal)> =
                 std::collections::HashSet::new();
             receipts.retain(|&r| {
+                if link.docs.len() < 2 {
+                    return true; // one receipt cannot be counted twice
+                }
                 let receipt = &docs.receipts[r as usize].1;
                 let Some(ntb) = receipt
                     .ntb
@@ -546,7 +615,10 @@ impl Engine<'_> {
                         v.dedup();
                         v.join("/")
                     };
-                    let ty = if has_fee_agreement {
+                    // What a fee-taking channel or an aggregator's batch keeps beyond its
+                    // agreement (none agreed: all of it) is a fee over the agreement; a direct
+                    // credit falling short is a short remittance.
+                    let ty = if has_fee_agreement || link.rule == Some(MatchRule::Batch) {
                         FindingType::FeeOverAgreement
                     } else {
                         FindingType::ShortRemittance
@@ -607,39 +679,53 @@ impl Engine<'_> {
             }
         }
         // STS totals against the bendahara's BKU collections of the days they cover.
-        let mut groups: BTreeMap<(&str, NaiveDate, NaiveDate), (Decimal, Vec<String>)> =
-            BTreeMap::new();
+        // An STS that lists the TBP it deposits is compared with exactly those BKU collections;
+        // one that lists none, with the collections of the days it covers (grouped with the other
+        // STS of that OPD covering the same days).
+        type Group = (Decimal, Vec<String>, std::collections::HashSet<String>);
+        let mut groups: BTreeMap<(&str, NaiveDate, NaiveDate, bool), Group> = BTreeMap::new();
         for s in docs.sts.iter().take(self.n_sts) {
             let Some(from) = s.collected_from else {
                 continue;
             };
             let to = s.collected_to.unwrap_or(from);
-            let g = groups.entry((s.opd.as_str(), from, to)).or_default();
+            let by_tbp = !s.tbp_numbers.is_empty();
+            let g = groups
+                .entry((s.opd.as_str(), from, to, by_tbp))
+                .or_default();
             g.0 += s.total;
             g.1.push(s.number.clone());
+            g.2.extend(s.tbp_numbers.iter().map(|t| normalize_ref(t)));
         }
         if groups.is_empty() {
             return;
         }
-        let mut collections: HashMap<&str, Vec<(NaiveDate, Decimal)>> = HashMap::new();
+        let mut collections: HashMap<&str, Vec<(NaiveDate, Decimal, String)>> = HashMap::new();
         for b in &docs.bku {
             if let BkuOwner::BendaharaPenerimaan(opd) = &b.owner {
                 if b.direction == Direction::Credit {
-                    collections
-                        .entry(opd.as_str())
-                        .or_default()
-                        .push((b.date, b.amount));
+                    collections.entry(opd.as_str()).or_default().push((
+                        b.date,
+                        b.amount,
+                        b.document.as_deref().map(normalize_ref).unwrap_or_default(),
+                    ));
                 }
             }
         }
-        for ((opd, from, to), (deposited, numbers)) in groups {
+        for ((opd, from, to, by_tbp), (deposited, numbers, tbps)) in groups {
             let Some(list) = collections.get(opd) else {
                 continue;
             };
             let collected: Decimal = list
                 .iter()
-                .filter(|(d, _)| *d >= from && *d <= to)
-                .map(|(_, a)| *a)
+                .filter(|(d, _, doc)| {
+                    if by_tbp {
+                        tbps.contains(doc)
+                    } else {
+                        *d >= from && *d <= to
+                    }
+                })
+                .map(|(_, a, _)| *a)
                 .sum();
             let short = collected - deposited;
             if short > tol {
@@ -1224,11 +1310,10 @@ impl Engine<'_> {
             if link.lines.is_empty() {
                 continue;
             }
+            // The refund debit is due on the statement of the next bank day at the latest.
             let reversed_on = self.rec_paid_on[v as usize];
-            let due = self
-                .cal
-                .add_bank_days(reversed_on, self.cfg.cfg.unremitted_after_days);
-            if as_of <= due {
+            let due = self.cal.add_bank_days(reversed_on, 1);
+            if as_of < due {
                 continue;
             }
             let receipt = &docs.receipts[r].1;
@@ -1330,10 +1415,9 @@ impl Engine<'_> {
         let mut credits: HashMap<(&str, NaiveDate), Decimal> = HashMap::new();
         for i in 0..self.n_lines {
             let l = &lines[i];
-            if l.direction == Direction::Credit
-                && self.duplicate_of[i].is_none()
-                && l.status == EntryStatus::Booked
-            {
+            // Duplicated lines count too: the closing balance includes them and the sweep
+            // takes them along.
+            if l.direction == Direction::Credit && l.status == EntryStatus::Booked {
                 *credits
                     .entry((l.account.as_str(), l.booking_date))
                     .or_default() += l.amount;
@@ -1609,6 +1693,27 @@ impl Engine<'_> {
                     }
                 }
             }
+            // An account on daily statements (nearly every statement spans at most one bank
+            // business day): a statement spanning several business days carries the lines of
+            // days whose own statements never came.
+            let business_days = |h: &StatementHeader| -> i64 {
+                match (h.from_date, h.to_date) {
+                    (Some(f), Some(t)) if t >= f => {
+                        let mut n = 0;
+                        let mut d = f;
+                        while d <= t && n <= MAX_GAP_DAY_REFS {
+                            if self.cal.is_bank_business_day(d) {
+                                n += 1;
+                            }
+                            d += Duration::days(1);
+                        }
+                        n
+                    }
+                    _ => 1,
+                }
+            };
+            let multi = headers.iter().filter(|h| business_days(h) > 1).count();
+            let daily = headers.len() >= 3 && multi * 10 <= headers.len();
             let mut prev: Option<&StatementHeader> = None;
             for h in headers {
                 let Some(p) = prev else {
@@ -1659,6 +1764,34 @@ impl Engine<'_> {
                         ));
                     }
                 }
+                if let (true, Some(pt), Some(nf), Some(nt)) =
+                    (daily, p.to_date, h.from_date, h.to_date)
+                {
+                    let mut carried: Vec<NaiveDate> = Vec::new();
+                    let mut d = nf.max(pt + Duration::days(1));
+                    while d < nt && carried.len() < MAX_GAP_DAY_REFS as usize {
+                        if self.cal.is_bank_business_day(d) {
+                            carried.push(d);
+                        }
+                        d += Duration::days(1);
+                    }
+                    if let (Some(f), Some(l)) = (carried.first(), carried.last()) {
+                        gaps.push(format!(
+                            "the daily statement(s) of {f}{} never came: their lines arrive in the statement of {nt}",
+                            if l != f { format!(" to {l}") } else { String::new() }
+                        ));
+                    }
+                }
+                // The account-days between the two statements (and those the later one covers):
+                // where the missing statement's lines belong.
+                let between: Vec<String> = match (p.to_date, h.to_date.or(h.from_date)) {
+                    (Some(a), Some(b)) => (1..=MAX_GAP_DAY_REFS)
+                        .map(|k| a + Duration::days(k))
+                        .take_while(|d| *d <= b)
+                        .map(|d| format!("{account}:{d}"))
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 if !gaps.is_empty() {
                     let explanation = format!(
                         "Account {account}: between statement {} ({}) and {} ({}) {}.",
@@ -1677,11 +1810,15 @@ impl Engine<'_> {
                         )
                         .due(day)
                         .account(account)
-                        .refs([
-                            account.to_string(),
-                            p.statement_id.clone(),
-                            h.statement_id.clone(),
-                        ]),
+                        .refs(
+                            [
+                                account.to_string(),
+                                p.statement_id.clone(),
+                                h.statement_id.clone(),
+                            ]
+                            .into_iter()
+                            .chain(between.iter().cloned()),
+                        ),
                     );
                 }
                 if let (Some(c), Some(o)) = (p.closing, h.opening) {
@@ -1705,12 +1842,16 @@ impl Engine<'_> {
                             )
                             .due(day)
                             .account(account)
-                            .refs([
-                                account.to_string(),
-                                p.statement_id.clone(),
-                                h.statement_id.clone(),
-                                format!("{account}:{day}"),
-                            ]),
+                            .refs(
+                                [
+                                    account.to_string(),
+                                    p.statement_id.clone(),
+                                    h.statement_id.clone(),
+                                    format!("{account}:{day}"),
+                                ]
+                                .into_iter()
+                                .chain(h.to_date.map(|t| format!("{account}:{t}"))),
+                            ),
                         );
                     }
                 }
@@ -1780,211 +1921,117 @@ impl Engine<'_> {
         }
     }
 
-    /// `bku_bank_difference`: per account and day with both a bank closing balance and a BUD BKU
-    /// balance, the residual after the reconciling items (bank lines not yet in the BKU, BKU
-    /// lines not yet in the bank) is not zero. One finding per run of days with the same residual.
+    /// `bku_bank_difference`: the BUD's BKU books a document (STS or SP2D) on an RKUD account
+    /// for a different amount than the bank moved for it there (the bank lines matched to that
+    /// document). Lines the BKU has not recorded yet, and BKU lines the bank has not moved yet,
+    /// are reconciling items, not differences; a daily recap of receipts names no single
+    /// document and is not compared here.
     fn detect_bku_bank_difference(&self, out: &mut Vec<Draft>) {
         let docs = &self.input.documents;
         let lines = &self.input.lines;
-        let bku: Vec<&kasda_core::document::BkuLine> = docs
-            .bku
-            .iter()
-            .filter(|b| b.owner == BkuOwner::Bud && b.account.is_some())
-            .collect();
-        if bku.is_empty() {
+        // (normalized document number, account) → (BKU signed amount, first date, BKU numbers)
+        let mut booked: BTreeMap<(String, String), (Decimal, NaiveDate, Vec<String>)> =
+            BTreeMap::new();
+        for b in &docs.bku {
+            if b.owner != BkuOwner::Bud {
+                continue;
+            }
+            let (Some(account), Some(doc)) = (b.account.as_deref(), b.document.as_deref()) else {
+                continue;
+            };
+            let key = normalize_ref(doc);
+            if key.is_empty() {
+                continue;
+            }
+            let e = booked.entry((key, account.to_string())).or_insert((
+                Decimal::ZERO,
+                b.date,
+                Vec::new(),
+            ));
+            e.0 += b.direction.signed(b.amount);
+            e.1 = e.1.min(b.date);
+            e.2.push(b.number.to_string());
+        }
+        if booked.is_empty() {
             return;
         }
-        let window = Duration::days(i64::from(self.cfg.cfg.date_window_days));
-        // Document number → date the bank moved it (from the matches).
-        let mut doc_bank_date: HashMap<String, NaiveDate> = HashMap::new();
-        let mut line_doc: HashMap<u32, String> = HashMap::new();
+        // The same per document from the matches: signed bank amount per account and the lines.
+        // The document's own amounts ride along: a BKU that books exactly what the document
+        // says is right, and a bank that moved something else is the document's mismatch
+        // (short_remittance, sp2d_amount_mismatch), not the book's.
+        type Moved = (String, Decimal, Vec<u32>, [Decimal; 2]);
+        let mut moved: HashMap<(String, String), Moved> = HashMap::new();
         for link in &self.links {
-            let Some(date) = link
-                .lines
+            if link.lines.is_empty() {
+                continue;
+            }
+            for d in &link.docs {
+                let (number, own) = match d {
+                    Doc::Sts(x) => {
+                        let sts = &docs.sts[*x as usize];
+                        (sts.number.as_str(), [sts.total, sts.total])
+                    }
+                    Doc::Sp2d(x) => {
+                        let sp2d = &docs.sp2d[*x as usize];
+                        (sp2d.number.as_str(), [sp2d.gross, sp2d.net])
+                    }
+                    Doc::Receipt(_) => continue,
+                };
+                for &l in &link.lines {
+                    let line = &lines[l as usize];
+                    let e = moved
+                        .entry((normalize_ref(number), line.account.clone()))
+                        .or_insert((number.to_string(), Decimal::ZERO, Vec::new(), own));
+                    if !e.2.contains(&l) {
+                        e.1 += line.direction.signed(line.amount);
+                        e.2.push(l);
+                    }
+                }
+            }
+        }
+        let tol = self.cfg.cfg.amount_tolerance;
+        for (key, (book, first, numbers)) in &booked {
+            let Some((number, bank, bank_lines, own)) = moved.get(key) else {
+                continue;
+            };
+            let diff = *book - *bank;
+            if diff.abs() <= tol || own.iter().any(|a| (book.abs() - *a).abs() <= tol) {
+                continue;
+            }
+            let account = key.1.as_str();
+            let explanation = format!(
+                "The BUD's BKU books {number} on account {account} at {} (BKU no. {}), but the bank moved {} for it ({}): a difference of {} between the book and the bank.",
+                display_idr(book.abs()),
+                numbers.join(", "),
+                display_idr(bank.abs()),
+                bank_lines
+                    .iter()
+                    .map(|&l| lines[l as usize].id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                display_idr(diff.abs())
+            );
+            let when = bank_lines
                 .iter()
                 .map(|&l| lines[l as usize].booking_date)
+                .chain([*first])
                 .max()
-            else {
-                continue;
-            };
-            for d in &link.docs {
-                let number = match d {
-                    Doc::Sts(s) => docs.sts[*s as usize].number.as_str(),
-                    Doc::Sp2d(s) => docs.sp2d[*s as usize].number.as_str(),
-                    Doc::Receipt(r) => docs.receipts[*r as usize].1.ntpd.as_str(),
-                };
-                let key = normalize_ref(number);
-                let slot = doc_bank_date.entry(key.clone()).or_insert(date);
-                *slot = (*slot).max(date);
-                for &l in &link.lines {
-                    line_doc.insert(l, key.clone());
-                }
-            }
-        }
-        let mut by_account: BTreeMap<&str, Vec<&kasda_core::document::BkuLine>> = BTreeMap::new();
-        for b in &bku {
-            if let Some(a) = b.account.as_deref() {
-                by_account.entry(a).or_default().push(b);
-            }
-        }
-        let headers = self.headers_by_account();
-        for (account, mut book) in by_account {
-            book.sort_by_key(|b| (b.date, b.number));
-            let Some(hs) = headers.get(account) else {
-                continue;
-            };
-            let mut closing_by_day: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
-            for h in hs {
-                if let (Some(d), Some(c)) = (h.to_date, h.closing) {
-                    closing_by_day.insert(d, c);
-                }
-            }
-            if closing_by_day.is_empty() {
-                continue;
-            }
-            // BKU balance per day (last line of the day), carried forward.
-            let mut bku_balance: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
-            let mut running: Option<Decimal> = None;
-            for b in &book {
-                running = match b.balance_after {
-                    Some(v) => Some(v),
-                    None => running.map(|r| r + b.direction.signed(b.amount)),
-                };
-                if let Some(r) = running {
-                    bku_balance.insert(b.date, r);
-                }
-            }
-            if bku_balance.is_empty() {
-                continue;
-            }
-            // Bank lines of the account, with the date the BKU recorded them.
-            let acct_lines: Vec<u32> = (0..self.n_lines as u32)
-                .filter(|&i| {
-                    let l = &lines[i as usize];
-                    l.account == account
-                        && l.status == EntryStatus::Booked
-                        && self.duplicate_of[i as usize].is_none()
-                })
-                .collect();
-            let mut bku_date_by_doc: HashMap<String, NaiveDate> = HashMap::new();
-            for b in &book {
-                if let Some(doc) = &b.document {
-                    let k = normalize_ref(doc);
-                    if !k.is_empty() {
-                        let slot = bku_date_by_doc.entry(k).or_insert(b.date);
-                        *slot = (*slot).min(b.date);
-                    }
-                }
-            }
-            // Fallback pairing by direction and amount for lines and BKU entries without documents.
-            let mut unpaired_bank: HashMap<(Direction, i64), Vec<(NaiveDate, u32)>> =
-                HashMap::new();
-            let mut bank_end: HashMap<u32, Option<NaiveDate>> = HashMap::new();
-            for &i in &acct_lines {
-                let l = &lines[i as usize];
-                let by_doc = line_doc
-                    .get(&i)
-                    .and_then(|k| bku_date_by_doc.get(k))
-                    .copied();
-                match by_doc {
-                    Some(d) => {
-                        bank_end.insert(i, Some(d));
-                    }
-                    None => {
-                        bank_end.insert(i, None);
-                        if let Some(sen) = to_sen(l.amount) {
-                            unpaired_bank
-                                .entry((l.direction, sen))
-                                .or_default()
-                                .push((l.booking_date, i));
-                        }
-                    }
-                }
-            }
-            let mut bku_end: Vec<Option<NaiveDate>> = vec![None; book.len()];
-            for (k, b) in book.iter().enumerate() {
-                if let Some(doc) = &b.document {
-                    if let Some(d) = doc_bank_date.get(&normalize_ref(doc)) {
-                        bku_end[k] = Some(*d);
-                        continue;
-                    }
-                }
-                let Some(sen) = to_sen(b.amount) else {
-                    continue;
-                };
-                if let Some(cands) = unpaired_bank.get_mut(&(b.direction, sen)) {
-                    let best = cands
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, (d, _))| (*d - b.date).abs() <= window)
-                        .min_by_key(|(_, (d, i))| ((*d - b.date).num_days().abs(), *i))
-                        .map(|(pos, _)| pos);
-                    if let Some(pos) = best {
-                        let (d, i) = cands.remove(pos);
-                        bku_end[k] = Some(d);
-                        bank_end.insert(i, Some(b.date));
-                    }
-                }
-            }
-            // Reconciling items as (start, end, signed amount) intervals; evaluate per day.
-            let mut items: Vec<(NaiveDate, Option<NaiveDate>, Decimal)> = Vec::new();
-            for &i in &acct_lines {
-                let l = &lines[i as usize];
-                let end = bank_end.get(&i).copied().flatten();
-                items.push((l.booking_date, end, l.direction.signed(l.amount)));
-            }
-            for (k, b) in book.iter().enumerate() {
-                items.push((b.date, bku_end[k], -b.direction.signed(b.amount)));
-            }
-            let mut streak: Option<(NaiveDate, NaiveDate, Decimal)> = None;
-            let flush = |streak: &mut Option<(NaiveDate, NaiveDate, Decimal)>,
-                         out: &mut Vec<Draft>| {
-                if let Some((first, last, residual)) = streak.take() {
-                    let explanation = format!(
-                        "Account {account}: from {first}{} the bank balance and the BUD's BKU balance differ by {} after taking out the reconciling items (bank lines not yet in the BKU and BKU lines not yet in the bank): selisih yang belum dapat dijelaskan.",
-                        if last != first { format!(" to {last}") } else { String::new() },
-                        display_idr(residual)
-                    );
-                    out.push(
-                        Draft::new(
-                            FindingType::BkuBankDifference,
-                            residual.abs(),
-                            first,
-                            explanation,
-                        )
-                        .due(first)
-                        .account(account)
-                        .refs([account.to_string(), format!("{account}:{first}")]),
-                    );
-                }
-            };
-            let tol = self.cfg.cfg.amount_tolerance;
-            for (&day, &closing) in &closing_by_day {
-                let Some((_, &book_bal)) = bku_balance.range(..=day).next_back() else {
-                    continue;
-                };
-                let mut pending = Decimal::ZERO;
-                for (start, end, signed) in &items {
-                    if *start <= day && end.is_none_or(|e| e > day) {
-                        pending += *signed;
-                    }
-                }
-                // bank = book + (bank-only items) − (book-only items); `items` holds both signs.
-                let residual = closing - book_bal - pending;
-                if residual.abs() > tol {
-                    streak = match streak {
-                        Some((first, _, r)) if r == residual => Some((first, day, r)),
-                        Some(_) => {
-                            flush(&mut streak, out);
-                            Some((day, day, residual))
-                        }
-                        None => Some((day, day, residual)),
-                    };
-                } else {
-                    flush(&mut streak, out);
-                }
-            }
-            flush(&mut streak, out);
+                .unwrap_or(*first);
+            out.push(
+                Draft::new(
+                    FindingType::BkuBankDifference,
+                    diff.abs(),
+                    *first,
+                    explanation,
+                )
+                .due(when)
+                .account(account)
+                .refs(
+                    [number.clone(), format!("{account}:{first}")]
+                        .into_iter()
+                        .chain(bank_lines.iter().flat_map(|&l| self.line_refs(l))),
+                ),
+            );
         }
     }
 }
@@ -1997,6 +2044,9 @@ fn feed_normal(h: &mut FxHasher, s: &str) {
     }
     h.write_u8(0xff);
 }
+
+/// Most account-day refs a statement gap names (one month of days).
+const MAX_GAP_DAY_REFS: i64 = 31;
 
 fn seq_number(s: Option<&str>) -> Option<u64> {
     let s = s?;

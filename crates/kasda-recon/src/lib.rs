@@ -14,6 +14,8 @@
 //!
 //! 0. **Bank items** (`jasa_giro`, `bank_charge`): credits whose narrative says jasa giro, and
 //!    debits up to `bank_charge_max` whose narrative says a bank charge.
+//!    0c. **Transfers** (`transfer`): RKUD credits a transfer rule recognises (TKD from the Kas
+//!    Negara, `[[transfer_in]]`) are revenue of the rule's kode rekening.
 //! 1. **Reference** (`reference`, `refund`): an NTB, NTPD, kode billing, STS or SP2D number in
 //!    the line's references or remittance text names the documents. References are compared in
 //!    normal form (letters and digits, also without leading zeros); a truncated token of at
@@ -46,19 +48,25 @@ pub mod entries;
 pub mod error;
 pub mod findings;
 mod fxhash;
+mod idr;
 pub mod input;
+pub mod load;
 pub mod matching;
 pub mod refs;
 pub mod subset;
+pub mod workload;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use accuracy::{accuracy, parse_ground_truth, TruthItem, TypeAccuracy};
+pub use accuracy::{
+    accuracy, accuracy_with_context, context_from_config, parse_ground_truth, TruthItem,
+    TypeAccuracy,
+};
 pub use config::{
-    AccountRole, AccountRule, ChannelRule, Fee, ReconConfig, SubsetLimits, WeekdayCalendar,
-    WorkingDays,
+    default_transfer_rules, AccountRole, AccountRule, ChannelRule, Fee, ReconConfig, SubsetLimits,
+    TransferRule, WeekdayCalendar, WorkingDays,
 };
 pub use entries::match_entries;
 pub use error::ReconError;

@@ -16,14 +16,16 @@ use crate::fxhash::{FxHashMap, FxHashSet};
 
 use chrono::{Duration, NaiveDate};
 use kasda_core::document::{Channel, ReceiptStatus, RevenueLine};
-use kasda_core::money::{display_idr, Direction};
+use kasda_core::money::Direction;
+
+use crate::idr::display_idr;
 use kasda_core::statement::EntryStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AccountRole, ConfigIndex, WorkingDays};
 use crate::input::{paid_local_date, sp2d_id, sts_id, ReconInput};
-use crate::refs::{line_tokens, RefIndex};
+use crate::refs::{line_tokens, normalize_ref, RefIndex};
 use crate::subset::{unique_subset, SubsetResult};
 
 /// Facts of one key ordered by date (then position).
@@ -46,6 +48,9 @@ pub enum MatchRule {
     JasaGiro,
     /// 0b. Bank charge / tax-on-interest debit recognised by its narrative (bounded amount).
     BankCharge,
+    /// 0c. Incoming transfer (TKD from the Kas Negara, …) recognised as revenue by a
+    /// `[[transfer_in]]` rule.
+    Transfer,
     /// 1. A reference (NTB, NTPD, kode billing, STS or SP2D number) in the line names the documents.
     Reference,
     /// 1b. A debit naming a reversed receipt: the refund of that receipt.
@@ -65,9 +70,10 @@ pub enum MatchRule {
 }
 
 impl MatchRule {
-    pub const ALL: [MatchRule; 10] = [
+    pub const ALL: [MatchRule; 11] = [
         MatchRule::JasaGiro,
         MatchRule::BankCharge,
+        MatchRule::Transfer,
         MatchRule::Reference,
         MatchRule::Refund,
         MatchRule::BankReversal,
@@ -82,6 +88,7 @@ impl MatchRule {
         match self {
             MatchRule::JasaGiro => "jasa_giro",
             MatchRule::BankCharge => "bank_charge",
+            MatchRule::Transfer => "transfer",
             MatchRule::Reference => "reference",
             MatchRule::Refund => "refund",
             MatchRule::BankReversal => "bank_reversal",
@@ -137,9 +144,18 @@ pub enum Basis {
     Sweep {
         from_account: String,
         to_account: String,
+        /// Revenue the sweep brings into the RKUD: that of the receipts and STS matched to the
+        /// holding account's credits it carries (recognised here, not at the holding credit).
+        #[serde(default)]
+        revenue: Vec<RevenueLine>,
     },
     JasaGiro,
     BankCharge,
+    /// An incoming transfer recognised as revenue of `kode_rekening` by the rule `label`.
+    Transfer {
+        label: String,
+        kode_rekening: String,
+    },
     /// Bank refund debit joined to a receipt reversal.
     Refund {
         channel: Channel,
@@ -570,11 +586,11 @@ impl<'a> Engine<'a> {
             while !t.is_char_boundary(end) {
                 end -= 1;
             }
-            s.extend(t[..end].chars().flat_map(char::to_uppercase));
+            push_upper(s, &t[..end]);
             s.push(' ');
         }
         if let Some(n) = &l.counterparty_name {
-            s.extend(n.chars().flat_map(char::to_uppercase));
+            push_upper(s, n);
         }
     }
 
@@ -582,10 +598,23 @@ impl<'a> Engine<'a> {
     fn record(
         &mut self,
         rule: MatchRule,
+        lines: Vec<u32>,
+        docs: Vec<Doc>,
+        fee: Decimal,
+        explanation: String,
+    ) {
+        self.record_as(rule, lines, docs, fee, explanation, None);
+    }
+
+    /// [`Engine::record`] with the basis given by the rule instead of derived from the facts.
+    fn record_as(
+        &mut self,
+        rule: MatchRule,
         mut lines: Vec<u32>,
         mut docs: Vec<Doc>,
         fee: Decimal,
         explanation: String,
+        basis: Option<Basis>,
     ) {
         lines.sort_unstable();
         lines.dedup();
@@ -622,7 +651,7 @@ impl<'a> Engine<'a> {
             .map(|&l| input.lines[l as usize].booking_date)
             .max()
             .unwrap_or(input.as_of);
-        let basis = self.basis(rule, &lines, &docs, &account);
+        let basis = basis.unwrap_or_else(|| self.basis(rule, &lines, &docs, &account));
         self.push_link(Link {
             rule: Some(rule),
             lines,
@@ -662,6 +691,7 @@ impl<'a> Engine<'a> {
                 return Basis::Sweep {
                     from_account: from,
                     to_account: to,
+                    revenue: Vec::new(),
                 };
             }
             MatchRule::Refund => {
@@ -742,14 +772,113 @@ impl<'a> Engine<'a> {
                 break;
             }
         }
+        self.recognise_swept_revenue();
+    }
+
+    /// Revenue collected through a holding (or OPD receiving) account is recognised when the
+    /// sweep brings it into the RKUD (ARCHITECTURE-GUIDE §6): each sweep of this run carries,
+    /// oldest first, the receipt- or STS-matched credits of its account that the sweep rule had
+    /// made due by the sweep's date, as long as they fit in the amount swept (a partial sweep
+    /// leaves the rest for the next one). Credits matched in earlier runs are not revisited.
+    fn recognise_swept_revenue(&mut self) {
+        let lines = &self.input.lines;
+        // account → (credit date, amount, match index), for credits whose revenue waits.
+        let mut waiting: BTreeMap<String, Vec<(NaiveDate, Decimal, usize)>> = BTreeMap::new();
+        let mut sweeps: BTreeMap<String, Vec<(NaiveDate, Decimal, usize)>> = BTreeMap::new();
+        let sweep_ids: FxHashSet<&str> = self
+            .matches
+            .iter()
+            .filter(|m| matches!(m.basis, Basis::Sweep { .. }))
+            .flat_map(|m| m.line_ids.iter().map(String::as_str))
+            .collect();
+        if sweep_ids.is_empty() {
+            return;
+        }
+        let mut debit_date: FxHashMap<&str, NaiveDate> = FxHashMap::default();
+        for l in lines {
+            if l.direction == Direction::Debit && sweep_ids.contains(l.id.as_str()) {
+                debit_date.insert(l.id.as_str(), l.booking_date);
+            }
+        }
+        for (k, m) in self.matches.iter().enumerate() {
+            match &m.basis {
+                Basis::Receipts {
+                    recognise: false,
+                    revenue,
+                    ..
+                }
+                | Basis::Sts {
+                    recognise: false,
+                    revenue,
+                    ..
+                } if !revenue.is_empty() => {
+                    waiting
+                        .entry(m.account.clone())
+                        .or_default()
+                        .push((m.booked_on, m.amount, k));
+                }
+                Basis::Sweep { from_account, .. } => {
+                    let date = m
+                        .line_ids
+                        .iter()
+                        .find_map(|id| debit_date.get(id.as_str()).copied())
+                        .unwrap_or(m.booked_on);
+                    sweeps
+                        .entry(from_account.clone())
+                        .or_default()
+                        .push((date, m.amount, k));
+                }
+                _ => {}
+            }
+        }
+        let tol = self.cfg.cfg.amount_tolerance;
+        for (account, mut list) in sweeps {
+            let Some(mut credits) = waiting.remove(&account) else {
+                continue;
+            };
+            let lag = self
+                .cfg
+                .account(&account)
+                .map(|r| r.sweep_lag_days)
+                .unwrap_or(0);
+            credits.sort();
+            list.sort();
+            let mut next = 0;
+            for (date, amount, k) in list {
+                let mut carried = Decimal::ZERO;
+                let mut revenue: BTreeMap<String, Decimal> = BTreeMap::new();
+                while let Some(&(cdate, camount, c)) = credits.get(next) {
+                    if self.cal.add_bank_days(cdate, lag) > date || carried + camount > amount + tol
+                    {
+                        break;
+                    }
+                    carried += camount;
+                    next += 1;
+                    if let Basis::Receipts { revenue: r, .. } | Basis::Sts { revenue: r, .. } =
+                        &self.matches[c].basis
+                    {
+                        for line in r {
+                            *revenue.entry(line.kode_rekening.clone()).or_default() += line.amount;
+                        }
+                    }
+                }
+                if let Basis::Sweep { revenue: r, .. } = &mut self.matches[k].basis {
+                    *r = to_revenue(revenue);
+                }
+            }
+        }
     }
 
     /// Rule 0: jasa giro credits and small bank-charge debits, recognised by narrative words.
     fn rule_bank_items(&mut self) {
         let cfg = self.cfg.cfg;
-        if cfg.jasa_giro_markers.is_empty() && cfg.bank_charge_markers.is_empty() {
+        if cfg.jasa_giro_markers.is_empty()
+            && cfg.bank_charge_markers.is_empty()
+            && cfg.transfers.is_empty()
+        {
             return;
         }
+        let transfers = TransferWords::new(&cfg.transfers);
         let jasa_giro: Vec<String> = cfg
             .jasa_giro_markers
             .iter()
@@ -782,6 +911,11 @@ impl<'a> Engine<'a> {
                 }
             };
             let Some(marker) = markers.iter().find(|m| text.contains(m.as_str())) else {
+                if line.direction == Direction::Credit && self.cfg.is_rkud(&line.account) {
+                    if let Some(k) = transfers.rule_for(line, &text) {
+                        self.record_transfer(i, k);
+                    }
+                }
                 continue;
             };
             let explanation = format!(
@@ -793,6 +927,56 @@ impl<'a> Engine<'a> {
             );
             self.record(rule, vec![i as u32], Vec::new(), Decimal::ZERO, explanation);
         }
+    }
+
+    /// Rule 0c: an RKUD credit that a `[[transfer_in]]` rule recognises (every narrative word
+    /// in its texts, one counterparty word in its counterparty or texts; see [`TransferWords`])
+    /// is revenue of the rule's kode rekening; when the BUD's BKU records that credit (same
+    /// account and amount, its document number in the credit's texts, within the date window)
+    /// under a finer code of that revenue, the BKU's code is used.
+    fn record_transfer(&mut self, i: usize, k: usize) {
+        let cfg = self.cfg.cfg;
+        let rule = &cfg.transfers[k];
+        let line = &self.input.lines[i];
+        let window = days(cfg.date_window_days);
+        let texts: Vec<String> = line.texts.iter().map(|t| normalize_ref(t)).collect();
+        let finer = self.input.documents.bku.iter().find_map(|b| {
+            let code = b.kode_rekening.as_deref()?;
+            let doc = normalize_ref(b.document.as_deref()?);
+            (b.owner == kasda_core::document::BkuOwner::Bud
+                && b.direction == Direction::Credit
+                && b.amount == line.amount
+                && b.account
+                    .as_deref()
+                    .is_some_and(|a| ConfigIndex::same_account(a, &line.account))
+                && (b.date - line.booking_date).abs() <= window
+                && doc.len() >= 4
+                && texts.iter().any(|t| t.contains(doc.as_str()))
+                && code.starts_with(rule.kode_rekening.as_str()))
+            .then(|| code.to_string())
+        });
+        let kode = finer.unwrap_or_else(|| rule.kode_rekening.clone());
+        let explanation = format!(
+            "Credit {} on {} dated {} is a {} transfer by rule {:?} (narrative {}): revenue of {kode}.",
+            display_idr(line.amount),
+            line.account,
+            line.booking_date,
+            rule.label,
+            rule.label,
+            rule.narrative.join(" + ")
+        );
+        let basis = Basis::Transfer {
+            label: rule.label.clone(),
+            kode_rekening: kode,
+        };
+        self.record_as(
+            MatchRule::Transfer,
+            vec![i as u32],
+            Vec::new(),
+            Decimal::ZERO,
+            explanation,
+            Some(basis),
+        );
     }
 
     fn build_ref_index(&self) -> RefIndex<Doc> {
@@ -859,8 +1043,14 @@ impl<'a> Engine<'a> {
                     && b <= sts.date + window
             }
             (Direction::Debit, Doc::Sp2d(s)) => {
+                // The BUD disburses on pemda working days: across a long holiday (Lebaran, cuti
+                // bersama) the window counts working days.
                 let sp2d = &docs.sp2d[s as usize];
-                b >= sp2d.date - Duration::days(1) && b <= sp2d.date + window
+                let last = (sp2d.date + window).max(
+                    self.cal
+                        .add_working_days(sp2d.date, self.cfg.cfg.date_window_days),
+                );
+                b >= sp2d.date - Duration::days(1) && b <= last
             }
             _ => false,
         }
@@ -1139,9 +1329,15 @@ impl<'a> Engine<'a> {
             return;
         }
         let docs = &self.input.documents;
-        let mut groups: BTreeMap<(Channel, &str, NaiveDate, usize), Vec<u32>> = BTreeMap::new();
+        // Per group: the receipts it should settle, and the receipts reversed in the tax system
+        // (an aggregator that settled before hearing of the reversal includes them). A payment
+        // recorded twice (same bank, NTB and amount under two NTPD) counts once: the money
+        // arrives once, and the twin is reported as a duplicate receipt.
+        type Key<'k> = (Channel, &'k str, NaiveDate, usize);
+        let mut groups: BTreeMap<Key<'_>, (Vec<u32>, Vec<u32>)> = BTreeMap::new();
+        let mut payments: FxHashSet<(Key<'_>, String, String, i64)> = FxHashSet::default();
         for r in 0..self.n_receipts {
-            if !self.receipt_open(r) || self.rec_reversed_by[r].is_some() {
+            if !self.receipt_open(r) {
                 continue;
             }
             let receipt = &docs.receipts[r].1;
@@ -1151,47 +1347,88 @@ impl<'a> Engine<'a> {
             let Some(landing) = self.rec_landing[r] else {
                 continue;
             };
-            groups
-                .entry((
-                    receipt.channel,
-                    landing,
-                    self.rec_group_date[r],
-                    self.rec_rule[r],
-                ))
-                .or_default()
-                .push(r as u32);
+            let key = (
+                receipt.channel,
+                landing,
+                self.rec_group_date[r],
+                self.rec_rule[r],
+            );
+            if let Some(ntb) = receipt.ntb.as_deref().map(normalize_ref) {
+                if !ntb.is_empty() {
+                    let bank = receipt
+                        .bank
+                        .as_deref()
+                        .map(normalize_ref)
+                        .unwrap_or_default();
+                    if !payments.insert((key, bank, ntb, self.rec_sen[r])) {
+                        continue;
+                    }
+                }
+            }
+            let g = groups.entry(key).or_default();
+            if self.rec_reversed_by[r].is_some() {
+                g.1.push(r as u32);
+            } else {
+                g.0.push(r as u32);
+            }
         }
         let window = self.cfg.cfg.date_window_days;
         // Groups that found no credit in the window: after every group had its window, one
         // may still take a later credit that names its channel and equals its net exactly
         // (a late settlement, reported as such rather than as unremitted receipts).
         let mut unsettled: Vec<(Channel, &str, NaiveDate, usize, Vec<u32>)> = Vec::new();
-        for ((channel, landing, date, rule_index), members) in groups {
+        for ((channel, landing, date, rule_index), (mut members, reversed)) in groups {
             let rule = self.cfg.rule(rule_index).clone();
             let Some(tol) = to_sen(rule.tolerance) else {
                 continue;
             };
-            let gross: i64 = members.iter().map(|&r| self.rec_sen[r as usize]).sum();
-            let fee: Decimal = members.iter().map(|&r| self.rec_fee[r as usize]).sum();
-            let Some(fee_sen) = to_sen(fee) else { continue };
-            let net = gross - fee_sen;
-            let mut exact: Option<u32> = None;
-            'dates: for k in 0..=window {
-                let d = date + days(k);
-                let Some(cands) = index.get(&(landing, d)) else {
-                    continue;
-                };
-                let start = cands.partition_point(|&(s, _)| s < net - tol);
-                for &(s, l) in &cands[start..] {
-                    if s > net + tol {
-                        break;
+            let exact_credit = |net: i64| -> Option<u32> {
+                for k in 0..=window {
+                    let d = date + days(k);
+                    let Some(cands) = index.get(&(landing, d)) else {
+                        continue;
+                    };
+                    let start = cands.partition_point(|&(s, _)| s < net - tol);
+                    for &(s, l) in &cands[start..] {
+                        if s > net + tol {
+                            break;
+                        }
+                        if self.line_open(l as usize) {
+                            return Some(l);
+                        }
                     }
-                    if self.line_open(l as usize) {
+                }
+                None
+            };
+            let net_of = |rs: &[u32]| -> Option<i64> {
+                let gross: i64 = rs.iter().map(|&r| self.rec_sen[r as usize]).sum();
+                let fee: Decimal = rs.iter().map(|&r| self.rec_fee[r as usize]).sum();
+                Some(gross - to_sen(fee)?)
+            };
+            let Some(mut net) = net_of(&members) else {
+                continue;
+            };
+            let mut exact = if members.is_empty() {
+                None
+            } else {
+                exact_credit(net)
+            };
+            if exact.is_none() && !reversed.is_empty() {
+                // Settled in full, reversed receipts included (reversal without refund).
+                let all: Vec<u32> = members.iter().chain(&reversed).copied().collect();
+                if let Some(all_net) = net_of(&all) {
+                    if let Some(l) = exact_credit(all_net) {
                         exact = Some(l);
-                        break 'dates;
+                        members = all;
+                        net = all_net;
                     }
                 }
             }
+            if members.is_empty() {
+                continue;
+            }
+            let gross: i64 = members.iter().map(|&r| self.rec_sen[r as usize]).sum();
+            let fee: Decimal = members.iter().map(|&r| self.rec_fee[r as usize]).sum();
             let members_txt = || {
                 format!(
                     "{} {} receipt(s) settling {date} (gross {}, agreed fee {} = {})",
@@ -1610,10 +1847,7 @@ impl<'a> Engine<'a> {
         });
         for s in sp2d_order {
             let sp2d = &docs.sp2d[s];
-            let payee = sp2d
-                .beneficiary_account
-                .as_deref()
-                .map(crate::refs::normalize_ref);
+            let payee = sp2d.beneficiary_account.as_deref().map(normalize_ref);
             for amount in [sp2d.gross, sp2d.net] {
                 let Some(sen) = to_sen(amount) else { continue };
                 let Some(set) = debits.get_mut(&(sp2d.account.as_str(), sen)) else {
@@ -2120,4 +2354,55 @@ fn to_revenue(map: BTreeMap<String, Decimal>) -> Vec<RevenueLine> {
             amount,
         })
         .collect()
+}
+
+/// The transfer rules' words in upper case, checked against a line's upper-cased texts (the
+/// counterparty only when every narrative word is there, so most lines cost one scan).
+struct TransferWords(Vec<(Vec<String>, Vec<String>)>);
+
+impl TransferWords {
+    fn new(rules: &[crate::config::TransferRule]) -> Self {
+        let upper = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .map(|w| w.trim().to_uppercase())
+                .filter(|w| !w.is_empty())
+                .collect()
+        };
+        TransferWords(
+            rules
+                .iter()
+                .map(|t| (upper(&t.narrative), upper(&t.counterparty)))
+                .collect(),
+        )
+    }
+
+    /// Index of the first rule recognising `line`, whose upper-cased texts are `text`.
+    fn rule_for(&self, line: &crate::input::Line, text: &str) -> Option<usize> {
+        self.0.iter().position(|(words, parties)| {
+            !words.is_empty()
+                && words.iter().all(|w| text.contains(w.as_str()))
+                && (parties.is_empty() || {
+                    let party = format!(
+                        "{} {}",
+                        line.counterparty_name.as_deref().unwrap_or(""),
+                        line.counterparty.as_deref().unwrap_or("")
+                    )
+                    .to_uppercase();
+                    parties
+                        .iter()
+                        .any(|p| party.contains(p.as_str()) || text.contains(p.as_str()))
+                })
+        })
+    }
+}
+
+/// Appends `t` upper-cased; ASCII text (nearly every bank narrative) without a per-char walk.
+fn push_upper(s: &mut String, t: &str) {
+    if t.is_ascii() {
+        let start = s.len();
+        s.push_str(t);
+        s[start..].make_ascii_uppercase();
+    } else {
+        s.extend(t.chars().flat_map(char::to_uppercase));
+    }
 }

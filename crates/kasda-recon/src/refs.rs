@@ -49,22 +49,36 @@ fn is_separator(c: char) -> bool {
 /// Only tokens that contain a digit are kept: a reference without digits is a word.
 pub fn line_tokens(texts: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    // The text's pieces in normal form, back to back in one buffer; `bounds` holds where each
+    // piece starts (and the end), so a join of neighbours is one slice.
+    let mut norm = String::new();
+    let mut bounds: Vec<usize> = Vec::new();
     for text in texts.iter().take(MAX_TEXTS_PER_LINE) {
         let mut end = text.len().min(MAX_TEXT_BYTES);
         while !text.is_char_boundary(end) {
             end -= 1;
         }
-        let pieces: Vec<String> = text[..end]
-            .split(is_separator)
-            .map(normalize_ref)
-            .filter(|p| !p.is_empty())
-            .collect();
-        for i in 0..pieces.len() {
-            let mut joined = String::new();
-            for piece in pieces.iter().skip(i).take(3) {
-                joined.push_str(piece);
+        norm.clear();
+        bounds.clear();
+        for piece in text[..end].split(is_separator) {
+            let start = norm.len();
+            norm.extend(
+                piece
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .map(|c| c.to_ascii_uppercase()),
+            );
+            if norm.len() > start {
+                bounds.push(start);
+            }
+        }
+        let n = bounds.len();
+        bounds.push(norm.len());
+        for i in 0..n {
+            for k in 1..=3.min(n - i) {
+                let joined = &norm[bounds[i]..bounds[i + k]];
                 if joined.len() >= MIN_EXACT_LEN && joined.bytes().any(|b| b.is_ascii_digit()) {
-                    out.push(joined.clone());
+                    out.push(joined.to_string());
                 }
             }
             if out.len() >= MAX_TOKENS_PER_LINE {

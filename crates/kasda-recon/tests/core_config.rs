@@ -128,3 +128,24 @@ fn channel_rule_follows_the_collecting_bank() {
     assert_eq!(out.matches[0].rule, MatchRule::AmountDate);
     assert!(out.warnings.is_empty(), "{:?}", out.warnings);
 }
+
+#[test]
+fn transfer_rules_come_from_the_config_before_the_built_in_ones() {
+    let (config, recon) = example();
+    assert!(!config.transfer_in.is_empty());
+    assert_eq!(recon.transfers[0].label, config.transfer_in[0].label);
+    assert_eq!(
+        recon.transfers.len(),
+        config.transfer_in.len() + default_transfer_rules().len()
+    );
+    // A rule that would book a transfer on a non-revenue code is refused, naming its key.
+    let mut bad = config.clone();
+    bad.transfer_in[0].kode_rekening = "5.1.01".into();
+    let problems = bad.validate();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path == "transfer_in[0].kode_rekening" && p.message.contains("5.1.01")),
+        "{problems:?}"
+    );
+}

@@ -1,0 +1,167 @@
+//! Loading a period's facts from a store into a [`ReconInput`] — the one path `kasda reconcile`,
+//! `kasda demo` and the accuracy test share, so the test measures what the product runs.
+//! Available with the `store` feature.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use kasda_core::document::Document;
+use kasda_core::ledger::EntryKind;
+use kasda_store::{Store, StoreError, StoredLine};
+
+use crate::{Documents, ExistingMatch, Line, ReconInput, StatementHeader};
+
+/// Entries read per page while collecting earlier matches.
+const PAGE: usize = 50_000;
+
+/// How to load the facts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Leave every reference, narrative and counterparty name out of the bank lines, so only
+    /// amounts, dates and accounts are left to match on (the accuracy test's "no references"
+    /// scenario). Never set by the product.
+    pub strip_references: bool,
+}
+
+/// The statement lines booked in `from..=to`, every statement header, the documents of the
+/// period and the matches already in the ledger, as of `as_of`.
+pub fn load_input(
+    store: &mut dyn Store,
+    ledger: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: NaiveDate,
+    opts: LoadOptions,
+) -> Result<ReconInput, StoreError> {
+    let mut input = ReconInput::new(as_of);
+    input.period = Some((from, to));
+    for l in store.statement_lines(ledger, None, from, to)? {
+        input.lines.push(line_of(&l, opts.strip_references));
+    }
+    for s in store.statements(ledger, None)? {
+        let h = &s.header;
+        input.statements.push(StatementHeader {
+            statement_id: format!("{}#{}", s.file_sha256, s.index),
+            account: h.account.clone(),
+            sequence: h.electronic_seq.clone(),
+            page: h.page,
+            from_date: h
+                .from
+                .map(|t| t.date())
+                .or(h.opening.as_ref().and_then(|b| b.date)),
+            to_date: h
+                .to
+                .map(|t| t.date())
+                .or(h.closing.as_ref().and_then(|b| b.date)),
+            opening: h.opening.as_ref().map(|b| b.amount),
+            closing: h.closing.as_ref().map(|b| b.amount),
+            source: s.file_name.clone(),
+        });
+    }
+    let mut docs = Documents::default();
+    for d in store.documents(ledger, None, Some(from), Some(to))? {
+        match d.document {
+            Document::Receipt(r) => docs.receipts.push((d.natural_key, r)),
+            Document::Sts(s) => docs.sts.push(s),
+            Document::Sp2d(s) => docs.sp2d.push(s),
+            Document::Bku(b) => docs.bku.push(b),
+        }
+    }
+    input.documents = docs;
+    input.existing = existing_matches(store, ledger)?;
+    Ok(input)
+}
+
+/// A stored statement line as the matcher sees it: its references and narrative as texts.
+fn line_of(l: &StoredLine, strip: bool) -> Line {
+    let f = &l.facts;
+    let mut texts: Vec<String> = Vec::new();
+    if !strip {
+        if let Some(r) = &f.bank_ref {
+            texts.push(r.clone());
+        }
+        let r = &f.refs;
+        for t in [
+            &r.end_to_end_id,
+            &r.instruction_id,
+            &r.transaction_id,
+            &r.entry_ref,
+            &r.customer_ref,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            texts.push(t.clone());
+        }
+        texts.push(f.text.clone());
+    }
+    Line {
+        id: f.natural_key.clone(),
+        account: f.account.clone(),
+        booking_date: f.booking_date,
+        value_date: f.value_date.unwrap_or(f.booking_date),
+        amount: f.amount,
+        direction: f.direction,
+        reversal: f.reversal,
+        status: f.status,
+        texts,
+        counterparty: f
+            .counterparty
+            .account
+            .clone()
+            .or_else(|| f.counterparty.iban.clone()),
+        counterparty_name: if strip {
+            None
+        } else {
+            f.counterparty.name.clone()
+        },
+        bank_ref: f.bank_ref.clone(),
+        statement_id: Some(format!("{}#{}", l.file_sha256, f.statement_index)),
+        seq: f.pos.index,
+    }
+}
+
+/// Matches already in the ledger and not reversed, with the facts each one joins, so a re-run
+/// adds nothing twice.
+pub fn existing_matches(
+    store: &mut dyn Store,
+    ledger: &str,
+) -> Result<Vec<ExistingMatch>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.entries(ledger, after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        let matched: Vec<(i64, String)> = page
+            .iter()
+            .filter(|e| {
+                e.entry.kind == EntryKind::Match || e.entry.natural_key.starts_with("match:")
+            })
+            .map(|e| (e.seq, e.entry.natural_key.clone()))
+            .collect();
+        if matched.is_empty() {
+            continue;
+        }
+        let seqs: Vec<i64> = matched.iter().map(|(s, _)| *s).collect();
+        let mut joins: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for (seq, key) in store.entry_joins(ledger, &seqs)? {
+            joins.entry(seq).or_default().push(key);
+        }
+        let reversed: HashSet<i64> = store
+            .entries_reversing(ledger, &seqs)?
+            .into_iter()
+            .collect();
+        for (seq, key) in matched {
+            let fact_ids = joins.remove(&seq).unwrap_or_default();
+            if fact_ids.is_empty() || reversed.contains(&seq) {
+                continue;
+            }
+            out.push(ExistingMatch {
+                natural_key: key,
+                fact_ids,
+            });
+        }
+    }
+    Ok(out)
+}
