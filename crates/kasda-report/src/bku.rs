@@ -2,6 +2,12 @@
 //! kas-daerah movements) or of one bendahara penerimaan (kas-bendahara-penerimaan of the OPD),
 //! with document numbers, kode rekening, running balance, the period's totals and the
 //! cumulative totals since the start of the fiscal year.
+//!
+//! A bendahara penerimaan's book also splits every balance into **tunai** (cash in hand) and
+//! **bank** (the bendahara's receiving account): the bank part moves with the statement lines
+//! of that account (the bank's own evidence), the cash part with everything else the bendahara
+//! records — collections (STS), deposits cleared to the RKUD, corrections. The two always add up
+//! to the running balance.
 
 use std::collections::BTreeSet;
 
@@ -36,6 +42,25 @@ pub struct BkuRow {
     /// Money out (credit).
     pub payment: Decimal,
     pub balance: Decimal,
+    /// Bendahara penerimaan only: the balance after the line, split tunai/bank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<CashSplit>,
+}
+
+/// An amount of a bendahara penerimaan's cash split into cash in hand and money in the bank.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashSplit {
+    /// Cash in hand (kas tunai).
+    pub tunai: Decimal,
+    /// In the bendahara's receiving bank account.
+    pub bank: Decimal,
+}
+
+impl CashSplit {
+    /// tunai + bank.
+    pub fn total(&self) -> Decimal {
+        self.tunai + self.bank
+    }
 }
 
 /// The book of one cash account.
@@ -52,6 +77,18 @@ pub struct BkuBook {
     pub receipts_before: Decimal,
     pub payments_before: Decimal,
     pub closing: Decimal,
+    /// Bendahara penerimaan only: the opening balance split tunai/bank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_split: Option<CashSplit>,
+    /// Bendahara penerimaan only: the period's receipts split tunai/bank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipts_split: Option<CashSplit>,
+    /// Bendahara penerimaan only: the period's deposits (penyetoran) split tunai/bank.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payments_split: Option<CashSplit>,
+    /// Bendahara penerimaan only: the closing balance split tunai/bank (adds up to `closing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closing_split: Option<CashSplit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,9 +174,10 @@ pub fn build_bku(
         }
     };
     let year_start = NaiveDate::from_ymd_opt(cfg.fiscal_year, 1, 1).unwrap_or(params.from);
+    let split = matches!(owner, BkuOwnerData::BendaharaPenerimaan(_));
     let mut books = Vec::new();
     for (key, title) in keys {
-        books.push(book(&mut r, &key, title, params, year_start)?);
+        books.push(book(&mut r, &key, title, params, year_start, split)?);
     }
     let data = BkuData { owner, books };
     let title = match data.owner {
@@ -159,14 +197,46 @@ pub fn build_bku(
     })
 }
 
+fn far_past() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
 fn book(
     r: &mut Reader<'_>,
     key: &AccountKey,
     title: String,
     params: &ReportParams,
     year_start: NaiveDate,
+    split: bool,
 ) -> Result<BkuBook, ReportError> {
     let opening = r.balance(key, day_before(params.from))?;
+    // Totals since 1 January before the period and, for a bendahara, the bank part of the
+    // opening balance (the account's statement lines so far): aggregates, not entries.
+    let (mut before_in, mut before_out) = (Decimal::ZERO, Decimal::ZERO);
+    let mut opening_split = None;
+    if split {
+        let mut bank = Decimal::ZERO;
+        if params.from > far_past() {
+            for f in r.flows(&[key.kind()], far_past(), day_before(params.from))? {
+                if &f.account != key {
+                    continue;
+                }
+                if f.entry_kind == EntryKind::StatementLine {
+                    bank = add(bank, f.debits - f.credits, "BKU bank balance")?;
+                }
+                if f.day >= year_start {
+                    before_in = add(before_in, f.debits, "BKU receipts")?;
+                    before_out = add(before_out, f.credits, "BKU payments")?;
+                }
+            }
+        }
+        opening_split = Some(CashSplit {
+            tunai: opening - bank,
+            bank,
+        });
+    } else if year_start < params.from {
+        (before_in, before_out) = r.in_out(key, year_start, day_before(params.from))?;
+    }
     let entries = r.movements(key, params.from, params.to)?;
     if entries.len() > MAX_TABLE_ROWS {
         return Err(ReportError::Limit {
@@ -177,6 +247,9 @@ fn book(
     }
     let documents = documents_of(r, &entries)?;
     let mut balance = opening;
+    let mut split_balance = opening_split;
+    let mut receipts_split = split.then(CashSplit::default);
+    let mut payments_split = split.then(CashSplit::default);
     let mut rows = Vec::with_capacity(entries.len());
     let (mut rin, mut rout) = (Decimal::ZERO, Decimal::ZERO);
     for (i, (e, document)) in entries.iter().zip(documents).enumerate() {
@@ -189,6 +262,20 @@ fn book(
         rin = add(rin, receipt, "BKU receipts")?;
         rout = add(rout, payment, "BKU payments")?;
         balance = add(balance, x, "BKU balance")?;
+        if let (Some(sb), Some(rs), Some(ps)) = (
+            split_balance.as_mut(),
+            receipts_split.as_mut(),
+            payments_split.as_mut(),
+        ) {
+            let (held, received, paid) = if e.entry.kind == EntryKind::StatementLine {
+                (&mut sb.bank, &mut rs.bank, &mut ps.bank)
+            } else {
+                (&mut sb.tunai, &mut rs.tunai, &mut ps.tunai)
+            };
+            *held = add(*held, x, "BKU split balance")?;
+            *received = add(*received, receipt, "BKU split receipts")?;
+            *paid = add(*paid, payment, "BKU split payments")?;
+        }
         let kode: BTreeSet<String> = e
             .entry
             .postings
@@ -213,6 +300,7 @@ fn book(
             receipt,
             payment,
             balance,
+            split: split_balance,
         });
     }
     let closing = r.balance(key, params.to)?;
@@ -222,15 +310,12 @@ fn book(
             params.to
         )));
     }
-    let (mut before_in, mut before_out) = (Decimal::ZERO, Decimal::ZERO);
-    if year_start < params.from {
-        for e in r.movements(key, year_start, day_before(params.from))? {
-            let x = effect_on(&e, key);
-            if x >= Decimal::ZERO {
-                before_in = add(before_in, x, "BKU receipts")?;
-            } else {
-                before_out = add(before_out, -x, "BKU payments")?;
-            }
+    if let Some(sb) = split_balance {
+        if sb.total() != closing {
+            return Err(ReportError::Inconsistent(format!(
+                "BKU of {key}: tunai {} + bank {} differs from the ledger balance {closing}",
+                sb.tunai, sb.bank
+            )));
         }
     }
     Ok(BkuBook {
@@ -243,6 +328,10 @@ fn book(
         receipts_before: before_in,
         payments_before: before_out,
         closing,
+        opening_split,
+        receipts_split,
+        payments_split,
+        closing_split: split_balance,
     })
 }
 
@@ -299,58 +388,78 @@ fn layout(d: &BkuData) -> (Vec<Section>, Vec<String>) {
     let mut sections = Vec::new();
     let mut notes = Vec::new();
     for (i, b) in d.books.iter().enumerate() {
-        let mut s = Section::new(
-            b.title.clone(),
-            vec![
-                Column::integer("No"),
-                Column::date("Tanggal"),
-                Column::text("No. Bukti"),
-                Column::text("Uraian"),
-                Column::text("Kode Rekening"),
-                Column::money(in_title),
-                Column::money(out_title),
-                Column::money("Saldo"),
-            ],
-        );
+        let split = b.opening_split.is_some();
+        let mut columns = vec![
+            Column::integer("No"),
+            Column::date("Tanggal"),
+            Column::text("No. Bukti"),
+            Column::text("Uraian"),
+            Column::text("Kode Rekening"),
+            Column::money(in_title),
+            Column::money(out_title),
+        ];
+        if split {
+            columns.push(Column::money("Saldo Tunai"));
+            columns.push(Column::money("Saldo Bank"));
+        }
+        columns.push(Column::money("Saldo"));
+        let mut s = Section::new(b.title.clone(), columns);
         s.page_break_before = i > 0;
-        s.rows.push(Row::styled(
+        // Label, money in, money out, (tunai, bank), balance: the cells after the first five.
+        let row = |style,
+                   label: Cell,
+                   lead: [Cell; 4],
+                   a: Cell,
+                   p: Cell,
+                   parts: Option<(Cell, Cell)>,
+                   bal: Cell| {
+            let [no, date, doc, kode] = lead;
+            let mut cells = vec![no, date, doc, label, kode, a, p];
+            if split {
+                let (t, k) = parts.unwrap_or((Cell::Empty, Cell::Empty));
+                cells.push(t);
+                cells.push(k);
+            }
+            cells.push(bal);
+            Row::styled(style, cells)
+        };
+        let blank = || [Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty];
+        let money_split =
+            |x: Option<CashSplit>| x.map(|x| (Cell::Money(x.tunai), Cell::Money(x.bank)));
+        s.rows.push(row(
             RowStyle::Heading,
-            vec![
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::text("Saldo awal"),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Money(b.opening),
-            ],
+            Cell::text("Saldo awal"),
+            blank(),
+            Cell::Empty,
+            Cell::Empty,
+            money_split(b.opening_split),
+            Cell::Money(b.opening),
         ));
-        for row in &b.rows {
-            s.rows.push(Row::new(vec![
-                Cell::Integer(row.no as i64),
-                Cell::Date(row.date),
-                Cell::text(&row.document),
-                Cell::text(&row.description),
-                Cell::text(row.kode_rekening.join(", ")),
-                Cell::Money(row.receipt),
-                Cell::Money(row.payment),
-                Cell::Money(row.balance),
-            ]));
+        for x in &b.rows {
+            s.rows.push(row(
+                RowStyle::Normal,
+                Cell::text(&x.description),
+                [
+                    Cell::Integer(x.no as i64),
+                    Cell::Date(x.date),
+                    Cell::text(&x.document),
+                    Cell::text(x.kode_rekening.join(", ")),
+                ],
+                Cell::Money(x.receipt),
+                Cell::Money(x.payment),
+                money_split(x.split),
+                Cell::Money(x.balance),
+            ));
         }
         let total = |label: &str, a: Decimal, p: Decimal, style| {
-            Row::styled(
+            row(
                 style,
-                vec![
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::text(label),
-                    Cell::Empty,
-                    Cell::Money(a),
-                    Cell::Money(p),
-                    Cell::Empty,
-                ],
+                Cell::text(label),
+                blank(),
+                Cell::Money(a),
+                Cell::Money(p),
+                None,
+                Cell::Empty,
             )
         };
         s.rows.push(total(
@@ -359,6 +468,16 @@ fn layout(d: &BkuData) -> (Vec<Section>, Vec<String>) {
             b.payments_period,
             RowStyle::Subtotal,
         ));
+        if let (Some(rs), Some(ps)) = (b.receipts_split, b.payments_split) {
+            s.rows.push(total(
+                "- melalui tunai",
+                rs.tunai,
+                ps.tunai,
+                RowStyle::Normal,
+            ));
+            s.rows
+                .push(total("- melalui bank", rs.bank, ps.bank, RowStyle::Normal));
+        }
         s.rows.push(total(
             "Jumlah s.d. periode lalu",
             b.receipts_before,
@@ -371,13 +490,32 @@ fn layout(d: &BkuData) -> (Vec<Section>, Vec<String>) {
             b.payments_before + b.payments_period,
             RowStyle::Total,
         ));
+        if split {
+            s.rows.push(row(
+                RowStyle::Total,
+                Cell::text("Saldo akhir"),
+                blank(),
+                Cell::Empty,
+                Cell::Empty,
+                money_split(b.closing_split),
+                Cell::Money(b.closing),
+            ));
+        }
         sections.push(s);
-        notes.push(format!(
+        let mut note = format!(
             "{}: saldo akhir {} {}",
             b.title,
             fmt::rupiah(b.closing),
             fmt::terbilang_sentence(b.closing)
-        ));
+        );
+        if let Some(c) = b.closing_split {
+            note.push_str(&format!(
+                ", terdiri dari: a. Tunai {} b. Bank {}",
+                fmt::rupiah(c.tunai),
+                fmt::rupiah(c.bank)
+            ));
+        }
+        notes.push(note);
     }
     (sections, notes)
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use kasda_core::config::{Config, SignatoryRole};
-use kasda_core::ledger::{AccountKey, AccountKind};
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind};
 use kasda_store::{FindingStatus, Store};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -18,8 +18,7 @@ use crate::model::{
     Section, SCHEMA_VERSION,
 };
 use crate::read::{
-    add, bank_closing_at, day_before, effect_on, first_opening, header, merge_accounts, signature,
-    Reader,
+    add, bank_closing_at, day_before, first_opening, header, merge_accounts, signature, Reader,
 };
 use crate::{ReportError, ReportParams};
 
@@ -142,6 +141,36 @@ pub fn build_daily_position(
     let digits = |a: &str| kasda_core::config::normalize_account(a);
     let wanted = |a: &str| only.is_none_or(|o| o == a || digits(o) == digits(a));
 
+    // One aggregate read of the day: money in and out per cash account, collections per
+    // channel (instead of reading every account's entries).
+    let mut in_out: BTreeMap<AccountKey, (Decimal, Decimal)> = BTreeMap::new();
+    let mut collected: BTreeMap<String, Decimal> = BTreeMap::new();
+    for f in r.flows(
+        &[
+            AccountKind::KasDaerah,
+            AccountKind::KasPenampungan,
+            AccountKind::DanaDalamPerjalanan,
+        ],
+        day,
+        day,
+    )? {
+        if f.account.kind() == AccountKind::DanaDalamPerjalanan {
+            if matches!(
+                f.entry_kind,
+                EntryKind::Receipt | EntryKind::ReceiptReversal
+            ) {
+                let slot = collected
+                    .entry(f.account.qualifier().to_string())
+                    .or_default();
+                *slot = add(*slot, f.debits - f.credits, "collections")?;
+            }
+            continue;
+        }
+        let slot = in_out.entry(f.account.clone()).or_default();
+        slot.0 = add(slot.0, f.debits, "inflow")?;
+        slot.1 = add(slot.1, f.credits, "outflow")?;
+    }
+
     let mut accounts = Vec::new();
     for (list, kind, ty) in [
         (&rkud, AccountKind::KasDaerah, AccountType::Rkud),
@@ -155,16 +184,7 @@ pub fn build_daily_position(
             let key = AccountKey::new(kind, number.as_str());
             let opening = r.balance(&key, prev)?;
             let closing = r.balance(&key, day)?;
-            let mut inflow = Decimal::ZERO;
-            let mut outflow = Decimal::ZERO;
-            for e in r.movements(&key, day, day)? {
-                let x = effect_on(&e, &key);
-                if x >= Decimal::ZERO {
-                    inflow = add(inflow, x, "inflow")?;
-                } else {
-                    outflow = add(outflow, -x, "outflow")?;
-                }
-            }
+            let (inflow, outflow) = in_out.get(&key).copied().unwrap_or_default();
             if opening + inflow - outflow != closing {
                 return Err(ReportError::Inconsistent(format!(
                     "account {key} on {day}: opening {opening} + in {inflow} - out {outflow} != closing {closing}"
@@ -246,24 +266,13 @@ pub fn build_daily_position(
             amount: b,
         })
         .collect();
-    let mut collected_by_channel = Vec::new();
-    for ch in &in_transit {
-        let key = AccountKey::new(AccountKind::DanaDalamPerjalanan, ch.name.as_str());
-        let mut sum = Decimal::ZERO;
-        for e in r.movements(&key, day, day)? {
-            use kasda_core::ledger::EntryKind;
-            if matches!(
-                e.entry.kind,
-                EntryKind::Receipt | EntryKind::ReceiptReversal
-            ) {
-                sum = add(sum, effect_on(&e, &key), "collections")?;
-            }
-        }
-        collected_by_channel.push(NamedAmount {
+    let collected_by_channel: Vec<NamedAmount> = in_transit
+        .iter()
+        .map(|ch| NamedAmount {
             name: ch.name.clone(),
-            amount: sum,
-        });
-    }
+            amount: collected.get(&ch.name).copied().unwrap_or_default(),
+        })
+        .collect();
 
     // Findings open at the cut-off, about dates up to the day, by rule and age.
     let mut by_rule: BTreeMap<String, FindingAge> = BTreeMap::new();

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use kasda_core::config::Config;
 use kasda_core::ledger::{AccountKey, AccountKind, StoredEntry};
-use kasda_store::{FindingRecord, FindingStatus, Store, StoredStatement, MAX_KEYS_PER_LOOKUP};
+use kasda_store::{
+    AccountFlow, FindingRecord, FindingStatus, Store, StoredStatement, MAX_KEYS_PER_LOOKUP,
+};
 use rust_decimal::Decimal;
 
 use crate::model::{ReportHeader, SignatureBlock};
@@ -83,6 +85,49 @@ impl<'a> Reader<'a> {
         }
         entries.sort_by_key(|e| (e.entry.booked_on, e.seq));
         Ok(entries)
+    }
+
+    /// One aggregate read of the period: per (account of `kinds`, day, entry kind) the net
+    /// effect of the entries known at the cut-off, split by sign ([`Store::account_flows`]).
+    pub fn flows(
+        &mut self,
+        kinds: &[AccountKind],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<AccountFlow>, ReportError> {
+        Ok(self
+            .store
+            .account_flows(self.ledger, kinds, from, to, self.known_at)?)
+    }
+
+    /// Money in and money out of one account over `from..=to`: its debits and credits from the
+    /// per-day aggregate when there is no cut-off, else from [`Reader::flows`], which filters by
+    /// recording time. (Flows split each entry's net effect by sign; the posting model never
+    /// debits and credits one account in the same entry, so both give the same figures.)
+    pub fn in_out(
+        &mut self,
+        key: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(Decimal, Decimal), ReportError> {
+        let (mut debits, mut credits) = (Decimal::ZERO, Decimal::ZERO);
+        if from > to {
+            return Ok((debits, credits));
+        }
+        if self.known_at.is_none() {
+            for m in self.store.day_movements(self.ledger, key, from, to)? {
+                debits = add(debits, m.debits, "money in")?;
+                credits = add(credits, m.credits, "money out")?;
+            }
+        } else {
+            for f in self.flows(&[key.kind()], from, to)? {
+                if &f.account == key {
+                    debits = add(debits, f.debits, "money in")?;
+                    credits = add(credits, f.credits, "money out")?;
+                }
+            }
+        }
+        Ok((debits, credits))
     }
 
     /// Natural keys each entry joins, for entries known at the cut-off that join any of `keys`.

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use kasda_core::config::{Config, SignatoryRole};
 use kasda_core::kode_rekening::KodeRekening;
-use kasda_core::ledger::{AccountKey, AccountKind, EntryKind};
+use kasda_core::ledger::{AccountKind, EntryKind};
 use kasda_store::Store;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use crate::model::{
     Cell, Chart, ChartKind, ChartSeries, Column, Report, ReportData, ReportKind, Row, RowStyle,
     Section, SCHEMA_VERSION,
 };
-use crate::read::{add, day_before, effect_on, header, signature, Reader};
+use crate::read::{add, day_before, header, signature, Reader};
 use crate::{ReportError, ReportParams};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,33 +108,60 @@ pub fn build_rekap(
     let mut base: BTreeSet<String> = cfg.targets.keys().cloned().collect();
     base.extend(at_end.keys().cloned());
     base.extend(collected_known.keys().map(|k| k.qualifier().to_string()));
+    // One aggregate read of the period for realisation per day, collections per code and per
+    // channel (instead of one read per kode rekening and per channel).
+    let flows = r.flows(
+        &[
+            AccountKind::PendapatanLra,
+            AccountKind::PenerimaanBelumMasukRkud,
+            AccountKind::DanaDalamPerjalanan,
+        ],
+        params.from,
+        params.to,
+    )?;
     let mut by_day: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+    let mut collected_by_code: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut collected_by_channel: BTreeMap<String, Decimal> = BTreeMap::new();
+    for f in &flows {
+        // Credit-normal for revenue lines; debit-normal for money in transit.
+        let credit_net = f.credits - f.debits;
+        match f.account.kind() {
+            AccountKind::PendapatanLra => {
+                let slot = by_day.entry(f.day).or_default();
+                *slot = add(*slot, credit_net, "realisation per day")?;
+            }
+            AccountKind::PenerimaanBelumMasukRkud
+                if matches!(
+                    f.entry_kind,
+                    EntryKind::Receipt | EntryKind::ReceiptReversal | EntryKind::Sts
+                ) =>
+            {
+                let slot = collected_by_code
+                    .entry(f.account.qualifier().to_string())
+                    .or_default();
+                *slot = add(*slot, credit_net, "collections")?;
+            }
+            AccountKind::DanaDalamPerjalanan
+                if matches!(
+                    f.entry_kind,
+                    EntryKind::Receipt | EntryKind::ReceiptReversal
+                ) =>
+            {
+                let slot = collected_by_channel
+                    .entry(f.account.qualifier().to_string())
+                    .or_default();
+                *slot = add(*slot, -credit_net, "per channel")?;
+            }
+            _ => {}
+        }
+    }
     // (before, to_date, collected) per base code.
     let mut figures: BTreeMap<String, (Decimal, Decimal, Decimal)> = BTreeMap::new();
     for code in &base {
         let get = |m: &BTreeMap<String, Decimal>| m.get(code).copied().unwrap_or_default();
         let before = get(&at_before) - get(&at_year_start);
         let to_date = get(&at_end) - get(&at_year_start);
-        let key = AccountKey::new(AccountKind::PendapatanLra, code.as_str());
-        if at_end.contains_key(code) {
-            for e in r.movements(&key, params.from, params.to)? {
-                let slot = by_day.entry(e.entry.booked_on).or_default();
-                *slot = add(*slot, -effect_on(&e, &key), "realisation per day")?;
-            }
-        }
-        let pb = AccountKey::new(AccountKind::PenerimaanBelumMasukRkud, code.as_str());
-        let mut collected = Decimal::ZERO;
-        if collected_known.contains_key(&pb) {
-            for e in r.movements(&pb, params.from, params.to)? {
-                if matches!(
-                    e.entry.kind,
-                    EntryKind::Receipt | EntryKind::ReceiptReversal | EntryKind::Sts
-                ) {
-                    collected = add(collected, -effect_on(&e, &pb), "collections")?;
-                }
-            }
-        }
-        figures.insert(code.clone(), (before, to_date, collected));
+        figures.insert(code.clone(), (before, to_date, get(&collected_by_code)));
     }
     // Rows: base codes and all their ancestors; each sums the base codes it contains, so a
     // budget set at a parent level is compared with everything realised below it.
@@ -248,26 +275,18 @@ pub fn build_rekap(
         });
         slot.amount = add(slot.amount, period, "per OPD")?;
     }
-    let mut by_channel = Vec::new();
-    for k in r
+    let by_channel: Vec<GroupAmount> = r
         .balances(AccountKind::DanaDalamPerjalanan, params.to)?
         .keys()
-    {
-        let mut sum = Decimal::ZERO;
-        for e in r.movements(k, params.from, params.to)? {
-            if matches!(
-                e.entry.kind,
-                EntryKind::Receipt | EntryKind::ReceiptReversal
-            ) {
-                sum = add(sum, effect_on(&e, k), "per channel")?;
-            }
-        }
-        by_channel.push(GroupAmount {
+        .map(|k| GroupAmount {
             key: k.qualifier().to_string(),
             name: k.qualifier().to_string(),
-            amount: sum,
-        });
-    }
+            amount: collected_by_channel
+                .get(k.qualifier())
+                .copied()
+                .unwrap_or_default(),
+        })
+        .collect();
     let data = RekapData {
         rows,
         total_budget,

@@ -916,3 +916,136 @@ fn randomised_scenarios_close_and_tie_out() {
         );
     }
 }
+
+/// The OPD's receiving bank account in the tunai/bank scenario.
+const RECEIVING: &str = "0055667788";
+
+/// The scenario plus a receiving bank account for the OPD's bendahara penerimaan: Rp60 credited
+/// on 1 March (before the period), Rp250 credited on day 4, Rp100 transferred out on day 6.
+fn scenario_with_receiving_account() -> (MemoryStore, Config) {
+    let text = CONFIG.replace(
+        "revenue_codes = [\"4.1.02\"]",
+        &format!("revenue_codes = [\"4.1.02\"]\nreceiving_account = \"{RECEIVING}\""),
+    );
+    let cfg = ok("config", Config::from_str(&text));
+    let mut s = scenario();
+    let batch = ok(
+        "receiving statement",
+        build_import_batch(
+            source("stmt-opd", "mt940"),
+            &statement_file(
+                RECEIVING,
+                &[
+                    line(1, "OPD-IN-1", 60, true),
+                    line(4, "OPD-IN-2", 250, true),
+                    line(6, "OPD-OUT-1", 100, false),
+                ],
+            ),
+            &|a: &str| {
+                if a == RECEIVING {
+                    kasda_core::posting::AccountRole::OpdReceiving { opd: OPD.into() }
+                } else {
+                    kasda_store::conformance::role_of(a)
+                }
+            },
+        ),
+    );
+    ok("receiving import", s.import_file(LEDGER, batch));
+    (s, cfg)
+}
+
+#[test]
+fn bku_bendahara_splits_tunai_and_bank() {
+    use kasda_report::bku::CashSplit;
+    let (mut s, cfg) = scenario_with_receiving_account();
+    let mut p = params(2, 31);
+    p.opd = Some(OPD.into());
+    let r = ok("build", build(&mut s, LEDGER, &cfg, ReportKind::Bku, &p));
+    let ReportData::Bku(b) = &r.data else {
+        panic!("not a BKU")
+    };
+    let book = &b.books[0];
+    let split = |t: i64, k: i64| {
+        Some(CashSplit {
+            tunai: idr(t),
+            bank: idr(k),
+        })
+    };
+    // Opening: only the bank credit of day 1.
+    assert_eq!(book.opening, idr(60));
+    assert_eq!(book.opening_split, split(0, 60));
+    // STS +500 +200 and the STS-001 deposit -500 in cash; bank +250 -100.
+    assert_eq!(book.receipts_split, split(700, 250));
+    assert_eq!(book.payments_split, split(500, 100));
+    assert_eq!(book.closing, idr(410));
+    assert_eq!(book.closing_split, split(200, 210));
+    // Every line's split adds up to its running balance, and the split totals to the book's.
+    for row in &book.rows {
+        let sp = row
+            .split
+            .unwrap_or_else(|| panic!("line {} has no split", row.no));
+        assert_eq!(sp.total(), row.balance, "line {}", row.no);
+    }
+    assert_eq!(
+        book.rows.last().and_then(|x| x.split),
+        book.closing_split,
+        "the last line's split is the closing split"
+    );
+    let (rs, ps) = (
+        book.receipts_split.unwrap_or_default(),
+        book.payments_split.unwrap_or_default(),
+    );
+    assert_eq!(rs.total(), book.receipts_period);
+    assert_eq!(ps.total(), book.payments_period);
+    // Independent: the bank part is Σ of the receiving account's statement lines on the
+    // bendahara's cash account up to the end of the period.
+    let key = AccountKey::new(AccountKind::KasBendaharaPenerimaan, OPD);
+    let bank: Decimal = all_entries(&mut s)
+        .iter()
+        .filter(|e| e.entry.kind == kasda_core::ledger::EntryKind::StatementLine)
+        .flat_map(|e| e.entry.postings.iter())
+        .filter(|x| x.account == key)
+        .map(|x| x.debit_signed())
+        .sum();
+    assert_eq!(book.closing_split.map(|x| x.bank), Some(bank));
+    // The same figures under a cut-off taken now (the aggregate path with recording times).
+    let mut known = p.clone();
+    known.known_at = Some(Utc::now());
+    let again = ok(
+        "build",
+        build(&mut s, LEDGER, &cfg, ReportKind::Bku, &known),
+    );
+    let ReportData::Bku(b2) = &again.data else {
+        panic!("not a BKU")
+    };
+    assert_eq!(b2.books, b.books);
+
+    // Every output format carries the split columns and totals.
+    for (f, ext) in [
+        (OutputFormat::Text, "txt"),
+        (OutputFormat::Csv, "csv"),
+        (OutputFormat::Json, "json"),
+    ] {
+        golden(&format!("bku-bendahara.{ext}"), &render_string(&r, f));
+    }
+    let html = render_string(&r, OutputFormat::Html);
+    assert!(html.contains("Saldo Tunai") && html.contains("Saldo Bank"));
+    assert!(html.contains("a. Tunai Rp200,00 b. Bank Rp210,00"));
+    use calamine::{Data, Reader, Xlsx};
+    let mut bytes = Vec::new();
+    ok("xlsx", render(&r, OutputFormat::Xlsx, &mut bytes));
+    let mut wb: Xlsx<_> = ok("open", Xlsx::new(std::io::Cursor::new(bytes)));
+    let mut found = false;
+    for name in wb.sheet_names() {
+        let sheet = ok("sheet", wb.worksheet_range(&name));
+        for row in sheet.rows() {
+            if row.get(3) == Some(&Data::String("Saldo akhir".into())) {
+                assert_eq!(row.get(7), Some(&Data::Float(200.0)), "{row:?}");
+                assert_eq!(row.get(8), Some(&Data::Float(210.0)), "{row:?}");
+                assert_eq!(row.get(9), Some(&Data::Float(410.0)), "{row:?}");
+                found = true;
+            }
+        }
+    }
+    assert!(found, "closing split row not found in the workbook");
+}
