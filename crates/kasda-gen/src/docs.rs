@@ -11,10 +11,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use kasda_core::document::{Document, Receipt};
+use kasda_core::document::Document;
 use kasda_documents::Kind;
 
-use crate::{fastdoc, GenError};
+use crate::fastdoc::{self, ReceiptRow};
+use crate::GenError;
 
 /// Documents buffered before a CSV chunk is written.
 const CSV_CHUNK: usize = 4096;
@@ -95,12 +96,12 @@ impl KindSink {
 
     /// Receipts take the hand-written encoders of `fastdoc` (same bytes, no per-field
     /// allocation); anything they do not cover goes through the generic path.
-    pub fn write_receipt(&mut self, r: Receipt) -> Result<(), GenError> {
+    pub fn write_receipt(&mut self, r: &ReceiptRow<'_>) -> Result<(), GenError> {
         if self.jsonl.is_none() {
             self.jsonl = Some(open(&self.out_dir, &self.jsonl_rel)?);
         }
         self.scratch.clear();
-        fastdoc::receipt_json(&mut self.scratch, &r);
+        fastdoc::receipt_row_json(&mut self.scratch, r);
         self.scratch.push(b'\n');
         if let Some(j) = self.jsonl.as_mut() {
             j.out
@@ -111,17 +112,17 @@ impl KindSink {
                 })?;
         }
         self.count += 1;
-        let Some(rel) = self.csv_rel.clone() else {
+        let Some(rel) = self.csv_rel.as_ref() else {
             return Ok(());
         };
         self.scratch.clear();
-        if !self.pending_csv.is_empty() || !fastdoc::receipt_csv(&mut self.scratch, &r) {
+        if !self.pending_csv.is_empty() || !fastdoc::receipt_row_csv(&mut self.scratch, r) {
             // Keep file order: the generic path takes this one and flushes.
-            self.pending_csv.push(Document::Receipt(r));
+            self.pending_csv.push(Document::Receipt(r.to_receipt()));
             return self.flush_csv();
         }
         if self.csv.is_none() {
-            self.csv = Some(open(&self.out_dir, &rel)?);
+            self.csv = Some(open(&self.out_dir, rel)?);
         }
         if let Some(c) = self.csv.as_mut() {
             let io = |source| GenError::Io {

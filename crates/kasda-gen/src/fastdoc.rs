@@ -7,14 +7,145 @@
 
 use std::io::Write;
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
-use kasda_core::document::{Receipt, ReceiptStatus};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
+use kasda_core::document::{Channel, Receipt, ReceiptStatus, RevenueLine};
 use rust_decimal::Decimal;
+
+/// A receipt as the encoders see it: every text borrowed, so the generator can write the
+/// day's ~200,000 receipts from reusable buffers without building a [`Receipt`] (a dozen owned
+/// strings) for each. [`ReceiptRow::of`] views an owned receipt the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiptRow<'a> {
+    pub ntpd: &'a str,
+    pub kode_billing: Option<&'a str>,
+    pub ntb: Option<&'a str>,
+    pub nop: Option<&'a str>,
+    pub npwpd: Option<&'a str>,
+    pub taxpayer_name: Option<&'a str>,
+    pub jenis_pajak: Option<&'a str>,
+    pub lines: Lines<'a>,
+    pub masa_pajak: Option<u32>,
+    pub tahun_pajak: Option<i32>,
+    pub pokok: Decimal,
+    pub denda: Decimal,
+    pub total: Decimal,
+    pub channel: Channel,
+    pub bank: Option<&'a str>,
+    pub account: Option<&'a str>,
+    /// `paid_at` in UTC.
+    pub paid_at: NaiveDateTime,
+    pub paid_zone: Option<&'a str>,
+    pub settlement_date: Option<NaiveDate>,
+    pub status: ReceiptStatus,
+    pub reverses_ntpd: Option<&'a str>,
+    pub opd: Option<&'a str>,
+}
+
+/// Revenue lines of a [`ReceiptRow`]: the generator's single line, or an owned receipt's list.
+#[derive(Debug, Clone, Copy)]
+pub enum Lines<'a> {
+    One {
+        kode_rekening: &'a str,
+        amount: Decimal,
+    },
+    // Rows viewed from owned receipts (the byte-equality tests against serde).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Many(&'a [RevenueLine]),
+}
+
+impl Lines<'_> {
+    fn for_each(&self, mut f: impl FnMut(usize, &str, Decimal)) {
+        match *self {
+            Lines::One {
+                kode_rekening,
+                amount,
+            } => f(0, kode_rekening, amount),
+            Lines::Many(list) => {
+                for (i, l) in list.iter().enumerate() {
+                    f(i, &l.kode_rekening, l.amount);
+                }
+            }
+        }
+    }
+}
+
+impl<'a> ReceiptRow<'a> {
+    /// Views an owned receipt.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn of(r: &'a Receipt) -> ReceiptRow<'a> {
+        ReceiptRow {
+            ntpd: &r.ntpd,
+            kode_billing: r.kode_billing.as_deref(),
+            ntb: r.ntb.as_deref(),
+            nop: r.nop.as_deref(),
+            npwpd: r.npwpd.as_deref(),
+            taxpayer_name: r.taxpayer_name.as_deref(),
+            jenis_pajak: r.jenis_pajak.as_deref(),
+            lines: Lines::Many(&r.lines),
+            masa_pajak: r.masa_pajak,
+            tahun_pajak: r.tahun_pajak,
+            pokok: r.pokok,
+            denda: r.denda,
+            total: r.total,
+            channel: r.channel,
+            bank: r.bank.as_deref(),
+            account: r.account.as_deref(),
+            paid_at: r.paid_at.naive_utc(),
+            paid_zone: r.paid_zone.as_deref(),
+            settlement_date: r.settlement_date,
+            status: r.status,
+            reverses_ntpd: r.reverses_ntpd.as_deref(),
+            opd: r.opd.as_deref(),
+        }
+    }
+
+    /// The owned receipt (for the generic writers).
+    pub fn to_receipt(self) -> Receipt {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        let mut lines = Vec::new();
+        self.lines.for_each(|_, k, a| {
+            lines.push(RevenueLine {
+                kode_rekening: k.to_string(),
+                amount: a,
+            })
+        });
+        Receipt {
+            ntpd: self.ntpd.to_string(),
+            kode_billing: own(self.kode_billing),
+            ntb: own(self.ntb),
+            nop: own(self.nop),
+            npwpd: own(self.npwpd),
+            taxpayer_name: own(self.taxpayer_name),
+            jenis_pajak: own(self.jenis_pajak),
+            lines,
+            masa_pajak: self.masa_pajak,
+            tahun_pajak: self.tahun_pajak,
+            pokok: self.pokok,
+            denda: self.denda,
+            total: self.total,
+            channel: self.channel,
+            bank: own(self.bank),
+            account: own(self.account),
+            paid_at: DateTime::<Utc>::from_naive_utc_and_offset(self.paid_at, Utc),
+            paid_zone: own(self.paid_zone),
+            settlement_date: self.settlement_date,
+            status: self.status,
+            reverses_ntpd: own(self.reverses_ntpd),
+            opd: own(self.opd),
+        }
+    }
+}
 
 /// Appends `s` as a JSON string (quotes included), escaping as `serde_json` does.
 fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Names, numbers and codes almost never need escaping: copy them whole.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
@@ -41,7 +172,7 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn json_opt(out: &mut Vec<u8>, s: &Option<String>) {
+fn json_opt(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => json_str(out, s),
         None => out.extend_from_slice(b"null"),
@@ -64,6 +195,30 @@ fn dec(out: &mut Vec<u8>, d: Decimal) {
 fn two(out: &mut Vec<u8>, n: u32) {
     out.push(b'0' + (n / 10 % 10) as u8);
     out.push(b'0' + (n % 10) as u8);
+}
+
+/// Appends `n` in decimal.
+pub fn uint(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends `n` as `format!("{n}")` would.
+fn int(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    uint(out, n.unsigned_abs());
 }
 
 /// `YYYY-MM-DD` for years 1000–9999 (others through chrono).
@@ -116,46 +271,48 @@ fn datetime_utc(out: &mut Vec<u8>, t: NaiveDateTime, z: &str) {
 }
 
 /// One JSON line (without the newline) equal to `serde_json::to_string(&Document::Receipt(r))`.
+#[cfg(test)]
 pub fn receipt_json(out: &mut Vec<u8>, r: &Receipt) {
+    receipt_row_json(out, &ReceiptRow::of(r));
+}
+
+/// [`receipt_json`] of a borrowed row.
+pub fn receipt_row_json(out: &mut Vec<u8>, r: &ReceiptRow<'_>) {
     out.extend_from_slice(b"{\"kind\":\"receipt\",\"ntpd\":");
-    json_str(out, &r.ntpd);
+    json_str(out, r.ntpd);
     key(out, "kode_billing");
-    json_opt(out, &r.kode_billing);
+    json_opt(out, r.kode_billing);
     key(out, "ntb");
-    json_opt(out, &r.ntb);
+    json_opt(out, r.ntb);
     key(out, "nop");
-    json_opt(out, &r.nop);
+    json_opt(out, r.nop);
     key(out, "npwpd");
-    json_opt(out, &r.npwpd);
+    json_opt(out, r.npwpd);
     key(out, "taxpayer_name");
-    json_opt(out, &r.taxpayer_name);
+    json_opt(out, r.taxpayer_name);
     key(out, "jenis_pajak");
-    json_opt(out, &r.jenis_pajak);
+    json_opt(out, r.jenis_pajak);
     key(out, "lines");
     out.push(b'[');
-    for (i, l) in r.lines.iter().enumerate() {
+    r.lines.for_each(|i, kode, amount| {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"kode_rekening\":");
-        json_str(out, &l.kode_rekening);
+        json_str(out, kode);
         out.extend_from_slice(b",\"amount\":\"");
-        dec(out, l.amount);
+        dec(out, amount);
         out.extend_from_slice(b"\"}");
-    }
+    });
     out.push(b']');
     key(out, "masa_pajak");
     match r.masa_pajak {
-        Some(m) => {
-            let _ = write!(out, "{m}");
-        }
+        Some(m) => uint(out, u64::from(m)),
         None => out.extend_from_slice(b"null"),
     }
     key(out, "tahun_pajak");
     match r.tahun_pajak {
-        Some(y) => {
-            let _ = write!(out, "{y}");
-        }
+        Some(y) => int(out, i64::from(y)),
         None => out.extend_from_slice(b"null"),
     }
     for (k, v) in [("pokok", r.pokok), ("denda", r.denda), ("total", r.total)] {
@@ -167,15 +324,15 @@ pub fn receipt_json(out: &mut Vec<u8>, r: &Receipt) {
     key(out, "channel");
     json_str(out, r.channel.as_str());
     key(out, "bank");
-    json_opt(out, &r.bank);
+    json_opt(out, r.bank);
     key(out, "account");
-    json_opt(out, &r.account);
+    json_opt(out, r.account);
     key(out, "paid_at");
     out.push(b'"');
-    datetime_utc(out, r.paid_at.naive_utc(), "Z");
+    datetime_utc(out, r.paid_at, "Z");
     out.push(b'"');
     key(out, "paid_zone");
-    json_opt(out, &r.paid_zone);
+    json_opt(out, r.paid_zone);
     key(out, "settlement_date");
     match r.settlement_date {
         Some(d) => {
@@ -191,9 +348,9 @@ pub fn receipt_json(out: &mut Vec<u8>, r: &Receipt) {
         ReceiptStatus::Reversed => b"\"reversed\"",
     });
     key(out, "reverses_ntpd");
-    json_opt(out, &r.reverses_ntpd);
+    json_opt(out, r.reverses_ntpd);
     key(out, "opd");
-    json_opt(out, &r.opd);
+    json_opt(out, r.opd);
     out.push(b'}');
 }
 
@@ -214,7 +371,7 @@ fn cell(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-fn cell_opt(out: &mut Vec<u8>, s: &Option<String>) {
+fn cell_opt(out: &mut Vec<u8>, s: Option<&str>) {
     if let Some(s) = s {
         cell(out, s);
     }
@@ -233,45 +390,55 @@ fn amount(out: &mut Vec<u8>, d: Decimal) {
 /// The record (with its `\n`) `kasda_documents::write_csv` writes for `r` in a `,` file, for
 /// receipts whose `paid_zone` is `WIB` (what the generator writes). Returns `false` (writing
 /// nothing) for any other zone, so the caller can fall back to the generic writer.
+#[cfg(test)]
 pub fn receipt_csv(out: &mut Vec<u8>, r: &Receipt) -> bool {
-    if r.paid_zone.as_deref() != Some("WIB") {
+    receipt_row_csv(out, &ReceiptRow::of(r))
+}
+
+/// [`receipt_csv`] of a borrowed row.
+pub fn receipt_row_csv(out: &mut Vec<u8>, r: &ReceiptRow<'_>) -> bool {
+    if r.paid_zone != Some("WIB") {
         return false;
     }
-    cell(out, &r.ntpd);
+    cell(out, r.ntpd);
     for v in [
-        &r.kode_billing,
-        &r.ntb,
-        &r.nop,
-        &r.npwpd,
-        &r.taxpayer_name,
-        &r.jenis_pajak,
+        r.kode_billing,
+        r.ntb,
+        r.nop,
+        r.npwpd,
+        r.taxpayer_name,
+        r.jenis_pajak,
     ] {
         out.push(b',');
         cell_opt(out, v);
     }
     out.push(b',');
-    match r.lines.as_slice() {
-        [one] if one.amount == r.total => cell(out, &one.kode_rekening),
+    match r.lines {
+        Lines::One {
+            kode_rekening,
+            amount,
+        } if amount == r.total => cell(out, kode_rekening),
+        Lines::Many([one]) if one.amount == r.total => cell(out, &one.kode_rekening),
         lines => {
             let mut text = Vec::new();
-            for (i, l) in lines.iter().enumerate() {
+            lines.for_each(|i, kode, a| {
                 if i > 0 {
                     text.push(b';');
                 }
-                text.extend_from_slice(l.kode_rekening.as_bytes());
+                text.extend_from_slice(kode.as_bytes());
                 text.push(b'=');
-                amount(&mut text, l.amount);
-            }
+                amount(&mut text, a);
+            });
             cell(out, &String::from_utf8_lossy(&text));
         }
     }
     out.push(b',');
     if let Some(m) = r.masa_pajak {
-        let _ = write!(out, "{m}");
+        uint(out, u64::from(m));
     }
     out.push(b',');
     if let Some(y) = r.tahun_pajak {
-        let _ = write!(out, "{y}");
+        int(out, i64::from(y));
     }
     for v in [r.pokok, r.denda, r.total] {
         out.push(b',');
@@ -280,11 +447,11 @@ pub fn receipt_csv(out: &mut Vec<u8>, r: &Receipt) -> bool {
     out.push(b',');
     out.extend_from_slice(r.channel.as_str().as_bytes());
     out.push(b',');
-    cell_opt(out, &r.bank);
+    cell_opt(out, r.bank);
     out.push(b',');
-    cell_opt(out, &r.account);
+    cell_opt(out, r.account);
     out.push(b',');
-    let local = r.paid_at.naive_utc() + Duration::hours(7);
+    let local = r.paid_at + Duration::hours(7);
     date_time(out, local, b' ');
     if local.nanosecond() != 0 {
         let frac = format!("{:09}", local.nanosecond());
@@ -301,9 +468,9 @@ pub fn receipt_csv(out: &mut Vec<u8>, r: &Receipt) -> bool {
         ReceiptStatus::Reversed => b"reversed",
     });
     out.push(b',');
-    cell_opt(out, &r.reverses_ntpd);
+    cell_opt(out, r.reverses_ntpd);
     out.push(b',');
-    cell_opt(out, &r.opd);
+    cell_opt(out, r.opd);
     out.push(b'\n');
     true
 }
@@ -311,8 +478,7 @@ pub fn receipt_csv(out: &mut Vec<u8>, r: &Receipt) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, NaiveDate, Utc};
-    use kasda_core::document::{Channel, Document, RevenueLine};
+    use kasda_core::document::Document;
     use kasda_documents::Kind;
 
     fn sample() -> Vec<Receipt> {

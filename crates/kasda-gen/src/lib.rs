@@ -91,6 +91,7 @@ mod fastdoc;
 pub mod pemda;
 mod sim;
 mod stmt;
+mod text;
 mod truth;
 
 /// Largest number of days one run may cover (ten years).

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use kasda_core::document::{
-    BkuLine, BkuOwner, Channel, Deduction, Document, Receipt, ReceiptStatus, RevenueLine, Sp2d,
-    Sp2dType, Sts,
+    BkuLine, BkuOwner, Channel, Deduction, Document, ReceiptStatus, RevenueLine, Sp2d, Sp2dType,
+    Sts,
 };
 use kasda_core::Direction;
 use rand::{Rng, SeedableRng};
@@ -27,8 +27,10 @@ use rust_decimal::Decimal;
 
 use crate::calendar::{self, DayOff};
 use crate::docs::DayDocs;
+use crate::fastdoc::{Lines, ReceiptRow};
 use crate::pemda::{self, AccountKind, Landing, PayerId, Pemda, RKUD_BPD, RKUD_OTHER};
 use crate::stmt::{self, BankLine, DayStatement, SignedSen, TxKind};
+use crate::text;
 use crate::truth::Truth;
 use crate::{GenError, GenOptions, GenReport, FINDING_TYPES};
 
@@ -119,7 +121,15 @@ fn sen_dec(sen: i64) -> Decimal {
 }
 
 fn pick_weighted(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
-    let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+    pick_weighted_of(rng, weights, weight_total(weights))
+}
+
+fn weight_total(weights: &[u32]) -> u64 {
+    weights.iter().map(|&w| u64::from(w)).sum()
+}
+
+/// [`pick_weighted`] with the weights' total computed once by the caller (same draws).
+fn pick_weighted_of(rng: &mut ChaCha8Rng, weights: &[u32], total: u64) -> usize {
     if total == 0 {
         return 0;
     }
@@ -136,8 +146,22 @@ fn pick_weighted(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
 
 /// Whole-rupiah amount from permille-weighted buckets (min, max, rounding), in sen.
 fn draw_rupiah(rng: &mut ChaCha8Rng, buckets: &[(u32, i64, i64, i64)]) -> i64 {
-    let weights: Vec<u32> = buckets.iter().map(|b| b.0).collect();
-    let (_, lo, hi, round) = buckets[pick_weighted(rng, &weights).min(buckets.len() - 1)];
+    // `pick_weighted` over the bucket weights, without collecting them.
+    let total: u64 = buckets.iter().map(|b| u64::from(b.0)).sum();
+    let mut pick = 0;
+    if total > 0 {
+        let mut x = rng.gen_range(0..total);
+        pick = buckets.len() - 1;
+        for (i, b) in buckets.iter().enumerate() {
+            let w = u64::from(b.0);
+            if x < w {
+                pick = i;
+                break;
+            }
+            x -= w;
+        }
+    }
+    let (_, lo, hi, round) = buckets[pick.min(buckets.len() - 1)];
     // Within a bucket, a second uniform draw on the lower half skews small, as bills are.
     let mid = lo + (hi - lo) / 4;
     let v = if rng.gen_range(0..3) < 2 {
@@ -165,6 +189,9 @@ struct Injector {
     forced_day: [u32; 16],
     forced_done: [bool; 16],
     pub counts: [u64; 16],
+    /// First simulated day and last day of the run.
+    from: NaiveDate,
+    last: NaiveDate,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -194,8 +221,38 @@ impl F {
     }
 }
 
+/// `tolerances.unidentified_after_days` and `settlement_grace_days` as `config.rs` writes them
+/// into kasda.toml.
+const UNIDENTIFIED_AFTER_WORKING_DAYS: u32 = 5;
+const SETTLEMENT_GRACE_BANK_DAYS: u32 = 1;
+/// Longest settlement lag of a channel (aggregators: T+2).
+const MAX_SETTLEMENT_LAG_BANK_DAYS: u32 = 2;
+
 impl Injector {
-    fn new(seed: u64, days: u32, rate_ppm: u32) -> Injector {
+    /// Whether an irregularity of type `f` injected on `date` is already an irregularity on
+    /// the run's last day under the rules the run's kasda.toml states: a credit is unidentified
+    /// only after `unidentified_after_days` working days; a receipt is unremitted only after its
+    /// settlement date plus the grace; a refund is owed from the next bank day after the bank
+    /// credit. Injecting one that is not yet overdue would list in the ground truth something
+    /// no reconciliation as of the last day may report.
+    fn detectable(&self, f: F, date: NaiveDate) -> bool {
+        let overdue_from = match f {
+            F::UnidentifiedDeposit => {
+                calendar::add_working_days(date, UNIDENTIFIED_AFTER_WORKING_DAYS + 1)
+            }
+            F::UnremittedReceipt => calendar::add_bank_days(
+                date,
+                MAX_SETTLEMENT_LAG_BANK_DAYS + SETTLEMENT_GRACE_BANK_DAYS + 1,
+            ),
+            F::ReversalWithoutRefund => {
+                calendar::add_bank_days(date, MAX_SETTLEMENT_LAG_BANK_DAYS + 1)
+            }
+            _ => return true,
+        };
+        overdue_from <= self.last
+    }
+
+    fn new(seed: u64, from: NaiveDate, days: u32, rate_ppm: u32) -> Injector {
         let mut rng = rng_for(seed, u32::MAX, 99);
         // Forced occurrences fall in the first 60% of the run so that their consequences
         // (late deposits, late settlements) are visible before it ends.
@@ -204,12 +261,32 @@ impl Injector {
         for d in forced_day.iter_mut() {
             *d = rng.gen_range(0..span);
         }
-        Injector {
+        let mut inj = Injector {
             rate_ppm,
             forced_day,
             forced_done: [false; 16],
             counts: [0; 16],
+            from,
+            last: from + Duration::days(i64::from(days.max(1)) - 1),
+        };
+        // A forced occurrence that would not be overdue by the last day moves into the part of
+        // the run where it is (if there is one).
+        for f in [
+            F::UnremittedReceipt,
+            F::UnidentifiedDeposit,
+            F::ReversalWithoutRefund,
+        ] {
+            let i = f as usize;
+            let last_ok = (0..days)
+                .rev()
+                .find(|&d| inj.detectable(f, from + Duration::days(i64::from(d))));
+            if let Some(l) = last_ok {
+                if inj.forced_day[i] > l {
+                    inj.forced_day[i] %= l + 1;
+                }
+            }
         }
+        inj
     }
 
     fn roll(&mut self, f: F, day: u32, rng: &mut ChaCha8Rng) -> bool {
@@ -217,11 +294,13 @@ impl Injector {
             return false;
         }
         let i = f as usize;
-        let hit = if !self.forced_done[i] && day >= self.forced_day[i] {
+        let detectable = self.detectable(f, self.from + Duration::days(i64::from(day)));
+        let hit = if !self.forced_done[i] && day >= self.forced_day[i] && detectable {
             self.forced_done[i] = true;
             true
         } else {
-            rng.gen_range(0..1_000_000u32) < self.rate_ppm
+            // Drawn either way, so the rest of the day's stream does not depend on it.
+            rng.gen_range(0..1_000_000u32) < self.rate_ppm && detectable
         };
         if hit {
             self.counts[i] += 1;
@@ -265,7 +344,8 @@ struct BkuDraft {
 /// Per-(revenue type, year, masa) counter that hands out each payer at most once, through an
 /// affine permutation of the population so that consecutive payers look unrelated.
 struct PayerAllocator {
-    used: BTreeMap<(usize, i32, u32), u64>,
+    /// (payers handed out, multiplier of the permutation) per (revenue type, year, masa).
+    used: BTreeMap<(usize, i32, u32), (u64, u64)>,
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -281,16 +361,19 @@ impl PayerAllocator {
         if population == 0 {
             return None;
         }
-        let n = self.used.entry((revenue, year, masa)).or_insert(0);
+        let (n, a) = self.used.entry((revenue, year, masa)).or_insert_with(|| {
+            let mut a = 2_654_435_761u64 % population;
+            while a == 0 || gcd(a, population) != 1 {
+                a += 1;
+            }
+            (0, a)
+        });
         if *n >= population {
             return None;
         }
         let k = *n;
         *n += 1;
-        let mut a = 2_654_435_761u64 % population;
-        while a == 0 || gcd(a, population) != 1 {
-            a += 1;
-        }
+        let a = *a;
         let b = (year as u64)
             .wrapping_mul(7919)
             .wrapping_add(u64::from(masa) * 104_729)
@@ -377,7 +460,7 @@ pub fn run(opts: &GenOptions, out_dir: &Path) -> Result<GenReport, GenError> {
         p,
         report: GenReport::default(),
         truth,
-        inj: Injector::new(opts.seed, opts.days, opts.leak_rate_ppm),
+        inj: Injector::new(opts.seed, opts.from, opts.days, opts.leak_rate_ppm),
         seqs: vec![0; n_acc],
         day_lines: vec![Vec::new(); n_acc],
         ref_counters: vec![0; n_acc],
@@ -436,11 +519,15 @@ impl<'a> Sim<'a> {
         self.ref_counters[account] += 1;
         let bank = &self.p.banks[self.p.accounts[account].bank];
         let n = self.ref_counters[account] % 10_000_000;
+        let mut r = String::with_capacity(bank.ref_prefix.len() + 13);
+        r.push_str(bank.ref_prefix);
         if date == self.today {
-            format!("{}{}{n:07}", bank.ref_prefix, self.today_tag)
+            r.push_str(&self.today_tag);
         } else {
-            format!("{}{}{n:07}", bank.ref_prefix, date.format("%y%m%d"))
+            r.push_str(&date.format("%y%m%d").to_string());
         }
+        text::pad(&mut r, n, 7);
+        r
     }
 
     fn push_line(&mut self, account: usize, line: BankLine) {
@@ -784,20 +871,6 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn nop(&self, idx: u64) -> String {
-        let wil: String = self
-            .p
-            .kode_wilayah
-            .chars()
-            .filter(|c| c.is_ascii_digit())
-            .collect();
-        let kec = 10 + (idx % 6) * 10;
-        let kel = 1 + (idx / 6) % 12;
-        let blok = 1 + (idx / 72) % 30;
-        let urut = 1 + (idx / 2160) % 9999;
-        format!("{wil:0<4}{kec:03}{kel:03}{blok:03}{urut:04}0")
-    }
-
     #[allow(clippy::type_complexity)]
     fn receipts(
         &mut self,
@@ -810,9 +883,10 @@ impl<'a> Sim<'a> {
         let weights = self.revenue_weights(date);
         let n = self.receipts_today(date, &weights, rng);
         let working = calendar::is_working_day(date);
+        let hour_total = weight_total(&HOUR_WEIGHTS);
         let mut times: Vec<u32> = (0..n)
             .map(|_| {
-                let h = pick_weighted(rng, &HOUR_WEIGHTS) as u32;
+                let h = pick_weighted_of(rng, &HOUR_WEIGHTS, hour_total) as u32;
                 h * 3600 + rng.gen_range(0..3600)
             })
             .collect();
@@ -835,6 +909,11 @@ impl<'a> Sim<'a> {
             .iter()
             .map(|c| if c.always_open { c.weight } else { 0 })
             .collect();
+        let (revenue_total, open_total, night_total) = (
+            weight_total(&weights),
+            weight_total(&open_weights),
+            weight_total(&night_weights),
+        );
         let mut bku: BTreeMap<(usize, &'static str), (i64, u64)> = BTreeMap::new();
         let wil = self.wil.clone();
         let tag = self.today_tag.clone();
@@ -842,15 +921,43 @@ impl<'a> Sim<'a> {
         let yy = tag.get(..2).unwrap_or("").to_string();
         let year = date.year();
         let mut reversals = 0u64;
+        // The same for every receipt of the day: value date, each channel's settlement date,
+        // the accounts' numbers, and midnight WIB in UTC.
+        let value_date = calendar::add_bank_days(date, 0);
+        let settle_dates: Vec<NaiveDate> = self
+            .p
+            .channels
+            .iter()
+            .map(|route| match route.landing {
+                Landing::PerPayment { account } => match sweep_lag(self.p.accounts[account].kind) {
+                    Some((_, lag)) if lag > 0 => calendar::add_bank_days(date, lag),
+                    _ => date,
+                },
+                Landing::Bulk { lag_bank_days, .. } => calendar::add_bank_days(date, lag_bank_days),
+            })
+            .collect();
+        let account_numbers: Vec<String> =
+            self.p.accounts.iter().map(|a| a.number.clone()).collect();
+        let midnight_utc = wib_to_utc(date, 0).naive_utc();
+        let at = |secs: u32| midnight_utc + Duration::seconds(i64::from(secs));
+        // A receipt's identifiers are written into these buffers, reused all day.
+        let mut ntpd = String::with_capacity(32);
+        let mut ntb = String::with_capacity(16);
+        let mut nop = String::with_capacity(24);
+        let mut npwpd = String::with_capacity(32);
+        let mut billing = String::with_capacity(32);
+        let mut name = String::with_capacity(48);
+        let mut ntpd2 = String::with_capacity(32);
+        let mut billing2 = String::with_capacity(32);
         for t in times {
             let office_hours = (8 * 3600..15 * 3600).contains(&t);
             let ci = if office_hours {
-                pick_weighted(rng, &open_weights)
+                pick_weighted_of(rng, &open_weights, open_total)
             } else {
-                pick_weighted(rng, &night_weights)
+                pick_weighted_of(rng, &night_weights, night_total)
             };
             let route = self.p.channels[ci].clone();
-            let mut ri = pick_weighted(rng, &weights);
+            let mut ri = pick_weighted_of(rng, &weights, revenue_total);
             let mut rev = self.p.revenues[ri].clone();
             // Payer and tax period.
             let (tahun, masa) = if rev.monthly {
@@ -905,28 +1012,43 @@ impl<'a> Sim<'a> {
             }
             let total = pokok + denda;
             self.ntpd_seq += 1;
-            let ntpd = format!("{wil:0<4}{tag}{:09}", self.ntpd_seq);
+            ntpd.clear();
+            text::left_zero(&mut ntpd, &wil, 4);
+            ntpd.push_str(&tag);
+            text::pad(&mut ntpd, self.ntpd_seq, 9);
             self.ntb_seq += 1;
-            let ntb = match route.channel {
+            ntb.clear();
+            match route.channel {
                 Channel::Qris => {
-                    format!("{mmdd}{:08}", self.ntb_seq % 100_000_000)
+                    ntb.push_str(&mmdd);
+                    text::pad(&mut ntb, self.ntb_seq % 100_000_000, 8);
                 }
-                _ => format!("{tag}{:06}", self.ntb_seq % 1_000_000),
-            };
-            let (nop, npwpd, name, billing) = match (rev.payer, payer) {
+                _ => {
+                    ntb.push_str(&tag);
+                    text::pad(&mut ntb, self.ntb_seq % 1_000_000, 6);
+                }
+            }
+            nop.clear();
+            npwpd.clear();
+            billing.clear();
+            name.clear();
+            let (has_nop, has_npwpd) = match (rev.payer, payer) {
                 (PayerId::Nop, Some(idx)) => {
-                    let nop = self.nop(idx);
-                    let billing = format!("{nop}{:02}", tahun % 100);
-                    (Some(nop), None, self.name_for(idx, None), billing)
+                    nop_into(&mut nop, &wil, idx);
+                    billing.push_str(&nop);
+                    text::pad_signed(&mut billing, i64::from(tahun % 100), 2);
+                    name_into(&mut name, idx, None);
+                    (true, false)
                 }
                 (PayerId::Npwpd, Some(idx)) => {
-                    let npwpd = format!(
-                        "P.{}.{:07}.{:02}.{:03}",
-                        ri + 1,
-                        idx + 1,
-                        1 + idx % 6,
-                        1 + idx % 12
-                    );
+                    npwpd.push_str("P.");
+                    text::uint(&mut npwpd, ri as u64 + 1);
+                    npwpd.push('.');
+                    text::pad(&mut npwpd, idx + 1, 7);
+                    npwpd.push('.');
+                    text::pad(&mut npwpd, 1 + idx % 6, 2);
+                    npwpd.push('.');
+                    text::pad(&mut npwpd, 1 + idx % 12, 3);
                     let prefix = if rev.jenis.contains("Hotel") || rev.jenis.contains("Perhotelan")
                     {
                         "HOTEL"
@@ -935,61 +1057,57 @@ impl<'a> Sim<'a> {
                     } else {
                         "CV"
                     };
-                    let billing = format!("{wil}{ri}{:02}{:02}{:07}", tahun % 100, masa, idx);
-                    (None, Some(npwpd), self.name_for(idx, Some(prefix)), billing)
+                    billing.push_str(&wil);
+                    text::uint(&mut billing, ri as u64);
+                    text::pad_signed(&mut billing, i64::from(tahun % 100), 2);
+                    text::pad(&mut billing, u64::from(masa), 2);
+                    text::pad(&mut billing, idx, 7);
+                    name_into(&mut name, idx, Some(prefix));
+                    (false, true)
                 }
                 (PayerId::Vehicle, Some(idx)) => {
                     let l1 = (b'A' + (idx % 26) as u8) as char;
                     let l2 = (b'A' + ((idx / 26) % 26) as u8) as char;
                     let l3 = (b'A' + ((idx / 676) % 26) as u8) as char;
                     let num = 1 + (idx / 17_576) % 9999;
-                    let billing = format!("A{num:04}{l1}{l2}{l3}{:02}", tahun % 100);
-                    (None, None, self.name_for(idx, None), billing)
+                    billing.push('A');
+                    text::pad(&mut billing, num, 4);
+                    billing.push(l1);
+                    billing.push(l2);
+                    billing.push(l3);
+                    text::pad_signed(&mut billing, i64::from(tahun % 100), 2);
+                    name_into(&mut name, idx, None);
+                    (false, false)
                 }
                 _ => {
                     self.billing_seq += 1;
-                    let billing = format!("{wil}9{yy}{:08}", self.billing_seq);
-                    (
-                        None,
-                        None,
-                        self.name_for(self.billing_seq.wrapping_mul(31), None),
-                        billing,
-                    )
+                    billing.push_str(&wil);
+                    billing.push('9');
+                    billing.push_str(&yy);
+                    text::pad(&mut billing, self.billing_seq, 8);
+                    name_into(&mut name, self.billing_seq.wrapping_mul(31), None);
+                    (false, false)
                 }
             };
-            let paid_at = wib_to_utc(date, t);
-            let payer_name = name.clone();
-            let (account, settlement_date, bank_name) = match route.landing {
-                Landing::PerPayment { account } => {
-                    let settle = match sweep_lag(self.p.accounts[account].kind) {
-                        Some((_, lag)) if lag > 0 => calendar::add_bank_days(date, lag),
-                        _ => date,
-                    };
-                    (account, settle, self.p.banks[route.bank].name.to_string())
-                }
+            let (account, bank_name) = match route.landing {
+                Landing::PerPayment { account } => (account, self.p.banks[route.bank].name),
                 Landing::Bulk {
-                    account,
-                    lag_bank_days,
-                    settler,
-                    ..
-                } => (
-                    account,
-                    calendar::add_bank_days(date, lag_bank_days),
-                    settler.to_string(),
-                ),
+                    account, settler, ..
+                } => (account, settler),
             };
-            let receipt = Receipt {
-                ntpd: ntpd.clone(),
-                kode_billing: Some(billing),
-                ntb: Some(ntb.clone()),
-                nop,
-                npwpd,
-                taxpayer_name: Some(name),
-                jenis_pajak: Some(rev.jenis.to_string()),
-                lines: vec![RevenueLine {
-                    kode_rekening: rev.kode_rekening.to_string(),
+            let settlement_date = settle_dates[ci];
+            let receipt = ReceiptRow {
+                ntpd: &ntpd,
+                kode_billing: Some(&billing),
+                ntb: Some(&ntb),
+                nop: has_nop.then_some(nop.as_str()),
+                npwpd: has_npwpd.then_some(npwpd.as_str()),
+                taxpayer_name: Some(&name),
+                jenis_pajak: Some(rev.jenis),
+                lines: Lines::One {
+                    kode_rekening: rev.kode_rekening,
                     amount: sen_dec(total),
-                }],
+                },
                 masa_pajak: (masa > 0).then_some(masa),
                 tahun_pajak: Some(tahun),
                 pokok: sen_dec(pokok),
@@ -997,50 +1115,25 @@ impl<'a> Sim<'a> {
                 total: sen_dec(total),
                 channel: route.channel,
                 bank: Some(bank_name),
-                account: Some(self.p.accounts[account].number.clone()),
-                paid_at,
-                paid_zone: Some("WIB".into()),
+                account: Some(&account_numbers[account]),
+                paid_at: at(t),
+                paid_zone: Some("WIB"),
                 settlement_date: Some(settlement_date),
                 status: ReceiptStatus::Paid,
                 reverses_ntpd: None,
-                opd: Some(rev.opd.into()),
+                opd: Some(rev.opd),
             };
             let reversed = irng.gen_range(0..1_000_000u32) < REVERSAL_PPM;
             let no_refund = reversed && self.inj.roll(F::ReversalWithoutRefund, day, irng);
             let duplicate = self.inj.roll(F::DuplicateReceipt, day, irng);
-            let mut dup_receipt = if duplicate {
-                Some(receipt.clone())
-            } else {
-                None
-            };
-            let reversal_record = if reversed {
-                let mut r = receipt.clone();
-                r.status = ReceiptStatus::Reversed;
-                r.reverses_ntpd = Some(ntpd.clone());
-                r.paid_at = wib_to_utc(date, (t + 240).min(86_399));
-                Some(r)
-            } else {
-                None
-            };
-            docs.receipts.write_receipt(receipt)?;
-            let value_date = calendar::add_bank_days(date, 0);
+            docs.receipts.write_receipt(&receipt)?;
             match route.landing {
                 Landing::PerPayment { account } => {
                     let unremitted = !reversed && self.inj.roll(F::UnremittedReceipt, day, irng);
-                    let jenis_short = short_jenis(rev.jenis);
-                    let narrative = match route.channel {
-                        Channel::Qris => format!("QRIS {ntb} {jenis_short} NTPD {ntpd}"),
-                        Channel::Teller => format!("SETORAN {jenis_short} NTB {ntb} NTPD {ntpd}"),
-                        Channel::Atm => format!("ATM PAJAK {jenis_short} NTB {ntb}"),
-                        _ => format!("TRF MB {jenis_short} NTB {ntb} NTPD {ntpd}"),
-                    };
                     let time = (t + 3).min(86_399);
                     if unremitted {
-                        let refs = vec![
-                            ntpd.clone(),
-                            ntb.clone(),
-                            self.p.accounts[account].number.clone(),
-                        ];
+                        let refs =
+                            vec![ntpd.clone(), ntb.clone(), account_numbers[account].clone()];
                         self.irregular(
                             F::UnremittedReceipt,
                             &refs,
@@ -1049,9 +1142,21 @@ impl<'a> Sim<'a> {
                             "paid at the channel, NTPD issued, never credited to the kas daerah",
                         )?;
                     } else {
+                        let jenis_short = short_jenis(rev.jenis);
+                        let mut narrative = String::with_capacity(72);
+                        let parts: [&str; 6] = match route.channel {
+                            Channel::Qris => ["QRIS ", &ntb, " ", jenis_short, " NTPD ", &ntpd],
+                            Channel::Teller => {
+                                ["SETORAN ", jenis_short, " NTB ", &ntb, " NTPD ", &ntpd]
+                            }
+                            Channel::Atm => ["ATM PAJAK ", jenis_short, " NTB ", &ntb, "", ""],
+                            _ => ["TRF MB ", jenis_short, " NTB ", &ntb, " NTPD ", &ntpd],
+                        };
+                        for part in parts {
+                            narrative.push_str(part);
+                        }
                         let r = self.bank_ref(account, date);
                         let mut credited = total;
-                        let mut narrative = narrative;
                         if route.channel == Channel::Qris
                             && !reversed
                             && self.inj.roll(F::FeeOverAgreement, day, irng)
@@ -1079,17 +1184,14 @@ impl<'a> Sim<'a> {
                             bank_ref: r.clone(),
                             customer_ref: Some(ntb.clone()),
                             narrative,
-                            counterparty_name: Some(payer_name.clone()),
+                            counterparty_name: Some(name.clone()),
                             counterparty_account: None,
                             batch_count: None,
                             booked_on: None,
                         };
                         if self.inj.roll(F::DuplicateStatementLine, day, irng) {
-                            let refs = vec![
-                                r.clone(),
-                                self.p.accounts[account].number.clone(),
-                                ntb.clone(),
-                            ];
+                            let refs =
+                                vec![r.clone(), account_numbers[account].clone(), ntb.clone()];
                             self.irregular(
                                 F::DuplicateStatementLine,
                                 &refs,
@@ -1193,20 +1295,31 @@ impl<'a> Sim<'a> {
                     }
                 }
             }
-            if let Some(rec) = reversal_record {
-                docs.receipts.write_receipt(rec)?;
+            if reversed {
+                let record = ReceiptRow {
+                    status: ReceiptStatus::Reversed,
+                    reverses_ntpd: Some(&ntpd),
+                    paid_at: at((t + 240).min(86_399)),
+                    ..receipt
+                };
+                docs.receipts.write_receipt(&record)?;
                 reversals += 1;
             }
-            if let Some(mut dup) = dup_receipt.take() {
+            if duplicate {
                 self.ntpd_seq += 1;
-                let ntpd2 = format!("{wil:0<4}{tag}{:09}", self.ntpd_seq);
-                dup.ntpd = ntpd2.clone();
+                ntpd2.clear();
+                text::left_zero(&mut ntpd2, &wil, 4);
+                ntpd2.push_str(&tag);
+                text::pad(&mut ntpd2, self.ntpd_seq, 9);
                 // The host issued a fresh billing code for the repeat; the NTB (and NOP/year)
                 // give it away.
                 self.billing_seq += 1;
-                dup.kode_billing = Some(format!("{wil}8{yy}{:08}", self.billing_seq));
-                dup.paid_at = wib_to_utc(date, (t + 30).min(86_399));
-                let refs = vec![ntpd.clone(), ntpd2, ntb.clone()];
+                billing2.clear();
+                billing2.push_str(&wil);
+                billing2.push('8');
+                billing2.push_str(&yy);
+                text::pad(&mut billing2, self.billing_seq, 8);
+                let refs = vec![ntpd.clone(), ntpd2.clone(), ntb.clone()];
                 self.irregular(
                     F::DuplicateReceipt,
                     &refs,
@@ -1214,7 +1327,13 @@ impl<'a> Sim<'a> {
                     date,
                     "the host recorded one channel payment (same NTB) twice under two NTPD",
                 )?;
-                docs.receipts.write_receipt(dup)?;
+                let dup = ReceiptRow {
+                    ntpd: &ntpd2,
+                    kode_billing: Some(&billing2),
+                    paid_at: at((t + 30).min(86_399)),
+                    ..receipt
+                };
+                docs.receipts.write_receipt(&dup)?;
             }
         }
         self.count("receipts", u64::from(n));
@@ -2466,4 +2585,39 @@ fn short_jenis(jenis: &str) -> &'static str {
         j if j.starts_with("Pajak Air Permukaan") => "PAP",
         _ => "RETRIBUSI",
     }
+}
+
+/// [`Sim::name_for`] into a reused buffer.
+fn name_into(out: &mut String, idx: u64, business: Option<&str>) {
+    let f = FIRST_NAMES[(idx % FIRST_NAMES.len() as u64) as usize];
+    match business {
+        Some(prefix) => {
+            let w = BUSINESS_WORDS[((idx / 7) % BUSINESS_WORDS.len() as u64) as usize];
+            out.push_str(prefix);
+            out.push(' ');
+            out.push_str(w);
+            out.push(' ');
+            out.push_str(f);
+        }
+        None => {
+            let l = LAST_NAMES[((idx / 24) % LAST_NAMES.len() as u64) as usize];
+            out.push_str(f);
+            out.push(' ');
+            out.push_str(l);
+        }
+    }
+}
+
+/// The NOP of payer `idx` (`wil` = the kode wilayah's digits) into a reused buffer.
+fn nop_into(out: &mut String, wil: &str, idx: u64) {
+    let kec = 10 + (idx % 6) * 10;
+    let kel = 1 + (idx / 6) % 12;
+    let blok = 1 + (idx / 72) % 30;
+    let urut = 1 + (idx / 2160) % 9999;
+    text::left_zero(out, wil, 4);
+    text::pad(out, kec, 3);
+    text::pad(out, kel, 3);
+    text::pad(out, blok, 3);
+    text::pad(out, urut, 4);
+    out.push('0');
 }

@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use kasda_core::Direction;
 
 use crate::pemda::{Account, Bank};
-use crate::StatementFormatOut;
+use crate::{fastdoc, StatementFormatOut};
 
 /// SWIFT-style transaction type of a line (MT940 `:61:` type code, camt proprietary code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,8 +250,11 @@ fn write_camt(s: &DayStatement<'_>, v08: bool, w: &mut impl Write) -> io::Result
     )?;
     write_amount(w, sd, b'.', None)?;
     writeln!(w, "</Sum></TtlDbtNtries></TxsSummry>")?;
+    let mut b = Vec::with_capacity(1024);
     for (i, l) in s.lines.iter().enumerate() {
-        camt_entry(w, s, l, i, v08, &date)?;
+        b.clear();
+        camt_entry(&mut b, s, l, i, v08, &date);
+        w.write_all(&b)?;
     }
     writeln!(w, "</Stmt>")?;
     writeln!(w, "</BkToCstmrStmt>")?;
@@ -274,88 +277,124 @@ fn camt_balance(w: &mut impl Write, code: &str, sen: i64, date: NaiveDate) -> io
     )
 }
 
+/// Appends `n` zero-padded to two digits (`{n:02}`).
+fn two(b: &mut Vec<u8>, n: u32) {
+    if n < 100 {
+        b.push(b'0' + (n / 10) as u8);
+        b.push(b'0' + (n % 10) as u8);
+    } else {
+        fastdoc::uint(b, u64::from(n));
+    }
+}
+
+/// `HH:MM:SS` of seconds after midnight.
+fn hms(b: &mut Vec<u8>, secs: u32) {
+    two(b, secs / 3600);
+    b.push(b':');
+    two(b, (secs / 60) % 60);
+    b.push(b':');
+    two(b, secs % 60);
+}
+
 fn camt_entry(
-    w: &mut impl Write,
+    b: &mut Vec<u8>,
     s: &DayStatement<'_>,
     l: &BankLine,
     index: usize,
     v08: bool,
     date: &str,
-) -> io::Result<()> {
-    let ind = match l.direction {
-        Direction::Credit => "CRDT",
-        Direction::Debit => "DBIT",
+) {
+    // Writing into a Vec cannot fail.
+    let ind: &[u8] = match l.direction {
+        Direction::Credit => b"CRDT",
+        Direction::Debit => b"DBIT",
     };
-    write!(w, "<Ntry><NtryRef>{}</NtryRef><Amt Ccy=\"IDR\">", index + 1)?;
-    write_amount(w, l.amount_sen, b'.', None)?;
-    write!(w, "</Amt><CdtDbtInd>{ind}</CdtDbtInd>")?;
+    b.extend_from_slice(b"<Ntry><NtryRef>");
+    fastdoc::uint(b, index as u64 + 1);
+    b.extend_from_slice(b"</NtryRef><Amt Ccy=\"IDR\">");
+    let _ = write_amount(b, l.amount_sen, b'.', None);
+    b.extend_from_slice(b"</Amt><CdtDbtInd>");
+    b.extend_from_slice(ind);
+    b.extend_from_slice(b"</CdtDbtInd>");
     if l.reversal {
-        write!(w, "<RvslInd>true</RvslInd>")?;
+        b.extend_from_slice(b"<RvslInd>true</RvslInd>");
     }
     if v08 {
-        write!(w, "<Sts><Cd>BOOK</Cd></Sts>")?;
+        b.extend_from_slice(b"<Sts><Cd>BOOK</Cd></Sts>");
     } else {
-        write!(w, "<Sts>BOOK</Sts>")?;
+        b.extend_from_slice(b"<Sts>BOOK</Sts>");
     }
-    let hh = l.time_secs / 3600;
-    let mm = (l.time_secs / 60) % 60;
-    let ss = l.time_secs % 60;
-    let booked = l.booked_on.map(ymd);
-    let booked = booked.as_deref().unwrap_or(date);
-    write!(
-        w,
-        "<BookgDt><DtTm>{booked}T{hh:02}:{mm:02}:{ss:02}+07:00</DtTm></BookgDt><ValDt><Dt>{}</Dt></ValDt><AcctSvcrRef>",
-        if l.value_date == s.date {
-            std::borrow::Cow::Borrowed(date)
-        } else {
-            std::borrow::Cow::Owned(ymd(l.value_date))
-        }
-    )?;
-    xml_text(w, &l.bank_ref)?;
+    b.extend_from_slice(b"<BookgDt><DtTm>");
+    match l.booked_on {
+        Some(d) => fastdoc::date(b, d),
+        None => b.extend_from_slice(date.as_bytes()),
+    }
+    b.push(b'T');
+    hms(b, l.time_secs);
+    b.extend_from_slice(b"+07:00</DtTm></BookgDt><ValDt><Dt>");
+    if l.value_date == s.date {
+        b.extend_from_slice(date.as_bytes());
+    } else {
+        fastdoc::date(b, l.value_date);
+    }
+    b.extend_from_slice(b"</Dt></ValDt><AcctSvcrRef>");
+    let _ = xml_text(b, &l.bank_ref);
     let (dom, fam, sub) = l.kind.iso(l.direction);
-    write!(
-        w,
-        "</AcctSvcrRef><BkTxCd><Domn><Cd>{dom}</Cd><Fmly><Cd>{fam}</Cd><SubFmlyCd>{sub}</SubFmlyCd></Fmly></Domn><Prtry><Cd>{}</Cd><Issr>{}</Issr></Prtry></BkTxCd>",
+    for part in [
+        "</AcctSvcrRef><BkTxCd><Domn><Cd>",
+        dom,
+        "</Cd><Fmly><Cd>",
+        fam,
+        "</Cd><SubFmlyCd>",
+        sub,
+        "</SubFmlyCd></Fmly></Domn><Prtry><Cd>",
         l.kind.swift(),
-        s.bank.bic
-    )?;
-    write!(w, "<NtryDtls>")?;
-    if let Some(n) = l.batch_count {
-        write!(w, "<Btch><NbOfTxs>{n}</NbOfTxs></Btch>")?;
+        "</Cd><Issr>",
+        s.bank.bic,
+        "</Issr></Prtry></BkTxCd><NtryDtls>",
+    ] {
+        b.extend_from_slice(part.as_bytes());
     }
-    write!(w, "<TxDtls><Refs><AcctSvcrRef>")?;
-    xml_text(w, &l.bank_ref)?;
-    write!(w, "</AcctSvcrRef><EndToEndId>")?;
-    xml_text(w, l.customer_ref.as_deref().unwrap_or("NOTPROVIDED"))?;
-    write!(w, "</EndToEndId></Refs>")?;
+    if let Some(n) = l.batch_count {
+        b.extend_from_slice(b"<Btch><NbOfTxs>");
+        fastdoc::uint(b, u64::from(n));
+        b.extend_from_slice(b"</NbOfTxs></Btch>");
+    }
+    b.extend_from_slice(b"<TxDtls><Refs><AcctSvcrRef>");
+    let _ = xml_text(b, &l.bank_ref);
+    b.extend_from_slice(b"</AcctSvcrRef><EndToEndId>");
+    let _ = xml_text(b, l.customer_ref.as_deref().unwrap_or("NOTPROVIDED"));
+    b.extend_from_slice(b"</EndToEndId></Refs>");
     if l.counterparty_name.is_some() || l.counterparty_account.is_some() {
-        let (party, acct) = match l.direction {
-            Direction::Credit => ("Dbtr", "DbtrAcct"),
-            Direction::Debit => ("Cdtr", "CdtrAcct"),
+        let (party, acct): (&[u8], &[u8]) = match l.direction {
+            Direction::Credit => (b"Dbtr", b"DbtrAcct"),
+            Direction::Debit => (b"Cdtr", b"CdtrAcct"),
         };
-        write!(w, "<RltdPties>")?;
+        b.extend_from_slice(b"<RltdPties>");
         if let Some(name) = &l.counterparty_name {
-            if v08 {
-                write!(w, "<{party}><Pty><Nm>")?;
-                xml_text(w, name)?;
-                write!(w, "</Nm></Pty></{party}>")?;
-            } else {
-                write!(w, "<{party}><Nm>")?;
-                xml_text(w, name)?;
-                write!(w, "</Nm></{party}>")?;
-            }
+            b.push(b'<');
+            b.extend_from_slice(party);
+            b.extend_from_slice(if v08 { b"><Pty><Nm>" } else { b"><Nm>" });
+            let _ = xml_text(b, name);
+            b.extend_from_slice(if v08 { b"</Nm></Pty></" } else { b"</Nm></" });
+            b.extend_from_slice(party);
+            b.push(b'>');
         }
         if let Some(a) = &l.counterparty_account {
-            write!(w, "<{acct}><Id><Othr><Id>")?;
-            xml_text(w, a)?;
-            write!(w, "</Id></Othr></Id></{acct}>")?;
+            b.push(b'<');
+            b.extend_from_slice(acct);
+            b.extend_from_slice(b"><Id><Othr><Id>");
+            let _ = xml_text(b, a);
+            b.extend_from_slice(b"</Id></Othr></Id></");
+            b.extend_from_slice(acct);
+            b.push(b'>');
         }
-        write!(w, "</RltdPties>")?;
+        b.extend_from_slice(b"</RltdPties>");
     }
-    write!(w, "<RmtInf><Ustrd>")?;
+    b.extend_from_slice(b"<RmtInf><Ustrd>");
     // camt Ustrd is limited to 140 characters.
-    xml_text(w, truncate(&l.narrative, 140))?;
-    writeln!(w, "</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>")
+    let _ = xml_text(b, truncate(&l.narrative, 140));
+    b.extend_from_slice(b"</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n");
 }
 
 fn truncate(text: &str, max_chars: usize) -> &str {
@@ -367,15 +406,10 @@ fn truncate(text: &str, max_chars: usize) -> &str {
 
 /// SWIFT `x` character set: letters, digits and `/-?:().,'+ ` and space. Anything else becomes a
 /// space, as bank gateways do.
+#[cfg(test)]
 fn swift_text(text: &str) -> String {
     text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c) {
-                c
-            } else {
-                ' '
-            }
-        })
+        .map(|c| if swift_char(c) { c } else { ' ' })
         .collect()
 }
 
@@ -400,6 +434,8 @@ fn write_mt940(s: &DayStatement<'_>, w: &mut impl Write) -> io::Result<()> {
     let mut balance = s.opening_sen;
     let receiver = "PEMDAXXXXXXX";
     let prev = s.date.pred_opt().unwrap_or(s.date);
+    let mut b = Vec::with_capacity(512);
+    let mut text = Vec::with_capacity(256);
     for (p, lines) in pages.into_iter().enumerate() {
         let bic = format!("{:X<8}XXXX", s.bank.bic);
         write!(
@@ -421,49 +457,9 @@ fn write_mt940(s: &DayStatement<'_>, w: &mut impl Write) -> io::Result<()> {
             mt940_balance(w, "60M", balance, s.date)?;
         }
         for l in lines {
-            let mark = match (l.direction, l.reversal) {
-                (Direction::Credit, false) => "C",
-                (Direction::Debit, false) => "D",
-                // Reversal of a credit is a debit (RC), reversal of a debit a credit (RD).
-                (Direction::Debit, true) => "RC",
-                (Direction::Credit, true) => "RD",
-            };
-            let cref = l
-                .customer_ref
-                .as_deref()
-                .map(|r| swift_text(truncate(r, 16)).replace(' ', ""))
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| "NONREF".into());
-            write!(
-                w,
-                ":61:{}{:02}{:02}{mark}",
-                swift_date(l.value_date),
-                l.booked_on.unwrap_or(s.date).month(),
-                l.booked_on.unwrap_or(s.date).day()
-            )?;
-            write_amount(w, l.amount_sen, b',', None)?;
-            write!(
-                w,
-                "{}{}//{}\r\n",
-                l.kind.swift(),
-                cref,
-                truncate(&l.bank_ref, 16)
-            )?;
-            let text = swift_text(&l.narrative);
-            let mut first = true;
-            let mut rest = text.as_str();
-            let mut n = 0;
-            while n < 6 && (first || !rest.is_empty()) {
-                let chunk = truncate(rest, 65);
-                if first {
-                    write!(w, ":86:{chunk}\r\n")?;
-                    first = false;
-                } else {
-                    write!(w, "{chunk}\r\n")?;
-                }
-                rest = &rest[chunk.len()..];
-                n += 1;
-            }
+            b.clear();
+            mt940_line(&mut b, s, l, &mut text);
+            w.write_all(&b)?;
             balance += l.direction.signed_sen(l.amount_sen);
         }
         if p + 1 == page_count {
@@ -475,6 +471,74 @@ fn write_mt940(s: &DayStatement<'_>, w: &mut impl Write) -> io::Result<()> {
         w.write_all(b"-}\r\n")?;
     }
     Ok(())
+}
+
+/// SWIFT `x` character set test of [`swift_text`].
+fn swift_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "/-?:().,'+ ".contains(c)
+}
+
+/// `YYMMDD` as [`swift_date`] writes it.
+fn swift_date_into(b: &mut Vec<u8>, d: NaiveDate) {
+    if d.year() >= 0 {
+        two(b, (d.year() % 100) as u32);
+        two(b, d.month());
+        two(b, d.day());
+    } else {
+        b.extend_from_slice(swift_date(d).as_bytes());
+    }
+}
+
+/// One `:61:` line and its `:86:` narrative (≤ 6 × 65 characters), with the bytes
+/// [`swift_text`] and [`truncate`] give, built without intermediate strings. `text` is scratch.
+fn mt940_line(b: &mut Vec<u8>, s: &DayStatement<'_>, l: &BankLine, text: &mut Vec<u8>) {
+    let mark: &[u8] = match (l.direction, l.reversal) {
+        (Direction::Credit, false) => b"C",
+        (Direction::Debit, false) => b"D",
+        // Reversal of a credit is a debit (RC), reversal of a debit a credit (RD).
+        (Direction::Debit, true) => b"RC",
+        (Direction::Credit, true) => b"RD",
+    };
+    let booked = l.booked_on.unwrap_or(s.date);
+    b.extend_from_slice(b":61:");
+    swift_date_into(b, l.value_date);
+    two(b, booked.month());
+    two(b, booked.day());
+    b.extend_from_slice(mark);
+    // Writing into a Vec cannot fail.
+    let _ = write_amount(b, l.amount_sen, b',', None);
+    b.extend_from_slice(l.kind.swift().as_bytes());
+    // Customer reference: SWIFT characters of its first 16, spaces (and what becomes one)
+    // dropped; NONREF when nothing is left.
+    let start = b.len();
+    if let Some(r) = l.customer_ref.as_deref() {
+        for c in truncate(r, 16).chars() {
+            if c != ' ' && swift_char(c) {
+                b.push(c as u8);
+            }
+        }
+    }
+    if b.len() == start {
+        b.extend_from_slice(b"NONREF");
+    }
+    b.extend_from_slice(b"//");
+    b.extend_from_slice(truncate(&l.bank_ref, 16).as_bytes());
+    b.extend_from_slice(b"\r\n");
+    // SWIFT text is ASCII, one byte per character of the narrative.
+    text.clear();
+    text.extend(
+        l.narrative
+            .chars()
+            .map(|c| if swift_char(c) { c as u8 } else { b' ' }),
+    );
+    b.extend_from_slice(b":86:");
+    if text.is_empty() {
+        b.extend_from_slice(b"\r\n");
+    }
+    for chunk in text.chunks(65).take(6) {
+        b.extend_from_slice(chunk);
+        b.extend_from_slice(b"\r\n");
+    }
 }
 
 /// Signed sen from a direction, kept next to the writers that need it.
@@ -525,9 +589,25 @@ fn csv_amount(w: &mut impl Write, sen: i64, layout: CsvLayout) -> io::Result<()>
     }
 }
 
+/// `DD/MM/YYYY` as chrono's `%d/%m/%Y` writes it.
+fn dmy(b: &mut Vec<u8>, d: NaiveDate) {
+    if (1000..=9999).contains(&d.year()) {
+        two(b, d.day());
+        b.push(b'/');
+        two(b, d.month());
+        b.push(b'/');
+        two(b, d.year() as u32 / 100);
+        two(b, d.year() as u32 % 100);
+    } else {
+        b.extend_from_slice(d.format("%d/%m/%Y").to_string().as_bytes());
+    }
+}
+
 fn write_csv(s: &DayStatement<'_>, layout: CsvLayout, w: &mut impl Write) -> io::Result<()> {
-    let date = s.date.format("%d/%m/%Y").to_string();
     let mut balance = s.opening_sen;
+    // Each row is built in `b` (writing into a Vec cannot fail) and written whole.
+    let mut b = Vec::with_capacity(512);
+    let post = |b: &mut Vec<u8>, l: &BankLine| dmy(b, l.booked_on.unwrap_or(s.date));
     match layout {
         CsvLayout::BankJatim => {
             // Title block as the bank's sheet has it: the account survives a day without rows.
@@ -539,26 +619,26 @@ fn write_csv(s: &DayStatement<'_>, layout: CsvLayout, w: &mut impl Write) -> io:
                     Direction::Debit => (l.amount_sen, 0),
                     Direction::Credit => (0, l.amount_sen),
                 };
-                let post = l.booked_on.map(|d| d.format("%d/%m/%Y").to_string());
-                write!(
-                    w,
-                    "{},{},{},",
-                    post.as_deref().unwrap_or(&date),
-                    l.value_date.format("%d/%m/%Y"),
-                    s.account.number
-                )?;
-                csv_field(w, &s.account.name, b',')?;
-                w.write_all(b",")?;
-                csv_field(w, &l.narrative, b',')?;
-                w.write_all(b",IDR,")?;
-                csv_amount(w, debit, layout)?;
-                w.write_all(b",")?;
-                csv_amount(w, credit, layout)?;
-                w.write_all(b",")?;
-                csv_amount(w, balance, layout)?;
-                w.write_all(b",")?;
-                csv_field(w, &l.bank_ref, b',')?;
-                w.write_all(b"\r\n")?;
+                b.clear();
+                post(&mut b, l);
+                b.push(b',');
+                dmy(&mut b, l.value_date);
+                b.push(b',');
+                b.extend_from_slice(s.account.number.as_bytes());
+                b.push(b',');
+                let _ = csv_field(&mut b, &s.account.name, b',');
+                b.push(b',');
+                let _ = csv_field(&mut b, &l.narrative, b',');
+                b.extend_from_slice(b",IDR,");
+                let _ = csv_amount(&mut b, debit, layout);
+                b.push(b',');
+                let _ = csv_amount(&mut b, credit, layout);
+                b.push(b',');
+                let _ = csv_amount(&mut b, balance, layout);
+                b.push(b',');
+                let _ = csv_field(&mut b, &l.bank_ref, b',');
+                b.extend_from_slice(b"\r\n");
+                w.write_all(&b)?;
             }
         }
         CsvLayout::MandiriRekeningKoran => {
@@ -570,23 +650,22 @@ fn write_csv(s: &DayStatement<'_>, layout: CsvLayout, w: &mut impl Write) -> io:
                     Direction::Debit => (l.amount_sen, 0),
                     Direction::Credit => (0, l.amount_sen),
                 };
-                let post = l.booked_on.map(|d| d.format("%d/%m/%Y").to_string());
-                write!(
-                    w,
-                    "{};{};",
-                    post.as_deref().unwrap_or(&date),
-                    l.value_date.format("%d/%m/%Y")
-                )?;
-                csv_field(w, &l.narrative, b';')?;
-                w.write_all(b";")?;
-                csv_field(w, &l.bank_ref, b';')?;
-                w.write_all(b";")?;
-                csv_amount(w, debit, layout)?;
-                w.write_all(b";")?;
-                csv_amount(w, credit, layout)?;
-                w.write_all(b";")?;
-                csv_amount(w, balance, layout)?;
-                w.write_all(b";13700\r\n")?;
+                b.clear();
+                post(&mut b, l);
+                b.push(b';');
+                dmy(&mut b, l.value_date);
+                b.push(b';');
+                let _ = csv_field(&mut b, &l.narrative, b';');
+                b.push(b';');
+                let _ = csv_field(&mut b, &l.bank_ref, b';');
+                b.push(b';');
+                let _ = csv_amount(&mut b, debit, layout);
+                b.push(b';');
+                let _ = csv_amount(&mut b, credit, layout);
+                b.push(b';');
+                let _ = csv_amount(&mut b, balance, layout);
+                b.extend_from_slice(b";13700\r\n");
+                w.write_all(&b)?;
             }
         }
     }
