@@ -190,14 +190,25 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
         .ok()
         .and_then(|t| kasda_recon::parse_ground_truth(&t).ok())
         .unwrap_or_default();
-    let acc = kasda_recon::accuracy(&out.findings, &truth);
+    // Account numbers, OPD codes and channel ids name places, not facts: a finding must share
+    // an identifying ref with an injected irregularity to count (kasda_recon::accuracy).
+    let context = kasda_recon::context_from_config(&cfg);
+    let acc = kasda_recon::accuracy_with_context(&out.findings, &truth, &context);
     let pct = |v: Option<f64>| v.map(|x| format!("{:.3}", x)).unwrap_or_else(|| "-".into());
-    for (ty, (n, amount)) in &summary.findings_by_type {
+    // Every type found or injected, so a type the engine missed entirely shows its recall.
+    let types: std::collections::BTreeSet<&String> =
+        summary.findings_by_type.keys().chain(acc.keys()).collect();
+    for ty in types {
         let a = acc.get(ty);
+        let (n, amount) = summary
+            .findings_by_type
+            .get(ty)
+            .map(|(n, amount)| (n.to_string(), amount.clone()))
+            .unwrap_or_else(|| ("0".into(), "-".into()));
         findings.push([
             ty.clone(),
-            n.to_string(),
-            amount.clone(),
+            n,
+            amount,
             pct(a.and_then(|a| a.precision)),
             pct(a.and_then(|a| a.recall)),
         ]);

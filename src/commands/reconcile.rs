@@ -5,13 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Duration, NaiveDate, Utc};
 use kasda_core::config::Config;
-use kasda_core::document::Document;
-use kasda_core::ledger::EntryKind;
 use kasda_core::money::display_idr;
-use kasda_recon::{
-    Documents, ExistingMatch, Finding, FindingType, Line, ReconConfig, ReconInput, ReconOutput,
-    Severity, StatementHeader,
-};
+use kasda_recon::load::{load_input, LoadOptions};
+use kasda_recon::{Finding, FindingType, ReconConfig, ReconOutput, Severity};
 use kasda_store::{FindingInput, FindingStatus, NewEntry, RunInfo, RunKind, Store};
 use serde::Serialize;
 
@@ -19,9 +15,6 @@ use super::{actor, ledger_of, load_config, open_store};
 use crate::cli::{Cli, FindingsArgs, ReconcileArgs};
 use crate::output::{self, Table};
 use crate::{CmdResult, Failure};
-
-/// Entries read per page when collecting the ledger's existing matches.
-const PAGE: usize = 50_000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReconSummary {
@@ -56,86 +49,8 @@ pub fn reconcile_store(
     let calendar = cfg.calendar().map_err(Failure::input)?;
     let rcfg = ReconConfig::from_config(cfg);
 
-    let mut input = ReconInput::new(as_of);
-    input.period = Some((from, to));
-    for l in store
-        .statement_lines(ledger, None, from, to)
-        .map_err(Failure::store)?
-    {
-        let f = l.facts;
-        let mut texts: Vec<String> = Vec::new();
-        if let Some(r) = &f.bank_ref {
-            texts.push(r.clone());
-        }
-        let r = &f.refs;
-        for t in [
-            &r.end_to_end_id,
-            &r.instruction_id,
-            &r.transaction_id,
-            &r.entry_ref,
-            &r.customer_ref,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            texts.push(t.clone());
-        }
-        texts.push(f.text.clone());
-        input.lines.push(Line {
-            id: f.natural_key.clone(),
-            account: f.account.clone(),
-            booking_date: f.booking_date,
-            value_date: f.value_date.unwrap_or(f.booking_date),
-            amount: f.amount,
-            direction: f.direction,
-            reversal: f.reversal,
-            status: f.status,
-            texts,
-            counterparty: f
-                .counterparty
-                .account
-                .clone()
-                .or_else(|| f.counterparty.iban.clone()),
-            counterparty_name: f.counterparty.name.clone(),
-            bank_ref: f.bank_ref.clone(),
-            statement_id: Some(format!("{}#{}", l.file_sha256, f.statement_index)),
-            seq: f.pos.index,
-        });
-    }
-    for s in store.statements(ledger, None).map_err(Failure::store)? {
-        let h = &s.header;
-        input.statements.push(StatementHeader {
-            statement_id: format!("{}#{}", s.file_sha256, s.index),
-            account: h.account.clone(),
-            sequence: h.electronic_seq.clone(),
-            page: h.page,
-            from_date: h
-                .from
-                .map(|t| t.date())
-                .or(h.opening.as_ref().and_then(|b| b.date)),
-            to_date: h
-                .to
-                .map(|t| t.date())
-                .or(h.closing.as_ref().and_then(|b| b.date)),
-            opening: h.opening.as_ref().map(|b| b.amount),
-            closing: h.closing.as_ref().map(|b| b.amount),
-            source: s.file_name.clone(),
-        });
-    }
-    let mut docs = Documents::default();
-    for d in store
-        .documents(ledger, None, Some(from), Some(to))
-        .map_err(Failure::store)?
-    {
-        match d.document {
-            Document::Receipt(r) => docs.receipts.push((d.natural_key, r)),
-            Document::Sts(s) => docs.sts.push(s),
-            Document::Sp2d(s) => docs.sp2d.push(s),
-            Document::Bku(b) => docs.bku.push(b),
-        }
-    }
-    input.documents = docs;
-    input.existing = existing_matches(store, ledger)?;
+    let input = load_input(store, ledger, from, to, as_of, LoadOptions::default())
+        .map_err(Failure::store)?;
 
     let out = kasda_recon::reconcile(&input, &rcfg, &calendar);
 
@@ -226,47 +141,6 @@ pub fn reconcile_store(
 }
 
 /// The ledger's match entries and the facts each joins, so a re-run adds nothing.
-fn existing_matches(store: &mut dyn Store, ledger: &str) -> Result<Vec<ExistingMatch>, Failure> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.entries(ledger, after, PAGE).map_err(Failure::store)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        let matched: Vec<(i64, String)> = page
-            .iter()
-            .filter(|e| {
-                e.entry.kind == EntryKind::Match || e.entry.natural_key.starts_with("match:")
-            })
-            .map(|e| (e.seq, e.entry.natural_key.clone()))
-            .collect();
-        if matched.is_empty() {
-            continue;
-        }
-        let seqs: Vec<i64> = matched.iter().map(|(s, _)| *s).collect();
-        let mut joins: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for (seq, key) in store.entry_joins(ledger, &seqs).map_err(Failure::store)? {
-            joins.entry(seq).or_default().push(key);
-        }
-        let reversed: HashSet<i64> = store
-            .entries_reversing(ledger, &seqs)
-            .map_err(Failure::store)?
-            .into_iter()
-            .collect();
-        for (seq, key) in matched {
-            let fact_ids = joins.remove(&seq).unwrap_or_default();
-            if fact_ids.is_empty() || reversed.contains(&seq) {
-                continue;
-            }
-            out.push(ExistingMatch {
-                natural_key: key,
-                fact_ids,
-            });
-        }
-    }
-    Ok(out)
-}
-
 fn finding_input(f: &Finding) -> FindingInput {
     FindingInput {
         id: f.id.clone(),
