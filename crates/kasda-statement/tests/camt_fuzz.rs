@@ -166,3 +166,31 @@ fn every_cut_of_a_small_sample() {
         bytes.len()
     );
 }
+
+/// Markup the entry builder must treat exactly as serde does (an unknown entity, CDATA, a
+/// stray start tag), spliced in at every offset of a sample whose entries have the deep, partly
+/// ignored elements (`AmtDtls/CntrValAmt/CcyXchg`) where a random splice once found the builder
+/// accepting `&bogus;` that serde refuses. Debug builds assert inside the reader that the two
+/// agree on every entry, so this is a deterministic check of that agreement.
+#[test]
+fn tricky_markup_at_every_offset_of_a_deep_sample() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(
+        "../../sample-statements/public/camt/dvbern__camt053_v00104_business-sample-camt.053.001.04.xml",
+    );
+    let bytes = std::fs::read(&path).expect("fixture");
+    let snippets = ["&bogus;", "<![CDATA[x]]>", "<X a=\"&bogus;\"/>"];
+    let mut read = 0usize;
+    for snippet in snippets {
+        for at in 0..=bytes.len() {
+            let mut spliced = bytes[..at].to_vec();
+            spliced.extend_from_slice(snippet.as_bytes());
+            spliced.extend_from_slice(&bytes[at..]);
+            match camt::read("spliced.xml", &spliced) {
+                Ok(_) => read += 1,
+                Err(e) => assert!(!e.code.is_empty(), "error without code: {e}"),
+            }
+        }
+    }
+    // A splice into text or between elements of an ignored part can be harmless.
+    assert!(read > 0, "no splice was harmless");
+}

@@ -4,11 +4,13 @@
 //! were written by hand-checking the reader's output (`KASDA_BLESS=1` rewrites them; review the
 //! diff before committing).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use kasda_core::statement::{StatementFile, StatementFormat};
 use kasda_statement::csv_profile;
-use kasda_statement::{detect, summary, ReadError};
+use kasda_statement::detect;
 use serde_json::{json, Value};
 
 fn fixtures() -> PathBuf {
@@ -16,7 +18,6 @@ fn fixtures() -> PathBuf {
 }
 
 fn facts(file: &StatementFile) -> Value {
-    let s = summary::summarize(file);
     let st = file.statements.first();
     let entries: Vec<Value> = st
         .map(|st| {
@@ -48,29 +49,10 @@ fn facts(file: &StatementFile) -> Value {
         "from": st.and_then(|s| s.from),
         "to": st.and_then(|s| s.to),
         "totals": st.and_then(|s| s.totals.clone()),
-        "summary": {
-            "entries": s.entries,
-            "sum_credit": s.sum_credit.to_string(),
-            "sum_debit": s.sum_debit.to_string(),
-            "opening_balance": s.opening_balance.map(|d| d.to_string()),
-            "closing_balance": s.closing_balance.map(|d| d.to_string()),
-            "currency": s.currency,
-            "balance_check": s.balance_check.as_str(),
-        },
+        "summary": common::summary_facts(file),
         "warnings": file.warnings,
         "entries": entries,
     })
-}
-
-fn error_facts(e: &ReadError) -> Value {
-    json!({"error": {
-        "code": e.code,
-        "line": e.location.line,
-        "column": e.location.column,
-        "field": e.field,
-        "expected": e.expected,
-        "found": e.found,
-    }})
 }
 
 fn read_fixture(name: &str, bytes: &[u8]) -> Value {
@@ -82,7 +64,7 @@ fn read_fixture(name: &str, bytes: &[u8]) -> Value {
         Ok(f) => facts(&f),
         Err(e) => {
             assert_eq!(e.file, name, "errors name the file");
-            error_facts(&e)
+            common::error_facts(&e)
         }
     }
 }
@@ -110,23 +92,7 @@ fn edge_case_fixtures_read_as_expected() {
             .unwrap_or_default();
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let got = read_fixture(&name, &bytes);
-        let expected_path = path.with_extension("expected.json");
-        if bless {
-            let text = serde_json::to_string_pretty(&got).unwrap_or_default() + "\n";
-            std::fs::write(&expected_path, text).unwrap_or_else(|e| panic!("{e}"));
-            continue;
-        }
-        let want: Value = std::fs::read_to_string(&expected_path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_else(|| panic!("{}: missing or invalid", expected_path.display()));
-        if got != want {
-            failures.push(format!(
-                "{name}:\n got  {}\n want {}",
-                serde_json::to_string(&got).unwrap_or_default(),
-                serde_json::to_string(&want).unwrap_or_default()
-            ));
-        }
+        common::check_expected(&path, &got, bless, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -29,12 +29,15 @@ pub(crate) struct Subtree {
     pub start: Pos,
     /// (offset in `xml`, source position) of every start tag, in order.
     pub marks: Vec<(usize, Pos)>,
+    /// The element's tokens in order, for the hand-written `Ntry` builder (`fast.rs`).
+    pub tape: Vec<super::fast::Tok>,
 }
 
 impl Subtree {
     pub fn clear(&mut self) {
         self.xml.clear();
         self.marks.clear();
+        self.tape.clear();
     }
 
     /// Source position of the element holding the first occurrence of `needle`, or of the
@@ -298,7 +301,24 @@ pub(crate) fn parse_date(t: &str) -> Option<NaiveDate> {
     if !zone_ok {
         return None;
     }
+    // The usual `YYYY-MM-DD` directly; anything else as chrono's `%Y-%m-%d` reads it.
+    if let Some((y, m, d)) = digits_ymd(core.as_bytes()) {
+        return NaiveDate::from_ymd_opt(y, m, d);
+    }
     NaiveDate::parse_from_str(core, "%Y-%m-%d").ok()
+}
+
+/// `YYYY-MM-DD` exactly, in ASCII digits: (year, month, day), not yet checked as a date.
+fn digits_ymd(b: &[u8]) -> Option<(i32, u32, u32)> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    Some((i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?))
 }
 
 pub(crate) fn parse_datetime(t: &str) -> Option<NaiveDateTime> {

@@ -1,10 +1,12 @@
 //! ISO 20022 bank-to-customer cash management messages: camt.052 (account report), camt.053
 //! (statement) and camt.054 (debit/credit notification), every version from 001.01 to 001.13.
 //!
-//! The reader streams: it follows the message skeleton event by event and deserializes one
-//! statement child at a time (each `Bal`, each `Ntry` with its `TxDtls`), so memory is bounded
-//! by the largest single element ([`Limits::max_element_bytes`]) whether the file holds ten
-//! entries or ten million. [`read_stream`] hands statements and entries to a [`CamtSink`];
+//! The reader streams: it follows the message skeleton event by event and reads one statement
+//! child at a time (each `Bal`, each `Ntry` with its `TxDtls`), so memory is bounded by the
+//! largest single element ([`Limits::max_element_bytes`]) whether the file holds ten entries or
+//! ten million. Entries, the hot path, are built by a hand-written handler from the events seen
+//! while buffering them; serde reads the other statement children and any entry of an unusual
+//! shape, to the same models (debug builds check every entry against serde's reading). [`read_stream`] hands statements and entries to a [`CamtSink`];
 //! [`read`] builds the whole [`StatementFile`]; [`scan`] only counts and sums (the throughput
 //! path for benchmarks and quick summaries); [`sniff`] recognises camt content for format
 //! detection.
@@ -46,6 +48,7 @@
 #![allow(clippy::result_large_err)]
 
 mod convert;
+mod fast;
 mod model;
 mod source;
 mod stream;

@@ -20,9 +20,19 @@ pub(crate) struct Pos {
     pub column: u64,
 }
 
+/// Bytes pulled from the inner reader at a time into the counting buffer.
+const CHUNK: usize = 64 * 1024;
+
 pub(crate) struct CountingReader<R> {
     inner: R,
-    consumed: u64,
+    /// The current chunk of the source; `buf[pos..]` is not consumed yet.
+    buf: Vec<u8>,
+    pos: usize,
+    /// `buf[..counted]` has been scanned for newlines. Lines are counted when a position is
+    /// asked for (once per XML event) or a chunk is dropped, not on every `consume`.
+    counted: usize,
+    /// Source offset of `buf[0]`.
+    base: u64,
     line: u64,
     line_start: u64,
     recent_newlines: VecDeque<u64>,
@@ -39,7 +49,10 @@ impl<R: BufRead> CountingReader<R> {
     pub fn new(inner: R, event_limit: u64) -> Self {
         CountingReader {
             inner,
-            consumed: 0,
+            buf: Vec::new(),
+            pos: 0,
+            counted: 0,
+            base: 0,
             line: 1,
             line_start: 0,
             recent_newlines: VecDeque::with_capacity(64),
@@ -49,21 +62,46 @@ impl<R: BufRead> CountingReader<R> {
         }
     }
 
-    /// Marks the start of the next event (called after every event the parser returns).
-    pub fn mark_event_start(&mut self) {
-        self.event_start = self.consumed;
+    fn consumed(&self) -> u64 {
+        self.base + self.pos as u64
     }
 
-    pub fn position(&self) -> Pos {
+    /// Brings the line count up to the read position.
+    fn count_lines(&mut self) {
+        let (from, to) = (self.counted, self.pos);
+        if to <= from {
+            return;
+        }
+        for i in memchr::memchr_iter(b'\n', &self.buf[from..to]) {
+            let at = self.base + (from + i) as u64;
+            self.line += 1;
+            self.line_start = at + 1;
+            if self.recent_newlines.len() == RECENT_NEWLINES {
+                self.recent_newlines.pop_front();
+            }
+            self.recent_newlines.push_back(at);
+        }
+        self.counted = to;
+    }
+
+    /// Marks the start of the next event (called after every event the parser returns).
+    pub fn mark_event_start(&mut self) {
+        self.event_start = self.consumed();
+    }
+
+    pub fn position(&mut self) -> Pos {
+        self.count_lines();
+        let byte = self.consumed();
         Pos {
-            byte: self.consumed,
+            byte,
             line: self.line,
-            column: self.consumed - self.line_start + 1,
+            column: byte - self.line_start + 1,
         }
     }
 
     /// Line and column of an earlier byte offset, when it is recent enough to be known.
-    pub fn locate(&self, byte: u64) -> Pos {
+    pub fn locate(&mut self, byte: u64) -> Pos {
+        self.count_lines();
         if byte >= self.line_start {
             return Pos {
                 byte,
@@ -112,39 +150,28 @@ impl<R: BufRead> Read for CountingReader<R> {
 impl<R: BufRead> BufRead for CountingReader<R> {
     #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.consumed.saturating_sub(self.event_start) > self.event_limit {
+        if self.consumed().saturating_sub(self.event_start) > self.event_limit {
             self.limit_hit = true;
             return Err(io::Error::other("XML event larger than the limit"));
         }
-        self.inner.fill_buf()
+        if self.pos == self.buf.len() {
+            // Count the chunk's lines before its bytes are dropped, then take the next one.
+            self.count_lines();
+            self.base += self.buf.len() as u64;
+            self.buf.clear();
+            self.pos = 0;
+            self.counted = 0;
+            let src = self.inner.fill_buf()?;
+            let n = src.len().min(CHUNK);
+            self.buf.extend_from_slice(&src[..n]);
+            self.inner.consume(n);
+        }
+        Ok(&self.buf[self.pos..])
     }
 
     #[inline]
     fn consume(&mut self, amount: usize) {
-        // `fill_buf` on a `BufRead` hands back the same unconsumed bytes until `consume` is
-        // called, so asking again here sees exactly the bytes being consumed.
-        let CountingReader {
-            inner,
-            consumed,
-            line,
-            line_start,
-            recent_newlines,
-            ..
-        } = self;
-        if let Ok(buf) = inner.fill_buf() {
-            let n = amount.min(buf.len());
-            for i in memchr::memchr_iter(b'\n', &buf[..n]) {
-                let at = *consumed + i as u64;
-                *line += 1;
-                *line_start = at + 1;
-                if recent_newlines.len() == RECENT_NEWLINES {
-                    recent_newlines.pop_front();
-                }
-                recent_newlines.push_back(at);
-            }
-        }
-        *consumed += amount as u64;
-        inner.consume(amount);
+        self.pos = (self.pos + amount).min(self.buf.len());
     }
 }
 
@@ -312,7 +339,7 @@ mod tests {
         let end = r.position();
         assert_eq!((end.byte, end.line, end.column), (15, 5, 2));
         // Earlier offsets resolve through the remembered newlines.
-        let at = |b| {
+        let mut at = |b| {
             let p = r.locate(b);
             (p.line, p.column)
         };

@@ -2,9 +2,11 @@
 //!
 //! The skeleton (envelope, `Document`, the message element, `GrpHdr`, each `Stmt`/`Rpt`/`Ntfctn`)
 //! is followed event by event. Every child of a statement (`Acct`, each `Bal`, each `Ntry`, …)
-//! is copied into one reusable buffer, deserialized with serde, converted and handed on, so
-//! memory stays bounded by the largest single child (limit `Limits::max_element_bytes`) whatever the
-//! file size.
+//! is copied into one reusable buffer, read into its model, converted and handed on, so memory
+//! stays bounded by the largest single child (limit `Limits::max_element_bytes`) whatever the
+//! file size. An `Ntry` is read into its model by the hand-written builder in `fast.rs` from the
+//! tokens recorded while it was buffered (one pass over its bytes); the rarer elements, and the
+//! entries the builder leaves alone, are deserialized from the buffer with serde.
 
 use std::io::BufRead;
 
@@ -16,6 +18,7 @@ use kasda_core::money::Currency;
 use kasda_core::statement::{SourcePos, Statement, StatementFormat, StatementKind};
 
 use super::convert::{self, location, push_warning, text, Ctx, Field, Subtree};
+use super::fast;
 use super::model;
 use super::source::{declared_encoding, CountingReader, Pos, Transcoder};
 use super::{CamtHeader, CamtSink, Limits};
@@ -177,16 +180,9 @@ pub(crate) fn run<R: BufRead>(
     walker.finish()
 }
 
-/// Appends the markup of a start or empty tag to the subtree buffer.
-fn write_start(xml: &mut Vec<u8>, e: &BytesStart, empty: bool) {
-    xml.push(b'<');
-    xml.extend_from_slice(e);
-    xml.extend_from_slice(if empty { b"/>" } else { b">" });
-}
-
 impl<R: BufRead> Walker<'_, '_, R> {
-    fn position(&self) -> Pos {
-        self.reader.get_ref().position()
+    fn position(&mut self) -> Pos {
+        self.reader.get_mut().position()
     }
 
     fn error_at(
@@ -201,12 +197,14 @@ impl<R: BufRead> Walker<'_, '_, R> {
     }
 
     /// Maps a parser error; `within` names the element being read.
-    fn xml_error(&self, err: quick_xml::Error, within: &str) -> ReadError {
+    fn xml_error(&mut self, err: quick_xml::Error, within: &str) -> ReadError {
         use quick_xml::errors::SyntaxError;
-        let source = self.reader.get_ref();
+        let error_byte = self.reader.error_position();
+        let source = self.reader.get_mut();
         if source.limit_hit {
+            let pos = source.position();
             return self.error_at(
-                source.position(),
+                pos,
                 "event-too-large",
                 within,
                 &format!(
@@ -216,7 +214,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
                 "a longer token",
             );
         }
-        let pos = source.locate(self.reader.error_position());
+        let pos = source.locate(error_byte);
         let code = match &err {
             quick_xml::Error::Io(_) => "io-error",
             quick_xml::Error::Encoding(_) => "bad-encoding",
@@ -249,23 +247,20 @@ impl<R: BufRead> Walker<'_, '_, R> {
     }
 
     fn walk(&mut self) -> Result<(), ReadError> {
+        // The skeleton's events get their own buffer, so a start tag can be handed on borrowed
+        // while `collect` reads the element's content into `self.buf`.
+        let mut buf = Vec::with_capacity(1024);
         loop {
             self.reader.get_mut().mark_event_start();
             let start_pos = self.position();
-            self.buf.clear();
-            let event = match self.reader.read_event_into(&mut self.buf) {
+            buf.clear();
+            let event = match self.reader.read_event_into(&mut buf) {
                 Ok(e) => e,
                 Err(e) => return Err(self.xml_error(e, self.within())),
             };
             match event {
-                Event::Start(e) => {
-                    let e = e.into_owned();
-                    self.open(&e, start_pos, false)?;
-                }
-                Event::Empty(e) => {
-                    let e = e.into_owned();
-                    self.open(&e, start_pos, true)?;
-                }
+                Event::Start(e) => self.open(&e, start_pos, false)?,
+                Event::Empty(e) => self.open(&e, start_pos, true)?,
                 Event::End(_) => self.close(start_pos)?,
                 Event::Decl(d) => {
                     // The declaration was honoured before parsing began (see
@@ -595,8 +590,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
     fn collect(&mut self, e: &BytesStart, start_pos: Pos, empty: bool) -> Result<(), ReadError> {
         self.tree.clear();
         self.tree.start = start_pos;
-        self.tree.marks.push((0, start_pos));
-        write_start(&mut self.tree.xml, e, empty);
+        self.tree.record_start(e, empty, start_pos);
         if empty {
             return Ok(());
         }
@@ -613,7 +607,6 @@ impl<R: BufRead> Walker<'_, '_, R> {
                     return Err(self.xml_error(err, &within));
                 }
             };
-            let xml = &mut self.tree.xml;
             match event {
                 Event::Start(s) => {
                     depth += 1;
@@ -627,28 +620,18 @@ impl<R: BufRead> Walker<'_, '_, R> {
                             "deeper nesting",
                         ));
                     }
-                    self.tree.marks.push((xml.len(), pos));
-                    write_start(xml, &s, false);
+                    self.tree.record_start(&s, false, pos);
                 }
-                Event::Empty(s) => {
-                    self.tree.marks.push((xml.len(), pos));
-                    write_start(xml, &s, true);
-                }
+                Event::Empty(s) => self.tree.record_start(&s, true, pos),
                 Event::End(end) => {
-                    xml.extend_from_slice(b"</");
-                    xml.extend_from_slice(end.as_ref());
-                    xml.push(b'>');
+                    self.tree.record_end(end.as_ref());
                     depth -= 1;
                     if depth == 0 {
                         return Ok(());
                     }
                 }
-                Event::Text(t) => xml.extend_from_slice(&t),
-                Event::CData(c) => {
-                    xml.extend_from_slice(b"<![CDATA[");
-                    xml.extend_from_slice(&c);
-                    xml.extend_from_slice(b"]]>");
-                }
+                Event::Text(t) => self.tree.record_text(&t),
+                Event::CData(c) => self.tree.record_cdata(&c),
                 Event::Eof => {
                     return Err(self.error_at(
                         pos,
@@ -817,7 +800,25 @@ impl<R: BufRead> Walker<'_, '_, R> {
     fn entry(&mut self) -> Result<(), ReadError> {
         self.announce()?;
         let index = self.header.as_ref().map_or(0, |h| h.entries);
-        let ntry: model::ReportEntry = self.parse_tree("Ntry", Some(index))?;
+        // The hand-written builder reads the usual entry from the tokens recorded while
+        // buffering it; anything it leaves (see `fast.rs`) goes through serde as before.
+        let built = fast::entry(&self.tree);
+        #[cfg(debug_assertions)]
+        if let Some(built) = &built {
+            // Debug builds (and so every test) hold the builder to serde's reading.
+            match self.parse_tree::<model::ReportEntry>("Ntry", Some(index)) {
+                Ok(serde) => assert_eq!(
+                    format!("{built:?}"),
+                    format!("{serde:?}"),
+                    "the hand-written Ntry builder and serde disagree on entry {index}"
+                ),
+                Err(e) => panic!("the hand-written Ntry builder accepted what serde refuses: {e}"),
+            }
+        }
+        let ntry: model::ReportEntry = match built {
+            Some(ntry) => ntry,
+            None => self.parse_tree("Ntry", Some(index))?,
+        };
         let ctx = Ctx {
             file: self.file,
             tree: &self.tree,

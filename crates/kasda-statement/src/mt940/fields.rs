@@ -95,6 +95,13 @@ pub fn entry_date_near(mmdd: &str, value: YyMmDd) -> Result<Option<NaiveDate>, F
             None => return Ok(None),
         },
     };
+    // The usual case: the entry date in the value date's own year, less than half a year away.
+    // Its neighbours a year earlier or later are then at least 183 days away, so it is nearest.
+    if let Some(d) = NaiveDate::from_ymd_opt(anchor.year(), mm, dd) {
+        if (d - anchor).num_days().abs() <= 182 {
+            return Ok(Some(d));
+        }
+    }
     let best = [anchor.year() - 1, anchor.year(), anchor.year() + 1]
         .into_iter()
         .filter_map(|y| NaiveDate::from_ymd_opt(y, mm, dd))
@@ -409,7 +416,9 @@ pub struct Line61 {
 }
 
 pub fn parse_61(value: &str, currency: Currency) -> Result<Line61, FieldError> {
-    let (first, supplementary) = match value.split_once('\n') {
+    // memchr: `split_once` on a char is a slower search, and this runs once per entry.
+    let split = memchr::memchr(b'\n', value.as_bytes()).map(|p| (&value[..p], &value[p + 1..]));
+    let (first, supplementary) = match split {
         Some((f, s)) => {
             let s = s
                 .split('\n')
@@ -512,7 +521,7 @@ pub fn parse_61(value: &str, currency: Currency) -> Result<Line61, FieldError> {
             .iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     let rest = line.get(type_end..).unwrap_or("");
-    let (cust, bank) = match rest.find("//") {
+    let (cust, bank) = match find_double_slash(rest) {
         Some(p) => (&rest[..p], Some(rest[p + 2..].trim())),
         None => (rest, None),
     };
@@ -531,6 +540,12 @@ pub fn parse_61(value: &str, currency: Currency) -> Result<Line61, FieldError> {
         bank_ref: bank.filter(|s| !s.is_empty()).map(str::to_string),
         supplementary,
     })
+}
+
+/// Byte offset of the first `//` (bank reference separator) in `s`.
+fn find_double_slash(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'/', b).find(|&p| b.get(p + 1) == Some(&b'/'))
 }
 
 /// `:34F:` floor limit: currency, optional D/C, amount.

@@ -16,13 +16,54 @@ use kasda_core::statement::{BankTxCode, Entry};
 
 /// Fills the entry from the `:86:` text (lines joined with `\n`).
 pub fn apply(text: &str, entry: &mut Entry) {
-    let lines: Vec<&str> = text
-        .split('\n')
-        .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    // Lines are wrapped at 65 characters wherever the bank liked; structure is read from the
-    // text as one string.
+    let mut lines = nonblank_lines(text);
+    // Structure starts with three digits and `?` (GVC) or with `/KEY/` (slash codes). Text whose
+    // first line starts otherwise is free text (Indonesian banks), kept line by line in one pass
+    // without the joined string the structured readers need.
+    if let Some(first) = lines.clone().next() {
+        if first.as_bytes().first().is_some_and(u8::is_ascii_digit)
+            || first.trim_start().starts_with('/')
+        {
+            apply_structured(text, lines.collect(), entry);
+            pick_treasury_refs(entry);
+            return;
+        }
+    }
+    let unstructured = &mut entry.remittance.unstructured;
+    if let Some(first) = lines.next() {
+        unstructured.reserve(2);
+        unstructured.push(first.trim().to_string());
+    }
+    unstructured.extend(lines.map(|l| l.trim().to_string()));
+    pick_treasury_refs(entry);
+}
+
+/// The lines of `text` that hold more than whitespace, without trailing whitespace.
+fn nonblank_lines(text: &str) -> impl Iterator<Item = &str> + Clone {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || loop {
+        let t = rest?;
+        let line = match memchr::memchr(b'\n', t.as_bytes()) {
+            Some(p) => {
+                // `\n` is ASCII, so both sides of it are character boundaries.
+                rest = Some(&t[p + 1..]);
+                &t[..p]
+            }
+            None => {
+                rest = None;
+                t
+            }
+        };
+        let line = line.trim_end();
+        if !line.trim_start().is_empty() {
+            return Some(line);
+        }
+    })
+}
+
+/// GVC or slash-code text; lines are wrapped at 65 characters wherever the bank liked, so
+/// structure is read from the text as one string.
+fn apply_structured(text: &str, lines: Vec<&str>, entry: &mut Entry) {
     let joined: String = lines.concat();
     if is_gvc(&joined) {
         apply_gvc(&joined, entry);
@@ -36,7 +77,6 @@ pub fn apply(text: &str, entry: &mut Entry) {
             .unstructured
             .extend(lines.iter().map(|l| l.trim().to_string()));
     }
-    pick_treasury_refs(entry);
 }
 
 fn set_info(entry: &mut Entry, text: &str) {

@@ -146,7 +146,14 @@ impl Sink for Collect {
         Ok(())
     }
     fn statement_end(&mut self, _index: usize, mut statement: Statement) -> Result<(), ReadError> {
-        statement.entries = std::mem::take(&mut self.entries);
+        // The next statement most likely has as many entries as this one (a bank cuts pages at
+        // a fixed count): starting at that capacity saves growing and copying the large entries.
+        let capacity = self.entries.len();
+        statement.entries = std::mem::replace(&mut self.entries, Vec::with_capacity(capacity));
+        if statement.entries.capacity() > 2 * statement.entries.len() {
+            // A short statement after a long one: do not keep the long one's room.
+            statement.entries.shrink_to_fit();
+        }
         self.statements.push(statement);
         Ok(())
     }
