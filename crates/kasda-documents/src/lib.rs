@@ -40,7 +40,7 @@ use kasda_core::money::NumberFormat;
 use rust_decimal::Decimal;
 
 pub use error::{DocumentsError, RowError, MAX_FOUND_CHARS};
-pub use quarantine::{quarantine_reason_column, write_quarantine};
+pub use quarantine::{quarantine_reason_column, write_quarantine, write_scan_quarantine};
 pub use scan::{scan_receipts_csv, ScanSummary};
 pub use view::{LinesView, ReceiptView, RevenueLineView};
 pub use write::{write_csv, write_csv_with, write_jsonl};
@@ -426,6 +426,20 @@ pub fn read_documents(
         }
     };
     validate::finish(file_name, parsed, opts)
+}
+
+/// Whether [`read_documents`] reads `bytes` as a receipts CSV (not XLSX, not JSON Lines, and
+/// `kind` or the header says receipts): then [`scan_receipts_csv`] reads it the same way,
+/// streaming, with the same rules and errors.
+pub fn is_receipts_csv(bytes: &[u8], kind: Option<Kind>) -> bool {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.len() > MAX_TEXT_FILE_BYTES {
+        return false;
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None | Some(b'{') => false,
+        Some(_) => kind.or_else(|| detect_kind(bytes)) == Some(Kind::Receipts),
+    }
 }
 
 /// Reads and validates a receipts CSV with default options (as of `now`) and returns how many

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::{Container, DocumentBatch, TextEncoding};
+use crate::{Container, DocumentBatch, QuarantinedRow, ScanSummary, TextEncoding};
 
 /// Name of the column appended to quarantined CSV rows. Readers ignore it (unknown column).
 pub fn quarantine_reason_column() -> &'static str {
@@ -39,18 +39,50 @@ pub fn write_quarantine(
     dir: &Path,
     original_name: &str,
 ) -> io::Result<PathBuf> {
+    write_rows(
+        &batch.container,
+        &batch.header_raw,
+        &batch.quarantined,
+        dir,
+        original_name,
+    )
+}
+
+/// [`write_quarantine`] for the rows a streaming read ([`crate::scan_receipts_csv`]) rejected:
+/// the same file, byte for byte, as for the [`DocumentBatch`] of the same input.
+pub fn write_scan_quarantine(
+    summary: &ScanSummary,
+    dir: &Path,
+    original_name: &str,
+) -> io::Result<PathBuf> {
+    write_rows(
+        &summary.container,
+        &summary.header_raw,
+        &summary.rejected,
+        dir,
+        original_name,
+    )
+}
+
+fn write_rows(
+    container: &Container,
+    header_raw: &[u8],
+    quarantined: &[QuarantinedRow],
+    dir: &Path,
+    original_name: &str,
+) -> io::Result<PathBuf> {
     let base = Path::new(original_name)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "documents".to_string());
-    let jsonl = matches!(batch.container, Container::JsonLines { .. });
+    let jsonl = matches!(container, Container::JsonLines { .. });
     let path = dir.join(format!(
         "{base}.quarantine.{}",
         if jsonl { "jsonl" } else { "csv" }
     ));
     let mut out = io::BufWriter::new(std::fs::File::create(&path)?);
     if jsonl {
-        for q in &batch.quarantined {
+        for q in quarantined {
             let obj = serde_json::json!({
                 "baris": q.row.line,
                 "alasan_karantina": q.reason(),
@@ -60,7 +92,7 @@ pub fn write_quarantine(
             out.write_all(b"\n")?;
         }
     } else {
-        let (delimiter, windows_1252) = match batch.container {
+        let (delimiter, windows_1252) = match *container {
             Container::Csv {
                 delimiter,
                 encoding,
@@ -76,11 +108,11 @@ pub fn write_quarantine(
                 text.into_bytes()
             }
         };
-        out.write_all(&batch.header_raw)?;
+        out.write_all(header_raw)?;
         out.write_all(&[delimiter])?;
         out.write_all(quarantine_reason_column().as_bytes())?;
         out.write_all(b"\n")?;
-        for q in &batch.quarantined {
+        for q in quarantined {
             out.write_all(&q.raw)?;
             out.write_all(&[delimiter])?;
             out.write_all(&encode(csv_quote(&q.reason())))?;

@@ -574,6 +574,41 @@ mod tests {
     }
 
     #[test]
+    fn the_scan_quarantine_file_is_the_batch_quarantine_file() {
+        let rows: Vec<Row> = (0u8..12)
+            .map(|i| Row {
+                ntpd: i % 5,
+                kb: Some(i % 3),
+                reversed: i % 4 == 3,
+                target: Some(i % 7),
+                total: 1 + i % 2,
+                bad_amount: i % 5 == 2,
+            })
+            .collect();
+        let bytes = csv(&rows, true);
+        let now = "2026-03-10T00:00:00Z".parse().unwrap();
+        let mut opts = ReadOptions::new(now);
+        opts.bad_rows = BadRows::Quarantine;
+        assert!(crate::is_receipts_csv(&bytes, None));
+        let batch = crate::read_documents("t.csv", &bytes, &opts).unwrap();
+        let summary = scan_receipts_csv("t.csv", &bytes, &opts, |_, _| {}).unwrap();
+        assert!(!summary.rejected.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let qa = crate::write_scan_quarantine(&summary, &a, "t.csv").unwrap();
+        let qb = crate::write_quarantine(&batch, &b, "t.csv").unwrap();
+        let (qa, qb) = (std::fs::read(qa).unwrap(), std::fs::read(qb).unwrap());
+        assert_eq!(qa, qb);
+        // Header plus one line per rejected row.
+        assert_eq!(
+            qa.iter().filter(|b| **b == b'\n').count(),
+            1 + summary.rejected.len()
+        );
+    }
+
+    #[test]
     fn the_visitor_sees_each_row_borrowed_and_the_summary_counts_them() {
         let bytes = crate::sample::sample_receipts_csv(2500);
         let now = crate::sample::SAMPLE_NOW.parse().unwrap();
