@@ -625,3 +625,28 @@ pub fn ledger_storage(store: &mut PgStore) -> Result<(Vec<(String, i64)>, i64), 
         Ok((sizes, postings))
     })
 }
+
+/// `append_entries` through the two-round-trip small append that preceded migration 0002
+/// (lock and reads, then the inserts and COMMIT): the same rows and checks, kept as the
+/// same-run "before" of the hot-writer bench.
+pub fn append_two_trips(
+    store: &mut PgStore,
+    ledger: &str,
+    run: kasda_store::RunInfo,
+    entries: Vec<kasda_store::NewEntry>,
+) -> Result<kasda_store::AppendOutcome, StoreError> {
+    // append_small names the (validated) ledger code as a literal.
+    kasda_store::validate_ledger_code(ledger)?;
+    if entries.len() > crate::write::FAST_APPEND_MAX {
+        return Err(StoreError::backend(
+            "append_two_trips",
+            format!(
+                "{} entries: at most {} take this path",
+                entries.len(),
+                crate::write::FAST_APPEND_MAX
+            ),
+        ));
+    }
+    let PgStore { client, rt, .. } = store;
+    rt.block_on(crate::write::append_small(client, ledger, run, entries))
+}

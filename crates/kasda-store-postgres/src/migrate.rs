@@ -19,11 +19,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Add new files at the end; never edit an applied one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init.sql",
-    sql: include_str!("../../../schema/postgres/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init.sql",
+        sql: include_str!("../../../schema/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_append_one_trip.sql",
+        sql: include_str!("../../../schema/postgres/0002_append_one_trip.sql"),
+    },
+];
 
 /// Key of the advisory lock that serialises migrations within one database.
 const MIGRATION_LOCK: i64 = 0x6b61_7364_615f_6d67; // "kasda_mg"

@@ -1193,6 +1193,9 @@ pub(crate) async fn append_entries(
     entries: Vec<NewEntry>,
 ) -> Result<AppendOutcome, StoreError> {
     if entries.len() <= FAST_APPEND_MAX && validate_ledger_code(ledger).is_ok() {
+        if let Some(out) = append_one_trip(client, ledger, &run, &entries).await? {
+            return Ok(out);
+        }
         return append_small(client, ledger, run, entries).await;
     }
     let tx = begin(client, "append entries").await?;
@@ -1585,7 +1588,7 @@ SELECT EXISTS (SELECT 1 FROM ledgers WHERE ledger_id = $1),
 /// flush loses this append and every later one together (their commit records follow it in
 /// the WAL), so the chain on disk never has a hole; no caller has been told any of them
 /// succeeded.
-async fn append_small(
+pub(crate) async fn append_small(
     client: &mut Client,
     ledger: &str,
     run: RunInfo,
@@ -1942,4 +1945,387 @@ async fn append_small_in(
         appended: writer.pending.iter().map(|p| p.seq).collect(),
         duplicates,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small appends in one round trip (migration 0002)
+// ---------------------------------------------------------------------------------------------
+
+/// SQLSTATE with which `kasda_append_small` asks for the general path.
+const GENERAL_PATH: &str = "KD900";
+
+/// The call of `kasda_append_small` (schema/postgres/0002_append_one_trip.sql).
+const APPEND_SMALL_CALL: &str = "SELECT run_id, fresh, head, seqs, hashes FROM kasda_append_small(
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+    $21, $22, $23, $24)";
+
+/// The part of [`kasda_core::ledger::canonical_encoding`] before the entry's own fields: the
+/// version tag, the ledger code and the seq (here 0), each a length-prefixed field.
+fn canonical_header(ledger: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + ledger.len());
+    for s in ["kasda-entry-v1", ledger, "0"] {
+        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    out
+}
+
+/// [`append_entries`] for a few entries in ONE round trip: `BEGIN`, the call of
+/// `kasda_append_small` (which takes the ledger lock, plans, numbers, hashes and inserts
+/// everything inside the database) and `COMMIT` plus the durable flush transaction of
+/// [`append_small`] are sent together, so the ledger lock is held only while the server works.
+///
+/// The client does what needs no ledger state first (each entry's own validity, the actor's
+/// length) and encodes each entry with kasda_core's canonical encoder; the server only splices
+/// the seq into the hash input. Every returned hash is recomputed here with
+/// [`chain_hash`] and a difference is refused as corruption.
+///
+/// `Ok(None)`: the general path must decide (an invalid entry, an unknown ledger, a closed
+/// period, a missing reversed entry, or a database without migration 0002); nothing was
+/// written and the session is outside any transaction.
+async fn append_one_trip(
+    client: &mut Client,
+    ledger: &str,
+    run: &RunInfo,
+    entries: &[NewEntry],
+) -> Result<Option<AppendOutcome>, StoreError> {
+    if run.actor.len() > MAX_LABEL
+        || entries
+            .iter()
+            .any(|n| check_entry(ledger, &n.entry, None).is_err())
+    {
+        return Ok(None);
+    }
+    let header = canonical_header(ledger);
+    let n = entries.len();
+    let mut e_kind = Vec::with_capacity(n);
+    let mut e_booked = Vec::with_capacity(n);
+    let mut e_value = Vec::with_capacity(n);
+    let mut e_key = Vec::with_capacity(n);
+    let mut e_pos = Vec::with_capacity(n);
+    let mut e_memo = Vec::with_capacity(n);
+    let mut e_rev = Vec::with_capacity(n);
+    let mut e_tail: Vec<Vec<u8>> = Vec::with_capacity(n);
+    let mut p_entry: Vec<i32> = Vec::new();
+    let mut p_idx: Vec<i32> = Vec::new();
+    let mut p_account: Vec<String> = Vec::new();
+    let mut p_acc_kind: Vec<&str> = Vec::new();
+    let mut p_acc_qual: Vec<&str> = Vec::new();
+    let mut p_side: Vec<&str> = Vec::new();
+    let mut p_amount: Vec<Decimal> = Vec::new();
+    let mut p_cur: Vec<&str> = Vec::new();
+    let mut j_entry: Vec<i32> = Vec::new();
+    let mut j_idx: Vec<i32> = Vec::new();
+    let mut j_key: Vec<&str> = Vec::new();
+    for (i, ne) in entries.iter().enumerate() {
+        let e = &ne.entry;
+        let encoded = kasda_core::ledger::canonical_encoding(ledger, 0, None, e);
+        let Some(tail) = encoded.strip_prefix(header.as_slice()) else {
+            // The canonical encoding no longer starts as the database expects: let the
+            // general path hash it.
+            return Ok(None);
+        };
+        e_tail.push(tail.to_vec());
+        e_kind.push(e.kind.as_str());
+        e_booked.push(e.booked_on);
+        e_value.push(e.value_date);
+        e_key.push(e.natural_key.as_str());
+        e_pos.push(e.position.as_str());
+        e_memo.push(e.memo.as_str());
+        e_rev.push(e.reverses);
+        let ord = i as i32 + 1;
+        for (k, p) in e.postings.iter().enumerate() {
+            p_entry.push(ord);
+            p_idx.push(k as i32);
+            p_account.push(p.account.to_string());
+            p_acc_kind.push(p.account.kind().as_str());
+            p_acc_qual.push(p.account.qualifier());
+            p_side.push(p.side.as_str());
+            p_amount.push(p.amount);
+            p_cur.push(p.currency.as_str());
+        }
+        for (k, key) in ne.joins.iter().enumerate() {
+            j_entry.push(ord);
+            j_idx.push(k as i32);
+            j_key.push(key.as_str());
+        }
+    }
+    let details = json_text("run details", &run.details)?;
+    let now = now_micros();
+    let kind = run.kind.as_str();
+    let params: [(&(dyn ToSql + Sync), Type); 24] = [
+        (&ledger, Type::TEXT),
+        (&kind, Type::TEXT),
+        (&run.actor, Type::TEXT),
+        (&RawJson(&details), Type::JSON),
+        (&now, Type::TIMESTAMPTZ),
+        (&e_kind, Type::TEXT_ARRAY),
+        (&e_booked, Type::DATE_ARRAY),
+        (&e_value, Type::DATE_ARRAY),
+        (&e_key, Type::TEXT_ARRAY),
+        (&e_pos, Type::TEXT_ARRAY),
+        (&e_memo, Type::TEXT_ARRAY),
+        (&e_rev, Type::INT8_ARRAY),
+        (&e_tail, Type::BYTEA_ARRAY),
+        (&p_entry, Type::INT4_ARRAY),
+        (&p_idx, Type::INT4_ARRAY),
+        (&p_account, Type::TEXT_ARRAY),
+        (&p_acc_kind, Type::TEXT_ARRAY),
+        (&p_acc_qual, Type::TEXT_ARRAY),
+        (&p_side, Type::TEXT_ARRAY),
+        (&p_amount, Type::NUMERIC_ARRAY),
+        (&p_cur, Type::TEXT_ARRAY),
+        (&j_entry, Type::INT4_ARRAY),
+        (&j_idx, Type::INT4_ARRAY),
+        (&j_key, Type::TEXT_ARRAY),
+    ];
+
+    // One round trip: every message is sent before any answer is awaited, and all three are
+    // awaited (an aborted transaction's COMMIT rolls back, so the session ends idle).
+    let (begun, called, committed) = futures_util::join!(
+        client.batch_execute("BEGIN; SET LOCAL synchronous_commit = off"),
+        client.query_typed(APPEND_SMALL_CALL, &params),
+        client.batch_execute(
+            "COMMIT;
+             BEGIN; SELECT pg_logical_emit_message(true, 'kasda.flush', ''); COMMIT",
+        )
+    );
+    let failure = match (begun, called, committed) {
+        (Ok(()), Ok(rows), Ok(())) => Ok(rows),
+        (Ok(()), Err(e), Ok(()))
+            if e.as_db_error().is_some_and(|db| {
+                db.code().code() == GENERAL_PATH || db.code().code() == "42883"
+            }) =>
+        {
+            return Ok(None);
+        }
+        (Err(e), _, _) => Err(("append entries: begin", e)),
+        (_, Err(e), _) => Err(("append entries", e)),
+        (_, _, Err(e)) => Err(("append entries: commit", e)),
+    };
+    let rows = match failure {
+        Ok(rows) => rows,
+        Err((what, e)) => {
+            // Leave the session outside any transaction (a no-op when COMMIT ended it).
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(map_err(what, e));
+        }
+    };
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Corrupt("kasda_append_small returned no row".into()))?;
+    let run_id: i64 = row.get(0);
+    let fresh: Vec<bool> = row.get(1);
+    let mut prev: String = row.get(2);
+    let seqs: Vec<i64> = row.get(3);
+    let hashes: Vec<String> = row.get(4);
+    let fresh_count = fresh.iter().filter(|f| **f).count();
+    if fresh.len() != n || seqs.len() != fresh_count || hashes.len() != fresh_count {
+        return Err(StoreError::Corrupt(format!(
+            "kasda_append_small answered for {} entries with {} seqs and {} hashes, expected {n} entries",
+            fresh.len(),
+            seqs.len(),
+            hashes.len()
+        )));
+    }
+    let mut duplicates = Vec::new();
+    let mut k = 0;
+    for (ne, is_fresh) in entries.iter().zip(&fresh) {
+        if !*is_fresh {
+            duplicates.push(ne.entry.natural_key.clone());
+            continue;
+        }
+        let expected = chain_hash(&prev, ledger, seqs[k], None, &ne.entry);
+        if expected != hashes[k] {
+            return Err(StoreError::Corrupt(format!(
+                "ledger {ledger}: PostgreSQL hashed entry {} ({}) as {}, kasda computes {expected}",
+                seqs[k], ne.entry.natural_key, hashes[k]
+            )));
+        }
+        prev = expected;
+        k += 1;
+    }
+    Ok(Some(AppendOutcome {
+        run_id,
+        appended: seqs,
+        duplicates,
+    }))
+}
+
+#[cfg(test)]
+mod one_trip_tests {
+    //! The one-round-trip small append against the memory store (the oracle): same seqs,
+    //! duplicates and chain head for new accounts, two currencies, joins, duplicates stored and
+    //! within a call, reversals of stored and earlier-in-call entries, non-ASCII text; and the
+    //! same errors where it hands over to the general path.
+    use super::*;
+    use crate::{testing, PgStore};
+    use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, Posting};
+    use kasda_core::money::Currency;
+    use kasda_store::memory::MemoryStore;
+    use kasda_store::Store;
+
+    const LEDGER: &str = "kota-one-trip";
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).expect("date")
+    }
+
+    fn entry(key: &str, d: u32, cents: i64, reverses: Option<i64>, joins: &[&str]) -> NewEntry {
+        let amount = Decimal::new(cents, 2);
+        let usd = Currency::parse("USD").expect("usd");
+        let mut postings = vec![
+            Posting::debit(AccountKey::new(AccountKind::BebanBank, "0011"), amount),
+            Posting::credit(AccountKey::new(AccountKind::KasDaerah, "0011"), amount),
+        ];
+        if cents % 2 == 0 {
+            // A second currency, balanced on its own.
+            let mut d = Posting::debit(AccountKey::new(AccountKind::KasDaerah, "usd-7"), amount);
+            d.currency = usd;
+            let mut c = Posting::credit(AccountKey::new(AccountKind::BebanBank, "usd-7"), amount);
+            c.currency = usd;
+            postings.push(d);
+            postings.push(c);
+        }
+        NewEntry {
+            entry: JournalEntry::new(
+                if reverses.is_some() {
+                    EntryKind::Reversal
+                } else {
+                    EntryKind::Fee
+                },
+                day(d),
+                day(d),
+                key.to_string(),
+                "pos:1",
+                format!("biaya {key} — Rp ✓ é"),
+                reverses,
+                postings,
+            )
+            .expect("valid entry"),
+            joins: joins.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn calls() -> Vec<Vec<NewEntry>> {
+        vec![
+            vec![
+                entry("a", 3, 1_000, None, &["line:1", "doc:1"]),
+                entry("b", 4, 2_001, None, &[]),
+                entry("a", 3, 1_000, None, &[]),
+                entry("c", 5, 1_000, Some(1), &["line:2"]),
+            ],
+            vec![
+                entry("b", 4, 2_001, None, &[]),
+                entry("d", 6, 3_000, Some(2), &[]),
+                entry("e", 7, 4_001, Some(4), &[]),
+            ],
+            vec![entry("f", 8, 5_002, None, &["doc:9"])],
+        ]
+    }
+
+    #[test]
+    fn one_trip_appends_what_the_memory_store_appends() {
+        let mut pg = testing::fresh_store();
+        pg.migrate().expect("migrate");
+        let mut mem = MemoryStore::new();
+        let info = LedgerInfo {
+            code: LEDGER.into(),
+            name: "Kota".into(),
+        };
+        pg.ensure_ledger(&info).expect("pg ledger");
+        mem.ensure_ledger(&info).expect("memory ledger");
+        for (i, call) in calls().into_iter().enumerate() {
+            let run = RunInfo::new(RunKind::Reconcile, format!("tester {i}"));
+            let expected = mem
+                .append_entries(LEDGER, run.clone(), call.clone())
+                .expect("memory append");
+            let PgStore { client, rt, .. } = &mut pg;
+            let got = rt
+                .block_on(append_one_trip(client, LEDGER, &run, &call))
+                .expect("one-trip append")
+                .expect("took the one-trip path");
+            assert_eq!(got.appended, expected.appended, "call {i}: seqs");
+            assert_eq!(got.duplicates, expected.duplicates, "call {i}: duplicates");
+        }
+        let pg_report = pg.verify(LEDGER).expect("pg verify");
+        let mem_report = mem.verify(LEDGER).expect("memory verify");
+        assert_eq!(pg_report.first_bad, None);
+        assert_eq!(pg_report.entries, 6);
+        assert_eq!(pg_report.head_hash, mem_report.head_hash);
+        assert!(pg.check_aggregates(LEDGER).expect("aggregates").is_empty());
+        let joins = pg
+            .rt
+            .block_on(pg.client.query(
+                "SELECT seq, idx, joined_key FROM entry_joins WHERE ledger_id = $1 ORDER BY seq, idx",
+                &[&LEDGER],
+            ))
+            .expect("joins");
+        let joins: Vec<(i64, i32, String)> = joins
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        assert_eq!(
+            joins,
+            vec![
+                (1, 0, "line:1".to_string()),
+                (1, 1, "doc:1".to_string()),
+                (3, 0, "line:2".to_string()),
+                (6, 0, "doc:9".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_trip_hands_over_what_needs_an_exact_error() {
+        let mut pg = testing::fresh_store();
+        pg.migrate().expect("migrate");
+        let mut mem = MemoryStore::new();
+        let info = LedgerInfo {
+            code: LEDGER.into(),
+            name: "Kota".into(),
+        };
+        let run = RunInfo::new(RunKind::Reconcile, "tester");
+        // Unknown ledger.
+        let call = vec![entry("a", 3, 1_000, None, &[])];
+        let PgStore { client, rt, .. } = &mut pg;
+        assert!(rt
+            .block_on(append_one_trip(client, LEDGER, &run, &call))
+            .expect("no error")
+            .is_none());
+        let pg_err = pg.append_entries(LEDGER, run.clone(), call.clone());
+        let mem_err = mem.append_entries(LEDGER, run.clone(), call.clone());
+        assert_eq!(format!("{pg_err:?}"), format!("{mem_err:?}"));
+
+        pg.ensure_ledger(&info).expect("pg ledger");
+        mem.ensure_ledger(&info).expect("memory ledger");
+        pg.append_entries(LEDGER, run.clone(), call.clone())
+            .expect("pg append");
+        mem.append_entries(LEDGER, run.clone(), call)
+            .expect("memory append");
+        // A reversal of an entry that does not exist, then an entry in a closed period.
+        let missing = vec![entry("r", 4, 1_000, Some(9), &[])];
+        pg.close_period(LEDGER, day(5), "kepala").expect("pg close");
+        mem.close_period(LEDGER, day(5), "kepala")
+            .expect("memory close");
+        let closed = vec![entry("late", 5, 1_000, None, &[])];
+        for call in [missing, closed] {
+            let PgStore { client, rt, .. } = &mut pg;
+            assert!(rt
+                .block_on(append_one_trip(client, LEDGER, &run, &call))
+                .expect("no error")
+                .is_none());
+            let pg_err = pg.append_entries(LEDGER, run.clone(), call.clone());
+            let mem_err = mem.append_entries(LEDGER, run.clone(), call);
+            assert!(pg_err.is_err());
+            assert_eq!(format!("{pg_err:?}"), format!("{mem_err:?}"));
+        }
+        // Nothing was written by the refused calls; the session still works.
+        let ok = vec![entry("g", 9, 1_000, None, &[])];
+        let out = pg
+            .append_entries(LEDGER, run, ok)
+            .expect("append after refusals");
+        assert_eq!(out.appended, vec![2]);
+        assert_eq!(pg.verify(LEDGER).expect("verify").first_bad, None);
+    }
 }
