@@ -21,7 +21,7 @@
 //! **BUD ↔ bendahara penerimaan**, per kode rekening: deposits per the bendahara (STS) against
 //! revenue the BUD recognised from them, with the difference explained.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use kasda_core::config::{normalize_account, Config, SignatoryRole};
@@ -172,10 +172,6 @@ pub enum BarData {
     Opd(OpdBar),
 }
 
-fn far_past() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN)
-}
-
 pub fn build_bar(
     store: &mut dyn Store,
     ledger: &str,
@@ -259,34 +255,18 @@ fn classify_debit(memo: &str) -> ItemCategory {
 }
 
 /// Facts posted to `key` up to `to` that no entry known at the cut-off and booked by `to` has
-/// joined or reversed: `(natural key, date, memo, debit-positive effect)`.
+/// joined or reversed: `(natural key, date, memo, debit-positive effect)`, in (date, seq) order.
+/// One open-items read of the store ([`kasda_store::Store::open_items`]), so the cost follows
+/// what is open, not every entry the clearing account ever carried.
 fn open_facts(
     r: &mut Reader<'_>,
     key: &AccountKey,
     kind: EntryKind,
     to: NaiveDate,
 ) -> Result<Vec<(String, NaiveDate, String, Decimal)>, ReportError> {
-    let entries = r.movements(key, far_past(), to)?;
-    let facts: Vec<_> = entries.iter().filter(|e| e.entry.kind == kind).collect();
-    let keys: Vec<String> = facts.iter().map(|e| e.entry.natural_key.clone()).collect();
-    let joined = r.joined_by(&keys)?;
-    let reversed: HashSet<i64> = entries.iter().filter_map(|e| e.entry.reverses).collect();
-    Ok(facts
+    Ok(r.open_items(key, kind, to)?
         .into_iter()
-        .filter(|e| {
-            !reversed.contains(&e.seq)
-                && !joined
-                    .get(&e.entry.natural_key)
-                    .is_some_and(|js| js.iter().any(|j| j.entry.booked_on <= to))
-        })
-        .map(|e| {
-            (
-                e.entry.natural_key.clone(),
-                e.entry.booked_on,
-                e.entry.memo.clone(),
-                effect_on(e, key),
-            )
-        })
+        .map(|i| (i.natural_key, i.booked_on, i.memo, i.effect))
         .collect())
 }
 

@@ -217,10 +217,7 @@ fn book(
     if split {
         let mut bank = Decimal::ZERO;
         if params.from > far_past() {
-            for f in r.flows(&[key.kind()], far_past(), day_before(params.from))? {
-                if &f.account != key {
-                    continue;
-                }
+            for f in r.flows_of(key, far_past(), day_before(params.from))? {
                 if f.entry_kind == EntryKind::StatementLine {
                     bank = add(bank, f.debits - f.credits, "BKU bank balance")?;
                 }

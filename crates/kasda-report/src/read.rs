@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use kasda_core::config::Config;
-use kasda_core::ledger::{AccountKey, AccountKind, StoredEntry};
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, StoredEntry};
 use kasda_store::{
-    AccountFlow, FindingRecord, FindingStatus, Store, StoredStatement, MAX_KEYS_PER_LOOKUP,
+    AccountFlow, FindingRecord, FindingStatus, OpenItem, Store, StoredStatement,
+    MAX_KEYS_PER_LOOKUP,
 };
 use rust_decimal::Decimal;
 
@@ -85,6 +86,41 @@ impl<'a> Reader<'a> {
         }
         entries.sort_by_key(|e| (e.entry.booked_on, e.seq));
         Ok(entries)
+    }
+
+    /// Facts of `kind` on `key` still open at the end of `as_of` as known at the cut-off
+    /// ([`Store::open_items`]), in (booking date, seq) order; counted against
+    /// [`MAX_REPORT_ENTRIES`] like the entries read.
+    pub fn open_items(
+        &mut self,
+        key: &AccountKey,
+        kind: EntryKind,
+        as_of: NaiveDate,
+    ) -> Result<Vec<OpenItem>, ReportError> {
+        let items = self
+            .store
+            .open_items(self.ledger, key, kind, as_of, self.known_at)?;
+        self.read_entries += items.len();
+        if self.read_entries > MAX_REPORT_ENTRIES {
+            return Err(ReportError::Limit {
+                what: format!("ledger entries read by one report (open items of {key})"),
+                limit: MAX_REPORT_ENTRIES,
+                found: self.read_entries,
+            });
+        }
+        Ok(items)
+    }
+
+    /// [`Reader::flows`] of one account ([`Store::account_flows_of`]).
+    pub fn flows_of(
+        &mut self,
+        key: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<AccountFlow>, ReportError> {
+        Ok(self
+            .store
+            .account_flows_of(self.ledger, key, from, to, self.known_at)?)
     }
 
     /// One aggregate read of the period: per (account of `kinds`, day, entry kind) the net

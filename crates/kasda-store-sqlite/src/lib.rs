@@ -582,6 +582,32 @@ impl Store for SqliteStore {
         })?)
     }
 
+    fn account_flows_of(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<kasda_store::AccountFlow>, StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            read::account_flows_of(tx, ledger, account, from, to, known_at)
+        })?)
+    }
+
+    fn open_items(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        kind: kasda_core::ledger::EntryKind,
+        as_of: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<kasda_store::OpenItem>, StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            read::open_items(tx, ledger, account, kind, as_of, known_at)
+        })?)
+    }
+
     fn entries(
         &mut self,
         ledger: &str,

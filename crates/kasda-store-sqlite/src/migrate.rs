@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_entries_by_run.sql",
         sql: include_str!("../../../schema/sqlite/0002_entries_by_run.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_report_postings_by_account.sql",
+        sql: include_str!("../../../schema/sqlite/0009_report_postings_by_account.sql"),
+    },
 ];
 
 /// State of one migration in a database.

@@ -1191,3 +1191,160 @@ pub(crate) fn account_flows(
     }
     Ok(out.into_values().collect())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Open items and one account's flows (reports)
+// ---------------------------------------------------------------------------------------------
+
+/// `Store::open_items`: one query over the account's postings (the `postings_by_account` index
+/// of migration 0009), each fact checked for a joining entry (`entry_joins_by_key`) and a
+/// reversing entry (`entries_by_reverses`) known at the cut-off and booked by `as_of`.
+pub(crate) fn open_items(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: &AccountKey,
+    kind: EntryKind,
+    as_of: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<kasda_store::OpenItem>, SqliteError> {
+    let Some(id) = account_id(tx, ledger, account)? else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT e.seq, e.natural_key, e.booked_on, e.memo, p.side, p.amount, p.currency
+           FROM postings p
+           JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
+          WHERE p.ledger = ?1 AND p.account_id = ?2
+            AND e.kind = ?3 AND e.booked_on <= ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
+            AND NOT EXISTS (
+                SELECT 1 FROM entry_joins j
+                  JOIN entries m ON m.ledger = j.ledger AND m.seq = j.seq
+                 WHERE j.ledger = ?1 AND j.joined_key = e.natural_key
+                   AND m.booked_on <= ?4 AND (?5 IS NULL OR m.recorded_at <= ?5))
+            AND NOT EXISTS (
+                SELECT 1 FROM entries r
+                  JOIN postings rp ON rp.ledger = r.ledger AND rp.seq = r.seq
+                                  AND rp.account_id = ?2
+                 WHERE r.ledger = ?1 AND r.reverses = e.seq
+                   AND r.booked_on <= ?4 AND (?5 IS NULL OR r.recorded_at <= ?5))
+          ORDER BY e.booked_on, e.seq, p.idx",
+    )?;
+    let mut rows = stmt.query(params![
+        ledger,
+        id,
+        kind.as_str(),
+        date_text(as_of),
+        known_at.map(|t| t.timestamp_micros())
+    ])?;
+    let mut out: Vec<kasda_store::OpenItem> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let key = format!("seq {seq}");
+        let amount: i64 = r.get(5)?;
+        let currency_text: String = r.get(6)?;
+        let currency = parse_currency("postings", ledger, &key, &currency_text)?;
+        let side: String = r.get(4)?;
+        let magnitude = from_minor(amount, currency);
+        let signed = match side.as_str() {
+            "debit" => magnitude,
+            "credit" => -magnitude,
+            _ => {
+                return Err(corrupt(
+                    "postings",
+                    ledger,
+                    key,
+                    "side",
+                    "debit or credit",
+                    side,
+                ))
+            }
+        };
+        match out.last_mut() {
+            Some(item) if item.seq == seq => item.effect += signed,
+            _ => {
+                let booked: String = r.get(2)?;
+                out.push(kasda_store::OpenItem {
+                    seq,
+                    natural_key: r.get(1)?,
+                    booked_on: parse_date("entries", ledger, &key, "booked_on", &booked)?,
+                    memo: r.get(3)?,
+                    effect: signed,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `Store::account_flows_of`: the account's postings (the `postings_by_account` index of
+/// migration 0009) within the period, each entry's net effect split by sign and summed per
+/// (day, entry kind).
+pub(crate) fn account_flows_of(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<kasda_store::AccountFlow>, SqliteError> {
+    let Some(id) = account_id(tx, ledger, account)? else {
+        return Ok(Vec::new());
+    };
+    if from > to {
+        return Ok(Vec::new());
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT e.seq, e.booked_on, e.kind, p.currency,
+                sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
+           FROM postings p
+           JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
+          WHERE p.ledger = ?1 AND p.account_id = ?2
+            AND e.booked_on BETWEEN ?3 AND ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
+          GROUP BY e.seq, p.currency",
+    )?;
+    let mut rows = stmt.query(params![
+        ledger,
+        id,
+        date_text(from),
+        date_text(to),
+        known_at.map(|t| t.timestamp_micros())
+    ])?;
+    let mut out: BTreeMap<(NaiveDate, &'static str), kasda_store::AccountFlow> = BTreeMap::new();
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let key = format!("seq {seq}");
+        let booked: String = r.get(1)?;
+        let day = parse_date("entries", ledger, &key, "booked_on", &booked)?;
+        let kind_text: String = r.get(2)?;
+        let kind = EntryKind::parse(&kind_text)
+            .ok_or_else(|| corrupt("entries", ledger, &key, "kind", "an entry kind", &kind_text))?;
+        let currency_text: String = r.get(3)?;
+        let currency = parse_currency("postings", ledger, &key, &currency_text)?;
+        let net: i64 = r.get(4)?;
+        let slot = out
+            .entry((day, kind.as_str()))
+            .or_insert_with(|| kasda_store::AccountFlow {
+                account: account.clone(),
+                day,
+                entry_kind: kind,
+                debits: Decimal::ZERO,
+                credits: Decimal::ZERO,
+            });
+        if net > 0 {
+            slot.debits += from_minor(net, currency);
+        } else if net < 0 {
+            let credit = net.checked_neg().ok_or_else(|| {
+                corrupt(
+                    "postings",
+                    ledger,
+                    &key,
+                    "amount",
+                    "sums within 64-bit minor units",
+                    "overflow",
+                )
+            })?;
+            slot.credits += from_minor(credit, currency);
+        }
+    }
+    Ok(out.into_values().collect())
+}

@@ -39,7 +39,8 @@ use sha2::{Digest, Sha256};
 use crate::{
     build_document_batch, build_import_batch, DocKind, FindingInput, FindingStatus, ImportBatch,
     LedgerInfo, MemoryStore, Mutation, NewEntry, NewProposal, ProposalKind, ProposalStatus,
-    RunInfo, RunKind, SourceFile, Store, StoreError, TamperHook, TrailQuery, TrailRelation,
+    RunInfo, RunKind, SourceFile, Store, StoreError, StoredLine, TamperHook, TrailQuery,
+    TrailRelation,
 };
 
 /// The ledger every check uses.
@@ -2974,6 +2975,7 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     facts_round_trip(make);
     random_operations(make);
     account_flows_aggregate(make);
+    open_items_and_account_flows(make);
 }
 
 /// Generates one `#[test]` per conformance check for the store built by the given factory
@@ -2986,7 +2988,7 @@ macro_rules! conformance_tests {
             documents_and_duplicates, reversals, matches_and_joins, balances_bitemporal, trail_walks,
             chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
             findings_history, maker_checker, period_close, paging_and_limits, trail_truncates, facts_round_trip,
-            random_operations, account_flows_aggregate);
+            random_operations, account_flows_aggregate, open_items_and_account_flows);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -3194,4 +3196,275 @@ pub fn account_flows_aggregate<S: Store>(make: &mut dyn FnMut() -> S) {
             .any(|f| f.entry_kind == EntryKind::StatementLine && f.debits == idr(185)),
         "as known before the late file, day 3 statement-line debits are 125 + 60: {known:?}"
     );
+}
+
+/// [`Store::open_items`]: facts of a kind on an account that no entry known at the cut-off and
+/// booked by the date joins or (posting to the account) reverses, in (booking date, seq) order,
+/// equal to the answer written over the lookups ([`crate::open_items_by_lookups`]) and to
+/// hand-checked keys; [`Store::account_flows_of`] equals [`Store::account_flows`] filtered to
+/// the account.
+pub fn open_items_and_account_flows<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    // Receipt (day 2), its settlement credit (day 3) and the match joining it (day 3).
+    match_fixture(&mut s);
+    ok(
+        "statement",
+        s.import_file(
+            LEDGER,
+            statement_batch(
+                "open-1",
+                RKUD,
+                &[
+                    line(2, "OPEN-A", 40, true),
+                    line(4, "OPEN-B", 60, true),
+                    line(3, "OPEN-C", 15, false),
+                    line(5, "OPEN-D", 7, true),
+                ],
+            ),
+        ),
+    );
+    let lines = ok(
+        "lines",
+        s.statement_lines(LEDGER, Some(RKUD), day(1), day(31)),
+    );
+    let key_of = |reference: &str| -> String {
+        let found: Vec<&StoredLine> = lines
+            .iter()
+            .filter(|l| l.facts.natural_key.contains(reference))
+            .collect();
+        assert_eq!(found.len(), 1, "one line with {reference}: {lines:?}");
+        found[0].facts.natural_key.clone()
+    };
+    let (a, b, c, d) = (
+        key_of("OPEN-A"),
+        key_of("OPEN-B"),
+        key_of("OPEN-C"),
+        key_of("OPEN-D"),
+    );
+    // OPEN-B is cleared by an entry booked on day 6 that joins it.
+    let clear_b = JournalEntry {
+        kind: EntryKind::WriteOff,
+        booked_on: day(6),
+        value_date: day(6),
+        natural_key: "open:clear-b".into(),
+        position: String::new(),
+        memo: "identified".into(),
+        reverses: None,
+        postings: vec![
+            Posting::debit(suspense_in(RKUD), idr(60)),
+            Posting::credit(
+                AccountKey::new(AccountKind::PendapatanLra, "4.1.04.16.01.0001"),
+                idr(60),
+            ),
+        ],
+    };
+    ok(
+        "clear OPEN-B",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "open"),
+            vec![NewEntry {
+                entry: clear_b,
+                joins: vec![b.clone()],
+            }],
+        ),
+    );
+    // OPEN-D is reversed on day 7.
+    let d_entry = ok(
+        "OPEN-D entry",
+        s.entries_by_keys(LEDGER, std::slice::from_ref(&d)),
+    );
+    let Some(d_entry) = d_entry.first().cloned() else {
+        panic!("no entry for {d}")
+    };
+    let reversal = d_entry.entry.reversal(d_entry.seq, day(7), "wrong line");
+    ok(
+        "reverse OPEN-D",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "open"),
+            vec![reversal.into()],
+        ),
+    );
+    sleep_tick();
+    let before_late = Utc::now();
+    sleep_tick();
+    ok(
+        "late statement",
+        s.import_file(
+            LEDGER,
+            statement_batch("open-2", RKUD, &[line(3, "OPEN-E", 11, true)]),
+        ),
+    );
+    let lines = ok(
+        "lines",
+        s.statement_lines(LEDGER, Some(RKUD), day(1), day(31)),
+    );
+    let Some(e) = lines
+        .iter()
+        .find(|l| l.facts.natural_key.contains("OPEN-E"))
+        .map(|l| l.facts.natural_key.clone())
+    else {
+        panic!("no OPEN-E line: {lines:?}")
+    };
+    let unused = AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, "0000000001");
+    type Case<'a> = (
+        &'a str,
+        AccountKey,
+        EntryKind,
+        NaiveDate,
+        Option<DateTime<Utc>>,
+        Vec<(&'a str, Decimal)>,
+    );
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "suspense in, end of month",
+            suspense_in(RKUD),
+            EntryKind::StatementLine,
+            day(31),
+            None,
+            vec![(&a, -idr(40)), (&e, -idr(11))],
+        ),
+        (
+            "suspense in, day 5: the clearing and the reversal come later",
+            suspense_in(RKUD),
+            EntryKind::StatementLine,
+            day(5),
+            None,
+            vec![
+                (&a, -idr(40)),
+                (&e, -idr(11)),
+                (&b, -idr(60)),
+                (&d, -idr(7)),
+            ],
+        ),
+        (
+            "suspense in, day 2",
+            suspense_in(RKUD),
+            EntryKind::StatementLine,
+            day(2),
+            None,
+            vec![(&a, -idr(40))],
+        ),
+        (
+            "suspense in as known before the late file",
+            suspense_in(RKUD),
+            EntryKind::StatementLine,
+            day(31),
+            Some(before_late),
+            vec![(&a, -idr(40))],
+        ),
+        (
+            "suspense out, end of month",
+            suspense_out(RKUD),
+            EntryKind::StatementLine,
+            day(31),
+            None,
+            vec![(&c, idr(15))],
+        ),
+        (
+            "kas daerah, statement lines",
+            kas(RKUD),
+            EntryKind::StatementLine,
+            day(31),
+            None,
+            vec![(&a, idr(40)), (&c, -idr(15)), (&e, idr(11))],
+        ),
+        (
+            "suspense in, another kind",
+            suspense_in(RKUD),
+            EntryKind::Sts,
+            day(31),
+            None,
+            vec![],
+        ),
+        (
+            "an account never posted to",
+            unused.clone(),
+            EntryKind::StatementLine,
+            day(31),
+            None,
+            vec![],
+        ),
+    ];
+    for (what, account, kind, as_of, known, expected) in cases {
+        let got = ok(
+            "open_items",
+            s.open_items(LEDGER, &account, kind, as_of, known),
+        );
+        let oracle = ok(
+            "open_items_by_lookups",
+            crate::open_items_by_lookups(&mut s, LEDGER, &account, kind, as_of, known),
+        );
+        assert_eq!(got, oracle, "{what}: open_items differs from the lookups");
+        let order: Vec<(NaiveDate, i64)> = got.iter().map(|i| (i.booked_on, i.seq)).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(
+            order, sorted,
+            "{what}: open items must be in (date, seq) order"
+        );
+        let mut keys: Vec<(String, Decimal)> = got
+            .iter()
+            .map(|i| (i.natural_key.clone(), i.effect))
+            .collect();
+        keys.sort();
+        let mut want: Vec<(String, Decimal)> = expected
+            .into_iter()
+            .map(|(k, x)| (k.to_string(), x))
+            .collect();
+        want.sort();
+        assert_eq!(keys, want, "{what}: open items");
+        for i in &got {
+            assert!(
+                i.booked_on <= as_of && !i.memo.is_empty(),
+                "{what}: item {i:?} must be booked by {as_of} with its memo"
+            );
+        }
+    }
+    assert!(
+        s.open_items(
+            "no-such-ledger",
+            &kas(RKUD),
+            EntryKind::StatementLine,
+            day(31),
+            None
+        )
+        .is_err(),
+        "open_items of an unknown ledger must fail"
+    );
+
+    // account_flows_of: account_flows restricted to one account.
+    for (what, account, from, to, known) in [
+        ("kas daerah, month", kas(RKUD), day(1), day(31), None),
+        (
+            "suspense in, days 3-6",
+            suspense_in(RKUD),
+            day(3),
+            day(6),
+            None,
+        ),
+        (
+            "kas daerah before the late file",
+            kas(RKUD),
+            day(1),
+            day(31),
+            Some(before_late),
+        ),
+        ("never posted to", unused.clone(), day(1), day(31), None),
+    ] {
+        let got = ok(
+            "account_flows_of",
+            s.account_flows_of(LEDGER, &account, from, to, known),
+        );
+        let mut want = ok(
+            "account_flows",
+            s.account_flows(LEDGER, &[account.kind()], from, to, known),
+        );
+        want.retain(|f| f.account == account);
+        assert_eq!(got, want, "{what}: account_flows_of");
+        if account != unused {
+            assert!(!got.is_empty(), "{what}: the account moved in the period");
+        }
+    }
 }

@@ -578,6 +578,17 @@ pub struct AccountFlow {
     pub credits: Decimal,
 }
 
+/// A fact still open on a clearing account: see [`Store::open_items`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenItem {
+    pub seq: i64,
+    pub natural_key: String,
+    pub booked_on: NaiveDate,
+    pub memo: String,
+    /// The entry's debit-positive effect on the account (Σ over its postings to it).
+    pub effect: Decimal,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Findings
 // ---------------------------------------------------------------------------------------------
@@ -906,6 +917,45 @@ pub trait Store {
         to: NaiveDate,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Vec<AccountFlow>, StoreError>;
+
+    /// [`Store::account_flows`] of one account: the same rows, for `account` only. The default
+    /// filters [`Store::account_flows`]; stores read the account's own postings instead, so the
+    /// cost follows the account's history, not the ledger's.
+    fn account_flows_of(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AccountFlow>, StoreError> {
+        let mut flows = self.account_flows(ledger, &[account.kind()], from, to, known_at)?;
+        flows.retain(|f| &f.account == account);
+        Ok(flows)
+    }
+
+    /// The facts of `kind` posted to `account` that are still open at the end of `as_of` as known
+    /// at `known_at` (everything recorded when `None`): entries of that kind posting to the
+    /// account, booked on or before `as_of` and recorded by `known_at`, that
+    ///
+    /// * no entry recorded by `known_at` and booked on or before `as_of` joins (its natural key
+    ///   is among that entry's joins), and
+    /// * no entry recorded by `known_at`, booked on or before `as_of` and posting to the account
+    ///   reverses.
+    ///
+    /// Ordered by (booking date, seq). What the BAR lists as reconciling items. The default is
+    /// written over [`Store::account_entries`] and the join lookups ([`open_items_by_lookups`]);
+    /// stores answer it with one query over the account's postings.
+    fn open_items(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        kind: EntryKind,
+        as_of: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<OpenItem>, StoreError> {
+        open_items_by_lookups(self, ledger, account, kind, as_of, known_at)
+    }
 
     /// Entries with `seq > after_seq`, in seq order, at most `limit` (clamped to [`MAX_PAGE`]).
     fn entries(
@@ -1517,4 +1567,64 @@ pub fn walk_trail<S: Store + ?Sized>(
         duplicates,
         truncated,
     })
+}
+
+/// [`Store::open_items`] written over [`Store::account_entries`], [`Store::entries_joining`],
+/// [`Store::entries_by_seq`] and [`Store::entry_joins`]: the default, and the oracle the
+/// conformance check compares stores with.
+pub fn open_items_by_lookups<S: Store + ?Sized>(
+    store: &mut S,
+    ledger: &str,
+    account: &AccountKey,
+    kind: EntryKind,
+    as_of: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<OpenItem>, StoreError> {
+    let far_past = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
+    let mut entries = store.account_entries(ledger, account, far_past, as_of)?;
+    entries.retain(|e| known_at.is_none_or(|k| e.recorded_at <= k));
+    entries.sort_by_key(|e| (e.entry.booked_on, e.seq));
+    let reversed: HashSet<i64> = entries.iter().filter_map(|e| e.entry.reverses).collect();
+    let facts: Vec<&StoredEntry> = entries
+        .iter()
+        .filter(|e| e.entry.kind == kind && !reversed.contains(&e.seq))
+        .collect();
+    let keys: Vec<String> = facts.iter().map(|e| e.entry.natural_key.clone()).collect();
+    // Natural keys joined by an entry known at the cut-off and booked by `as_of`.
+    let mut closed: HashSet<String> = HashSet::new();
+    for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
+        let seqs = store.entries_joining(ledger, chunk)?;
+        for sc in seqs.chunks(MAX_KEYS_PER_LOOKUP) {
+            let joining: HashSet<i64> = store
+                .entries_by_seq(ledger, sc)?
+                .into_iter()
+                .filter(|j| {
+                    j.entry.booked_on <= as_of && known_at.is_none_or(|k| j.recorded_at <= k)
+                })
+                .map(|j| j.seq)
+                .collect();
+            for (seq, key) in store.entry_joins(ledger, sc)? {
+                if joining.contains(&seq) {
+                    closed.insert(key);
+                }
+            }
+        }
+    }
+    Ok(facts
+        .into_iter()
+        .filter(|e| !closed.contains(&e.entry.natural_key))
+        .map(|e| OpenItem {
+            seq: e.seq,
+            natural_key: e.entry.natural_key.clone(),
+            booked_on: e.entry.booked_on,
+            memo: e.entry.memo.clone(),
+            effect: e
+                .entry
+                .postings
+                .iter()
+                .filter(|p| &p.account == account)
+                .map(|p| p.debit_signed())
+                .sum(),
+        })
+        .collect())
 }

@@ -20,8 +20,8 @@ use crate::{
     validate_ledger_code, AccountBalance, AccountFlow, AppendOutcome, DayMovement, DocKind,
     DuplicateKind, DuplicateRecord, FindingEvent, FindingInput, FindingRecord, FindingStatus,
     ImportBatch, ImportOutcome, LedgerInfo, MigrationInfo, Mutation, NewEntry, NewProposal,
-    Proposal, ProposalStatus, RunInfo, RunKind, RunRecord, Store, StoreError, StoredDocument,
-    StoredFile, StoredLine, StoredStatement, TamperHook, MAX_ENTRIES_PER_APPEND,
+    OpenItem, Proposal, ProposalStatus, RunInfo, RunKind, RunRecord, Store, StoreError,
+    StoredDocument, StoredFile, StoredLine, StoredStatement, TamperHook, MAX_ENTRIES_PER_APPEND,
     MAX_FINDINGS_PER_CALL, MAX_KEYS_PER_LOOKUP, MAX_LABEL, MAX_PAGE,
 };
 
@@ -589,6 +589,56 @@ impl Store for MemoryStore {
                 },
             )
             .collect())
+    }
+
+    fn open_items(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        kind: EntryKind,
+        as_of: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<OpenItem>, StoreError> {
+        let l = self.ledger(ledger)?;
+        let visible = |e: &StoredEntry| {
+            e.entry.booked_on <= as_of && known_at.is_none_or(|k| e.recorded_at <= k)
+        };
+        let by_seq: HashMap<i64, &StoredEntry> = l.entries.iter().map(|e| (e.seq, e)).collect();
+        let closed: HashSet<&str> = l
+            .joins
+            .iter()
+            .filter(|(seq, _)| by_seq.get(seq).is_some_and(|e| visible(e)))
+            .map(|(_, key)| key.as_str())
+            .collect();
+        let on_account = |e: &StoredEntry| e.entry.postings.iter().any(|p| &p.account == account);
+        let reversed: HashSet<i64> = l
+            .entries
+            .iter()
+            .filter(|e| visible(e) && on_account(e))
+            .filter_map(|e| e.entry.reverses)
+            .collect();
+        let mut out: Vec<OpenItem> = l
+            .entries
+            .iter()
+            .filter(|e| e.entry.kind == kind && visible(e) && on_account(e))
+            .filter(|e| !reversed.contains(&e.seq))
+            .filter(|e| !closed.contains(e.entry.natural_key.as_str()))
+            .map(|e| OpenItem {
+                seq: e.seq,
+                natural_key: e.entry.natural_key.clone(),
+                booked_on: e.entry.booked_on,
+                memo: e.entry.memo.clone(),
+                effect: e
+                    .entry
+                    .postings
+                    .iter()
+                    .filter(|p| &p.account == account)
+                    .map(|p| p.debit_signed())
+                    .sum(),
+            })
+            .collect();
+        out.sort_by_key(|i| (i.booked_on, i.seq));
+        Ok(out)
     }
 
     fn entries(
