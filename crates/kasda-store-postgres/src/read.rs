@@ -862,3 +862,150 @@ pub(crate) async fn account_flows(
     }
     Ok(out)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Open items and one account's flows (reports)
+// ---------------------------------------------------------------------------------------------
+
+async fn account_id_of(
+    c: &Client,
+    ledger: &str,
+    account: &AccountKey,
+) -> Result<Option<i32>, StoreError> {
+    let key = account.to_string();
+    let rows = query(
+        c,
+        "account id",
+        "SELECT account_id FROM accounts WHERE ledger_id = $1 AND account_key = $2",
+        &[&ledger, &key],
+    )
+    .await?;
+    Ok(rows.first().map(|r| r.get(0)))
+}
+
+/// `Store::open_items`: one query over the account's postings (`postings_by_account`), each
+/// fact checked for a joining entry (`entry_joins_by_key`) and a reversing entry posting to the
+/// account (`entries_by_reverses`) known at the cut-off and booked by `as_of`.
+pub(crate) async fn open_items(
+    c: &Client,
+    ledger: &str,
+    account: &AccountKey,
+    kind: EntryKind,
+    as_of: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<kasda_store::OpenItem>, StoreError> {
+    let Some(id) = account_id_of(c, ledger, account).await? else {
+        return Ok(Vec::new());
+    };
+    let rows = query(
+        c,
+        "open items",
+        "SELECT e.seq, e.natural_key, e.booked_on, e.memo, p.side, p.amount, p.currency
+           FROM postings p
+           JOIN entries e ON e.ledger_id = p.ledger_id AND e.seq = p.seq
+          WHERE p.ledger_id = $1 AND p.account_id = $2
+            AND e.kind = $3 AND e.booked_on <= $4
+            AND ($5::timestamptz IS NULL OR e.recorded_at <= $5)
+            AND NOT EXISTS (
+                SELECT 1 FROM entry_joins j
+                  JOIN entries m ON m.ledger_id = j.ledger_id AND m.seq = j.seq
+                 WHERE j.ledger_id = $1 AND j.joined_key = e.natural_key
+                   AND m.booked_on <= $4
+                   AND ($5::timestamptz IS NULL OR m.recorded_at <= $5))
+            AND NOT EXISTS (
+                SELECT 1 FROM entries r
+                  JOIN postings rp ON rp.ledger_id = r.ledger_id AND rp.seq = r.seq
+                                  AND rp.account_id = $2
+                 WHERE r.ledger_id = $1 AND r.reverses = e.seq
+                   AND r.booked_on <= $4
+                   AND ($5::timestamptz IS NULL OR r.recorded_at <= $5))
+          ORDER BY e.booked_on, e.seq, p.idx",
+        &[&ledger, &id, &kind.as_str(), &as_of, &known_at],
+    )
+    .await?;
+    let mut out: Vec<kasda_store::OpenItem> = Vec::new();
+    for r in &rows {
+        let seq: i64 = r.get(0);
+        let side: String = r.get(4);
+        let cur: String = r.get(6);
+        let magnitude = at_scale(r.get::<_, Decimal>(5), currency(&cur)?);
+        let signed = match side.as_str() {
+            "debit" => magnitude,
+            "credit" => -magnitude,
+            other => return Err(corrupt("posting side", other)),
+        };
+        match out.last_mut() {
+            Some(item) if item.seq == seq => item.effect += signed,
+            _ => out.push(kasda_store::OpenItem {
+                seq,
+                natural_key: r.get(1),
+                booked_on: r.get(2),
+                memo: r.get(3),
+                effect: signed,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// `Store::account_flows_of`: the account's postings within the period (`postings_by_account`),
+/// each entry's net effect per currency split by sign and summed per (day, entry kind).
+pub(crate) async fn account_flows_of(
+    c: &Client,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<kasda_store::AccountFlow>, StoreError> {
+    let Some(id) = account_id_of(c, ledger, account).await? else {
+        return Ok(Vec::new());
+    };
+    if from > to {
+        return Ok(Vec::new());
+    }
+    let rows = query(
+        c,
+        "account flows of one account",
+        "SELECT e.booked_on, e.kind, p.currency,
+                sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
+           FROM postings p
+           JOIN entries e ON e.ledger_id = p.ledger_id AND e.seq = p.seq
+          WHERE p.ledger_id = $1 AND p.account_id = $2
+            AND e.booked_on BETWEEN $3 AND $4
+            AND ($5::timestamptz IS NULL OR e.recorded_at <= $5)
+          GROUP BY e.seq, e.booked_on, e.kind, p.currency",
+        &[&ledger, &id, &from, &to, &known_at],
+    )
+    .await?;
+    let mut out: BTreeMap<(NaiveDate, String), kasda_store::AccountFlow> = BTreeMap::new();
+    for r in &rows {
+        let day: NaiveDate = r.get(0);
+        let kind_text: String = r.get(1);
+        let kind = EntryKind::parse(&kind_text).ok_or_else(|| corrupt("entry kind", &kind_text))?;
+        let cur: String = r.get(2);
+        let net = at_scale(r.get::<_, Decimal>(3), currency(&cur)?);
+        let slot = out
+            .entry((day, kind.as_str().to_string()))
+            .or_insert_with(|| kasda_store::AccountFlow {
+                account: account.clone(),
+                day,
+                entry_kind: kind,
+                debits: Decimal::ZERO,
+                credits: Decimal::ZERO,
+            });
+        if net > Decimal::ZERO {
+            slot.debits += net;
+        } else {
+            slot.credits -= net;
+        }
+    }
+    Ok(out
+        .into_values()
+        .map(|mut f| {
+            f.debits = f.debits.normalize_to_currency();
+            f.credits = f.credits.normalize_to_currency();
+            f
+        })
+        .collect())
+}

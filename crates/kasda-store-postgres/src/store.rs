@@ -177,6 +177,44 @@ impl Store for PgStore {
         ))
     }
 
+    fn account_flows_of(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<kasda_store::AccountFlow>, StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(read::account_flows_of(
+            &self.client,
+            ledger,
+            account,
+            from,
+            to,
+            known_at,
+        ))
+    }
+
+    fn open_items(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        kind: kasda_core::ledger::EntryKind,
+        as_of: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<kasda_store::OpenItem>, StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(read::open_items(
+            &self.client,
+            ledger,
+            account,
+            kind,
+            as_of,
+            known_at,
+        ))
+    }
+
     fn entries(
         &mut self,
         ledger: &str,
