@@ -36,6 +36,32 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, SqliteError> {
     })
 }
 
+/// JSON of a line's facts with every null member left out: a missing member reads back as
+/// `None`, so the stored body parses to the same facts while a line without counterparty or
+/// extra references costs ~300 bytes less (a statement-line row then fits five to a page
+/// instead of three). Nulls inside arrays are kept: there they hold a position.
+pub(crate) fn compact_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String, SqliteError> {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|_, x| !x.is_null());
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(v).map_err(|e| {
+        SqliteError::Store(StoreError::InvalidInput {
+            field: what.to_string(),
+            expected: "a value that serializes to JSON".into(),
+            found: e.to_string(),
+        })
+    })?;
+    strip(&mut value);
+    Ok(value.to_string())
+}
+
 /// Lookup fields of a document: (ntpd, kode billing, number, amount in minor units).
 pub(crate) fn doc_fields(d: &Document) -> (Option<&str>, Option<&str>, Option<&str>, Option<i64>) {
     let idr = kasda_core::money::Currency::IDR;
@@ -265,7 +291,7 @@ pub(crate) fn import_file(
                 status_text(f.status),
                 f.reversal,
                 f.text,
-                json("statement line", f)?,
+                compact_json("statement line", f)?,
                 entry_seq
             ])?;
             next_line_id += 1;
@@ -334,4 +360,75 @@ pub(crate) fn import_file(
     };
     insert_run(tx, ledger, run_id, &run, stamp)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use kasda_core::statement::{Party, References};
+    use rust_decimal_macros::dec;
+
+    fn parse(body: &str) -> LineFacts {
+        serde_json::from_str(body).expect("compact body parses")
+    }
+
+    #[test]
+    fn compact_line_body_reads_back_the_same_facts() {
+        let batch = crate::synthetic::statement_batch(
+            "t",
+            "0012345678",
+            2,
+            NaiveDate::from_ymd_opt(2026, 3, 2).expect("date"),
+        );
+        let sparse = batch.statements[0].lines[1].facts.clone();
+        let s = |v: &str| Some(v.to_string());
+        let full = LineFacts {
+            booked_at: NaiveDate::from_ymd_opt(2026, 3, 2).and_then(|d| d.and_hms_opt(9, 30, 0)),
+            balance_after: Some(dec!(1234.5)),
+            bank_tx_code: s("PMNT/RCDT/ESCT"),
+            refs: References {
+                account_servicer: s("a"),
+                entry_ref: s("b"),
+                end_to_end_id: s("c"),
+                instruction_id: s("d"),
+                transaction_id: s("e"),
+                message_id: s("f"),
+                payment_info_id: s("g"),
+                mandate_id: s("h"),
+                cheque_number: s("i"),
+                uetr: s("j"),
+                customer_ref: s("NONREF"),
+            },
+            counterparty: Party {
+                name: s("DINAS"),
+                iban: s("ID00"),
+                account: s("123"),
+                agent_bic: s("BKKBIDJA"),
+                agent_name: s("Bank"),
+                id: s("x"),
+            },
+            ..sparse.clone()
+        };
+        let none = LineFacts {
+            value_date: None,
+            booked_at: None,
+            bank_ref: None,
+            bank_tx_code: None,
+            refs: References::default(),
+            counterparty: Party::default(),
+            balance_after: None,
+            ..sparse.clone()
+        };
+        for f in [&sparse, &full, &none] {
+            let compact = compact_json("line", f).expect("serializes");
+            assert!(!compact.contains("null"), "{compact}");
+            assert_eq!(&parse(&compact), f);
+            assert!(compact.len() <= json("line", f).expect("serializes").len());
+        }
+        // The body of a sparse line is much smaller than with its null members.
+        let before = json("line", &none).expect("serializes").len();
+        let after = compact_json("line", &none).expect("serializes").len();
+        assert!(after + 250 < before, "{after} vs {before}");
+    }
 }
