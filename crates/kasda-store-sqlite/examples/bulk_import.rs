@@ -5,7 +5,9 @@
 //! `import` (default) imports one synthetic statement of `<lines>` lines in one transaction:
 //! each line is stored with its facts and one entry of two postings. `append` appends the same
 //! entries without statement lines (the matching / opening-balance path). `normal` runs with
-//! `synchronous=NORMAL` for comparison; the ledger's default is FULL. The lead's criterion
+//! `synchronous=NORMAL` for comparison; the ledger's default is FULL. With `KASDA_BULK_TABLES`
+//! set it folds the WAL in and prints the bytes per posting of every table and index (SQLite's
+//! `dbstat`), which is where the write volume of an import goes. The lead's criterion
 //! benchmarks are the reference figures; this is the quick check.
 
 use std::time::Instant;
@@ -88,6 +90,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         size,
         size as f64 / (entries * 2).max(1) as f64
     );
+    if std::env::var_os("KASDA_BULK_TABLES").is_some() {
+        table_bytes(store.connection(), entries * 2)?;
+    }
     let t = Instant::now();
     let report = store.verify("bulk")?;
     println!(
@@ -114,4 +119,38 @@ fn cpu_seconds() -> Option<f64> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
+}
+
+/// Bytes per posting of each table and index after folding the WAL into the database file.
+fn table_bytes(
+    conn: &rusqlite::Connection,
+    postings: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    let mut st = conn.prepare(
+        "SELECT name, sum(pgsize), sum(payload) FROM dbstat GROUP BY name ORDER BY 2 DESC",
+    )?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let per = |b: i64| b as f64 / postings.max(1) as f64;
+    let total: i64 = rows.iter().map(|r| r.1).sum();
+    println!(
+        "database after checkpoint: {total} bytes = {:.0} bytes/posting",
+        per(total)
+    );
+    for (name, pages, payload) in rows.iter().filter(|r| per(r.1) >= 0.5) {
+        println!(
+            "  {name:<40} {:>7.1} bytes/posting in pages ({:.1} payload)",
+            per(*pages),
+            per(*payload)
+        );
+    }
+    Ok(())
 }
