@@ -152,13 +152,21 @@ pub fn reconcile(input: &ReconInput, cfg: &ReconConfig, cal: &dyn WorkingDays) -
         subset_budget_exhausted: engine.subset_exhausted,
         ..ReconStats::default()
     };
+    // Counted per rule first: one map key per rule, not one string per match.
+    let mut per_rule: Vec<Option<RuleStat>> = vec![None; MatchRule::ALL.len()];
     for m in &engine.matches {
-        let s = stats
-            .per_rule
-            .entry(m.rule.as_str().to_string())
-            .or_default();
+        let at = MatchRule::ALL
+            .iter()
+            .position(|r| *r == m.rule)
+            .unwrap_or_default();
+        let s = per_rule[at].get_or_insert_with(RuleStat::default);
         s.count += 1;
         s.amount += m.amount;
+    }
+    for (rule, stat) in MatchRule::ALL.iter().zip(per_rule) {
+        if let Some(stat) = stat {
+            stats.per_rule.insert(rule.as_str().to_string(), stat);
+        }
     }
     for i in 0..engine.n_lines {
         if engine.line_excluded[i] {

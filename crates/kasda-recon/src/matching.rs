@@ -18,14 +18,14 @@ use chrono::{Duration, NaiveDate};
 use kasda_core::document::{Channel, ReceiptStatus, RevenueLine};
 use kasda_core::money::Direction;
 
-use crate::idr::display_idr;
+use crate::idr::{display_idr, push_date, push_idr};
 use kasda_core::statement::EntryStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AccountRole, ConfigIndex, WorkingDays};
 use crate::input::{paid_local_date, sp2d_id, sts_id, ReconInput};
-use crate::refs::{line_tokens, normalize_ref, RefIndex};
+use crate::refs::{normalize_ref, LineTokens, RefIndex};
 use crate::subset::{unique_subset, SubsetResult};
 
 /// Facts of one key ordered by date (then position).
@@ -199,8 +199,46 @@ pub(crate) enum Doc {
 #[derive(Debug, Clone)]
 pub(crate) struct Link {
     pub rule: Option<MatchRule>,
-    pub lines: Vec<u32>,
-    pub docs: Vec<Doc>,
+    pub lines: Ids<u32>,
+    pub docs: Ids<Doc>,
+}
+
+/// The lines or documents of one link. Most links join one line and one document: those are
+/// kept inline, without an allocation each (a run at scale holds a million links).
+#[derive(Debug, Clone)]
+pub(crate) enum Ids<T> {
+    One(T),
+    /// None, or more than one.
+    Many(Box<[T]>),
+}
+
+impl<T> From<Vec<T>> for Ids<T> {
+    fn from(mut v: Vec<T>) -> Self {
+        if v.len() == 1 {
+            if let Some(one) = v.pop() {
+                return Ids::One(one);
+            }
+        }
+        Ids::Many(v.into_boxed_slice())
+    }
+}
+
+impl<T> std::ops::Deref for Ids<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Ids::One(one) => std::slice::from_ref(one),
+            Ids::Many(many) => many,
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Ids<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// Per-rule count and amount.
@@ -367,7 +405,10 @@ impl<'a> Engine<'a> {
     fn prepare_receipts(&mut self) {
         let receipts = &self.input.documents.receipts;
         let mut paid_by_ntpd: FxHashMap<&str, u32> = FxHashMap::default();
+        paid_by_ntpd.reserve(self.n_receipts);
         let mut rule_memo: FxHashMap<(Channel, Option<&str>), usize> = FxHashMap::default();
+        // Few distinct (payment day, lag) pairs: the calendar is asked once per pair.
+        let mut due_memo: FxHashMap<(NaiveDate, u32), NaiveDate> = FxHashMap::default();
         for (i, (id, r)) in receipts.iter().take(self.n_receipts).enumerate() {
             // Few distinct (channel, bank) pairs: remember their rule instead of normalising
             // the bank name of every receipt.
@@ -390,7 +431,10 @@ impl<'a> Engine<'a> {
             self.rec_fee.push(rule.fee.for_receipt(r.total));
             let paid_on = paid_local_date(r);
             self.rec_paid_on.push(paid_on);
-            let due = self.cal.add_bank_days(paid_on, rule.settlement_lag_days);
+            let lag = rule.settlement_lag_days;
+            let due = *due_memo
+                .entry((paid_on, lag))
+                .or_insert_with(|| self.cal.add_bank_days(paid_on, lag));
             self.rec_due.push(due);
             self.rec_group_date.push(r.settlement_date.unwrap_or(due));
             self.rec_landing.push(
@@ -434,6 +478,7 @@ impl<'a> Engine<'a> {
         let lines = &self.input.lines;
         let mut seen: FxHashMap<(&str, Direction, i64, NaiveDate, &str, String), u32> =
             FxHashMap::default();
+        seen.reserve(self.n_lines);
         for i in 0..self.n_lines {
             let l = &lines[i];
             if self.line_sen[i] < 0 || l.status != EntryStatus::Booked {
@@ -517,7 +562,11 @@ impl<'a> Engine<'a> {
             }
             self.skipped_existing_lines += lines.len() as u64;
             let rule = e.rule_id().and_then(MatchRule::parse);
-            self.push_link(Link { rule, lines, docs });
+            self.push_link(Link {
+                rule,
+                lines: lines.into(),
+                docs: docs.into(),
+            });
         }
         self.existing_links = self.links.len();
     }
@@ -559,6 +608,22 @@ impl<'a> Engine<'a> {
             Doc::Receipt(r) => docs.receipts[r as usize].0.clone(),
             Doc::Sts(s) => sts_id(&docs.sts[s as usize]),
             Doc::Sp2d(s) => sp2d_id(&docs.sp2d[s as usize]),
+        }
+    }
+
+    /// [`Engine::doc_id`] appended to `out`.
+    fn push_doc_id(&self, out: &mut String, d: Doc) {
+        let docs = &self.input.documents;
+        match d {
+            Doc::Receipt(r) => out.push_str(&docs.receipts[r as usize].0),
+            Doc::Sts(s) => {
+                out.push_str("sts:");
+                out.push_str(&docs.sts[s as usize].number);
+            }
+            Doc::Sp2d(s) => {
+                out.push_str("sp2d:");
+                out.push_str(&docs.sp2d[s as usize].number);
+            }
         }
     }
 
@@ -621,14 +686,12 @@ impl<'a> Engine<'a> {
         docs.sort_unstable();
         docs.dedup();
         let input = self.input;
-        let mut ids: Vec<String> = lines
+        let line_ids: Vec<String> = lines
             .iter()
             .map(|&l| input.lines[l as usize].id.clone())
             .collect();
-        let line_ids = ids.clone();
         let document_ids: Vec<String> = docs.iter().map(|&d| self.doc_id(d)).collect();
-        ids.extend(document_ids.iter().cloned());
-        let natural_key = kasda_core::posting::match_key(rule.key_rule(), &ids);
+        let natural_key = match_key_of(rule.key_rule(), &line_ids, &document_ids);
         if self.existing_keys.contains(natural_key.as_str()) {
             return;
         }
@@ -654,8 +717,8 @@ impl<'a> Engine<'a> {
         let basis = basis.unwrap_or_else(|| self.basis(rule, &lines, &docs, &account));
         self.push_link(Link {
             rule: Some(rule),
-            lines,
-            docs,
+            lines: lines.into(),
+            docs: docs.into(),
         });
         self.matches.push(Match {
             rule,
@@ -731,6 +794,28 @@ impl<'a> Engine<'a> {
                 recognise,
             };
         }
+        if let [Doc::Receipt(r)] = docs {
+            // One receipt with one revenue line (most matches): what the maps below would
+            // give, without them.
+            let receipt = &documents.receipts[*r as usize].1;
+            let revenue = revenue_of(
+                &receipt.lines,
+                receipt.total,
+                receipt.jenis_pajak.as_deref(),
+            );
+            if let [line] = revenue.as_slice() {
+                if !line.amount.is_zero() {
+                    return Basis::Receipts {
+                        channels: vec![(receipt.channel, Decimal::ZERO + receipt.total)],
+                        revenue: vec![RevenueLine {
+                            kode_rekening: line.kode_rekening.clone(),
+                            amount: Decimal::ZERO + line.amount,
+                        }],
+                        recognise,
+                    };
+                }
+            }
+        }
         let mut channels: BTreeMap<Channel, Decimal> = BTreeMap::new();
         let mut revenue: BTreeMap<String, Decimal> = BTreeMap::new();
         for d in docs {
@@ -772,6 +857,8 @@ impl<'a> Engine<'a> {
                 break;
             }
         }
+        // Only the rules look references up: free the index before the findings run.
+        self.ref_index = None;
         self.recognise_swept_revenue();
     }
 
@@ -982,7 +1069,24 @@ impl<'a> Engine<'a> {
     fn build_ref_index(&self) -> RefIndex<Doc> {
         let docs = &self.input.documents;
         let mut idx = RefIndex::new();
-        for (i, (_, r)) in docs.receipts.iter().take(self.n_receipts).enumerate() {
+        let receipts = &docs.receipts[..self.n_receipts];
+        let (mut refs, mut ref_bytes) = (0, 0);
+        for (_, r) in receipts {
+            for v in [
+                Some(r.ntpd.as_str()),
+                r.ntb.as_deref(),
+                r.kode_billing.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                refs += 1;
+                ref_bytes += v.len();
+            }
+        }
+        // Forms without leading zeros, where there are any, grow the index past this.
+        idx.reserve(refs + self.n_sts + self.n_sp2d, ref_bytes);
+        for (i, (_, r)) in receipts.iter().enumerate() {
             let target = match r.status {
                 ReceiptStatus::Paid => i as u32,
                 // A refund may quote the reversal's own number: point it at the original.
@@ -1075,17 +1179,18 @@ impl<'a> Engine<'a> {
             .max(crate::refs::MIN_EXACT_LEN.min(5));
         let tol = self.cfg.cfg.amount_tolerance;
         let mut found: Vec<Doc> = Vec::new();
+        let mut tokens = LineTokens::default();
         for i in 0..self.n_lines {
             if !self.line_open(i) {
                 continue;
             }
             let line = &self.input.lines[i];
-            let tokens = line_tokens(&line.texts);
+            tokens.fill(&line.texts);
             if tokens.is_empty() {
                 continue;
             }
             found.clear();
-            for t in &tokens {
+            for t in tokens.iter() {
                 idx.exact(t, &mut found);
             }
             found.sort_unstable();
@@ -1093,7 +1198,7 @@ impl<'a> Engine<'a> {
             found.retain(|&d| self.reference_fits(i, d));
             let mut how = "exact reference";
             if found.is_empty() {
-                for t in &tokens {
+                for t in tokens.iter() {
                     if let Some(d) = idx.unique_prefix(t, min_prefix) {
                         found.push(d);
                     }
@@ -1110,11 +1215,17 @@ impl<'a> Engine<'a> {
             let amount = line.amount;
             let all_receipts = found.iter().all(|d| matches!(d, Doc::Receipt(_)));
             let all_sts = found.iter().all(|d| matches!(d, Doc::Sts(_)));
-            let names = found
-                .iter()
-                .map(|&d| self.doc_id(d))
-                .collect::<Vec<_>>()
-                .join(", ");
+            // The documents' ids, for the credit explanations only.
+            let names = || {
+                let mut names = String::new();
+                for (k, &d) in found.iter().enumerate() {
+                    if k > 0 {
+                        names.push_str(", ");
+                    }
+                    self.push_doc_id(&mut names, d);
+                }
+                names
+            };
             match line.direction {
                 Direction::Credit if all_receipts => {
                     let gross: Decimal = found.iter().map(|&d| self.doc_amount(d)).sum();
@@ -1138,22 +1249,36 @@ impl<'a> Engine<'a> {
                     }
                     let deducted = (gross - amount).max(Decimal::ZERO);
                     let fee = deducted.min(agreed);
-                    let explanation = format!(
-                        "Credit {} on {} dated {} carries the {how} of {names} (receipts {}); {}.",
-                        display_idr(amount),
-                        line.account,
-                        line.booking_date,
-                        display_idr(gross),
-                        if deducted.is_zero() {
-                            "amounts agree".to_string()
-                        } else {
-                            format!(
-                                "{} deducted, agreed fee {}",
-                                display_idr(deducted),
-                                display_idr(agreed)
-                            )
+                    // Written piece by piece: this is the explanation of most matches of a run.
+                    let mut explanation = String::with_capacity(192);
+                    explanation.push_str("Credit ");
+                    push_idr(&mut explanation, amount);
+                    explanation.push_str(" on ");
+                    explanation.push_str(&line.account);
+                    explanation.push_str(" dated ");
+                    push_date(&mut explanation, line.booking_date);
+                    explanation.push_str(" carries the ");
+                    explanation.push_str(how);
+                    explanation.push_str(" of ");
+                    for (k, &d) in found.iter().enumerate() {
+                        if k > 0 {
+                            explanation.push_str(", ");
                         }
-                    );
+                        self.push_doc_id(&mut explanation, d);
+                    }
+                    explanation.push_str(" (receipts ");
+                    push_idr(&mut explanation, gross);
+                    explanation.push_str("); ");
+                    if deducted.is_zero() {
+                        explanation.push_str("amounts agree");
+                    } else {
+                        push_idr(&mut explanation, deducted);
+                        explanation.push_str(" deducted, agreed fee ");
+                        push_idr(&mut explanation, agreed);
+                    }
+                    explanation.push('.');
+                    // Kept by the output for the whole run: no slack.
+                    explanation.shrink_to_fit();
                     self.record(
                         MatchRule::Reference,
                         vec![i as u32],
@@ -1166,10 +1291,11 @@ impl<'a> Engine<'a> {
                     let total: Decimal = found.iter().map(|&d| self.doc_amount(d)).sum();
                     if (amount - total).abs() <= tol {
                         let explanation = format!(
-                            "Credit {} on {} dated {} carries the {how} of {names} totalling {}.",
+                            "Credit {} on {} dated {} carries the {how} of {} totalling {}.",
                             display_idr(amount),
                             line.account,
                             line.booking_date,
+                            names(),
                             display_idr(total)
                         );
                         self.record(
@@ -2347,13 +2473,49 @@ pub(crate) fn revenue_of(
 }
 
 fn to_revenue(map: BTreeMap<String, Decimal>) -> Vec<RevenueLine> {
-    map.into_iter()
-        .filter(|(_, a)| !a.is_zero())
-        .map(|(kode_rekening, amount)| RevenueLine {
-            kode_rekening,
-            amount,
-        })
-        .collect()
+    // Sized up front: a filtered iterator would start at four lines, and nearly every match
+    // keeps one.
+    let mut out = Vec::with_capacity(map.values().filter(|a| !a.is_zero()).count());
+    out.extend(
+        map.into_iter()
+            .filter(|(_, a)| !a.is_zero())
+            .map(|(kode_rekening, amount)| RevenueLine {
+                kode_rekening,
+                amount,
+            }),
+    );
+    out
+}
+
+/// `kasda_core::posting::match_key(rule, lines ++ docs)` without copying the ids into one
+/// vector of owned strings first; keys over the length limit (hashed) and unusual rule names
+/// go through the core function itself, so the key is always exactly the core's.
+pub(crate) fn match_key_of(rule: &str, line_ids: &[String], document_ids: &[String]) -> String {
+    let mut sorted: Vec<&str> = line_ids
+        .iter()
+        .chain(document_ids.iter())
+        .map(String::as_str)
+        .collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let joined_len: usize =
+        sorted.iter().map(|s| s.len()).sum::<usize>() + sorted.len().saturating_sub(1);
+    let len = "match:".len() + rule.len() + 1 + joined_len;
+    if len > kasda_core::ledger::MAX_ENTRY_TEXT || rule.len() > 100 || rule.trim() != rule {
+        let ids: Vec<String> = sorted.iter().map(|s| s.to_string()).collect();
+        return kasda_core::posting::match_key(rule, &ids);
+    }
+    let mut key = String::with_capacity(len);
+    key.push_str("match:");
+    key.push_str(rule);
+    key.push(':');
+    for (i, id) in sorted.iter().enumerate() {
+        if i > 0 {
+            key.push('+');
+        }
+        key.push_str(id);
+    }
+    key
 }
 
 /// The transfer rules' words in upper case, checked against a line's upper-cased texts (the
@@ -2404,5 +2566,41 @@ fn push_upper(s: &mut String, t: &str) {
         s[start..].make_ascii_uppercase();
     } else {
         s.extend(t.chars().flat_map(char::to_uppercase));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_keys_are_the_core_keys() {
+        let ids = |prefix: &str, n: usize, len: usize| -> Vec<String> {
+            (0..n)
+                .map(|i| format!("{prefix}{}", "9".repeat(len)) + &i.to_string())
+                .collect()
+        };
+        let cases: Vec<(Vec<String>, Vec<String>)> = vec![
+            (ids("line:", 1, 3), ids("receipt:", 1, 3)),
+            (ids("line:", 2, 3), Vec::new()),
+            (Vec::new(), Vec::new()),
+            // The same id as line and document is joined once.
+            (vec!["x".into(), "a".into()], vec!["a".into()]),
+            // Long enough to be hashed by the core.
+            (ids("line:", 40, 30), ids("receipt:", 40, 30)),
+            // Exactly at the limit and one over it.
+            (vec!["l".repeat(1000 - "match:batch:".len())], Vec::new()),
+            (vec!["l".repeat(1001 - "match:batch:".len())], Vec::new()),
+        ];
+        for rule in ["batch", "sweep.recon", " padded ", &"r".repeat(120)] {
+            for (lines, docs) in &cases {
+                let all: Vec<String> = lines.iter().chain(docs).cloned().collect();
+                assert_eq!(
+                    match_key_of(rule, lines, docs),
+                    kasda_core::posting::match_key(rule, &all),
+                    "{rule} {lines:?} {docs:?}"
+                );
+            }
+        }
     }
 }

@@ -48,51 +48,84 @@ fn is_separator(c: char) -> bool {
 /// plus the joins of two and three neighbouring pieces (narratives put spaces inside numbers).
 /// Only tokens that contain a digit are kept: a reference without digits is a word.
 pub fn line_tokens(texts: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    // The text's pieces in normal form, back to back in one buffer; `bounds` holds where each
-    // piece starts (and the end), so a join of neighbours is one slice.
-    let mut norm = String::new();
-    let mut bounds: Vec<usize> = Vec::new();
-    for text in texts.iter().take(MAX_TEXTS_PER_LINE) {
-        let mut end = text.len().min(MAX_TEXT_BYTES);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        norm.clear();
-        bounds.clear();
-        for piece in text[..end].split(is_separator) {
-            let start = norm.len();
-            norm.extend(
-                piece
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric())
-                    .map(|c| c.to_ascii_uppercase()),
-            );
-            if norm.len() > start {
-                bounds.push(start);
+    let mut tokens = LineTokens::default();
+    tokens.fill(texts);
+    tokens.iter().map(str::to_string).collect()
+}
+
+/// [`line_tokens`] into buffers reused from line to line: the tokens back to back in one
+/// string, sorted and without repeats, so a run over a million lines allocates nothing per token.
+#[derive(Debug, Default)]
+pub struct LineTokens {
+    /// The tokens, back to back.
+    buf: String,
+    /// Where each token lies in `buf`.
+    spans: Vec<(usize, usize)>,
+    /// One text's pieces in normal form, back to back, and where each starts (then the end).
+    norm: String,
+    bounds: Vec<usize>,
+}
+
+impl LineTokens {
+    /// Replaces the tokens with those of `texts` (the same tokens, in the same order, as
+    /// [`line_tokens`] returns).
+    pub fn fill(&mut self, texts: &[String]) {
+        self.buf.clear();
+        self.spans.clear();
+        for text in texts.iter().take(MAX_TEXTS_PER_LINE) {
+            let mut end = text.len().min(MAX_TEXT_BYTES);
+            while !text.is_char_boundary(end) {
+                end -= 1;
             }
-        }
-        let n = bounds.len();
-        bounds.push(norm.len());
-        for i in 0..n {
-            for k in 1..=3.min(n - i) {
-                let joined = &norm[bounds[i]..bounds[i + k]];
-                if joined.len() >= MIN_EXACT_LEN && joined.bytes().any(|b| b.is_ascii_digit()) {
-                    out.push(joined.to_string());
+            self.norm.clear();
+            self.bounds.clear();
+            for piece in text[..end].split(is_separator) {
+                let start = self.norm.len();
+                // Multi-byte characters are never ASCII letters or digits, and none of their
+                // bytes is one either: a byte walk keeps exactly what a char walk keeps.
+                for b in piece.bytes() {
+                    if b.is_ascii_alphanumeric() {
+                        self.norm.push(char::from(b.to_ascii_uppercase()));
+                    }
+                }
+                if self.norm.len() > start {
+                    self.bounds.push(start);
                 }
             }
-            if out.len() >= MAX_TOKENS_PER_LINE {
+            let n = self.bounds.len();
+            self.bounds.push(self.norm.len());
+            for i in 0..n {
+                for k in 1..=3.min(n - i) {
+                    let joined = &self.norm[self.bounds[i]..self.bounds[i + k]];
+                    if joined.len() >= MIN_EXACT_LEN && joined.bytes().any(|b| b.is_ascii_digit()) {
+                        let at = self.buf.len();
+                        self.buf.push_str(joined);
+                        self.spans.push((at, self.buf.len()));
+                    }
+                }
+                if self.spans.len() >= MAX_TOKENS_PER_LINE {
+                    break;
+                }
+            }
+            if self.spans.len() >= MAX_TOKENS_PER_LINE {
+                self.spans.truncate(MAX_TOKENS_PER_LINE);
                 break;
             }
         }
-        if out.len() >= MAX_TOKENS_PER_LINE {
-            out.truncate(MAX_TOKENS_PER_LINE);
-            break;
-        }
+        let buf = &self.buf;
+        self.spans
+            .sort_unstable_by(|a, b| buf[a.0..a.1].cmp(&buf[b.0..b.1]));
+        self.spans.dedup_by(|a, b| buf[a.0..a.1] == buf[b.0..b.1]);
     }
-    out.sort_unstable();
-    out.dedup();
-    out
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The tokens in sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.spans.iter().map(|&(a, b)| &self.buf[a..b])
+    }
 }
 
 /// Index of normalised references to keys (documents).
@@ -101,7 +134,11 @@ pub fn line_tokens(texts: &[String]) -> Vec<String> {
 /// entry and a chain of entries with the same reference; the sorted order needed for prefix
 /// search is built only when the first prefix lookup happens (most lines name a full reference).
 pub struct RefIndex<K> {
-    entries: Vec<(String, K)>,
+    /// Every stored reference, back to back; `entries` point into it (one allocation for all
+    /// references instead of one per reference).
+    text: String,
+    /// (start, end) in `text`, and the key.
+    entries: Vec<(usize, usize, K)>,
     /// Next entry with the same reference, `u32::MAX` at the end of a chain.
     next_same: Vec<u32>,
     first: FxHashMap<u64, u32>,
@@ -109,6 +146,8 @@ pub struct RefIndex<K> {
     /// a plain map so a lookup stays O(1) whatever the data.
     collided: HashMap<String, Vec<K>>,
     sorted: OnceCell<Vec<u32>>,
+    /// Normal form of the reference being inserted.
+    scratch: String,
 }
 
 const END: u32 = u32::MAX;
@@ -116,43 +155,64 @@ const END: u32 = u32::MAX;
 impl<K: Copy + Eq + Ord> RefIndex<K> {
     pub fn new() -> Self {
         RefIndex {
+            text: String::new(),
             entries: Vec::new(),
             next_same: Vec::new(),
             first: FxHashMap::default(),
             collided: HashMap::new(),
             sorted: OnceCell::new(),
+            scratch: String::new(),
         }
+    }
+
+    /// Room for about `refs` references of `bytes` bytes in all, so loading does not regrow.
+    pub fn reserve(&mut self, refs: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.entries.reserve(refs);
+        self.next_same.reserve(refs);
+        self.first.reserve(refs);
+    }
+
+    fn entry_str(&self, i: u32) -> &str {
+        let (a, b, _) = self.entries[i as usize];
+        &self.text[a..b]
     }
 
     /// Registers `raw` as a reference of `key` (both the normal form and the form without
     /// leading zeros).
     pub fn insert(&mut self, raw: &str, key: K) {
-        let normal = normalize_ref(raw);
-        if normal.len() < MIN_EXACT_LEN {
-            return;
-        }
-        if let Some(stripped) = strip_leading_zeros(&normal) {
-            if stripped.len() >= MIN_EXACT_LEN {
-                let stripped = stripped.to_string();
-                self.push(stripped, key);
+        let mut normal = std::mem::take(&mut self.scratch);
+        normal.clear();
+        // Same as `normalize_ref`: non-ASCII characters have no ASCII letter or digit byte.
+        for b in raw.bytes() {
+            if b.is_ascii_alphanumeric() {
+                normal.push(char::from(b.to_ascii_uppercase()));
             }
         }
-        self.push(normal, key);
+        if normal.len() >= MIN_EXACT_LEN {
+            if let Some(stripped) = strip_leading_zeros(&normal) {
+                if stripped.len() >= MIN_EXACT_LEN {
+                    self.push(stripped, key);
+                }
+            }
+            self.push(&normal, key);
+        }
+        self.scratch = normal;
     }
 
-    fn push(&mut self, normal: String, key: K) {
+    fn push(&mut self, normal: &str, key: K) {
         let index = self.entries.len() as u32;
-        let hash = hash_str(&normal);
+        let hash = hash_str(normal);
         match self.first.get(&hash).copied() {
             None => {
                 self.first.insert(hash, index);
                 self.next_same.push(END);
             }
-            Some(head) if self.entries[head as usize].0 == normal => {
+            Some(head) if self.entry_str(head) == normal => {
                 // Same reference: skip an exact duplicate, else link after the head.
                 let mut at = head;
                 loop {
-                    if self.entries[at as usize].1 == key {
+                    if self.entries[at as usize].2 == key {
                         return;
                     }
                     match self.next_same[at as usize] {
@@ -164,14 +224,16 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
                 self.next_same[head as usize] = index;
             }
             Some(_) => {
-                let keys = self.collided.entry(normal).or_default();
+                let keys = self.collided.entry(normal.to_string()).or_default();
                 if !keys.contains(&key) {
                     keys.push(key);
                 }
                 return;
             }
         }
-        self.entries.push((normal, key));
+        let start = self.text.len();
+        self.text.push_str(normal);
+        self.entries.push((start, self.text.len(), key));
         self.sorted = OnceCell::new();
     }
 
@@ -185,10 +247,10 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
             }
         };
         if let Some(&head) = self.first.get(&hash_str(token)) {
-            if self.entries[head as usize].0 == token {
+            if self.entry_str(head) == token {
                 let mut at = head;
                 while at != END {
-                    add(self.entries[at as usize].1);
+                    add(self.entries[at as usize].2);
                     at = self.next_same[at as usize];
                 }
             }
@@ -213,8 +275,10 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
     fn sorted(&self) -> &[u32] {
         self.sorted.get_or_init(|| {
             let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
-            order
-                .sort_unstable_by(|&a, &b| self.entries[a as usize].cmp(&self.entries[b as usize]));
+            order.sort_unstable_by(|&a, &b| {
+                (self.entry_str(a), self.entries[a as usize].2)
+                    .cmp(&(self.entry_str(b), self.entries[b as usize].2))
+            });
             order
         })
     }
@@ -229,9 +293,9 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
             if t.len() < min_len.max(1) {
                 continue;
             }
-            let start = sorted.partition_point(|&i| self.entries[i as usize].0.as_str() < t);
+            let start = sorted.partition_point(|&i| self.entry_str(i) < t);
             for (scanned, &i) in sorted[start..].iter().enumerate() {
-                let (k, key) = &self.entries[i as usize];
+                let (k, key) = (self.entry_str(i), &self.entries[i as usize].2);
                 if !k.starts_with(t) {
                     break;
                 }
@@ -273,6 +337,88 @@ mod tests {
         assert!(t.contains(&"0280LSGJ2019".to_string()), "{t:?}");
         assert!(t.contains(&"0280".to_string()));
         assert!(!t.contains(&"PEMBAYARAN".to_string()));
+    }
+
+    /// The char-by-char tokeniser `LineTokens` replaced, kept as the oracle.
+    fn tokens_by_chars(texts: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for text in texts.iter().take(MAX_TEXTS_PER_LINE) {
+            let mut end = text.len().min(MAX_TEXT_BYTES);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let pieces: Vec<String> = text[..end]
+                .split(is_separator)
+                .map(normalize_ref)
+                .filter(|p| !p.is_empty())
+                .collect();
+            for i in 0..pieces.len() {
+                for k in 1..=3.min(pieces.len() - i) {
+                    let joined = pieces[i..i + k].concat();
+                    if joined.len() >= MIN_EXACT_LEN && joined.bytes().any(|b| b.is_ascii_digit()) {
+                        out.push(joined);
+                    }
+                }
+                if out.len() >= MAX_TOKENS_PER_LINE {
+                    break;
+                }
+            }
+            if out.len() >= MAX_TOKENS_PER_LINE {
+                out.truncate(MAX_TOKENS_PER_LINE);
+                break;
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn reused_token_buffers_give_the_char_by_char_tokens() {
+        let words = [
+            "SETORAN",
+            "PBB-P2",
+            "NTB0000000001",
+            "0280",
+            "/",
+            "LS-GJ",
+            "2019",
+            "Rp1.250.000",
+            "ÄÖ12",
+            "straße",
+            "日本34",
+            "NO:0042",
+            "(REF#77A)",
+            "",
+            "  ",
+            "x",
+            "a1",
+            "00000",
+            "émission9",
+            "PAJAK;HOTEL|12",
+        ];
+        let mut tokens = LineTokens::default();
+        let mut x: u64 = 7;
+        for case in 0..3_000 {
+            let mut texts = Vec::new();
+            for _ in 0..(case % 4) + 1 {
+                let mut t = String::new();
+                for _ in 0..(case % 9) {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    t.push_str(words[(x >> 33) as usize % words.len()]);
+                    t.push(if x & 1 == 0 { ' ' } else { ',' });
+                }
+                texts.push(t);
+            }
+            // Long texts cross the per-line token limit and the byte limit mid-character.
+            if case % 50 == 0 {
+                texts.push("日本 12345 ".repeat(200));
+            }
+            tokens.fill(&texts);
+            let got: Vec<&str> = tokens.iter().collect();
+            assert_eq!(got, tokens_by_chars(&texts), "{texts:?}");
+            assert_eq!(line_tokens(&texts), tokens_by_chars(&texts));
+        }
     }
 
     #[test]
