@@ -565,6 +565,7 @@ impl Subtree {
     }
 
     /// Buffers an end tag (`name` as written, prefix included).
+    #[cfg(test)]
     pub(crate) fn record_end(&mut self, name: &[u8]) {
         self.tape.push(Tok::Close);
         self.xml.extend_from_slice(b"</");
@@ -573,6 +574,7 @@ impl Subtree {
     }
 
     /// Buffers raw (still escaped) text.
+    #[cfg(test)]
     pub(crate) fn record_text(&mut self, raw: &[u8]) {
         self.tape.push(Tok::Text {
             at: self.xml.len(),
@@ -581,7 +583,45 @@ impl Subtree {
         self.xml.extend_from_slice(raw);
     }
 
+    /// Records a start tag (or empty element) that is already in `xml` at `at`, as
+    /// `<content>` or `<content/>`.
+    #[inline]
+    pub(crate) fn record_start_in_place(
+        &mut self,
+        at: usize,
+        len: usize,
+        name_len: usize,
+        empty: bool,
+        pos: Pos,
+    ) {
+        self.marks.push((at, pos));
+        self.tape.push(Tok::Open {
+            at,
+            len,
+            name_len,
+            empty,
+        });
+    }
+
+    /// Records an end tag that is already in `xml`.
+    #[inline]
+    pub(crate) fn record_end_in_place(&mut self) {
+        self.tape.push(Tok::Close);
+    }
+
+    /// Records raw text that is already in `xml` at `at`.
+    #[inline]
+    pub(crate) fn record_text_in_place(&mut self, at: usize, len: usize) {
+        self.tape.push(Tok::Text { at, len });
+    }
+
+    /// Records a CDATA section that is already in `xml`.
+    pub(crate) fn record_cdata_in_place(&mut self) {
+        self.tape.push(Tok::Other);
+    }
+
     /// Buffers a CDATA section (left to serde by the builder).
+    #[cfg(test)]
     pub(crate) fn record_cdata(&mut self, raw: &[u8]) {
         self.tape.push(Tok::Other);
         self.xml.extend_from_slice(b"<![CDATA[");

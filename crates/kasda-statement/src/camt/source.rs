@@ -28,9 +28,12 @@ pub(crate) struct CountingReader<R> {
     /// The current chunk of the source; `buf[pos..]` is not consumed yet.
     buf: Vec<u8>,
     pos: usize,
-    /// `buf[..counted]` has been scanned for newlines. Lines are counted when a position is
-    /// asked for (once per XML event) or a chunk is dropped, not on every `consume`.
-    counted: usize,
+    /// Offsets in `buf` of its newlines, found once when the chunk is taken (one `memchr` pass
+    /// over 64 KiB rather than one small scan per XML event); `newlines[next_newline..]` are
+    /// not counted yet. Lines are counted when a position is asked for (once per XML event) or
+    /// a chunk is dropped, not on every `consume`.
+    newlines: Vec<u32>,
+    next_newline: usize,
     /// Source offset of `buf[0]`.
     base: u64,
     line: u64,
@@ -51,7 +54,8 @@ impl<R: BufRead> CountingReader<R> {
             inner,
             buf: Vec::new(),
             pos: 0,
-            counted: 0,
+            newlines: Vec::new(),
+            next_newline: 0,
             base: 0,
             line: 1,
             line_start: 0,
@@ -66,14 +70,16 @@ impl<R: BufRead> CountingReader<R> {
         self.base + self.pos as u64
     }
 
-    /// Brings the line count up to the read position.
+    /// Brings the line count up to the read position: counts the chunk's newlines before it.
+    #[inline]
     fn count_lines(&mut self) {
-        let (from, to) = (self.counted, self.pos);
-        if to <= from {
-            return;
-        }
-        for i in memchr::memchr_iter(b'\n', &self.buf[from..to]) {
-            let at = self.base + (from + i) as u64;
+        while let Some(&nl) = self.newlines.get(self.next_newline) {
+            let nl = nl as usize;
+            if nl >= self.pos {
+                return;
+            }
+            self.next_newline += 1;
+            let at = self.base + nl as u64;
             self.line += 1;
             self.line_start = at + 1;
             if self.recent_newlines.len() == RECENT_NEWLINES {
@@ -81,7 +87,40 @@ impl<R: BufRead> CountingReader<R> {
             }
             self.recent_newlines.push_back(at);
         }
-        self.counted = to;
+    }
+
+    /// The slow side of `fill_buf`: the event limit, and taking the next chunk.
+    #[cold]
+    #[inline(never)]
+    fn fill_chunk(&mut self) -> io::Result<&[u8]> {
+        if self.consumed().saturating_sub(self.event_start) > self.event_limit {
+            self.limit_hit = true;
+            return Err(io::Error::other("XML event larger than the limit"));
+        }
+        if self.pos == self.buf.len() {
+            // Count the chunk's lines before its bytes are dropped, then take the next one.
+            self.count_lines();
+            self.base += self.buf.len() as u64;
+            self.buf.clear();
+            self.pos = 0;
+            let src = self.inner.fill_buf()?;
+            let n = src.len().min(CHUNK);
+            self.buf.extend_from_slice(&src[..n]);
+            self.inner.consume(n);
+            self.newlines.clear();
+            self.newlines.extend(
+                memchr::memchr_iter(b'\n', &self.buf).map(|i| u32::try_from(i).unwrap_or(u32::MAX)),
+            );
+            self.next_newline = 0;
+        }
+        Ok(&self.buf[self.pos..])
+    }
+
+    /// The next byte, when it is already in the current chunk (a guess for the caller, never
+    /// a read).
+    #[inline]
+    pub fn peek_byte(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
     }
 
     /// Marks the start of the next event (called after every event the parser returns).
@@ -150,23 +189,12 @@ impl<R: BufRead> Read for CountingReader<R> {
 impl<R: BufRead> BufRead for CountingReader<R> {
     #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.consumed().saturating_sub(self.event_start) > self.event_limit {
-            self.limit_hit = true;
-            return Err(io::Error::other("XML event larger than the limit"));
+        if self.pos < self.buf.len()
+            && self.consumed().saturating_sub(self.event_start) <= self.event_limit
+        {
+            return Ok(&self.buf[self.pos..]);
         }
-        if self.pos == self.buf.len() {
-            // Count the chunk's lines before its bytes are dropped, then take the next one.
-            self.count_lines();
-            self.base += self.buf.len() as u64;
-            self.buf.clear();
-            self.pos = 0;
-            self.counted = 0;
-            let src = self.inner.fill_buf()?;
-            let n = src.len().min(CHUNK);
-            self.buf.extend_from_slice(&src[..n]);
-            self.inner.consume(n);
-        }
-        Ok(&self.buf[self.pos..])
+        self.fill_chunk()
     }
 
     #[inline]

@@ -92,7 +92,6 @@ struct Walker<'a, 's, R> {
     ns_decls: Vec<(usize, Option<Vec<u8>>, Vec<u8>)>,
     /// Declarations of the start tag being opened, scoped once it is pushed.
     pending_decls: Vec<(Option<Vec<u8>>, Vec<u8>)>,
-    buf: Vec<u8>,
     tree: Subtree,
     sink: &'s mut dyn CamtSink,
     stack: Vec<Level>,
@@ -158,7 +157,6 @@ pub(crate) fn run<R: BufRead>(
         file,
         limits,
         reader,
-        buf: Vec::with_capacity(4096),
         ns_decls: Vec::new(),
         pending_decls: Vec::new(),
         tree: Subtree::default(),
@@ -248,7 +246,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
 
     fn walk(&mut self) -> Result<(), ReadError> {
         // The skeleton's events get their own buffer, so a start tag can be handed on borrowed
-        // while `collect` reads the element's content into `self.buf`.
+        // while `collect` reads the element's content into `self.tree`.
         let mut buf = Vec::with_capacity(1024);
         loop {
             self.reader.get_mut().mark_event_start();
@@ -596,21 +594,31 @@ impl<R: BufRead> Walker<'_, '_, R> {
         }
         let base_depth = self.stack.len();
         let mut depth = 1usize;
+        // Each event is read straight into the element's buffer (no second copy): quick-xml
+        // appends what lies between `<` and `>` (or the raw text), and the `<` and `>` are added
+        // around markup. Whether the next event is markup is guessed beforehand (after text it
+        // always is; else when the next byte is `<`) so that the `<` can go first; a wrong
+        // guess is mended after the event, so the guess affects speed only.
+        let mut after_text = false;
         loop {
             self.reader.get_mut().mark_event_start();
             let pos = self.position();
-            self.buf.clear();
-            let event = match self.reader.read_event_into(&mut self.buf) {
+            let mark = self.tree.xml.len();
+            let guessed_markup = after_text || self.reader.get_ref().peek_byte() == Some(b'<');
+            if guessed_markup {
+                self.tree.xml.push(b'<');
+            }
+            let event = match self.reader.read_event_into(&mut self.tree.xml) {
                 Ok(ev) => ev,
                 Err(err) => {
                     let within = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
                     return Err(self.xml_error(err, &within));
                 }
             };
-            match event {
+            // What the event was, taken before the buffer is touched again.
+            let (kind, name_len) = match &event {
                 Event::Start(s) => {
-                    depth += 1;
-                    if base_depth + depth > self.limits.max_depth {
+                    if base_depth + depth + 1 > self.limits.max_depth {
                         return Err(err_at(
                             self.file,
                             pos,
@@ -620,19 +628,64 @@ impl<R: BufRead> Walker<'_, '_, R> {
                             "deeper nesting",
                         ));
                     }
-                    self.tree.record_start(&s, false, pos);
+                    (Read::Start, s.name().as_ref().len())
                 }
-                Event::Empty(s) => self.tree.record_start(&s, true, pos),
-                Event::End(end) => {
-                    self.tree.record_end(end.as_ref());
+                Event::Empty(s) => (Read::Empty, s.name().as_ref().len()),
+                Event::End(_) => (Read::End, 0),
+                Event::Text(_) => (Read::Text, 0),
+                Event::CData(_) => (Read::CData, 0),
+                Event::Eof => (Read::Eof, 0),
+                Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {
+                    (Read::Ignored, 0)
+                }
+            };
+            after_text = kind == Read::Text;
+            let xml = &mut self.tree.xml;
+            match kind {
+                Read::Text => {
+                    if guessed_markup {
+                        xml.remove(mark);
+                    }
+                    let len = xml.len() - mark;
+                    self.tree.record_text_in_place(mark, len);
+                }
+                Read::Ignored | Read::Eof => xml.truncate(mark),
+                Read::CData => {
+                    // `![CDATA[…]]` between `<` and `>`, as written.
+                    if !guessed_markup {
+                        xml.insert(mark, b'<');
+                    }
+                    xml.push(b'>');
+                    self.tree.record_cdata_in_place();
+                }
+                Read::Start | Read::Empty | Read::End => {
+                    if !guessed_markup {
+                        xml.insert(mark, b'<');
+                    }
+                    // An empty element's `/` is already in the buffer.
+                    let content = xml.len() - (mark + 1) - usize::from(kind == Read::Empty);
+                    xml.push(b'>');
+                    match kind {
+                        Read::End => self.tree.record_end_in_place(),
+                        _ => self.tree.record_start_in_place(
+                            mark,
+                            content,
+                            name_len,
+                            kind == Read::Empty,
+                            pos,
+                        ),
+                    }
+                }
+            }
+            match kind {
+                Read::Start => depth += 1,
+                Read::End => {
                     depth -= 1;
                     if depth == 0 {
                         return Ok(());
                     }
                 }
-                Event::Text(t) => self.tree.record_text(&t),
-                Event::CData(c) => self.tree.record_cdata(&c),
-                Event::Eof => {
+                Read::Eof => {
                     return Err(self.error_at(
                         pos,
                         "truncated",
@@ -641,7 +694,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
                         "end of file",
                     ))
                 }
-                Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) => {}
+                _ => {}
             }
             if self.tree.xml.len() > self.limits.max_element_bytes {
                 let element = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
@@ -951,6 +1004,18 @@ fn namespace_decls(e: &BytesStart) -> Vec<(Option<Vec<u8>>, Vec<u8>)> {
             }
         })
         .collect()
+}
+
+/// The kind of event `collect` read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    Start,
+    Empty,
+    End,
+    Text,
+    CData,
+    Eof,
+    Ignored,
 }
 
 fn err_at(file: &str, pos: Pos, code: &str, field: &str, expected: &str, found: &str) -> ReadError {
