@@ -1211,22 +1211,23 @@ pub(crate) fn open_items(
         return Ok(Vec::new());
     };
     let mut stmt = tx.prepare_cached(
+        // The join order and indexes are fixed (CROSS JOIN, INDEXED BY, `+` on dates): without
+        // statistics the planner would walk `entries_by_booked_on` inside each subquery.
         "SELECT e.seq, e.natural_key, e.booked_on, e.memo, p.side, p.amount, p.currency
-           FROM postings p
-           JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
+           FROM postings p INDEXED BY postings_by_account
+          CROSS JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
           WHERE p.ledger = ?1 AND p.account_id = ?2
-            AND e.kind = ?3 AND e.booked_on <= ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
+            AND e.kind = ?3 AND +e.booked_on <= ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
             AND NOT EXISTS (
-                SELECT 1 FROM entry_joins j
-                  JOIN entries m ON m.ledger = j.ledger AND m.seq = j.seq
+                SELECT 1 FROM entry_joins j INDEXED BY entry_joins_by_key
+                 CROSS JOIN entries m ON m.ledger = j.ledger AND m.seq = j.seq
                  WHERE j.ledger = ?1 AND j.joined_key = e.natural_key
-                   AND m.booked_on <= ?4 AND (?5 IS NULL OR m.recorded_at <= ?5))
+                   AND +m.booked_on <= ?4 AND (?5 IS NULL OR m.recorded_at <= ?5))
             AND NOT EXISTS (
-                SELECT 1 FROM entries r
-                  JOIN postings rp ON rp.ledger = r.ledger AND rp.seq = r.seq
-                                  AND rp.account_id = ?2
-                 WHERE r.ledger = ?1 AND r.reverses = e.seq
-                   AND r.booked_on <= ?4 AND (?5 IS NULL OR r.recorded_at <= ?5))
+                SELECT 1 FROM entries r INDEXED BY entries_by_reverses
+                 CROSS JOIN postings rp ON rp.ledger = r.ledger AND rp.seq = r.seq
+                 WHERE r.ledger = ?1 AND r.reverses = e.seq AND rp.account_id = ?2
+                   AND +r.booked_on <= ?4 AND (?5 IS NULL OR r.recorded_at <= ?5))
           ORDER BY e.booked_on, e.seq, p.idx",
     )?;
     let mut rows = stmt.query(params![
@@ -1296,10 +1297,10 @@ pub(crate) fn account_flows_of(
     let mut stmt = tx.prepare_cached(
         "SELECT e.seq, e.booked_on, e.kind, p.currency,
                 sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
-           FROM postings p
-           JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
+           FROM postings p INDEXED BY postings_by_account
+          CROSS JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
           WHERE p.ledger = ?1 AND p.account_id = ?2
-            AND e.booked_on BETWEEN ?3 AND ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
+            AND +e.booked_on BETWEEN ?3 AND ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
           GROUP BY e.seq, p.currency",
     )?;
     let mut rows = stmt.query(params![
