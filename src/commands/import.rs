@@ -11,9 +11,13 @@ use std::time::Instant;
 use anyhow::Context;
 use chrono::Utc;
 use kasda_core::config::Config;
+use kasda_core::document::Document;
+use kasda_core::posting;
 use kasda_core::posting::AccountRole;
-use kasda_documents::{BadRows, Duplicates, ReadOptions};
-use kasda_store::{ImportOutcome, SourceFile, Store};
+use kasda_documents::{
+    BadRows, Container, DocumentBatch, DocumentsError, Duplicates, Kind, ReadOptions, ScanSummary,
+};
+use kasda_store::{BatchError, DocumentRecord, ImportBatch, ImportOutcome, SourceFile, Store};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -273,7 +277,18 @@ fn import_one(
         if opts.quarantine.is_some() {
             ropts.bad_rows = BadRows::Quarantine;
         }
-        let docs = match kasda_documents::read_documents(&name, &bytes, &ropts) {
+        // A receipts CSV is read in the streaming pass, each accepted receipt going straight
+        // into its store record; every other document file through the owned reader.
+        let read = if kasda_documents::is_receipts_csv(&bytes, None) {
+            match stream_receipts(&name, &short_name, &bytes, &ropts) {
+                Ok(Some(read)) => Ok(read),
+                Ok(None) => owned_documents(&name, &bytes, &ropts),
+                Err(e) => Err(e),
+            }
+        } else {
+            owned_documents(&name, &bytes, &ropts)
+        };
+        let docs = match read {
             Ok(d) => d,
             Err(e) => {
                 let r = rejected(&name, Some(sha), Some("documents"), e.to_string());
@@ -281,24 +296,30 @@ fn import_one(
                 return Ok(r);
             }
         };
-        assert_eq!(
-            docs.rows_in,
-            docs.documents.len() + docs.quarantined.len(),
-            "rows in = accepted + quarantined"
-        );
+        if docs.rows_in() != docs.accepted() + docs.quarantined() {
+            let e = format!(
+                "{name}: internal error: {} rows read but {} accepted and {} quarantined",
+                docs.rows_in(),
+                docs.accepted(),
+                docs.quarantined()
+            );
+            return Ok(rejected(&name, Some(sha), Some("documents"), e));
+        }
         if let Some(dir) = &opts.quarantine {
-            if !docs.quarantined.is_empty() {
+            if docs.quarantined() > 0 {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating {}", dir.display()))
                     .map_err(Failure::Input)?;
-                let q = kasda_documents::write_quarantine(&docs, dir, &short_name)
+                let q = docs
+                    .write_quarantine(dir, &short_name)
                     .with_context(|| format!("writing quarantine for {name}"))
                     .map_err(Failure::Input)?;
                 result.quarantine_file = Some(q.display().to_string());
             }
         }
-        result.quarantined_rows = docs.quarantined.len();
-        let format = format!("{}-{}", docs.kind.as_str(), container_name(&docs.container));
+        result.quarantined_rows = docs.quarantined();
+        let (kind, container) = docs.kind_and_container();
+        let format = format!("{}-{}", kind.as_str(), container_name(&container));
         result.format = Some(format.clone());
         let file = SourceFile {
             name: short_name,
@@ -307,12 +328,7 @@ fn import_one(
             format,
             imported_by: who.to_string(),
         };
-        let rows = docs
-            .documents
-            .into_iter()
-            .map(|(row, d)| (u32::try_from(row.line).unwrap_or(u32::MAX), d))
-            .collect();
-        match kasda_store::build_document_batch(file, rows) {
+        match docs.into_batch(file) {
             Ok(b) => b,
             Err(e) => return Ok(rejected(&name, Some(sha), Some("documents"), e.to_string())),
         }
@@ -360,6 +376,195 @@ fn import_one(
     );
     result.outcome = Some(outcome);
     Ok(result)
+}
+
+/// A document file as read: owned documents, or the records the streaming receipts pass built.
+enum ReadDocs {
+    Owned(DocumentBatch),
+    Streamed {
+        summary: ScanSummary,
+        /// Accepted receipts in row order, each already its store record.
+        records: Result<Vec<DocumentRecord>, BatchError>,
+    },
+}
+
+fn owned_documents(
+    name: &str,
+    bytes: &[u8],
+    ropts: &ReadOptions<'_>,
+) -> Result<ReadDocs, DocumentsError> {
+    kasda_documents::read_documents(name, bytes, ropts).map(ReadDocs::Owned)
+}
+
+impl ReadDocs {
+    fn rows_in(&self) -> usize {
+        match self {
+            ReadDocs::Owned(b) => b.rows_in,
+            ReadDocs::Streamed { summary, .. } => summary.rows_in,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        match self {
+            ReadDocs::Owned(b) => b.documents.len(),
+            ReadDocs::Streamed { summary, .. } => summary.accepted,
+        }
+    }
+
+    fn quarantined(&self) -> usize {
+        match self {
+            ReadDocs::Owned(b) => b.quarantined.len(),
+            ReadDocs::Streamed { summary, .. } => summary.rejected.len(),
+        }
+    }
+
+    fn kind_and_container(&self) -> (Kind, Container) {
+        match self {
+            ReadDocs::Owned(b) => (b.kind, b.container),
+            ReadDocs::Streamed { summary, .. } => (Kind::Receipts, summary.container),
+        }
+    }
+
+    fn write_quarantine(&self, dir: &Path, short_name: &str) -> std::io::Result<PathBuf> {
+        match self {
+            ReadDocs::Owned(b) => kasda_documents::write_quarantine(b, dir, short_name),
+            ReadDocs::Streamed { summary, .. } => {
+                kasda_documents::write_scan_quarantine(summary, dir, short_name)
+            }
+        }
+    }
+
+    fn into_batch(self, file: SourceFile) -> Result<ImportBatch, BatchError> {
+        match self {
+            ReadDocs::Owned(b) => {
+                let rows = b
+                    .documents
+                    .into_iter()
+                    .map(|(row, d)| (u32::try_from(row.line).unwrap_or(u32::MAX), d))
+                    .collect();
+                kasda_store::build_document_batch(file, rows)
+            }
+            ReadDocs::Streamed { records, .. } => Ok(ImportBatch {
+                file,
+                statements: Vec::new(),
+                documents: records?,
+            }),
+        }
+    }
+}
+
+/// The store record of an accepted document, as [`kasda_store::build_document_batch`] makes it
+/// for the `index`-th accepted document of the file, and the posting model's refusal if any
+/// (the record then has no entry).
+fn document_record(
+    file: &str,
+    row: u32,
+    index: usize,
+    document: Document,
+) -> (DocumentRecord, Option<BatchError>) {
+    let (entry, refused) = match posting::post_document(&document, &format!("{row}:{index}")) {
+        Ok(entry) => (entry, None),
+        Err(source) => (
+            None,
+            Some(BatchError::Posting {
+                file: file.to_string(),
+                pos: format!("row {row}"),
+                source: Box::new(source),
+            }),
+        ),
+    };
+    let record = DocumentRecord {
+        row,
+        natural_key: document.natural_key(),
+        date: posting::document_date(&document),
+        document,
+        entry,
+    };
+    (record, refused)
+}
+
+/// A receipts CSV through the streaming pass: each receipt that passes the per-row rules
+/// becomes its store record at once (no owned batch, no second copy), and the few rows the
+/// rules across rows reject at the end are dropped by line, with the later records renumbered,
+/// so the records equal `build_document_batch` over what `read_documents` accepts.
+///
+/// `Ok(None)`: more than `MAX_DOCUMENTS_PER_IMPORT` rows passed the per-row rules but rules
+/// across rows brought the file back under the limit; the caller reads it the owned way.
+fn stream_receipts(
+    name: &str,
+    short_name: &str,
+    bytes: &[u8],
+    ropts: &ReadOptions<'_>,
+) -> Result<Option<ReadDocs>, DocumentsError> {
+    let limit = kasda_store::MAX_DOCUMENTS_PER_IMPORT;
+    let mut records: Vec<DocumentRecord> = Vec::new();
+    // Rows whose receipt the posting model refused, in row order (the file is then refused,
+    // unless a rule across rows quarantines that row).
+    let mut refused: Vec<(u32, BatchError)> = Vec::new();
+    let mut overflow = false;
+    let summary = kasda_documents::scan_receipts_csv(name, bytes, ropts, |row, view| {
+        if records.len() >= limit {
+            overflow = true;
+            return;
+        }
+        let line = u32::try_from(row.line).unwrap_or(u32::MAX);
+        let document = Document::Receipt(view.to_receipt());
+        let (record, refusal) = document_record(short_name, line, records.len(), document);
+        records.push(record);
+        if let Some(e) = refusal {
+            refused.push((line, e));
+        }
+    })?;
+    if summary.accepted > limit {
+        let too_many = BatchError::TooMany {
+            file: short_name.to_string(),
+            what: "documents in one file",
+            limit,
+            found: summary.accepted,
+        };
+        return Ok(Some(ReadDocs::Streamed {
+            summary,
+            records: Err(too_many),
+        }));
+    }
+    if overflow {
+        return Ok(None);
+    }
+    // Rows rejected only by a rule across rows were handed to the visitor: drop them.
+    let line_of =
+        |q: &kasda_documents::QuarantinedRow| u32::try_from(q.row.line).unwrap_or(u32::MAX);
+    let mut dropped = summary.rejected.iter().map(line_of).peekable();
+    let mut first_moved: Option<usize> = None;
+    let mut kept = 0usize;
+    records.retain(|r| {
+        while dropped.next_if(|l| *l < r.row).is_some() {}
+        let keep = dropped.next_if_eq(&r.row).is_none();
+        if keep {
+            kept += 1;
+        } else if first_moved.is_none() {
+            first_moved = Some(kept);
+        }
+        keep
+    });
+    refused.retain(|(line, _)| records.binary_search_by_key(line, |r| r.row).is_ok());
+    if let Some((_, e)) = refused.into_iter().next() {
+        return Ok(Some(ReadDocs::Streamed {
+            summary,
+            records: Err(e),
+        }));
+    }
+    // The entry's position is `<row>:<index among accepted>`: renumber after a dropped row.
+    if let Some(from) = first_moved {
+        for (i, r) in records.iter_mut().enumerate().skip(from) {
+            if let Some(e) = r.entry.as_mut() {
+                e.position = format!("{}:{i}", r.row);
+            }
+        }
+    }
+    Ok(Some(ReadDocs::Streamed {
+        summary,
+        records: Ok(records),
+    }))
 }
 
 fn container_name(c: &kasda_documents::Container) -> &'static str {
@@ -485,4 +690,188 @@ pub fn print_report(cli: &Cli, report: &RunReport) -> CmdResult {
     }
     let json = serde_json::to_value(report).map_err(Failure::input)?;
     output::print(cli.format, &t, Some(&json)).map_err(Failure::input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str =
+        "ntpd,kode_billing,kode_rekening,pokok,total,channel,dibayar_pada,status,membatalkan_ntpd";
+
+    fn row(ntpd: &str, kb: &str, total: &str, status: &str, target: &str) -> String {
+        format!("{ntpd},{kb},4.1.01.15.01.0001,{total},{total},teller,2026-03-02T10:00:00+07:00,{status},{target}")
+    }
+
+    fn file(name: &str, bytes: &[u8]) -> SourceFile {
+        SourceFile {
+            name: name.to_string(),
+            sha256: "0".repeat(64),
+            size_bytes: bytes.len() as u64,
+            format: "receipts-csv".into(),
+            imported_by: "tester".into(),
+        }
+    }
+
+    fn options(now: &str, quarantine: bool) -> ReadOptions<'static> {
+        let mut o = ReadOptions::new(now.parse().unwrap());
+        o.duplicates = Duplicates::Report;
+        if quarantine {
+            o.bad_rows = BadRows::Quarantine;
+        }
+        o
+    }
+
+    /// Both paths of the importer over the same receipts CSV: the streaming one must give the
+    /// same import batch (or the same refusal), the same counts and the same quarantine file.
+    fn same_as_owned(bytes: &[u8], opts: &ReadOptions<'_>) -> Option<ImportBatch> {
+        assert!(kasda_documents::is_receipts_csv(bytes, None));
+        let streamed = stream_receipts("in/r.csv", "r.csv", bytes, opts)
+            .map(|r| r.expect("under the document limit"));
+        let owned = owned_documents("in/r.csv", bytes, opts);
+        let (streamed, owned) = match (streamed, owned) {
+            (Ok(s), Ok(o)) => (s, o),
+            (Err(s), Err(o)) => {
+                assert_eq!(s.to_string(), o.to_string());
+                return None;
+            }
+            (s, o) => panic!(
+                "paths disagree: streamed ok={} owned ok={}",
+                s.is_ok(),
+                o.is_ok()
+            ),
+        };
+        assert!(matches!(streamed, ReadDocs::Streamed { .. }));
+        for d in [&streamed, &owned] {
+            assert_eq!(d.rows_in(), d.accepted() + d.quarantined());
+        }
+        assert_eq!(
+            (
+                streamed.rows_in(),
+                streamed.accepted(),
+                streamed.quarantined()
+            ),
+            (owned.rows_in(), owned.accepted(), owned.quarantined())
+        );
+        assert_eq!(streamed.kind_and_container(), owned.kind_and_container());
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let qa = std::fs::read(streamed.write_quarantine(&a, "r.csv").unwrap()).unwrap();
+        let qb = std::fs::read(owned.write_quarantine(&b, "r.csv").unwrap()).unwrap();
+        assert_eq!(String::from_utf8_lossy(&qa), String::from_utf8_lossy(&qb));
+        let (s, o) = (
+            streamed.into_batch(file("r.csv", bytes)),
+            owned.into_batch(file("r.csv", bytes)),
+        );
+        match (s, o) {
+            (Ok(s), Ok(o)) => {
+                assert_eq!(s, o);
+                Some(s)
+            }
+            (Err(s), Err(o)) => {
+                assert_eq!(s.to_string(), o.to_string());
+                None
+            }
+            (s, o) => panic!(
+                "batches disagree: streamed ok={} owned ok={}",
+                s.is_ok(),
+                o.is_ok()
+            ),
+        }
+    }
+
+    #[test]
+    fn streamed_receipts_make_the_same_batch_as_the_owned_reader() {
+        let bytes = kasda_documents::sample::sample_receipts_csv(2500);
+        let batch = same_as_owned(&bytes, &options(kasda_documents::sample::SAMPLE_NOW, false))
+            .expect("a valid sample");
+        assert_eq!(batch.documents.len(), 2500);
+        assert!(batch.documents.iter().all(|d| d.entry.is_some()));
+        // The sample has reversals, so both entry kinds are there.
+        assert!(batch
+            .documents
+            .iter()
+            .any(|d| d.natural_key.starts_with("receipt-reversal:")));
+    }
+
+    #[test]
+    fn rows_rejected_across_rows_are_dropped_and_later_entries_renumbered() {
+        let rows = [
+            row("N1", "K1", "100", "paid", ""),
+            row("N2", "K2", "12x", "paid", ""),
+            // Reverses a receipt the file does not hold: rejected only by a rule across rows.
+            row("N3", "", "100", "reversed", "N9"),
+            row("N4", "K4", "300", "paid", ""),
+            // A repeated NTPD is reported, not rejected, by the importer.
+            row("N4", "K5", "300", "paid", ""),
+            row("N5", "", "100", "reversed", "N1"),
+            // Reverses N4 with the wrong total.
+            row("N6", "", "999", "reversed", "N4"),
+            row("N7", "K7", "700", "paid", ""),
+        ];
+        let text = format!("{HEADER}\n{}\n", rows.join("\n"));
+        let now = "2026-03-10T00:00:00Z";
+        let batch = same_as_owned(text.as_bytes(), &options(now, true)).expect("quarantine mode");
+        let positions: Vec<String> = batch
+            .documents
+            .iter()
+            .map(|d| d.entry.as_ref().unwrap().position.clone())
+            .collect();
+        // Rows are lines (header = 1); indices count accepted documents only.
+        assert_eq!(
+            positions.first().map(String::as_str),
+            Some("2:0"),
+            "{positions:?}"
+        );
+        assert!(positions.contains(&"9:4".to_string()), "{positions:?}");
+        // All or nothing: the same file without --quarantine is refused, every bad row listed.
+        assert!(same_as_owned(text.as_bytes(), &options(now, false)).is_none());
+        let err = stream_receipts("in/r.csv", "r.csv", text.as_bytes(), &options(now, false))
+            .err()
+            .expect("refused")
+            .to_string();
+        for needle in ["row 3, column total", "row 4", "N9", "row 8"] {
+            assert!(err.contains(needle), "{needle} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn every_mix_of_good_bad_and_cross_row_rows_agrees_with_the_owned_reader() {
+        // Deterministic: every sequence of 3 rows drawn from these shapes, in both modes.
+        let shapes = [
+            row("A", "KA", "100", "paid", ""),
+            row("B", "KB", "200", "paid", ""),
+            row("A", "KC", "100", "paid", ""),
+            row("C", "KA", "100", "paid", ""),
+            row("R", "", "100", "reversed", "A"),
+            row("S", "", "200", "reversed", "X"),
+            row("T", "", "200", "reversed", "A"),
+            row("D", "", "x", "paid", ""),
+        ];
+        let now = "2026-03-10T00:00:00Z";
+        let n = shapes.len();
+        for code in 0..n.pow(3) {
+            let picked: Vec<&str> = (0..3)
+                .map(|k| shapes[(code / n.pow(k)) % n].as_str())
+                .collect();
+            let text = format!("{HEADER}\n{}\n", picked.join("\n"));
+            for quarantine in [false, true] {
+                same_as_owned(text.as_bytes(), &options(now, quarantine));
+            }
+        }
+    }
+
+    #[test]
+    fn other_document_files_keep_the_owned_reader() {
+        let sts = b"{\"kind\":\"receipt\"}\n";
+        assert!(!kasda_documents::is_receipts_csv(sts, None));
+        assert!(!kasda_documents::is_receipts_csv(b"PK\x03\x04rest", None));
+        assert!(!kasda_documents::is_receipts_csv(b"  \n", None));
+        assert!(!kasda_documents::is_receipts_csv(
+            b"no_sts,tanggal,opd,total\n",
+            None
+        ));
+    }
 }
