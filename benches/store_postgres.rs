@@ -24,13 +24,16 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting};
-use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, Store};
+use kasda_store::{AppendOutcome, LedgerInfo, NewEntry, RunInfo, RunKind, Store, StoreError};
 use kasda_store_postgres::bench::{self, BareTarget};
 use kasda_store_postgres::{testing, PgStore};
 use rust_decimal::Decimal;
 
 const RKUD: &str = "0011223344";
 const WRITERS: usize = 8;
+
+/// One way of appending entries (the store's, or a bench hook).
+type AppendFn = fn(&mut PgStore, &str, RunInfo, Vec<NewEntry>) -> Result<AppendOutcome, StoreError>;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -231,12 +234,14 @@ fn fee(w: usize, n: usize) -> NewEntry {
     )
 }
 
-/// Goal 2: 8 writers, single entries on one hot account, ≥ 4,000 entries/s; none lost or
-/// doubled; the chain verifies.
-fn hot_writers(store: &mut PgStore, url: &str, per_writer: usize) {
-    let base = bench::hot_writers_baseline(url, WRITERS, per_writer).expect("baseline");
-    assert_eq!(base.rows as usize, WRITERS * per_writer);
-    ledger(store, "hot");
+/// 8 writers, `per_writer` single-entry appends each into `ledger`, through `append`.
+/// Returns (entries appended, errors, elapsed).
+fn run_writers(
+    url: &str,
+    ledger: &str,
+    per_writer: usize,
+    append: AppendFn,
+) -> (usize, Vec<String>, Duration) {
     let start = Instant::now();
     let results: Vec<(usize, Vec<String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..WRITERS)
@@ -246,8 +251,9 @@ fn hot_writers(store: &mut PgStore, url: &str, per_writer: usize) {
                     let mut ok = 0;
                     let mut errors = Vec::new();
                     for n in 0..per_writer {
-                        match s.append_entries(
-                            "hot",
+                        match append(
+                            &mut s,
+                            ledger,
                             RunInfo::new(RunKind::Reconcile, format!("w{w}")),
                             vec![fee(w, n)],
                         ) {
@@ -266,38 +272,70 @@ fn hot_writers(store: &mut PgStore, url: &str, per_writer: usize) {
             .collect()
     });
     let elapsed = start.elapsed();
-    let ok: usize = results.iter().map(|r| r.0).sum();
-    let errors: Vec<&String> = results.iter().flat_map(|r| &r.1).collect();
-    let deadlocks = errors.iter().filter(|e| e.contains("deadlock")).count();
-    let report = store.verify("hot").expect("verify hot");
-    let off = store.check_aggregates("hot").expect("aggregates");
+    let ok = results.iter().map(|r| r.0).sum();
+    let errors = results.into_iter().flat_map(|r| r.1).collect();
+    (ok, errors, elapsed)
+}
+
+/// Goal 2: 8 writers, single entries on one hot account, ≥ 4,000 entries/s; none lost or
+/// doubled; the chain verifies. Beside a plain-table baseline and, in the same run, the
+/// previous two-round-trip small append.
+fn hot_writers(store: &mut PgStore, url: &str, per_writer: usize) {
+    let base = bench::hot_writers_baseline(url, WRITERS, per_writer).expect("baseline");
+    assert_eq!(base.rows as usize, WRITERS * per_writer);
+    let base_rate = base.rows as f64 / secs(base.elapsed);
     println!("\n## hot account: {WRITERS} writers x {per_writer} single-entry appends");
     println!(
         "baseline (plain table with a primary key, one autocommit INSERT per row): {} rows in {:.3}s = {:.0} rows/s",
         base.rows,
         secs(base.elapsed),
-        base.rows as f64 / secs(base.elapsed)
+        base_rate
     );
-    println!(
-        "kasda append_entries: {ok} entries in {:.3}s; {} errors ({deadlocks} deadlocks); chain {} entries, {}; aggregates {}",
-        secs(elapsed),
-        errors.len(),
-        report.entries,
-        match &report.first_bad {
-            None => "verifies".to_string(),
-            Some(f) => format!("BROKEN at {}", f.seq),
-        },
-        if off.is_empty() { "match postings".to_string() } else { format!("OFF in {} accounts", off.len()) }
-    );
-    for e in errors.iter().take(3) {
-        println!("  error: {e}");
+    let mut rates = Vec::new();
+    for (code, label, append) in [
+        (
+            "hot2",
+            "two round trips (before migration 0002)",
+            bench::append_two_trips as AppendFn,
+        ),
+        (
+            "hot",
+            "kasda append_entries",
+            |s: &mut PgStore, l: &str, r, e| s.append_entries(l, r, e),
+        ),
+    ] {
+        ledger(store, code);
+        let (ok, errors, elapsed) = run_writers(url, code, per_writer, append);
+        let deadlocks = errors.iter().filter(|e| e.contains("deadlock")).count();
+        let report = store.verify(code).expect("verify hot");
+        let off = store.check_aggregates(code).expect("aggregates");
+        println!(
+            "{label}: {ok} entries in {:.3}s = {:.0} entries/s; {} errors ({deadlocks} deadlocks); chain {} entries, {}; aggregates {}",
+            secs(elapsed),
+            ok as f64 / secs(elapsed),
+            errors.len(),
+            report.entries,
+            match &report.first_bad {
+                None => "verifies".to_string(),
+                Some(f) => format!("BROKEN at {}", f.seq),
+            },
+            if off.is_empty() { "match postings".to_string() } else { format!("OFF in {} accounts", off.len()) }
+        );
+        for e in errors.iter().take(3) {
+            println!("  error: {e}");
+        }
+        rates.push((
+            ok as f64 / secs(elapsed),
+            (report.entries as i64 - (WRITERS * per_writer) as i64).abs(),
+            deadlocks,
+        ));
     }
-    let rate = ok as f64 / secs(elapsed);
-    let base_rate = base.rows as f64 / secs(base.elapsed);
+    let (before, _, _) = rates[0];
+    let (rate, lost, deadlocks) = rates[1];
     println!(
-        "RESULT hot_writers kasda={rate:.0} entries/s baseline={base_rate:.0} rows/s ratio={:.3} lost_or_doubled={} deadlocks={deadlocks} (goal >= 4000/s)",
+        "RESULT hot_writers kasda={rate:.0} entries/s baseline={base_rate:.0} rows/s ratio={:.3} two_round_trips={before:.0} entries/s ({:.2}x) lost_or_doubled={lost} deadlocks={deadlocks} (goal >= 4000/s)",
         rate / base_rate,
-        (report.entries as i64 - (WRITERS * per_writer) as i64).abs()
+        rate / before.max(1e-9)
     );
 }
 
