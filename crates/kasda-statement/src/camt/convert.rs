@@ -768,26 +768,22 @@ pub(crate) fn entry(
         None => None,
     };
 
-    let mut details = Vec::new();
     let mut notes = Vec::new();
     let mut detail_notes = Vec::new();
     // 001.02+ groups batches and transactions in `NtryDtls` blocks; 001.01 puts them directly
     // under `Ntry`.
-    let mut blocks: Vec<(
-        Option<usize>,
-        Option<&model::Batch>,
-        &[model::TransactionDetails],
-    )> = ntry
-        .ntry_dtls
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (Some(i + 1), b.btch.as_ref(), b.tx_dtls.as_slice()))
-        .collect();
-    if !ntry.tx_dtls.is_empty() || ntry.btch.is_some() {
-        blocks.push((None, ntry.btch.as_ref(), ntry.tx_dtls.as_slice()));
-    }
+    let legacy = !ntry.tx_dtls.is_empty() || ntry.btch.is_some();
+    // Walked twice, so an iterator made on demand rather than a list allocated per entry.
+    let blocks = || {
+        ntry.ntry_dtls
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (Some(i + 1), b.btch.as_ref(), b.tx_dtls.as_slice()))
+            .chain(legacy.then_some((None, ntry.btch.as_ref(), ntry.tx_dtls.as_slice())))
+    };
+    let mut details = Vec::with_capacity(blocks().map(|(_, _, tx)| tx.len()).sum());
     let root = Field::new("");
-    for &(block_index, btch, tx_dtls) in &blocks {
+    for (block_index, btch, tx_dtls) in blocks() {
         let block = match block_index {
             Some(i) => root.item("NtryDtls", i),
             None => root,
@@ -916,7 +912,7 @@ pub(crate) fn entry(
             None => Party::default(),
         };
     } else {
-        for &(_, btch, _) in &blocks {
+        for (_, btch, _) in blocks() {
             if let Some(btch) = btch {
                 refs.payment_info_id = refs
                     .payment_info_id
