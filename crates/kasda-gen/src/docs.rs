@@ -7,13 +7,14 @@
 //! no file (an empty document file is an import error, not an empty import).
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use kasda_core::document::Document;
 use kasda_documents::Kind;
 
+use crate::asyncw::AsyncFile;
 use crate::fastdoc::{self, ReceiptRow};
 use crate::GenError;
 
@@ -22,7 +23,7 @@ const CSV_CHUNK: usize = 4096;
 
 struct Open {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: AsyncFile,
 }
 
 fn open(out_dir: &Path, relative: &Path) -> Result<Open, GenError> {
@@ -33,7 +34,7 @@ fn open(out_dir: &Path, relative: &Path) -> Result<Open, GenError> {
     })?;
     Ok(Open {
         path,
-        out: BufWriter::with_capacity(1 << 16, file),
+        out: AsyncFile::new(file),
     })
 }
 
@@ -187,15 +188,15 @@ impl KindSink {
     fn finish(mut self) -> Result<Vec<PathBuf>, GenError> {
         self.flush_csv()?;
         let mut files = Vec::new();
-        if let Some(mut j) = self.jsonl.take() {
-            j.out.flush().map_err(|source| GenError::Io {
+        if let Some(j) = self.jsonl.take() {
+            j.out.finish().map_err(|source| GenError::Io {
                 path: j.path.clone(),
                 source,
             })?;
             files.push(self.jsonl_rel.clone());
         }
-        if let (Some(mut c), Some(rel)) = (self.csv.take(), self.csv_rel.clone()) {
-            c.out.flush().map_err(|source| GenError::Io {
+        if let (Some(c), Some(rel)) = (self.csv.take(), self.csv_rel.clone()) {
+            c.out.finish().map_err(|source| GenError::Io {
                 path: c.path.clone(),
                 source,
             })?;

@@ -84,6 +84,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+mod asyncw;
 pub mod calendar;
 mod config;
 mod docs;

@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
@@ -25,6 +24,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
+use crate::asyncw::AsyncFile;
 use crate::calendar::{self, DayOff};
 use crate::docs::DayDocs;
 use crate::fastdoc::{Lines, ReceiptRow};
@@ -2385,7 +2385,7 @@ impl<'a> Sim<'a> {
                 ));
                 let path = self.out_dir.join(&rel);
                 let file = File::create(&path).map_err(io_err(&path))?;
-                let mut w = BufWriter::with_capacity(1 << 16, file);
+                let mut w = AsyncFile::new(file);
                 let s = DayStatement {
                     account: a,
                     bank: &self.p.banks[a.bank],
@@ -2397,7 +2397,7 @@ impl<'a> Sim<'a> {
                     lines: &lines,
                 };
                 stmt::write(a.format, &s, &mut w).map_err(io_err(&path))?;
-                w.flush().map_err(io_err(&path))?;
+                w.finish().map_err(io_err(&path))?;
                 self.report.files.push(rel);
                 self.count("statement_files", 1);
                 self.count("statement_lines", lines.len() as u64);
