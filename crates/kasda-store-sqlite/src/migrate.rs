@@ -31,9 +31,9 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../schema/sqlite/0002_entries_by_run.sql"),
     },
     Migration {
-        version: 9,
-        name: "0009_report_postings_by_account.sql",
-        sql: include_str!("../../../schema/sqlite/0009_report_postings_by_account.sql"),
+        version: 3,
+        name: "0003_report_postings_by_account.sql",
+        sql: include_str!("../../../schema/sqlite/0003_report_postings_by_account.sql"),
     },
 ];
 

@@ -1197,7 +1197,7 @@ pub(crate) fn account_flows(
 // ---------------------------------------------------------------------------------------------
 
 /// `Store::open_items`: one query over the account's postings (the `postings_by_account` index
-/// of migration 0009), each fact checked for a joining entry (`entry_joins_by_key`) and a
+/// of migration 0003), each fact checked for a joining entry (`entry_joins_by_key`) and a
 /// reversing entry (`entries_by_reverses`) known at the cut-off and booked by `as_of`.
 pub(crate) fn open_items(
     tx: &Transaction<'_>,
@@ -1278,7 +1278,7 @@ pub(crate) fn open_items(
 }
 
 /// `Store::account_flows_of`: the account's postings (the `postings_by_account` index of
-/// migration 0009) within the period, each entry's net effect split by sign and summed per
+/// migration 0003) within the period, each entry's net effect split by sign and summed per
 /// (day, entry kind).
 pub(crate) fn account_flows_of(
     tx: &Transaction<'_>,
