@@ -54,10 +54,14 @@ pub enum AccountKind {
     KirimanUang,
     /// Write-offs approved under maker-checker. Qualifier: reason code.
     Penghapusan,
+    /// Saldo awal kas — the equity-side counterpart of a kas account's agreed opening balance
+    /// (ekuitas / SAL carried from the previous year), booked once per account under
+    /// maker-checker. Qualifier: bank account number.
+    SaldoAwalKas,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 15] = [
+    pub const ALL: [AccountKind; 16] = [
         AccountKind::KasDaerah,
         AccountKind::KasPenampungan,
         AccountKind::KasBendaharaPenerimaan,
@@ -73,6 +77,7 @@ impl AccountKind {
         AccountKind::BebanBank,
         AccountKind::KirimanUang,
         AccountKind::Penghapusan,
+        AccountKind::SaldoAwalKas,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +97,7 @@ impl AccountKind {
             AccountKind::BebanBank => "beban-bank",
             AccountKind::KirimanUang => "kiriman-uang",
             AccountKind::Penghapusan => "penghapusan",
+            AccountKind::SaldoAwalKas => "saldo-awal-kas",
         }
     }
 
@@ -117,6 +123,7 @@ impl AccountKind {
             AccountKind::BebanBank => "Beban bank",
             AccountKind::KirimanUang => "Kiriman uang antar rekening",
             AccountKind::Penghapusan => "Penghapusan (write-off)",
+            AccountKind::SaldoAwalKas => "Saldo awal kas",
         }
     }
 
@@ -137,7 +144,8 @@ impl AccountKind {
             | AccountKind::PenerimaanBelumTeridentifikasi
             | AccountKind::PendapatanLra
             | AccountKind::Sp2dBelumDicairkan
-            | AccountKind::PendapatanJasaGiro => Direction::Credit,
+            | AccountKind::PendapatanJasaGiro
+            | AccountKind::SaldoAwalKas => Direction::Credit,
         }
     }
 
@@ -308,7 +316,11 @@ pub enum EntryKind {
     BankCharge,
     WriteOff,
     Reversal,
+    /// Not written by kasda; kept so that a stored kind id never stops parsing. The opening
+    /// balance of a kas account is [`EntryKind::OpeningBalance`].
     Opening,
+    /// The agreed opening balance (saldo awal) of a kas account, booked through maker-checker.
+    OpeningBalance,
 }
 
 impl EntryKind {
@@ -327,6 +339,7 @@ impl EntryKind {
             EntryKind::WriteOff => "write_off",
             EntryKind::Reversal => "reversal",
             EntryKind::Opening => "opening",
+            EntryKind::OpeningBalance => "opening_balance",
         }
     }
 
@@ -346,6 +359,7 @@ impl EntryKind {
             WriteOff,
             Reversal,
             Opening,
+            OpeningBalance,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -13,6 +13,7 @@
 //! | receipt reversal | penerimaan-belum-masuk-rkud [kode] per line | dana-dalam-perjalanan [channel] |
 //! | STS | kas-bendahara-penerimaan [OPD] | penerimaan-belum-masuk-rkud [kode] per line |
 //! | SP2D | belanja [kode or SP2D type] | sp2d-belum-dicairkan [RKUD account] |
+//! | opening balance (saldo awal, maker-checker) | kas-daerah / kas-penampungan [account] | saldo-awal-kas [account] |
 //!
 //! Match builders ([`match_receipts_to_credit`], [`match_sts_to_credit`],
 //! [`match_sp2d_to_debits`], [`sweep`], [`fee`], [`jasa_giro`], [`bank_charge`], [`write_off`])
@@ -72,6 +73,10 @@ pub enum PostingError {
     },
     #[error("{what}: nothing to post (amount is zero)")]
     Zero { what: String },
+    #[error("{what}: expected a kas-daerah or kas-penampungan account, found {found}")]
+    NotKas { what: String, found: String },
+    #[error("{what}: the occurrence counts from 1, found 0")]
+    BadOccurrence { what: String },
     #[error("arithmetic overflow while summing {what}")]
     Overflow { what: String },
     #[error(transparent)]
@@ -836,6 +841,116 @@ pub fn write_off(
     )
 }
 
+// ---------------------------------------------------------------------------------------------
+// Opening balance (saldo awal)
+// ---------------------------------------------------------------------------------------------
+
+/// What an opening-balance entry carries besides the account and the amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpeningContext {
+    /// The day the saldo awal is booked on: on or before the account's first movement.
+    pub booked_on: NaiveDate,
+    /// 1 for the account's first opening balance; one more for each earlier opening-balance
+    /// entry of the account (a reversed one included), so that every entry keeps its own key.
+    pub occurrence: u32,
+    /// Where the figure comes from (statement, file, line) and why.
+    pub memo: String,
+}
+
+const OPENING_KEY_PREFIX: &str = "opening_balance:";
+
+/// `opening_balance:<kas account key>:<occurrence>`.
+pub fn opening_balance_key(account: &AccountKey, occurrence: u32) -> String {
+    format!("{OPENING_KEY_PREFIX}{account}:{occurrence}")
+}
+
+/// The kas account an entry books an opening balance of, with the amount as the kas account's
+/// debit-positive effect — `None` unless the entry has exactly the shape [`opening_balance`]
+/// builds: kind [`EntryKind::OpeningBalance`], one posting to a kas account (Kas di Kas Daerah or
+/// Kas di rekening penampungan), one opposite posting of the same amount to saldo-awal-kas of the
+/// same account number, and the natural key [`opening_balance_key`] of that kas account.
+pub fn opening_balance_parts(e: &JournalEntry) -> Option<(AccountKey, Decimal)> {
+    if e.kind != EntryKind::OpeningBalance || e.postings.len() != 2 {
+        return None;
+    }
+    let (kas, equity) = match (e.postings[0].account.kind(), e.postings[1].account.kind()) {
+        (AccountKind::KasDaerah | AccountKind::KasPenampungan, AccountKind::SaldoAwalKas) => {
+            (&e.postings[0], &e.postings[1])
+        }
+        _ => return None,
+    };
+    if equity.account.qualifier() != kas.account.qualifier()
+        || equity.side != kas.side.opposite()
+        || equity.amount != kas.amount
+        || equity.currency != kas.currency
+    {
+        return None;
+    }
+    let occurrence = e
+        .natural_key
+        .strip_prefix(OPENING_KEY_PREFIX)?
+        .strip_prefix(kas.account.to_string().as_str())?
+        .strip_prefix(':')?;
+    if occurrence.is_empty()
+        || occurrence.starts_with('0')
+        || !occurrence.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((kas.account.clone(), kas.debit_signed()))
+}
+
+/// The agreed opening balance (saldo awal) of a kas account: Dr `account` / Cr
+/// saldo-awal-kas[account number] `amount`; a negative amount (an overdrawn account) credits the
+/// kas account instead. Only Kas di Kas Daerah and Kas di rekening penampungan accounts take one.
+/// Booked once per account, under maker-checker, on or before the account's first movement.
+pub fn opening_balance(
+    ctx: &OpeningContext,
+    account: &AccountKey,
+    amount: Decimal,
+) -> Result<JournalEntry, PostingError> {
+    let what = format!("opening balance of {account}");
+    if !matches!(
+        account.kind(),
+        AccountKind::KasDaerah | AccountKind::KasPenampungan
+    ) {
+        return Err(PostingError::NotKas {
+            what,
+            found: account.kind().as_str().to_string(),
+        });
+    }
+    if amount.is_zero() {
+        return Err(PostingError::Zero { what });
+    }
+    if ctx.occurrence == 0 {
+        return Err(PostingError::BadOccurrence { what });
+    }
+    let side = if amount > Decimal::ZERO {
+        Direction::Debit
+    } else {
+        Direction::Credit
+    };
+    let postings = vec![
+        posting(account.clone(), side, amount.abs(), Currency::IDR),
+        posting(
+            AccountKey::new(AccountKind::SaldoAwalKas, account.qualifier()),
+            side.opposite(),
+            amount.abs(),
+            Currency::IDR,
+        ),
+    ];
+    Ok(JournalEntry::new(
+        EntryKind::OpeningBalance,
+        ctx.booked_on,
+        ctx.booked_on,
+        opening_balance_key(account, ctx.occurrence),
+        "",
+        memo_text(&ctx.memo),
+        None,
+        postings,
+    )?)
+}
+
 /// Revenue lines of several receipts summed per kode rekening (kode order) — what a match
 /// recognises when it settles them.
 pub fn revenue_of(receipts: &[&Receipt]) -> Result<Vec<RevenueLine>, PostingError> {
@@ -874,6 +989,94 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn opening_ctx(occurrence: u32) -> OpeningContext {
+        OpeningContext {
+            booked_on: d("2026-01-01"),
+            occurrence,
+            memo: "saldo awal per rekening koran stmt-1".into(),
+        }
+    }
+
+    #[test]
+    fn opening_balance_debits_kas_and_credits_saldo_awal() {
+        let kas = AccountKey::new(AccountKind::KasDaerah, "1234567890");
+        let e = opening_balance(&opening_ctx(1), &kas, dec!(1500000.50)).unwrap();
+        assert_eq!(e.kind, EntryKind::OpeningBalance);
+        assert_eq!(e.natural_key, "opening_balance:kas-daerah/1234567890:1");
+        assert_eq!(e.booked_on, d("2026-01-01"));
+        assert_eq!(e.value_date, d("2026-01-01"));
+        assert_eq!(e.memo, "saldo awal per rekening koran stmt-1");
+        assert_eq!(
+            e.postings,
+            vec![
+                Posting::debit(kas.clone(), dec!(1500000.50)),
+                Posting::credit(
+                    AccountKey::new(AccountKind::SaldoAwalKas, "1234567890"),
+                    dec!(1500000.50)
+                ),
+            ]
+        );
+        assert_eq!(opening_balance_parts(&e), Some((kas, dec!(1500000.50))));
+    }
+
+    #[test]
+    fn negative_opening_balance_credits_the_kas_account() {
+        let kas = AccountKey::new(AccountKind::KasPenampungan, "777");
+        let e = opening_balance(&opening_ctx(2), &kas, dec!(-250)).unwrap();
+        assert_eq!(e.natural_key, "opening_balance:kas-penampungan/777:2");
+        assert_eq!(e.postings[0], Posting::credit(kas.clone(), dec!(250)));
+        assert_eq!(
+            e.postings[1],
+            Posting::debit(AccountKey::new(AccountKind::SaldoAwalKas, "777"), dec!(250))
+        );
+        assert_eq!(opening_balance_parts(&e), Some((kas, dec!(-250))));
+    }
+
+    #[test]
+    fn opening_balance_refuses_other_accounts_zero_and_bad_amounts() {
+        let kas = AccountKey::new(AccountKind::KasDaerah, "1");
+        let other = AccountKey::new(AccountKind::KasBendaharaPenerimaan, "1.02.0.00.0.00.01");
+        assert!(matches!(
+            opening_balance(&opening_ctx(1), &other, dec!(5)),
+            Err(PostingError::NotKas { .. })
+        ));
+        assert!(matches!(
+            opening_balance(&opening_ctx(1), &kas, Decimal::ZERO),
+            Err(PostingError::Zero { .. })
+        ));
+        assert!(matches!(
+            opening_balance(&opening_ctx(0), &kas, dec!(5)),
+            Err(PostingError::BadOccurrence { .. })
+        ));
+        // More decimals than rupiah have: refused by the entry's own checks.
+        assert!(matches!(
+            opening_balance(&opening_ctx(1), &kas, dec!(5.001)),
+            Err(PostingError::Ledger(LedgerError::BadPostingAmount { .. }))
+        ));
+    }
+
+    #[test]
+    fn opening_balance_parts_rejects_other_shapes() {
+        let kas = AccountKey::new(AccountKind::KasDaerah, "1");
+        let good = opening_balance(&opening_ctx(1), &kas, dec!(5)).unwrap();
+        let mut wrong_kind = good.clone();
+        wrong_kind.kind = EntryKind::Match;
+        assert_eq!(opening_balance_parts(&wrong_kind), None);
+        let mut wrong_key = good.clone();
+        wrong_key.natural_key = "opening_balance:kas-daerah/2:1".into();
+        assert_eq!(opening_balance_parts(&wrong_key), None);
+        let mut zero_occurrence = good.clone();
+        zero_occurrence.natural_key = "opening_balance:kas-daerah/1:0".into();
+        assert_eq!(opening_balance_parts(&zero_occurrence), None);
+        let mut other_number = good.clone();
+        other_number.postings[1].account = AccountKey::new(AccountKind::SaldoAwalKas, "2");
+        assert_eq!(opening_balance_parts(&other_number), None);
+        let mut against_suspense = good.clone();
+        against_suspense.postings[1].account =
+            AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, "1");
+        assert_eq!(opening_balance_parts(&against_suspense), None);
     }
 
     fn receipt(
