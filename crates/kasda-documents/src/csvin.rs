@@ -1,5 +1,5 @@
-//! CSV container: encoding and delimiter sniffing, the header, and one pass over
-//! `csv::ByteRecord`s. Cells are decoded in place (borrowed for UTF-8), so a valid row costs
+//! CSV container: encoding and delimiter sniffing, the header, and one pass over the records
+//! ([`crate::split`]). Cells are decoded in place (borrowed for UTF-8), so a valid row costs
 //! only the allocations of the document it becomes.
 
 use std::borrow::Cow;
@@ -8,6 +8,7 @@ use csv::ByteRecord;
 use kasda_core::money::NumberFormat;
 
 use crate::columns::{self, Cells, RowReader};
+use crate::split::{Record, Splitter};
 use crate::validate::{self, Naming};
 use crate::{
     Container, DocumentsError, Kind, Parsed, ReadOptions, RowError, RowRef, Rows, TextEncoding,
@@ -54,40 +55,9 @@ pub(crate) fn header_names(header: &[u8], delimiter: u8) -> Vec<String> {
     }
 }
 
-pub(crate) struct CsvRow<'r> {
-    rec: &'r ByteRecord,
-    encoding: TextEncoding,
-    /// All cells of a UTF-8 record, validated once (cells are ranges of it).
-    utf8: Option<&'r str>,
-}
-
-impl<'r> CsvRow<'r> {
-    fn new(rec: &'r ByteRecord, encoding: TextEncoding) -> Self {
-        let utf8 = match encoding {
-            TextEncoding::Windows1252 => None,
-            _ => std::str::from_utf8(rec.as_slice()).ok(),
-        };
-        CsvRow {
-            rec,
-            encoding,
-            utf8,
-        }
-    }
-}
-
-impl Cells for CsvRow<'_> {
+impl Cells for Record<'_> {
     fn cell(&self, pos: usize) -> Option<Cow<'_, str>> {
-        if let Some(text) = self.utf8 {
-            if let Some(cell) = self.rec.range(pos).and_then(|r| text.get(r)) {
-                return Some(Cow::Borrowed(cell));
-            }
-        }
-        let b = self.rec.get(pos)?;
-        Some(match self.encoding {
-            TextEncoding::Windows1252 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0,
-            // The whole file was checked to be UTF-8; lossy only guards the impossible case.
-            _ => String::from_utf8_lossy(b),
-        })
+        Record::cell(self, pos)
     }
 }
 
@@ -120,11 +90,6 @@ impl Setup {
             number_format: self.number_format,
         }
     }
-
-    /// A reader over `rec`'s cells for one row.
-    pub fn cells<'r>(&self, rec: &'r ByteRecord) -> CsvRow<'r> {
-        CsvRow::new(rec, self.encoding)
-    }
 }
 
 /// Sniffs the encoding and delimiter, reads the header, then hands every non-blank record to
@@ -135,7 +100,7 @@ pub(crate) fn for_each_record(
     bytes: &[u8],
     opts: &ReadOptions<'_>,
     force_kind: Option<Kind>,
-    mut row: impl FnMut(&Setup, &ByteRecord, RowRef, &mut Vec<RowError>),
+    mut row: impl FnMut(&Setup, &Record<'_>, RowRef, &mut Vec<RowError>),
 ) -> Result<Setup, DocumentsError> {
     if utf16_bom(bytes) {
         return Err(DocumentsError::Encoding {
@@ -143,19 +108,24 @@ pub(crate) fn for_each_record(
             message: "UTF-16 text is not supported; expected UTF-8 (with or without BOM) or Windows-1252: save the file as CSV UTF-8".into(),
         });
     }
-    let (encoding, offset) = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        (TextEncoding::Utf8Bom, 3)
-    } else if std::str::from_utf8(bytes).is_ok() {
-        (TextEncoding::Utf8, 0)
+    // The whole file is checked once; cells of a UTF-8 file are then borrowed without a check.
+    let (encoding, offset, text) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        match std::str::from_utf8(rest) {
+            Ok(t) => (TextEncoding::Utf8Bom, 3, Some(t)),
+            Err(_) => {
+                return Err(DocumentsError::Encoding {
+                    file: file.to_string(),
+                    message: "the file starts with a UTF-8 byte order mark but is not valid UTF-8"
+                        .into(),
+                })
+            }
+        }
     } else {
-        (TextEncoding::Windows1252, 0)
+        match std::str::from_utf8(bytes) {
+            Ok(t) => (TextEncoding::Utf8, 0, Some(t)),
+            Err(_) => (TextEncoding::Windows1252, 0, None),
+        }
     };
-    if encoding == TextEncoding::Utf8Bom && std::str::from_utf8(&bytes[3..]).is_err() {
-        return Err(DocumentsError::Encoding {
-            file: file.to_string(),
-            message: "the file starts with a UTF-8 byte order mark but is not valid UTF-8".into(),
-        });
-    }
     let body = &bytes[offset..];
     let header_end = memchr::memchr(b'\n', body).unwrap_or(body.len());
     let delimiter = sniff_delimiter(&body[..header_end]);
@@ -165,28 +135,17 @@ pub(crate) fn for_each_record(
         NumberFormat::Plain
     });
 
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(body);
-    let mut rec = ByteRecord::new();
-    let read_err = |e: csv::Error| DocumentsError::Encoding {
-        file: file.to_string(),
-        message: format!("CSV: {e}"),
-    };
-    if !rdr.read_byte_record(&mut rec).map_err(read_err)? {
+    let mut split = Splitter::new(body, text, encoding, delimiter);
+    let Some(header) = split.next_record() else {
         return Err(DocumentsError::Empty {
             file: file.to_string(),
         });
-    }
-    let header_line = rec.position().map(|p| p.line()).unwrap_or(1);
-    let header_end = usize::try_from(rdr.position().byte())
-        .unwrap_or(body.len())
-        .min(body.len());
-    let header_raw = trim_terminator(&body[..header_end]).to_vec();
-    let header_row = CsvRow::new(&rec, encoding);
-    let names: Vec<String> = (0..rec.len())
+    };
+    // The header's row is 1 whatever blank lines come before it (as the csv crate counts).
+    let header_line = 1;
+    let header_raw = trim_terminator(&body[..header.end]).to_vec();
+    let header_row = split.record();
+    let names: Vec<String> = (0..header_row.len())
         .map(|i| columns::normalize_name(&header_row.cell(i).unwrap_or_default()))
         .collect();
     let kind = match force_kind.or(opts.kind) {
@@ -217,16 +176,9 @@ pub(crate) fn for_each_record(
 
     let mut errors: Vec<RowError> = Vec::new();
     let mut rows = 0usize;
-    let (mut counted_to, mut lines_before) = (0usize, 0u64);
-    loop {
-        let more = rdr.read_byte_record(&mut rec).map_err(read_err)?;
-        if !more {
-            break;
-        }
-        if rec
-            .iter()
-            .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
-        {
+    while let Some(span) = split.next_record() {
+        let rec = split.record();
+        if rec.is_blank() {
             continue;
         }
         if rows >= opts.max_rows {
@@ -236,37 +188,21 @@ pub(crate) fn for_each_record(
             });
         }
         rows += 1;
-        let mut start = rec
-            .position()
-            .and_then(|p| usize::try_from(p.byte()).ok())
-            .unwrap_or(0)
-            .min(body.len());
-        // After a CRLF record the reader stops at `\r`; the `\n` belongs to the previous line.
-        if body.get(start) == Some(&b'\n') {
-            start += 1;
-        }
-        let end = usize::try_from(rdr.position().byte())
-            .unwrap_or(body.len())
-            .clamp(start, body.len());
-        // Lines are counted here rather than by the reader, whose count lags by one after CRLF.
-        if start >= counted_to {
-            lines_before += memchr::memchr_iter(b'\n', &body[counted_to..start]).count() as u64;
-            counted_to = start;
-        }
-        let line = lines_before + 1;
+        let line = span.line;
         let row_ref = RowRef {
             line,
-            bytes: Some(start + offset..end + offset),
+            bytes: Some(span.start + offset..span.end + offset),
         };
         errors.clear();
-        if rec.as_slice().len() > MAX_RECORD_BYTES {
+        let record_bytes = rec.byte_len();
+        if record_bytes > MAX_RECORD_BYTES {
             errors.push(RowError::new(
                 line,
                 "(record)",
                 format!("a record of at most {MAX_RECORD_BYTES} bytes"),
-                &format!("{} bytes", rec.as_slice().len()),
+                &format!("{record_bytes} bytes"),
             ));
-        } else if let Some((pos, f)) = (rec.as_slice().len() > MAX_CELL_BYTES)
+        } else if let Some((pos, f)) = (record_bytes > MAX_CELL_BYTES)
             .then(|| {
                 rec.iter()
                     .enumerate()
@@ -304,9 +240,8 @@ pub(crate) fn read<'b>(
         let rows = rows.get_or_insert_with(|| Rows::with_capacity(setup.expected_rows));
         let line = row.line;
         let doc = if errors.is_empty() {
-            let cells = setup.cells(rec);
             let mut reader = RowReader {
-                cells: &cells,
+                cells: rec,
                 map: &setup.map,
                 spec: columns::spec(setup.kind),
                 row: line,

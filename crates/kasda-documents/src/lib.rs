@@ -25,6 +25,7 @@ mod jsonl;
 mod quarantine;
 pub mod sample;
 mod scan;
+mod split;
 pub mod text;
 mod validate;
 mod view;

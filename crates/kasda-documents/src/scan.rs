@@ -1,6 +1,6 @@
-//! Receipts CSV in one streaming pass: each row is parsed and checked borrowed from the reused
-//! `csv::ByteRecord` ([`ReceiptView`]), and handed to a visitor; nothing owned is built unless
-//! the visitor builds it.
+//! Receipts CSV in one streaming pass: each row is parsed and checked borrowed from the input
+//! bytes ([`ReceiptView`] over the fields of [`crate::split`]), and handed to a visitor; nothing
+//! owned is built unless the visitor builds it.
 //!
 //! The rules across rows (unique NTPD and kode billing, reversals pointing to a paid receipt of
 //! the same total, at most one reversal each) need only the rows that share a key with another
@@ -14,11 +14,11 @@
 
 use std::borrow::Cow;
 
-use csv::ByteRecord;
 use kasda_core::document::{Document, ReceiptStatus};
 
 use crate::columns::{self, RowReader};
 use crate::csvin::{self, Setup};
+use crate::split::Splitter;
 use crate::validate::{self, Context, FastMap, FxHasher, Naming};
 use crate::view::ReceiptView;
 use crate::{
@@ -177,21 +177,17 @@ fn involved(pass: &mut Pass<'_>) -> Vec<(u32, u32)> {
     out
 }
 
-/// Reads good rows of the body again, by offset, as owned documents (one reader, moved about).
+/// Reads good rows of the body again, by offset, as owned documents (one splitter, moved about).
 struct Rereader<'b> {
-    rdr: csv::Reader<std::io::Cursor<&'b [u8]>>,
-    rec: ByteRecord,
+    split: Splitter<'b>,
 }
 
 impl<'b> Rereader<'b> {
     fn new(body: &'b [u8], setup: &Setup) -> Self {
+        // Without the whole body as text each cell of the few rows read again is checked on its
+        // own (and still borrowed).
         Rereader {
-            rdr: csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .delimiter(setup.delimiter)
-                .from_reader(std::io::Cursor::new(body)),
-            rec: ByteRecord::new(),
+            split: Splitter::new(body, None, setup.encoding, setup.delimiter),
         }
     }
 
@@ -202,18 +198,13 @@ impl<'b> Rereader<'b> {
         line: u32,
         start: u32,
     ) -> Option<(RowRef, Document)> {
-        let mut at = csv::Position::new();
-        at.set_byte(u64::from(start)).set_line(u64::from(line));
-        self.rdr.seek(at).ok()?;
-        if !self.rdr.read_byte_record(&mut self.rec).ok()? {
-            return None;
-        }
-        let end = usize::try_from(self.rdr.position().byte()).ok()?;
+        self.split.seek(start as usize, u64::from(line));
+        let span = self.split.next_record()?;
         let line = u64::from(line);
         let mut errors = Vec::new();
-        let cells = setup.cells(&self.rec);
+        let rec = self.split.record();
         let mut reader = RowReader {
-            cells: &cells,
+            cells: &rec,
             map: &setup.map,
             spec: columns::spec(Kind::Receipts),
             row: line,
@@ -226,7 +217,7 @@ impl<'b> Rereader<'b> {
             (
                 RowRef {
                     line,
-                    bytes: Some(start as usize + setup.offset..end + setup.offset),
+                    bytes: Some(span.start + setup.offset..span.end + setup.offset),
                 },
                 doc,
             )
@@ -275,9 +266,8 @@ pub(crate) fn scan(
             pass.rows_in += 1;
             let line = row.line;
             if errors.is_empty() {
-                let cells = setup.cells(rec);
                 let mut reader = RowReader {
-                    cells: &cells,
+                    cells: rec,
                     map: &setup.map,
                     spec: columns::spec(Kind::Receipts),
                     row: line,
