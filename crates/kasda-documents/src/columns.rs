@@ -244,9 +244,16 @@ pub(crate) fn map_header(kind: Kind, names: &[String]) -> Result<Vec<Option<usiz
 /// A row of text cells, addressed by position in the file.
 pub(crate) trait Cells {
     fn cell(&self, pos: usize) -> Option<Cow<'_, str>>;
+
+    /// The cell when it can be borrowed as it is (the fast path of [`Cells::cell`]); `None`
+    /// means "ask `cell`".
+    fn text(&self, _pos: usize) -> Option<&str> {
+        None
+    }
 }
 
 /// `str::trim`, skipping the Unicode scan when both ends are visible ASCII (nearly every cell).
+#[inline]
 fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
@@ -290,15 +297,18 @@ impl<'c, C: Cells> RowReader<'c, '_, C> {
             .push(RowError::new(self.row, name, expected, found));
     }
 
+    #[inline]
     fn raw(&self, col: usize) -> Cow<'c, str> {
-        match self.map.get(col).copied().flatten() {
-            Some(pos) => self
-                .cells
-                .cell(pos)
-                .map(trim_cow)
-                .unwrap_or(Cow::Borrowed("")),
-            None => Cow::Borrowed(""),
+        let Some(pos) = self.map.get(col).copied().flatten() else {
+            return Cow::Borrowed("");
+        };
+        if let Some(text) = self.cells.text(pos) {
+            return Cow::Borrowed(trim(text));
         }
+        self.cells
+            .cell(pos)
+            .map(trim_cow)
+            .unwrap_or(Cow::Borrowed(""))
     }
 
     fn opt_text(&mut self, col: usize) -> Option<String> {
@@ -414,7 +424,7 @@ impl<'c, C: Cells> RowReader<'c, '_, C> {
     /// The receipt breakdown, borrowed from the cell where it can be.
     fn keyed_lines(&mut self, col: usize, whole: Option<Decimal>) -> Option<LinesView<'c>> {
         let v = self.raw(col);
-        if !v.is_empty() && !v.contains([';', '=']) {
+        if !v.is_empty() && !v.bytes().any(|b| b == b';' || b == b'=') {
             // The common single-code cell, without building a list.
             return whole.map(|amount| {
                 LinesView::One(RevenueLineView {
@@ -464,7 +474,7 @@ impl<'c, C: Cells> RowReader<'c, '_, C> {
         whole: Option<Decimal>,
         what: &str,
     ) -> Option<Vec<(&'s str, Decimal)>> {
-        if bare_takes_whole && !v.is_empty() && !v.contains([';', '=']) {
+        if bare_takes_whole && !v.is_empty() && !v.bytes().any(|b| b == b';' || b == b'=') {
             return whole.map(|w| vec![(v, w)]);
         }
         let Some(items) = text::split_list(v) else {

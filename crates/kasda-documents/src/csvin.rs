@@ -59,6 +59,11 @@ impl Cells for Record<'_> {
     fn cell(&self, pos: usize) -> Option<Cow<'_, str>> {
         Record::cell(self, pos)
     }
+
+    #[inline]
+    fn text(&self, pos: usize) -> Option<&str> {
+        self.text_cell(pos)
+    }
 }
 
 fn utf16_bom(bytes: &[u8]) -> bool {

@@ -211,19 +211,16 @@ fn nop_digits(s: &str, mut group: impl FnMut(&[u8])) -> bool {
 /// Permendagri 90/2019 kode rekening down to sub rincian objek: `X.X.XX.XX.XX.XXXX`
 /// (a 3-digit sub rincian is accepted: some applications use it).
 pub fn kode_rekening_well_formed(s: &str) -> bool {
-    const WIDTHS: [usize; 6] = [1, 1, 2, 2, 2, 4];
-    let mut n = 0;
-    for (i, seg) in s.split('.').enumerate() {
-        let Some(&width) = WIDTHS.get(i) else {
-            return false;
-        };
-        let ok_width = seg.len() == width || (i == 5 && seg.len() == 3);
-        if !ok_width || !seg.bytes().all(|c| c.is_ascii_digit()) {
-            return false;
-        }
-        n += 1;
-    }
-    n == WIDTHS.len()
+    // Dots at fixed places, digits everywhere else: 17 bytes, or 16 with a 3-digit last part.
+    let b = s.as_bytes();
+    (b.len() == 17 || b.len() == 16)
+        && b.iter().enumerate().all(|(i, &c)| {
+            if matches!(i, 1 | 3 | 6 | 9 | 12) {
+                c == b'.'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 /// An identifier: non-empty, at most [`MAX_ID_CHARS`] characters, no control characters.
@@ -389,6 +386,33 @@ mod tests {
             "41.01.19.01.0001",
         ] {
             assert!(!kode_rekening_well_formed(bad), "{bad}");
+        }
+    }
+
+    /// The segment-by-segment reading of the rule, for the property test.
+    fn kode_by_segments(s: &str) -> bool {
+        const WIDTHS: [usize; 6] = [1, 1, 2, 2, 2, 4];
+        let segs: Vec<&str> = s.split('.').collect();
+        segs.len() == WIDTHS.len()
+            && segs.iter().zip(WIDTHS).enumerate().all(|(i, (seg, w))| {
+                (seg.len() == w || (i == 5 && seg.len() == 3))
+                    && seg.bytes().all(|c| c.is_ascii_digit())
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn kode_rekening_rule_matches_its_segments(s in "[0-9.a٣]{0,19}") {
+            proptest::prop_assert_eq!(kode_rekening_well_formed(&s), kode_by_segments(&s));
+        }
+
+        #[test]
+        fn kode_rekening_rule_on_near_misses(
+            parts in proptest::collection::vec("[0-9]{0,5}", 0..8),
+        ) {
+            let s = parts.join(".");
+            proptest::prop_assert_eq!(kode_rekening_well_formed(&s), kode_by_segments(&s));
         }
     }
 

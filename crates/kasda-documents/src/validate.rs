@@ -219,11 +219,17 @@ impl Checker<'_, '_> {
             );
             return;
         }
+        // Repeats: a look back over the few lines of a usual breakdown, a set for long ones.
         let mut seen: HashSet<&str> = HashSet::new();
         let mut amounts_ok = true;
-        for (kode, amount) in lines.clone() {
+        for (i, (kode, amount)) in lines.clone().enumerate() {
             self.kode(C, "lines", kode, revenue_only);
-            if n > 1 && !seen.insert(kode) {
+            let repeat = match n {
+                0 | 1 => false,
+                2..=16 => lines.clone().take(i).any(|(k, _)| k == kode),
+                _ => !seen.insert(kode),
+            };
+            if repeat {
                 self.err(C, "lines", "each kode rekening once", kode);
             }
             amounts_ok &= self.amount(C, "lines", amount, false);
