@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_append_one_trip.sql",
         sql: include_str!("../../../schema/postgres/0002_append_one_trip.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_opening_balance.sql",
+        sql: include_str!("../../../schema/postgres/0003_opening_balance.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

@@ -15,10 +15,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::pin_mut;
 use kasda_core::ledger::{chain_hash, JournalEntry};
 use kasda_core::money::Direction;
+use kasda_core::posting::opening_balance_parts;
 use kasda_store::{
-    check_batch_limits, check_entry, limit_check, now_micros, same_line_content, same_user,
-    validate_ledger_code, AppendOutcome, DocKind, FindingInput, FindingStatus, ImportBatch,
-    ImportOutcome, LedgerInfo, LineFacts, NewEntry, NewProposal, RunInfo, RunKind, StoreError,
+    check_batch_limits, check_entry, limit_check, now_micros, opening_balance_claim,
+    opening_balance_key_range, same_line_content, same_user, validate_ledger_code, AppendOutcome,
+    DocKind, FindingInput, FindingStatus, ImportBatch, ImportOutcome, LedgerInfo, LineFacts,
+    NewEntry, NewProposal, OpeningBalanceClaim, ProposalKind, RunInfo, RunKind, StoreError,
     MAX_ENTRIES_PER_APPEND, MAX_FINDINGS_PER_CALL, MAX_KEYS_PER_LOOKUP, MAX_LABEL,
 };
 use rust_decimal::Decimal;
@@ -1350,6 +1352,9 @@ pub(crate) async fn propose(
     for n in &proposal.entries {
         check_entry(ledger, &n.entry, closed)?;
     }
+    if let Some(claim) = opening_balance_claim(proposal.kind, &proposal.entries)? {
+        opening_balance_free(&tx, ledger, &claim, None).await?;
+    }
     let at = stamp(&tx, ledger).await?;
     let entries = json_text("proposal entries", &proposal.entries)?;
     let row = tx
@@ -1373,6 +1378,81 @@ pub(crate) async fn propose(
     let id: i64 = row.get(0);
     commit(tx, "propose").await?;
     Ok(id)
+}
+
+/// The opening-balance rule (see [`kasda_store::opening_balance_claim`]): no opening-balance
+/// entry of the claim's account that is not reversed (a range over the natural-key index), the
+/// claim's key free, and no other open opening-balance proposal (`except` excluded) for the same
+/// account. Migration 0003 checks the first part once more in the database.
+async fn opening_balance_free(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    claim: &OpeningBalanceClaim,
+    except: Option<i64>,
+) -> Result<(), StoreError> {
+    let (lo, hi) = opening_balance_key_range(&claim.account);
+    let booked = tx
+        .query(
+            "SELECT e.seq, e.natural_key, e.booked_on,
+                    EXISTS (SELECT 1 FROM entries r
+                             WHERE r.ledger_id = e.ledger_id AND r.reverses = e.seq)
+               FROM entries e
+              WHERE e.ledger_id = $1 AND e.natural_key >= $2 AND e.natural_key < $3
+                AND e.kind = 'opening_balance'
+              ORDER BY e.seq",
+            &[&ledger, &lo, &hi],
+        )
+        .await
+        .map_err(|e| map_err("find opening balances", e))?;
+    for row in booked {
+        let key: String = row.get(1);
+        let own = key
+            .strip_prefix(lo.as_str())
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let reversed: bool = row.get(3);
+        if own && !reversed {
+            return Err(claim.refuse_booked(row.get(0), row.get::<_, NaiveDate>(2)));
+        }
+    }
+    let taken = tx
+        .query_opt(
+            "SELECT seq FROM entries WHERE ledger_id = $1 AND natural_key = $2",
+            &[&ledger, &claim.natural_key],
+        )
+        .await
+        .map_err(|e| map_err("find opening balances", e))?;
+    if let Some(row) = taken {
+        return Err(claim.refuse_key_taken(row.get(0)));
+    }
+    let open = tx
+        .query(
+            "SELECT p.proposal_id, p.proposed_by, p.entries::text
+               FROM proposals p
+              WHERE p.ledger_id = $1 AND p.kind = 'opening_balance'
+                AND NOT EXISTS (SELECT 1 FROM proposal_decisions d
+                                 WHERE d.ledger_id = p.ledger_id AND d.proposal_id = p.proposal_id)
+              ORDER BY p.proposal_id",
+            &[&ledger],
+        )
+        .await
+        .map_err(|e| map_err("find open opening-balance proposals", e))?;
+    for row in open {
+        let id: i64 = row.get(0);
+        if Some(id) == except {
+            continue;
+        }
+        let text: String = row.get(2);
+        let entries: Vec<NewEntry> = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("proposal {id} entries: {e}")))?;
+        let same_account = entries
+            .first()
+            .and_then(|n| opening_balance_parts(&n.entry))
+            .is_some_and(|(account, _)| account == claim.account);
+        if same_account {
+            return Err(claim.refuse_open(id, &row.get::<_, String>(1)));
+        }
+    }
+    Ok(())
 }
 
 /// The proposal's proposer, kind, reason, entries and decision (if any).
@@ -1443,6 +1523,11 @@ pub(crate) async fn approve(
     }
     let entries: Vec<NewEntry> = serde_json::from_str(&p.entries)
         .map_err(|e| StoreError::Corrupt(format!("proposal {id} entries: {e}")))?;
+    let kind = ProposalKind::parse(&p.kind)
+        .ok_or_else(|| StoreError::Corrupt(format!("proposal {id} kind {:?}", p.kind)))?;
+    if let Some(claim) = opening_balance_claim(kind, &entries)? {
+        opening_balance_free(&tx, ledger, &claim, Some(id)).await?;
+    }
     let run = RunInfo {
         kind: RunKind::Manual,
         actor: approver.to_string(),

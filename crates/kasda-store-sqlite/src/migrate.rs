@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_report_postings_by_account.sql",
         sql: include_str!("../../../schema/sqlite/0003_report_postings_by_account.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_opening_balance.sql",
+        sql: include_str!("../../../schema/sqlite/0004_opening_balance.sql"),
+    },
 ];
 
 /// State of one migration in a database.

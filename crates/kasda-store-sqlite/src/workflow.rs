@@ -2,10 +2,12 @@
 //! closing. All append-only: a status is the latest event, never an updated column.
 
 use chrono::NaiveDate;
+use kasda_core::posting::opening_balance_parts;
 use kasda_store::{
-    check_entry, limit_check, same_user, AppendOutcome, FindingEvent, FindingInput, FindingRecord,
-    FindingStatus, NewEntry, NewProposal, Proposal, ProposalKind, ProposalStatus, RunInfo, RunKind,
-    StoreError, MAX_ENTRIES_PER_APPEND, MAX_LABEL,
+    check_entry, limit_check, opening_balance_claim, opening_balance_key_range, same_user,
+    AppendOutcome, FindingEvent, FindingInput, FindingRecord, FindingStatus, NewEntry, NewProposal,
+    OpeningBalanceClaim, Proposal, ProposalKind, ProposalStatus, RunInfo, RunKind, StoreError,
+    MAX_ENTRIES_PER_APPEND, MAX_LABEL,
 };
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -196,6 +198,87 @@ pub(crate) fn findings(
     Ok(out)
 }
 
+/// The opening-balance rule (see [`kasda_store::opening_balance_claim`]): no opening-balance
+/// entry of the claim's account that is not reversed (a range over the entries' natural-key
+/// index), the claim's key free, and no other open opening-balance proposal (`except` excluded)
+/// for the same account. Migration 0004 checks the first part once more in the database.
+fn opening_balance_free(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    claim: &OpeningBalanceClaim,
+    except: Option<i64>,
+) -> Result<(), SqliteError> {
+    let (lo, hi) = opening_balance_key_range(&claim.account);
+    let booked: Vec<(i64, String, String, bool)> = tx
+        .prepare_cached(
+            "SELECT e.seq, e.natural_key, e.booked_on,
+                    EXISTS (SELECT 1 FROM entries r WHERE r.ledger = e.ledger AND r.reverses = e.seq)
+             FROM entries e
+             WHERE e.ledger = ?1 AND e.natural_key >= ?2 AND e.natural_key < ?3
+               AND e.kind = 'opening_balance'
+             ORDER BY e.seq",
+        )?
+        .query_map(params![ledger, lo, hi], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (seq, key, booked_on, reversed) in booked {
+        let own = key
+            .strip_prefix(lo.as_str())
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if own && !reversed {
+            let day = NaiveDate::parse_from_str(&booked_on, "%Y-%m-%d").map_err(|e| {
+                corrupt(
+                    "entries",
+                    ledger,
+                    &key,
+                    "booked_on",
+                    "a YYYY-MM-DD date",
+                    e.to_string(),
+                )
+            })?;
+            return Err(claim.refuse_booked(seq, day).into());
+        }
+    }
+    let taken: Option<i64> = tx
+        .prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?
+        .query_row(params![ledger, claim.natural_key], |r| r.get(0))
+        .optional()?;
+    if let Some(seq) = taken {
+        return Err(claim.refuse_key_taken(seq).into());
+    }
+    let open: Vec<(i64, String, String)> = tx
+        .prepare_cached(
+            "SELECT p.proposal_id, p.proposer, p.entries FROM proposals p
+             WHERE p.ledger = ?1 AND p.kind = 'opening_balance'
+               AND NOT EXISTS (SELECT 1 FROM approvals a
+                               WHERE a.ledger = p.ledger AND a.proposal_id = p.proposal_id)
+             ORDER BY p.proposal_id",
+        )?
+        .query_map(params![ledger], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, proposer, entries_text) in open {
+        if Some(id) == except {
+            continue;
+        }
+        let entries: Vec<NewEntry> = from_json(
+            "proposals",
+            ledger,
+            &format!("proposal {id}"),
+            "entries",
+            &entries_text,
+        )?;
+        let same_account = entries
+            .first()
+            .and_then(|n| opening_balance_parts(&n.entry))
+            .is_some_and(|(account, _)| account == claim.account);
+        if same_account {
+            return Err(claim.refuse_open(id, &proposer).into());
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn propose(
     tx: &Transaction<'_>,
     ledger: &str,
@@ -228,6 +311,9 @@ pub(crate) fn propose(
     let closed = closed_through(tx, ledger)?;
     for n in &p.entries {
         check_entry(ledger, &n.entry, closed)?;
+    }
+    if let Some(claim) = opening_balance_claim(p.kind, &p.entries)? {
+        opening_balance_free(tx, ledger, &claim, None)?;
     }
     let id: i64 = tx.query_row(
         "SELECT coalesce(max(proposal_id), 0) + 1 FROM proposals WHERE ledger = ?1",
@@ -274,7 +360,7 @@ fn load_proposals(
                 ledger,
                 &key,
                 "kind",
-                "manual_match, write_off or correction",
+                "manual_match, write_off, correction or opening_balance",
                 &kind_text,
             )
         })?;
@@ -362,6 +448,9 @@ pub(crate) fn approve(
             user: approver.to_string(),
         }
         .into());
+    }
+    if let Some(claim) = opening_balance_claim(p.kind, &p.entries)? {
+        opening_balance_free(tx, ledger, &claim, Some(p.id))?;
     }
     let run = RunInfo {
         kind: RunKind::Manual,

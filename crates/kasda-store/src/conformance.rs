@@ -2125,6 +2125,233 @@ pub fn maker_checker<S: Store>(make: &mut dyn FnMut() -> S) {
     assert_verified(&mut s, "after maker-checker");
 }
 
+fn opening_proposal(by: &str, account: &AccountKey, amount: i64, occurrence: u32) -> NewProposal {
+    let ctx = posting::OpeningContext {
+        booked_on: day(1),
+        occurrence,
+        memo: format!("saldo awal {account} per rekening koran"),
+    };
+    let e = match posting::opening_balance(&ctx, account, idr(amount)) {
+        Ok(e) => e,
+        Err(e) => panic!("opening-balance fixture: {e}"),
+    };
+    NewProposal {
+        kind: ProposalKind::OpeningBalance,
+        reason: "saldo awal disepakati BUD".into(),
+        proposed_by: by.to_string(),
+        entries: vec![e.into()],
+    }
+}
+
+fn refused_as_existing<T: std::fmt::Debug>(what: &str, r: Result<T, StoreError>) {
+    assert!(
+        matches!(r, Err(StoreError::OpeningBalanceExists { .. })),
+        "{what}: expected OpeningBalanceExists, got {r:?}"
+    );
+}
+
+/// Opening balances (saldo awal): proposed and approved under maker-checker; at most one per
+/// kas account that is approved and not reversed, and one open proposal per account — refused
+/// when proposed and again when approved; a reversed opening balance makes room for the next
+/// (with the next occurrence in its key). Only opening_balance proposals carry the entry, alone
+/// and in its exact shape.
+pub fn opening_balances<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    ok(
+        "line",
+        s.import_file(
+            LEDGER,
+            statement_batch("o", RKUD, &[line(2, "U", 40, true)]),
+        ),
+    );
+    let rkud = kas(RKUD);
+    let holding = AccountKey::new(AccountKind::KasPenampungan, HOLDING);
+    let equity = AccountKey::new(AccountKind::SaldoAwalKas, RKUD);
+    let id = ok(
+        "propose opening",
+        s.propose(LEDGER, opening_proposal("Budi", &rkud, 1000, 1)),
+    );
+    refused_as_existing(
+        "a second proposal while one is open",
+        s.propose(LEDGER, opening_proposal("Ani", &rkud, 900, 1)),
+    );
+    assert!(matches!(
+        s.approve(LEDGER, id, "BUDI"),
+        Err(StoreError::SameUserApproval { .. })
+    ));
+    let out = ok("approve opening", s.approve(LEDGER, id, "Sari"));
+    assert_eq!(out.appended.len(), 1);
+    let opening_seq = out.appended[0];
+    assert_eq!(
+        ok("kas", s.balance(LEDGER, &rkud, None, None)),
+        idr(1040),
+        "kas = opening + movements"
+    );
+    assert_eq!(
+        ok(
+            "kas before the line",
+            s.balance(LEDGER, &rkud, Some(day(1)), None)
+        ),
+        idr(1000)
+    );
+    assert_eq!(
+        ok("saldo awal", s.balance(LEDGER, &equity, None, None)),
+        idr(-1000)
+    );
+    let stored = ok("entry", s.entries_by_seq(LEDGER, &[opening_seq]));
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].entry.kind, EntryKind::OpeningBalance);
+    assert_eq!(
+        stored[0].entry.natural_key,
+        posting::opening_balance_key(&rkud, 1)
+    );
+    assert_eq!(
+        ok("proposals", s.proposals(LEDGER, false))[0].kind,
+        ProposalKind::OpeningBalance
+    );
+    refused_as_existing(
+        "another opening balance of a booked account",
+        s.propose(LEDGER, opening_proposal("Ani", &rkud, 1000, 2)),
+    );
+    refused_as_existing(
+        "the same key again",
+        s.propose(LEDGER, opening_proposal("Ani", &rkud, 1000, 1)),
+    );
+
+    // Another account is independent; a negative opening credits kas.
+    let hid = ok(
+        "propose holding opening",
+        s.propose(LEDGER, opening_proposal("Ani", &holding, -25, 1)),
+    );
+    // Refused at approval time too: an opening-balance entry of the holding account written
+    // behind the proposal's back (appended directly) blocks the approval, which appends
+    // nothing and leaves the proposal open.
+    let direct = match posting::opening_balance(
+        &posting::OpeningContext {
+            booked_on: day(1),
+            occurrence: 7,
+            memo: "direct".into(),
+        },
+        &holding,
+        idr(5),
+    ) {
+        Ok(e) => e,
+        Err(e) => panic!("opening-balance fixture: {e}"),
+    };
+    let direct_out = ok(
+        "append an opening entry directly",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "supervisor"),
+            vec![direct.clone().into()],
+        ),
+    );
+    let before = all_entries(&mut s).len();
+    refused_as_existing(
+        "approval while another is booked",
+        s.approve(LEDGER, hid, "Sari"),
+    );
+    assert_eq!(
+        all_entries(&mut s).len(),
+        before,
+        "a refused approval appends nothing"
+    );
+    assert_eq!(ok("still open", s.proposals(LEDGER, true)).len(), 1);
+    // Reversing the direct entry makes room: the approval now goes through.
+    let reversal = direct.reversal(
+        direct_out.appended[0],
+        day(1),
+        "booked outside maker-checker",
+    );
+    ok(
+        "reverse the direct entry",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "supervisor"),
+            vec![reversal.into()],
+        ),
+    );
+    ok("approve holding opening", s.approve(LEDGER, hid, "Sari"));
+    assert_eq!(
+        ok("holding", s.balance(LEDGER, &holding, None, None)),
+        idr(-25)
+    );
+
+    // Reversing the RKUD opening allows the next one, with the next occurrence.
+    let reversal = stored[0]
+        .entry
+        .reversal(opening_seq, day(1), "saldo awal salah");
+    ok(
+        "reverse the opening",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "supervisor"),
+            vec![reversal.into()],
+        ),
+    );
+    refused_as_existing(
+        "a reversed opening keeps its key",
+        s.propose(LEDGER, opening_proposal("Ani", &rkud, 1200, 1)),
+    );
+    let id2 = ok(
+        "propose the corrected opening",
+        s.propose(LEDGER, opening_proposal("Ani", &rkud, 1200, 2)),
+    );
+    ok(
+        "approve the corrected opening",
+        s.approve(LEDGER, id2, "Budi"),
+    );
+    assert_eq!(
+        ok("kas after correction", s.balance(LEDGER, &rkud, None, None)),
+        idr(1240)
+    );
+
+    // Shapes: the entry only in an opening_balance proposal, alone and exactly as built.
+    let mut mixed = write_off_proposal("Budi", 6);
+    mixed.entries.push(
+        opening_proposal("Budi", &kas("0555"), 10, 1)
+            .entries
+            .remove(0),
+    );
+    assert!(
+        matches!(
+            s.propose(LEDGER, mixed),
+            Err(StoreError::InvalidInput { .. })
+        ),
+        "an opening-balance entry inside a write-off proposal"
+    );
+    let mut two = opening_proposal("Budi", &kas("0555"), 10, 1);
+    two.entries.push(
+        opening_proposal("Budi", &kas("0666"), 10, 1)
+            .entries
+            .remove(0),
+    );
+    assert!(
+        matches!(s.propose(LEDGER, two), Err(StoreError::InvalidInput { .. })),
+        "two entries in one opening_balance proposal"
+    );
+    let mut wrong_shape = write_off_proposal("Budi", 6);
+    wrong_shape.kind = ProposalKind::OpeningBalance;
+    assert!(
+        matches!(
+            s.propose(LEDGER, wrong_shape),
+            Err(StoreError::InvalidInput { .. })
+        ),
+        "an opening_balance proposal whose entry is not an opening balance"
+    );
+    let mut renamed = opening_proposal("Budi", &kas("0555"), 10, 1);
+    renamed.entries[0].entry.natural_key = "opening_balance:kas-daerah/0666:1".into();
+    assert!(
+        matches!(
+            s.propose(LEDGER, renamed),
+            Err(StoreError::InvalidInput { .. })
+        ),
+        "an opening-balance entry keyed to another account"
+    );
+    assert!(ok("none open", s.proposals(LEDGER, true)).is_empty());
+    assert_verified(&mut s, "after opening balances");
+}
+
 /// A closed period refuses entries booked in it; closing is monotonic.
 pub fn period_close<S: Store>(make: &mut dyn FnMut() -> S) {
     let mut s = fresh(make);
@@ -2969,6 +3196,7 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     append_only(make);
     findings_history(make);
     maker_checker(make);
+    opening_balances(make);
     period_close(make);
     paging_and_limits(make);
     trail_truncates(make);
@@ -2987,7 +3215,7 @@ macro_rules! conformance_tests {
             ledgers_and_migrations, import_statement, file_idempotency, overlapping_statements,
             documents_and_duplicates, reversals, matches_and_joins, balances_bitemporal, trail_walks,
             chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
-            findings_history, maker_checker, period_close, paging_and_limits, trail_truncates, facts_round_trip,
+            findings_history, maker_checker, opening_balances, period_close, paging_and_limits, trail_truncates, facts_round_trip,
             random_operations, account_flows_aggregate, open_items_and_account_flows);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -145,6 +145,8 @@ pub enum StoreError {
         "proposal {id} was proposed by {user:?}; the same user cannot approve it (maker-checker)"
     )]
     SameUserApproval { id: i64, user: String },
+    #[error("opening balance of {account} refused: {existing}; an account has one opening balance (reverse it to book another)")]
+    OpeningBalanceExists { account: String, existing: String },
     #[error("migration {name} was changed after it was applied: recorded checksum {recorded}, file checksum {found}")]
     MigrationChanged {
         name: String,
@@ -670,6 +672,9 @@ pub enum ProposalKind {
     ManualMatch,
     WriteOff,
     Correction,
+    /// The agreed opening balance (saldo awal) of one kas account: exactly one entry built by
+    /// `kasda_core::posting::opening_balance`. See [`opening_balance_claim`].
+    OpeningBalance,
 }
 
 impl ProposalKind {
@@ -678,6 +683,7 @@ impl ProposalKind {
             ProposalKind::ManualMatch => "manual_match",
             ProposalKind::WriteOff => "write_off",
             ProposalKind::Correction => "correction",
+            ProposalKind::OpeningBalance => "opening_balance",
         }
     }
 
@@ -686,10 +692,125 @@ impl ProposalKind {
             ProposalKind::ManualMatch,
             ProposalKind::WriteOff,
             ProposalKind::Correction,
+            ProposalKind::OpeningBalance,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
     }
+}
+
+/// The kas account an opening-balance proposal books, and its entry's natural key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpeningBalanceClaim {
+    pub account: AccountKey,
+    pub natural_key: String,
+    /// Debit-positive effect on the kas account.
+    pub amount: Decimal,
+}
+
+/// Checks the shape rule of opening balances, the same in every store, before any store-specific
+/// check: a proposal of kind [`ProposalKind::OpeningBalance`] carries exactly one entry, of the
+/// shape `kasda_core::posting::opening_balance` builds (see
+/// `kasda_core::posting::opening_balance_parts`), and no other proposal carries an
+/// opening-balance entry. Returns the claim of an opening-balance proposal, `None` for the
+/// other kinds. The store then refuses the proposal (at propose and at approve time, with
+/// [`StoreError::OpeningBalanceExists`]) when the account already has an opening balance that
+/// is approved and not reversed, or another open opening-balance proposal.
+pub fn opening_balance_claim(
+    kind: ProposalKind,
+    entries: &[NewEntry],
+) -> Result<Option<OpeningBalanceClaim>, StoreError> {
+    let opening_entries = entries
+        .iter()
+        .filter(|n| n.entry.kind == EntryKind::OpeningBalance)
+        .count();
+    if kind != ProposalKind::OpeningBalance {
+        if opening_entries > 0 {
+            return Err(StoreError::InvalidInput {
+                field: "proposal entries".into(),
+                expected: format!(
+                    "no opening_balance entry in a {} proposal (an opening balance is proposed on its own, as kind opening_balance)",
+                    kind.as_str()
+                ),
+                found: format!("{opening_entries} opening_balance entries"),
+            });
+        }
+        return Ok(None);
+    }
+    let [only] = entries else {
+        return Err(StoreError::InvalidInput {
+            field: "opening_balance proposal entries".into(),
+            expected: "exactly one opening_balance entry".into(),
+            found: format!("{} entries", entries.len()),
+        });
+    };
+    let (account, amount) =
+        kasda_core::posting::opening_balance_parts(&only.entry).ok_or_else(|| {
+            StoreError::InvalidInput {
+                field: format!("opening_balance proposal entry {:?}", only.entry.natural_key),
+                expected: "an opening_balance entry: Dr/Cr one kas-daerah or kas-penampungan account against saldo-awal-kas of the same number, natural key opening_balance:<account>:<n>".into(),
+                found: format!(
+                    "kind {} with postings to {}",
+                    only.entry.kind.as_str(),
+                    only.entry
+                        .postings
+                        .iter()
+                        .map(|p| p.account.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        })?;
+    Ok(Some(OpeningBalanceClaim {
+        account,
+        natural_key: only.entry.natural_key.clone(),
+        amount,
+    }))
+}
+
+impl OpeningBalanceClaim {
+    /// Refusal: entry `seq`, an opening balance of the account booked on `booked_on`, is approved
+    /// and not reversed.
+    pub fn refuse_booked(&self, seq: i64, booked_on: NaiveDate) -> StoreError {
+        StoreError::OpeningBalanceExists {
+            account: self.account.to_string(),
+            existing: format!(
+                "entry {seq} (booked on {booked_on}) already books it and is not reversed"
+            ),
+        }
+    }
+
+    /// Refusal: the claim's natural key is already entry `seq` (a reversed opening balance keeps
+    /// its key; the next one counts one further).
+    pub fn refuse_key_taken(&self, seq: i64) -> StoreError {
+        StoreError::OpeningBalanceExists {
+            account: self.account.to_string(),
+            existing: format!(
+                "its natural key {} is already entry {seq}; propose it with the next occurrence",
+                self.natural_key
+            ),
+        }
+    }
+
+    /// Refusal: proposal `id` by `proposer`, an opening balance of the same account, is open.
+    pub fn refuse_open(&self, id: i64, proposer: &str) -> StoreError {
+        StoreError::OpeningBalanceExists {
+            account: self.account.to_string(),
+            existing: format!(
+                "proposal {id} by {proposer:?} already proposes one and is open (approve or reject it first)"
+            ),
+        }
+    }
+}
+
+/// The range of natural keys of every opening-balance entry of `account`:
+/// `opening_balance:<account>:` inclusive to `opening_balance:<account>;` exclusive (`;` follows
+/// `:`), for an index range scan.
+pub fn opening_balance_key_range(account: &AccountKey) -> (String, String) {
+    (
+        format!("opening_balance:{account}:"),
+        format!("opening_balance:{account};"),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

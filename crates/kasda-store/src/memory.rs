@@ -15,14 +15,17 @@ use kasda_core::ledger::{
 use kasda_core::money::Direction;
 use rust_decimal::Decimal;
 
+use kasda_core::posting::opening_balance_parts;
+
 use crate::{
-    check_batch_limits, check_entry, limit_check, now_micros, same_line_content, same_user,
-    validate_ledger_code, AccountBalance, AccountFlow, AppendOutcome, DayMovement, DocKind,
-    DuplicateKind, DuplicateRecord, FindingEvent, FindingInput, FindingRecord, FindingStatus,
-    ImportBatch, ImportOutcome, LedgerInfo, MigrationInfo, Mutation, NewEntry, NewProposal,
-    OpenItem, Proposal, ProposalStatus, RunInfo, RunKind, RunRecord, Store, StoreError,
-    StoredDocument, StoredFile, StoredLine, StoredStatement, TamperHook, MAX_ENTRIES_PER_APPEND,
-    MAX_FINDINGS_PER_CALL, MAX_KEYS_PER_LOOKUP, MAX_LABEL, MAX_PAGE,
+    check_batch_limits, check_entry, limit_check, now_micros, opening_balance_claim,
+    same_line_content, same_user, validate_ledger_code, AccountBalance, AccountFlow, AppendOutcome,
+    DayMovement, DocKind, DuplicateKind, DuplicateRecord, FindingEvent, FindingInput,
+    FindingRecord, FindingStatus, ImportBatch, ImportOutcome, LedgerInfo, MigrationInfo, Mutation,
+    NewEntry, NewProposal, OpenItem, OpeningBalanceClaim, Proposal, ProposalKind, ProposalStatus,
+    RunInfo, RunKind, RunRecord, Store, StoreError, StoredDocument, StoredFile, StoredLine,
+    StoredStatement, TamperHook, MAX_ENTRIES_PER_APPEND, MAX_FINDINGS_PER_CALL,
+    MAX_KEYS_PER_LOOKUP, MAX_LABEL, MAX_PAGE,
 };
 
 #[derive(Debug, Default)]
@@ -67,6 +70,43 @@ impl Ledger {
         };
         self.last_stamp = Some(t);
         t
+    }
+
+    /// The opening-balance rule (see [`crate::opening_balance_claim`]): the claim's account has
+    /// no opening balance that is booked and not reversed, its key is free, and no other open
+    /// proposal (`except` excluded) proposes one for the same account.
+    fn opening_balance_free(
+        &self,
+        claim: &OpeningBalanceClaim,
+        except: Option<i64>,
+    ) -> Result<(), StoreError> {
+        for e in &self.entries {
+            let same_account = opening_balance_parts(&e.entry)
+                .is_some_and(|(account, _)| account == claim.account);
+            if same_account && !self.entries.iter().any(|r| r.entry.reverses == Some(e.seq)) {
+                return Err(claim.refuse_booked(e.seq, e.entry.booked_on));
+            }
+        }
+        if let Some(&seq) = self.entry_by_key.get(&claim.natural_key) {
+            return Err(claim.refuse_key_taken(seq));
+        }
+        for p in &self.proposals {
+            if p.status != ProposalStatus::Open
+                || p.kind != ProposalKind::OpeningBalance
+                || Some(p.id) == except
+            {
+                continue;
+            }
+            let same_account = p
+                .entries
+                .first()
+                .and_then(|n| opening_balance_parts(&n.entry))
+                .is_some_and(|(account, _)| account == claim.account);
+            if same_account {
+                return Err(claim.refuse_open(p.id, &p.proposed_by));
+            }
+        }
+        Ok(())
     }
 
     fn entry(&self, seq: i64) -> Option<&StoredEntry> {
@@ -1045,6 +1085,9 @@ impl Store for MemoryStore {
         for n in &proposal.entries {
             check_entry(ledger, &n.entry, l.closed_through)?;
         }
+        if let Some(claim) = opening_balance_claim(proposal.kind, &proposal.entries)? {
+            l.opening_balance_free(&claim, None)?;
+        }
         let at = l.stamp();
         let id = l.proposals.last().map(|p| p.id + 1).unwrap_or(1);
         l.proposals.push(Proposal {
@@ -1093,6 +1136,9 @@ impl Store for MemoryStore {
                 id: proposal_id,
                 user: approver.to_string(),
             });
+        }
+        if let Some(claim) = opening_balance_claim(p.kind, &p.entries)? {
+            l.opening_balance_free(&claim, Some(p.id))?;
         }
         let run = RunInfo {
             kind: RunKind::Manual,
