@@ -37,8 +37,8 @@ use crate::model::{
     SCHEMA_VERSION,
 };
 use crate::read::{
-    add, bank_closing_at, day_before, effect_on, first_opening, header, rkud_accounts, signature,
-    Reader,
+    add, bank_closing_at, booked_opening, day_before, effect_on, first_opening, header,
+    rkud_accounts, signature, Reader,
 };
 use crate::{ReportError, ReportParams};
 
@@ -60,6 +60,9 @@ pub enum ItemCategory {
     UnidentifiedDebit,
     /// B (±): what remains in suspense beyond the open lines (partial matches, corrections).
     Correction,
+    /// B (±): the bank's opening balance minus the opening balance booked in the ledger
+    /// (saldo awal agreed by the BUD that differs from the first statement's).
+    OpeningBalanceDifference,
 }
 
 impl ItemCategory {
@@ -72,6 +75,7 @@ impl ItemCategory {
             ItemCategory::BankChargeNotBooked => "Biaya bank belum dicatat",
             ItemCategory::UnidentifiedDebit => "Pengeluaran belum teridentifikasi",
             ItemCategory::Correction => "Koreksi / pencocokan sebagian",
+            ItemCategory::OpeningBalanceDifference => "Selisih saldo awal",
         }
     }
 
@@ -121,8 +125,12 @@ pub struct BankBar {
     pub bank_balance_date: Option<NaiveDate>,
     /// Kas di Kas Daerah per ledger at the end of the period.
     pub ledger_balance: Decimal,
-    /// Opening balance of the first statement that the ledger does not carry.
+    /// Opening balance of the first statement that the ledger does not carry (zero once an
+    /// opening balance is booked: a difference is then the item "selisih saldo awal").
     pub opening_not_posted: Decimal,
+    /// The opening balance (saldo awal) booked in the ledger, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_booked: Option<Decimal>,
     /// Saldo BKU as the ledger implies it: bank per ledger (with the unposted opening balance)
     /// − unrecorded bank credits + unrecorded bank debits − outstanding SP2D + deposits in
     /// transit.
@@ -281,12 +289,32 @@ fn bank_bar(
     let ledger_balance = r.balance(&kas, to)?;
     let statements = r.statements(account)?;
     let bank = bank_closing_at(&statements, to);
-    let opening_not_posted = match first_opening(&statements) {
-        Some((amount, date)) if date <= to => amount - r.balance(&kas, day_before(date))?,
-        _ => Decimal::ZERO,
+    let opening_booked = booked_opening(r, &kas, to)?;
+    let bank_opening = first_opening(&statements).filter(|(_, date)| *date <= to);
+    let mut items: Vec<ReconItem> = Vec::new();
+    let opening_not_posted = match (opening_booked, bank_opening) {
+        (None, Some((amount, date))) => amount - r.balance(&kas, day_before(date))?,
+        (None, None) => Decimal::ZERO,
+        (Some(_), None) => Decimal::ZERO,
+        (Some(booked), Some((amount, date))) => {
+            // Book side: the bank's opening balance the agreed saldo awal differs from.
+            if amount != booked {
+                items.push(ReconItem {
+                    category: ItemCategory::OpeningBalanceDifference,
+                    date: Some(date),
+                    reference: kas.to_string(),
+                    description: format!(
+                        "Saldo awal rekening koran {} - saldo awal dibukukan {}",
+                        fmt::rupiah(amount),
+                        fmt::rupiah(booked)
+                    ),
+                    amount: amount - booked,
+                });
+            }
+            Decimal::ZERO
+        }
     };
 
-    let mut items: Vec<ReconItem> = Vec::new();
     // Bank side: outstanding SP2D (balance of the clearing account, credit-normal).
     let sp2d_key = AccountKey::new(AccountKind::Sp2dBelumDicairkan, account);
     let outstanding = -r.balance(&sp2d_key, to)?;
@@ -405,7 +433,15 @@ fn bank_bar(
 
     // Saldo BKU: the book the ledger implies. An imported BKU's stated balance is shown beside
     // it with the difference, never used to close the proof.
-    let book_balance = ledger_balance + opening_not_posted + bank_items - book_items;
+    // The saldo awal difference is a book-side item by which the ledger's figure differs from
+    // the bank's: it stays out of the BKU balance itself (added, then taken off with the items).
+    let opening_difference: Decimal = items
+        .iter()
+        .filter(|i| i.category == ItemCategory::OpeningBalanceDifference)
+        .map(|i| i.amount)
+        .sum();
+    let book_balance =
+        ledger_balance + opening_not_posted + opening_difference + bank_items - book_items;
     let bku_documents_balance = bku_balance(r, account, to)?;
     let adjusted_bank = bank.map(|b| b.0 + bank_items);
     let adjusted_book = book_balance + book_items;
@@ -445,6 +481,7 @@ fn bank_bar(
         bank_balance_date: bank.map(|b| b.1),
         ledger_balance,
         opening_not_posted,
+        opening_booked,
         book_balance,
         bku_documents_balance,
         categories: totals
@@ -686,6 +723,14 @@ fn layout(d: &BarData, signed_on: NaiveDate) -> (Vec<Section>, Vec<String>) {
                 ] {
                     s.rows.push(line(c.label(), Some(cat(c)), RowStyle::Normal));
                 }
+                let opening_difference = cat(ItemCategory::OpeningBalanceDifference);
+                if !opening_difference.is_zero() {
+                    s.rows.push(line(
+                        ItemCategory::OpeningBalanceDifference.label(),
+                        Some(opening_difference),
+                        RowStyle::Normal,
+                    ));
+                }
                 s.rows.push(line(
                     "Saldo BKU disesuaikan",
                     Some(b.adjusted_book),
@@ -791,6 +836,22 @@ fn layout(d: &BarData, signed_on: NaiveDate) -> (Vec<Section>, Vec<String>) {
                         "RKUD {}: saldo awal rekening koran {} belum dibukukan di ledger dan termasuk dalam saldo BKU.",
                         b.account,
                         fmt::rupiah(b.opening_not_posted)
+                    ));
+                }
+                if let Some(booked) = b.opening_booked {
+                    let difference = cat(ItemCategory::OpeningBalanceDifference);
+                    notes.push(format!(
+                        "RKUD {}: saldo awal {} dibukukan di ledger (disetujui maker-checker){}.",
+                        b.account,
+                        fmt::rupiah(booked),
+                        if difference.is_zero() {
+                            "".to_string()
+                        } else {
+                            format!(
+                                "; berbeda {} dari saldo awal rekening koran, dijelaskan sebagai selisih saldo awal",
+                                fmt::rupiah(difference)
+                            )
+                        }
                     ));
                 }
             }

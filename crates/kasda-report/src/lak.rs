@@ -24,7 +24,7 @@ use crate::fmt;
 use crate::model::{
     Cell, Column, Report, ReportData, ReportKind, Row, RowStyle, Section, SCHEMA_VERSION,
 };
-use crate::read::{add, day_before, first_opening, header, signature, Reader};
+use crate::read::{add, booked_opening, day_before, first_opening, header, signature, Reader};
 use crate::{ReportError, ReportParams};
 
 /// Groups of the statement, in print order.
@@ -169,6 +169,8 @@ fn classify(chart: &Chart, key: &AccountKey) -> (LakGroup, String, String) {
         }
         AccountKind::Sp2dBelumDicairkan => system("SP2D belum dicairkan", LakGroup::Kliring),
         AccountKind::KasDaerah => system("Kas di Kas Daerah", LakGroup::Transitoris),
+        // Never a flow line (build_lak moves it into the saldo awal); listed for completeness.
+        AccountKind::SaldoAwalKas => system("Saldo awal kas", LakGroup::Transitoris),
     }
 }
 
@@ -186,13 +188,34 @@ pub fn build_lak(
     let sum = |m: &BTreeMap<AccountKey, Decimal>| m.values().copied().sum::<Decimal>();
     let kas_open = r.balances(AccountKind::KasDaerah, before)?;
     let kas_close = r.balances(AccountKind::KasDaerah, params.to)?;
-    let opening_kas_bud = sum(&kas_open);
+    let mut opening_kas_bud = sum(&kas_open);
     let closing_kas_bud = sum(&kas_close);
+
+    // A saldo awal booked within the period is no cash flow: it joins the opening kas of an RKUD
+    // account, and is taken off a holding account's transit line. Keyed by account number (the
+    // saldo-awal-kas qualifier), as the kas debit it balances.
+    let mut saldo_awal: BTreeMap<String, Decimal> = BTreeMap::new();
+    {
+        let start = r.balances(AccountKind::SaldoAwalKas, before)?;
+        let end = r.balances(AccountKind::SaldoAwalKas, params.to)?;
+        for (key, closing) in &end {
+            let delta = *closing - start.get(key).copied().unwrap_or_default();
+            if !delta.is_zero() {
+                saldo_awal.insert(key.qualifier().to_string(), -delta);
+            }
+        }
+    }
+    for (number, amount) in &saldo_awal {
+        let rkud = AccountKey::new(AccountKind::KasDaerah, number.as_str());
+        if kas_close.contains_key(&rkud) || kas_open.contains_key(&rkud) {
+            opening_kas_bud = add(opening_kas_bud, *amount, "LAK saldo awal")?;
+        }
+    }
 
     // (group, code) -> line
     let mut lines: BTreeMap<(LakGroup, String), LakLine> = BTreeMap::new();
     for kind in AccountKind::ALL {
-        if kind == AccountKind::KasDaerah {
+        if matches!(kind, AccountKind::KasDaerah | AccountKind::SaldoAwalKas) {
             continue;
         }
         let start = r.balances(kind, before)?;
@@ -201,8 +224,13 @@ pub fn build_lak(
         keys.sort();
         keys.dedup();
         for key in keys {
-            let delta = end.get(key).copied().unwrap_or_default()
+            let mut delta = end.get(key).copied().unwrap_or_default()
                 - start.get(key).copied().unwrap_or_default();
+            if key.kind() == AccountKind::KasPenampungan {
+                if let Some(opening) = saldo_awal.get(key.qualifier()) {
+                    delta -= *opening;
+                }
+            }
             if delta.is_zero() {
                 continue;
             }
@@ -248,6 +276,9 @@ pub fn build_lak(
     let kas_keys: std::collections::BTreeSet<&AccountKey> =
         kas_close.keys().chain(kas_open.keys()).collect();
     for key in kas_keys {
+        if booked_opening(&mut r, key, params.to)?.is_some() {
+            continue;
+        }
         let statements = r.statements(key.qualifier())?;
         if let Some((amount, date)) = first_opening(&statements) {
             if date <= params.to {

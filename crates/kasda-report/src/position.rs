@@ -18,7 +18,8 @@ use crate::model::{
     Section, SCHEMA_VERSION,
 };
 use crate::read::{
-    add, bank_closing_at, day_before, first_opening, header, merge_accounts, signature, Reader,
+    add, bank_closing_at, booked_opening, day_before, first_opening, header, merge_accounts,
+    signature, Reader,
 };
 use crate::{ReportError, ReportParams};
 
@@ -58,8 +59,8 @@ pub struct AccountPosition {
     /// Bank's closing balance on the last statement dated on or before the day, and its date.
     pub bank_closing: Option<Decimal>,
     pub bank_closing_date: Option<NaiveDate>,
-    /// Opening balance of the account's first statement that the ledger does not carry (no
-    /// opening entry was posted): bank − ledger differ by it by construction.
+    /// Opening balance of the account's first statement that the ledger does not carry, while no
+    /// saldo awal is booked (zero once one is): bank − ledger differ by it by construction.
     pub opening_not_posted: Decimal,
     /// bank_closing − closing − opening_not_posted (zero when statements and ledger agree).
     pub difference: Option<Decimal>,
@@ -192,7 +193,10 @@ pub fn build_daily_position(
             }
             let statements = r.statements(number)?;
             let bank = bank_closing_at(&statements, day);
+            // Once a saldo awal is booked the ledger carries it: a difference from the bank's
+            // opening balance then shows in `difference`, not as an unbooked opening.
             let opening_not_posted = match first_opening(&statements) {
+                Some(_) if booked_opening(&mut r, &key, day)?.is_some() => Decimal::ZERO,
                 Some((amount, date)) => amount - r.balance(&key, day_before(date))?,
                 None => Decimal::ZERO,
             };

@@ -301,6 +301,26 @@ pub(crate) fn bank_closing_at(
         .map(|(date, _, _, amount)| (amount, date))
 }
 
+/// The opening balance (saldo awal) booked in the ledger for `key` by `to`, as the report knows
+/// it: the effect on the account of its opening-balance entries booked on or before `to` that are
+/// not reversed (the store allows one). `None` when none is booked — the reports then carry the
+/// first statement's opening balance as "belum dibukukan" instead.
+pub(crate) fn booked_opening(
+    r: &mut Reader<'_>,
+    key: &AccountKey,
+    to: NaiveDate,
+) -> Result<Option<Decimal>, ReportError> {
+    let items = r.open_items(key, EntryKind::OpeningBalance, to)?;
+    if items.is_empty() {
+        return Ok(None);
+    }
+    let mut total = Decimal::ZERO;
+    for i in items {
+        total = add(total, i.effect, "opening balance")?;
+    }
+    Ok(Some(total))
+}
+
 /// The opening balance of the earliest statement, with its date: the balance the ledger starts
 /// from when no opening entry was posted.
 pub(crate) fn first_opening(statements: &[StoredStatement]) -> Option<(Decimal, NaiveDate)> {

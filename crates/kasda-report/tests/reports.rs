@@ -1049,3 +1049,144 @@ fn bku_bendahara_splits_tunai_and_bank() {
     }
     assert!(found, "closing split row not found in the workbook");
 }
+
+/// Books the scenario RKUD's saldo awal of `amount` on day 2 (the statement's opening date)
+/// through maker-checker, as `kasda match propose --opening-balance` does.
+fn book_opening(s: &mut MemoryStore, amount: i64) {
+    let entry = ok(
+        "opening entry",
+        posting::opening_balance(
+            &posting::OpeningContext {
+                booked_on: day(2),
+                occurrence: 1,
+                memo: "saldo awal per rekening koran stmt-1".into(),
+            },
+            &AccountKey::new(AccountKind::KasDaerah, RKUD),
+            idr(amount),
+        ),
+    );
+    let id = ok(
+        "propose",
+        s.propose(
+            LEDGER,
+            kasda_store::NewProposal {
+                kind: kasda_store::ProposalKind::OpeningBalance,
+                reason: "saldo awal disepakati BUD".into(),
+                proposed_by: "bendahara-umum".into(),
+                entries: vec![entry.into()],
+            },
+        ),
+    );
+    ok("approve", s.approve(LEDGER, id, "kuasa-bud"));
+}
+
+fn bank_bar(r: &Report) -> &kasda_report::bar::BankBar {
+    let ReportData::Bar(BarData::Bank { accounts }) = &r.data else {
+        panic!("not a bank BAR")
+    };
+    &accounts[0]
+}
+
+#[test]
+fn booked_opening_balance_replaces_the_unbooked_note() {
+    let mut s = scenario();
+    book_opening(&mut s, 1_000_000);
+
+    let r = build_ok(&mut s, ReportKind::Bar, &params(1, 31));
+    let b = bank_bar(&r);
+    // The ledger now carries the bank's balance itself.
+    assert_eq!(b.ledger_balance, idr(1_000_370));
+    assert_eq!(b.bank_balance, Some(b.ledger_balance));
+    assert_eq!(b.opening_not_posted, Decimal::ZERO);
+    assert_eq!(b.opening_booked, Some(idr(1_000_000)));
+    assert!(b
+        .items
+        .iter()
+        .all(|i| i.category != ItemCategory::OpeningBalanceDifference));
+    assert_eq!(b.adjusted_bank, Some(idr(1_000_420)));
+    assert_eq!(b.adjusted_book, idr(1_000_420));
+    assert_eq!(b.unexplained, Some(Decimal::ZERO));
+    let text = render_string(&r, OutputFormat::Text);
+    assert!(!text.contains("belum dibukukan"), "{text}");
+    assert!(
+        text.contains("saldo awal Rp1.000.000,00 dibukukan di ledger"),
+        "{text}"
+    );
+    assert!(!text.contains("Selisih saldo awal"), "{text}");
+
+    // LAK: the saldo awal booked inside the period is opening kas, not a cash flow.
+    let r = build_ok(&mut s, ReportKind::Lak, &params(1, 31));
+    let ReportData::Lak(l) = &r.data else {
+        panic!("not a LAK")
+    };
+    assert_eq!(l.opening_kas_bud, idr(1_000_000));
+    assert_eq!(l.closing_kas_bud, idr(1_000_370));
+    assert_eq!(l.opening_kas_bud + l.net_change, l.closing_kas_bud);
+    assert_eq!(l.statement_openings_not_posted, Decimal::ZERO);
+    assert!(l.lines.iter().all(|x| x.code != "K.3.01"), "{:?}", l.lines);
+    let operasi = l
+        .groups
+        .iter()
+        .find(|g| g.group == kasda_report::lak::LakGroup::Operasi);
+    assert_eq!(operasi.map(|g| g.inflow), Some(idr(625)));
+    let text = render_string(&r, OutputFormat::Text);
+    assert!(!text.contains("belum dibukukan"), "{text}");
+    // A period starting after the opening date has it in its opening balance already.
+    let r = build_ok(&mut s, ReportKind::Lak, &params(4, 31));
+    let ReportData::Lak(l) = &r.data else {
+        panic!("not a LAK")
+    };
+    assert_eq!(l.opening_kas_bud + l.net_change, l.closing_kas_bud);
+    assert_eq!(l.closing_kas_bud, idr(1_000_370));
+
+    // Daily position: ledger and bank agree outright.
+    let r = build_ok(&mut s, ReportKind::DailyPosition, &params(5, 5));
+    let ReportData::DailyPosition(d) = &r.data else {
+        panic!("not a position")
+    };
+    let a = &d.accounts[0];
+    assert_eq!(a.closing, idr(1_000_370));
+    assert_eq!(a.opening_not_posted, Decimal::ZERO);
+    assert_eq!(a.difference, Some(Decimal::ZERO));
+}
+
+#[test]
+fn a_saldo_awal_unlike_the_bank_is_a_reconciling_item() {
+    let mut s = scenario();
+    // The BUD agreed Rp999.000 (the audited closing), the bank opened with Rp1.000.000.
+    book_opening(&mut s, 999_000);
+    let r = build_ok(&mut s, ReportKind::Bar, &params(1, 31));
+    let b = bank_bar(&r);
+    assert_eq!(b.ledger_balance, idr(999_370));
+    assert_eq!(b.opening_not_posted, Decimal::ZERO);
+    assert_eq!(b.opening_booked, Some(idr(999_000)));
+    let differences: Vec<_> = b
+        .items
+        .iter()
+        .filter(|i| i.category == ItemCategory::OpeningBalanceDifference)
+        .collect();
+    assert_eq!(differences.len(), 1);
+    assert_eq!(differences[0].amount, idr(1_000));
+    assert_eq!(differences[0].date, Some(day(2)));
+    // The item closes the proof to exactly zero; the BKU balance is the ledger's.
+    assert_eq!(b.unexplained, Some(Decimal::ZERO));
+    assert_eq!(b.adjusted_bank, Some(b.adjusted_book));
+    let listed: Decimal = b.items.iter().map(|i| i.amount).sum();
+    let cats: Decimal = b.categories.iter().map(|c| c.amount).sum();
+    assert_eq!(listed, cats);
+    let text = render_string(&r, OutputFormat::Text);
+    assert!(text.contains("Selisih saldo awal"), "{text}");
+    assert!(!text.contains("belum dibukukan"), "{text}");
+
+    let r = build_ok(&mut s, ReportKind::DailyPosition, &params(5, 5));
+    let ReportData::DailyPosition(d) = &r.data else {
+        panic!("not a position")
+    };
+    assert_eq!(d.accounts[0].difference, Some(idr(1_000)));
+    let r = build_ok(&mut s, ReportKind::Lak, &params(1, 31));
+    let ReportData::Lak(l) = &r.data else {
+        panic!("not a LAK")
+    };
+    assert_eq!(l.opening_kas_bud, idr(999_000));
+    assert_eq!(l.opening_kas_bud + l.net_change, l.closing_kas_bud);
+}
