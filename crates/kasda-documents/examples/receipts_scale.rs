@@ -3,6 +3,9 @@
 //!
 //! `cargo run --release -p kasda-documents --example receipts_scale -- [ROWS] [speed|memory|memory-owned|memory-bare|kasda]`
 //!
+//! `speed` prints rows per second by wall time and, where Linux tells a thread's CPU time, by
+//! CPU time too (on a machine shared with other jobs the wall time mostly measures waiting).
+//!
 //! `memory` writes the sample to a temporary file, reads it back (the input itself), notes
 //! VmHWM, then reads and validates it and notes VmHWM again: the difference is what reading
 //! holds beyond the input, so 100k and 1M rows show whether it stays flat per row.
@@ -19,6 +22,24 @@ fn vm_hwm_kib() -> u64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// CPU time this thread has run, in seconds (Linux schedstat), when the kernel tells it: on a
+/// machine shared with other builds wall time mostly measures the wait for a core.
+fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    (ns > 0).then(|| ns as f64 / 1e9)
+}
+
+/// Wall and CPU seconds of `f`, with its result.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, Option<f64>) {
+    let cpu = thread_cpu_s();
+    let t = Instant::now();
+    let out = f();
+    let wall = t.elapsed().as_secs_f64();
+    let cpu = cpu.zip(thread_cpu_s()).map(|(a, b)| b - a);
+    (out, wall, cpu)
 }
 
 fn bare_rows(bytes: &[u8]) -> u64 {
@@ -80,14 +101,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => {
             let bytes = sample_receipts_csv(rows);
             for round in 0..3 {
-                let t = Instant::now();
-                let bare = bare_rows(&bytes);
-                let bare_s = t.elapsed().as_secs_f64();
-                let t = Instant::now();
-                let accepted = kasda_documents::read_receipts_csv_count(&bytes, now)?;
-                let kasda_s = t.elapsed().as_secs_f64();
+                let (bare, bare_s, bare_cpu) = timed(|| bare_rows(&bytes));
+                let (accepted, kasda_s, kasda_cpu) =
+                    timed(|| kasda_documents::read_receipts_csv_count(&bytes, now));
+                let accepted = accepted?;
+                let cpu = match (kasda_cpu, bare_cpu) {
+                    (Some(k), Some(b)) => format!(
+                        " | cpu: kasda={:.0} rows/s bare={:.0} rows/s ratio={:.3}",
+                        rows as f64 / k,
+                        rows as f64 / b,
+                        b / k
+                    ),
+                    _ => String::new(),
+                };
                 println!(
-                    "round {round}: rows={bare} accepted={accepted} kasda={:.0} rows/s bare={:.0} rows/s ratio={:.3}",
+                    "round {round}: rows={bare} accepted={accepted} wall: kasda={:.0} rows/s bare={:.0} rows/s ratio={:.3}{cpu}",
                     rows as f64 / kasda_s,
                     rows as f64 / bare_s,
                     bare_s / kasda_s
