@@ -152,56 +152,13 @@ impl Pass<'_> {
     }
 }
 
-/// Sorts key entries by hash, in place: one pass deals them into buckets by the hash's top
-/// bits (an in-place counting sort), then each bucket, a few hundred entries that sit in cache, is
-/// sorted on its own. On a million rows this is a few times quicker than one sort of the whole.
-fn sort_by_hash(entries: &mut [KeyEntry]) {
-    const BITS: u32 = 11;
-    const BUCKETS: usize = 1 << BITS;
-    if entries.len() < 4 * BUCKETS {
-        entries.sort_unstable_by_key(|e| e.hash);
-        return;
-    }
-    let bucket = |e: &KeyEntry| (e.hash >> (64 - BITS)) as usize;
-    let mut ends = vec![0usize; BUCKETS];
-    for e in entries.iter() {
-        ends[bucket(e)] += 1;
-    }
-    let mut next = vec![0usize; BUCKETS];
-    let mut at = 0;
-    for b in 0..BUCKETS {
-        next[b] = at;
-        at += ends[b];
-        ends[b] = at;
-    }
-    let starts = next.clone();
-    for b in 0..BUCKETS {
-        while next[b] < ends[b] {
-            // Carry the entry at the bucket's next free place to where it belongs, and the one
-            // found there onward, until one that belongs here comes back.
-            let mut carried = entries[next[b]];
-            let mut home = bucket(&carried);
-            while home != b {
-                std::mem::swap(&mut carried, &mut entries[next[home]]);
-                next[home] += 1;
-                home = bucket(&carried);
-            }
-            entries[next[b]] = carried;
-            next[b] += 1;
-        }
-    }
-    for b in 0..BUCKETS {
-        entries[starts[b]..ends[b]].sort_unstable_by_key(|e| e.hash);
-    }
-}
-
 /// The rows a cross-row rule can touch, as (line, offset) in row order.
 fn involved(pass: &mut Pass<'_>) -> Vec<(u32, u32)> {
     let mut out: Vec<(u32, u32)> = std::mem::take(&mut pass.reversals);
     pass.targets.sort_unstable();
     pass.targets.dedup();
     for entries in [&mut pass.natural, &mut pass.billing] {
-        sort_by_hash(entries);
+        entries.sort_unstable_by_key(|e| e.hash);
         for group in entries.chunk_by(|a, b| a.hash == b.hash) {
             if group.len() > 1 {
                 out.extend(group.iter().map(|e| (e.line, e.start)));
@@ -611,8 +568,8 @@ mod tests {
 
     #[test]
     fn a_large_file_with_repeats_agrees_with_the_owned_path() {
-        // Past the row count where key entries are sorted in buckets: repeated rows (a
-        // duplicate NTPD, a kode billing paid twice) and the sample's reversals.
+        // Twelve thousand rows with repeats (duplicate NTPDs, a duplicate reversal, a kode
+        // billing paid twice) and the sample's reversals.
         let mut bytes = crate::sample::sample_receipts_csv(12_000);
         let lines: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
         for at in [5usize, 7_000, 11_999] {
@@ -647,29 +604,6 @@ mod tests {
         assert_eq!(s.rows_in, 12_004);
         // The three repeated NTPDs and the second payment of a kode billing.
         assert_eq!(s.rejected.len(), 4, "{:?}", s.rejected);
-    }
-
-    #[test]
-    fn key_entries_sort_by_hash_in_buckets() {
-        // Enough entries for the bucketed path, with repeats, and a few for the plain one.
-        for n in [100u64, 50_000] {
-            let mut entries: Vec<KeyEntry> = (0..n)
-                .map(|i| KeyEntry {
-                    hash: key_hash(PAID, &format!("N{}", i % (n - n / 10))),
-                    line: i as u32,
-                    start: (i * 3) as u32,
-                })
-                .collect();
-            let mut expected: Vec<(u64, u32, u32)> =
-                entries.iter().map(|e| (e.hash, e.line, e.start)).collect();
-            sort_by_hash(&mut entries);
-            assert!(entries.windows(2).all(|w| w[0].hash <= w[1].hash));
-            let mut got: Vec<(u64, u32, u32)> =
-                entries.iter().map(|e| (e.hash, e.line, e.start)).collect();
-            expected.sort_unstable();
-            got.sort_unstable();
-            assert_eq!(got, expected);
-        }
     }
 
     #[test]
