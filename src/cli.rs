@@ -90,7 +90,7 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// List leakage findings with their evidence
     Findings(FindingsArgs),
-    /// Manual matches and write-offs under maker-checker (the approver must differ from the proposer)
+    /// Manual matches, write-offs and opening balances (saldo awal) under maker-checker (the approver must differ from the proposer)
     #[command(subcommand)]
     Match(MatchCmd),
     /// Period locks after the Berita Acara is signed
@@ -334,7 +334,7 @@ pub struct DemoArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MatchCmd {
-    /// Propose a manual match (lines to documents) or a write-off; acting user from KASDA_ACTOR or USER
+    /// Propose a manual match (lines to documents), a write-off or an account's opening balance; acting user from KASDA_ACTOR or USER
     Propose(ProposeArgs),
     /// Approve a proposal (appends its entries); must be a different user from the proposer
     Approve {
@@ -366,7 +366,16 @@ pub struct ProposeArgs {
     /// Write off what remains in this clearing account instead
     #[arg(long)]
     pub write_off: Option<String>,
-    /// Balance date for --write-off
+    /// Book the opening balance (saldo awal) of this RKUD or holding account instead: its number
+    /// or ledger key (kas-daerah/NUMBER, kas-penampungan/NUMBER); needs --on
+    #[arg(long, conflicts_with_all = ["lines", "documents", "write_off"])]
+    pub opening_balance: Option<String>,
+    /// Amount for --opening-balance, e.g. 1500000.00 or -250 (default: the opening balance of
+    /// the account's statement covering --on, else of its earliest statement)
+    #[arg(long, requires = "opening_balance", allow_hyphen_values = true)]
+    pub amount: Option<rust_decimal::Decimal>,
+    /// Balance date for --write-off; booking date for --opening-balance (on or before the
+    /// account's first movement)
     #[arg(long)]
     pub on: Option<chrono::NaiveDate>,
     /// Why (kept in the trail)

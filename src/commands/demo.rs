@@ -5,16 +5,18 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::{Duration, NaiveDate};
-use kasda_core::config::Config;
+use kasda_core::config::{AccountRole as ConfigRole, Config};
 use kasda_core::ledger::AccountKind;
 use kasda_core::money::display_idr;
 use kasda_gen::{GenOptions, Profile};
 use kasda_store::Store;
+use rust_decimal::Decimal;
 
 use super::import::{expand, import_files, ImportOptions};
 use super::reconcile::reconcile_store;
+use super::workflow::build_opening_balance;
 use super::{ledger_of, open_store};
-use crate::cli::{Cli, DemoArgs, GenArgs};
+use crate::cli::{Cli, DemoArgs, GenArgs, ProposeArgs};
 use crate::output::{self, Format, Table};
 use crate::{CmdResult, Failure};
 
@@ -168,6 +170,14 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
         )));
     }
 
+    let t_open = Instant::now();
+    let openings = book_openings(store.as_mut(), &ledger, &cfg)?;
+    step(&format!(
+        "    saldo awal of {} RKUD/holding accounts booked from their first statements (proposed by {OPENING_MAKER}, approved by {OPENING_CHECKER}) in {:.2} s: ledger kas balances are real balances",
+        openings,
+        t_open.elapsed().as_secs_f64()
+    ));
+
     step("3/4 reconciling and looking for leakage");
     let t2 = Instant::now();
     let to = a.from + Duration::days(i64::from(a.days) - 1);
@@ -258,6 +268,64 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// Who proposes and who approves the demo's opening balances (maker-checker).
+const OPENING_MAKER: &str = "bendahara-umum";
+const OPENING_CHECKER: &str = "kuasa-bud";
+
+/// Books the saldo awal of every RKUD and holding account that has a statement: the opening
+/// balance of its earliest statement, on that balance's date, proposed and approved by two
+/// different users exactly as `kasda match propose --opening-balance` and `kasda match approve`
+/// do. Returns how many were booked.
+fn book_openings(store: &mut dyn Store, ledger: &str, cfg: &Config) -> Result<usize, Failure> {
+    let statements = store.statements(ledger, None).map_err(Failure::store)?;
+    // Earliest opening balance per statement account (the number the import posted under).
+    let mut first: std::collections::BTreeMap<String, (NaiveDate, i64, u32, Decimal)> =
+        Default::default();
+    for s in &statements {
+        let role = cfg.account_role(&s.header.account);
+        if !matches!(role, Some(ConfigRole::Rkud | ConfigRole::Holding)) {
+            continue;
+        }
+        let Some(b) = s.header.opening.as_ref() else {
+            continue;
+        };
+        if let Some(date) = b.date.or(s.header.from.map(|t| t.date())) {
+            let this = (date, s.run_id, s.index, b.amount);
+            let slot = first.entry(s.header.account.clone()).or_insert(this);
+            if (this.0, this.1, this.2) < (slot.0, slot.1, slot.2) {
+                *slot = this;
+            }
+        }
+    }
+    // A zero opening balance needs no entry (and the reports have nothing to note for it).
+    let first: Vec<(String, NaiveDate)> = first
+        .into_iter()
+        .filter(|(_, (_, _, _, amount))| !amount.is_zero())
+        .map(|(account, (on, ..))| (account, on))
+        .collect();
+    let mut booked = 0;
+    for (account, on) in first {
+        let args = ProposeArgs {
+            lines: Vec::new(),
+            documents: Vec::new(),
+            write_off: None,
+            opening_balance: Some(account.clone()),
+            amount: None,
+            on: Some(on),
+            reason: "saldo awal disepakati BUD: saldo awal rekening koran pertama".into(),
+        };
+        let opening = build_opening_balance(store, ledger, cfg, &args, &account, OPENING_MAKER)?;
+        let id = store
+            .propose(ledger, opening.proposal)
+            .map_err(Failure::store)?;
+        store
+            .approve(ledger, id, OPENING_CHECKER)
+            .map_err(Failure::store)?;
+        booked += 1;
+    }
+    Ok(booked)
 }
 
 /// Daily position of the kas daerah from ledger balances: cash per account and what still

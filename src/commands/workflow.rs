@@ -3,11 +3,13 @@
 //! appended only when a different user approves; both steps are runs in the trail.
 
 use chrono::{Datelike, NaiveDate};
+use kasda_core::config::{AccountRole as ConfigRole, Config};
 use kasda_core::document::{Document, Receipt};
-use kasda_core::ledger::AccountKey;
+use kasda_core::ledger::{AccountKey, AccountKind};
 use kasda_core::money::{display_idr, Direction};
-use kasda_core::posting::{self, MatchContext};
-use kasda_store::{NewEntry, NewProposal, ProposalKind, Store};
+use kasda_core::posting::{self, MatchContext, OpeningContext};
+use kasda_store::{NewEntry, NewProposal, ProposalKind, Store, StoredStatement};
+use rust_decimal::Decimal;
 
 use super::{actor, ledger_of, load_config, open_store};
 use crate::cli::{Cli, MatchCmd, PeriodCmd, ProposeArgs};
@@ -25,13 +27,48 @@ pub fn match_cmd(cli: &Cli, cmd: &MatchCmd) -> CmdResult {
     let who = actor();
     match cmd {
         MatchCmd::Propose(a) => {
-            let proposal = build_proposal(store.as_mut(), &ledger, a, &who)?;
+            let mut opening_json = serde_json::Value::Null;
+            let proposal = match &a.opening_balance {
+                Some(account) => {
+                    let opening =
+                        build_opening_balance(store.as_mut(), &ledger, &cfg, a, account, &who)?;
+                    for w in &opening.warnings {
+                        eprintln!("warning: {w}");
+                    }
+                    opening_json = serde_json::json!({
+                        "account": opening.account.to_string(),
+                        "amount": opening.amount.to_string(),
+                        "bank_opening": opening.bank_opening.map(|b| b.to_string()),
+                        "warnings": opening.warnings,
+                    });
+                    opening.proposal
+                }
+                None => build_proposal(store.as_mut(), &ledger, a, &who)?,
+            };
+            let kind = proposal.kind;
             let total: rust_decimal::Decimal =
                 proposal.entries.iter().map(|e| e.entry.total()).sum();
+            let memo = proposal.entries.first().map(|e| e.entry.memo.clone());
             let id = store.propose(&ledger, proposal).map_err(Failure::store)?;
-            let json = serde_json::json!({"proposal": id, "proposed_by": who, "amount": total.to_string()});
-            let mut t = Table::new(["proposal", "proposed by", "amount"]).numeric(&[0, 2]);
-            t.push([id.to_string(), who, display_idr(total)]);
+            if kind == ProposalKind::OpeningBalance {
+                if let Some(memo) = memo {
+                    eprintln!("{memo}");
+                }
+            }
+            let json = serde_json::json!({
+                "proposal": id,
+                "kind": kind.as_str(),
+                "proposed_by": who,
+                "amount": total.to_string(),
+                "opening_balance": opening_json,
+            });
+            let mut t = Table::new(["proposal", "kind", "proposed by", "amount"]).numeric(&[0, 3]);
+            t.push([
+                id.to_string(),
+                kind.as_str().to_string(),
+                who,
+                display_idr(total),
+            ]);
             t.title =
                 Some("proposed; a different user must approve it (kasda match approve ID)".into());
             output::print(cli.format, &t, Some(&json)).map_err(Failure::input)
@@ -84,6 +121,202 @@ pub fn match_cmd(cli: &Cli, cmd: &MatchCmd) -> CmdResult {
             output::print(cli.format, &t, Some(&json)).map_err(Failure::input)
         }
     }
+}
+
+/// An opening-balance proposal with what the proposer should know about it.
+pub struct OpeningProposal {
+    pub proposal: NewProposal,
+    /// The kas account it books.
+    pub account: AccountKey,
+    pub amount: Decimal,
+    /// The bank's opening balance it was compared with (or taken from), if a statement exists.
+    pub bank_opening: Option<Decimal>,
+    pub warnings: Vec<String>,
+}
+
+/// The kas account `arg` names: a ledger key (kas-daerah/N, kas-penampungan/N) or an account
+/// number, placed by the configuration's register (an unregistered account with statements is
+/// posted like a holding account, as its statement lines are).
+fn opening_account(
+    cfg: &Config,
+    arg: &str,
+    statements: &mut dyn FnMut(&str) -> Result<Vec<StoredStatement>, Failure>,
+) -> Result<(AccountKey, Vec<StoredStatement>), Failure> {
+    let arg = arg.trim();
+    let (key, registered) = if arg.contains('/') {
+        let key = AccountKey::parse(arg).map_err(|e| bad(format!("--opening-balance: {e}")))?;
+        if !matches!(
+            key.kind(),
+            AccountKind::KasDaerah | AccountKind::KasPenampungan
+        ) {
+            return Err(bad(format!(
+                "--opening-balance {arg}: expected a kas-daerah/NUMBER or kas-penampungan/NUMBER account, found kind {}",
+                key.kind().as_str()
+            )));
+        }
+        let registered = cfg.account_role(key.qualifier()).is_some();
+        (key, registered)
+    } else {
+        match cfg.account_role(arg) {
+            Some(ConfigRole::Rkud) => (AccountKey::new(AccountKind::KasDaerah, arg), true),
+            Some(ConfigRole::Holding) => (AccountKey::new(AccountKind::KasPenampungan, arg), true),
+            Some(ConfigRole::OpdReceiving) => {
+                return Err(bad(format!(
+                    "--opening-balance {arg}: expected an RKUD or holding account, found a bendahara penerimaan account (its opening balance is the bendahara's BKU)"
+                )))
+            }
+            None => (AccountKey::new(AccountKind::KasPenampungan, arg), false),
+        }
+    };
+    let found = statements(key.qualifier())?;
+    if !registered && found.is_empty() {
+        return Err(bad(format!(
+            "--opening-balance {arg}: unknown account: not in kasda.toml's account register and no statement of it imported"
+        )));
+    }
+    Ok((key, found))
+}
+
+/// Date of a statement's opening balance: the balance's own date, else the statement's start.
+fn opening_date(s: &StoredStatement) -> Option<NaiveDate> {
+    let b = s.header.opening.as_ref()?;
+    b.date.or(s.header.from.map(|t| t.date()))
+}
+
+/// The statement whose opening balance is the saldo awal on `on`: the statement covering `on`
+/// (its period from..=to contains it), else the earliest statement; only statements that state
+/// an opening balance count. Ties go to the earlier import and statement index.
+fn opening_statement(statements: &[StoredStatement], on: NaiveDate) -> Option<&StoredStatement> {
+    let order = |s: &&StoredStatement| (opening_date(s), s.run_id, s.index);
+    let with_opening = || statements.iter().filter(|s| opening_date(s).is_some());
+    with_opening()
+        .filter(|s| {
+            let from = s.header.from.map(|t| t.date()).or(opening_date(s));
+            let to = s.header.to.map(|t| t.date());
+            from.is_some_and(|f| f <= on) && to.is_some_and(|t| on <= t)
+        })
+        .min_by_key(order)
+        .or_else(|| with_opening().min_by_key(order))
+}
+
+/// `kasda match propose --opening-balance ACCOUNT --on DATE [--amount X]`: the account's agreed
+/// opening balance as a proposal of kind opening_balance. Without `--amount` the figure is the
+/// bank's opening balance of [`opening_statement`]; the memo names that statement (id, file,
+/// sha256, line) so that `kasda trail --ref` leads from the entry to it. `--on` must not be after
+/// the account's first booked movement (a later adjustment is a correction). The store refuses a
+/// second opening balance of the account; the approval is a different user's.
+pub fn build_opening_balance(
+    store: &mut dyn Store,
+    ledger: &str,
+    cfg: &Config,
+    a: &ProposeArgs,
+    account_arg: &str,
+    who: &str,
+) -> Result<OpeningProposal, Failure> {
+    if a.reason.trim().is_empty() {
+        return Err(bad(
+            "--reason: expected the reason for the opening balance (e.g. the BUD's agreement), found nothing".into(),
+        ));
+    }
+    let on = a.on.ok_or_else(|| {
+        bad("--opening-balance needs --on YYYY-MM-DD (the day the saldo awal is booked on)".into())
+    })?;
+    let (key, statements) = opening_account(cfg, account_arg, &mut |number| {
+        store
+            .statements(ledger, Some(number))
+            .map_err(Failure::store)
+    })?;
+    let source = opening_statement(&statements, on);
+    let bank_opening = source.and_then(|s| s.header.opening.as_ref().map(|b| b.amount));
+    let amount = match (a.amount, bank_opening) {
+        (Some(x), _) => x,
+        (None, Some(b)) => b,
+        (None, None) => {
+            return Err(bad(format!(
+                "--opening-balance {key}: no statement of account {} with an opening balance in ledger {ledger}; import its first statement or give --amount",
+                key.qualifier()
+            )))
+        }
+    };
+    let mut warnings = Vec::new();
+    if let (Some(x), Some(b)) = (a.amount, bank_opening) {
+        if x != b {
+            warnings.push(format!(
+                "--amount {} differs from the bank's opening balance {} on the statement: the BAR will show the difference {} as selisih saldo awal",
+                display_idr(x),
+                display_idr(b),
+                display_idr(b - x)
+            ));
+        }
+    }
+    // "On or before the first movement": nothing booked on the account before `on`.
+    if let Some(before) = on.pred_opt() {
+        let since = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(before);
+        if since <= before {
+            let moved = store
+                .day_movements(ledger, &key, since, before)
+                .map_err(Failure::store)?;
+            if let Some(first) = moved.first() {
+                return Err(bad(format!(
+                    "--on {on}: account {key} already has booked movements from {} (before the opening date); a saldo awal is booked on or before the account's first movement — a later adjustment is a correction, not an opening balance",
+                    first.day
+                )));
+            }
+        }
+    }
+    let mut occurrence = 1u32;
+    loop {
+        let k = posting::opening_balance_key(&key, occurrence);
+        if store
+            .entries_by_keys(ledger, std::slice::from_ref(&k))
+            .map_err(Failure::store)?
+            .is_empty()
+        {
+            break;
+        }
+        occurrence += 1;
+    }
+    let from_statement = match source {
+        Some(s) => format!(
+            "rekening koran {} (file {}, sha256 {}, baris {}; saldo awal bank {}{})",
+            s.header.statement_id.as_deref().unwrap_or("tanpa nomor"),
+            s.file_name,
+            s.file_sha256.get(..16).unwrap_or(&s.file_sha256),
+            s.header.pos.line,
+            display_idr(bank_opening.unwrap_or_default()),
+            opening_date(s)
+                .map(|d| format!(" per {d}"))
+                .unwrap_or_default()
+        ),
+        None => "tanpa rekening koran".to_string(),
+    };
+    let memo = format!(
+        "Saldo awal {key} {} per {on}; sumber: {from_statement}; {}",
+        display_idr(amount),
+        a.reason.trim()
+    );
+    let entry = posting::opening_balance(
+        &OpeningContext {
+            booked_on: on,
+            occurrence,
+            memo,
+        },
+        &key,
+        amount,
+    )
+    .map_err(|e| bad(format!("--opening-balance {key}: {e}")))?;
+    Ok(OpeningProposal {
+        proposal: NewProposal {
+            kind: ProposalKind::OpeningBalance,
+            reason: a.reason.clone(),
+            proposed_by: who.to_string(),
+            entries: vec![entry.into()],
+        },
+        account: key,
+        amount,
+        bank_opening,
+        warnings,
+    })
 }
 
 fn build_proposal(
