@@ -11,9 +11,11 @@ ALTER TABLE proposals ADD CONSTRAINT proposals_kind_check
 -- PostgreSQL store's opening_balance_free): one opening balance per kas account that is approved
 -- and not reversed, and one open proposal per account. This trigger repeats the essential part in
 -- the database: approving an opening_balance proposal is refused while another opening-balance
--- entry of the same account (same key up to the trailing number), written by another run, is
+-- entry of the same account (same key up to the trailing number), written by an earlier run, is
 -- recorded and not reversed. The decision row is inserted after the run appended the proposal's
--- entry, so that entry (run_id = NEW.run_id) is left out. Lookups are ranges over the entries'
+-- entry, so only runs before the decision's own count (run ids increase): that leaves out the
+-- proposal's own entry, and a ledger copied by `kasda db export` (entries first, then decisions)
+-- passes when a reversed opening balance was followed by a later one. Lookups are ranges over the entries'
 -- natural-key index; nothing here runs for imports or reconciliation, only for approvals.
 CREATE FUNCTION kasda_one_opening_balance() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -34,7 +36,7 @@ BEGIN
        AND e.natural_key < left(prefix, -1) || ';'
        AND rtrim(e.natural_key, '0123456789') = prefix
        AND e.kind = 'opening_balance'
-       AND e.run_id <> NEW.run_id
+       AND e.run_id < NEW.run_id
        AND NOT EXISTS (SELECT 1 FROM entries r
                         WHERE r.ledger_id = e.ledger_id AND r.reverses = e.seq)
      ORDER BY e.seq

@@ -7,9 +7,11 @@
 -- store's opening_balance_free): one opening balance per kas account that is approved and not
 -- reversed, and one open proposal per account. This trigger repeats the essential part in the
 -- database: approving an opening_balance proposal is refused while another opening-balance entry
--- of the same account (same key up to the trailing number), written by another run, is recorded
+-- of the same account (same key up to the trailing number), written by an earlier run, is recorded
 -- and not reversed. The approval row is inserted after the run appended the proposal's entry, so
--- that entry (run_id = NEW.run_id) is left out. Lookups are ranges over the entries' natural-key
+-- only runs before the approval's own count (run ids increase): that leaves out the proposal's
+-- own entry, and a ledger copied by `kasda db export` (entries first, then approvals) passes
+-- when a reversed opening balance was followed by a later one. Lookups are ranges over the entries' natural-key
 -- index; nothing here runs for imports or reconciliation, only for approvals.
 CREATE TRIGGER approvals_one_opening_balance BEFORE INSERT ON approvals
 WHEN NEW.decision = 'approved'
@@ -29,7 +31,7 @@ BEGIN
         WHERE p.prefix LIKE 'opening_balance:%:'
           AND rtrim(e.natural_key, '0123456789') = p.prefix
           AND e.kind = 'opening_balance'
-          AND e.run_id <> NEW.run_id
+          AND e.run_id < NEW.run_id
           AND NOT EXISTS (SELECT 1 FROM entries AS r
                           WHERE r.ledger = e.ledger AND r.reverses = e.seq));
 END;
