@@ -1014,7 +1014,10 @@ impl Engine<'_> {
         // whose key hash repeats are compared by their real keys below.
         let mut ntb_seen: FxHashMap<u64, u32> = FxHashMap::default();
         let mut object_seen: FxHashMap<u64, u32> = FxHashMap::default();
+        ntb_seen.reserve(self.n_receipts);
         let mut candidate = vec![false; self.n_receipts];
+        // Only a duplicate row looks up the first row of its NTPD.
+        let any_duplicate_row = self.rec_duplicate_row.iter().any(|&d| d);
         for r in 0..self.n_receipts {
             let receipt = &docs.receipts[r].1;
             if receipt.status != ReceiptStatus::Paid
@@ -1074,7 +1077,9 @@ impl Engine<'_> {
                 );
                 continue;
             }
-            first_by_ntpd.insert(receipt.ntpd.trim(), r as u32);
+            if any_duplicate_row {
+                first_by_ntpd.insert(receipt.ntpd.trim(), r as u32);
+            }
             if self.rec_reversed_by[r].is_some() || !candidate[r] {
                 continue;
             }

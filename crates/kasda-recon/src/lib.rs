@@ -115,9 +115,40 @@ pub struct ReconOutput {
     pub warnings: Vec<String>,
 }
 
+/// What [`reconcile_each`] returns beside the matches it hands out one by one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReconReport {
+    /// Findings over all facts and matches (existing and new), sorted by type, date and id.
+    pub findings: Vec<Finding>,
+    pub stats: ReconStats,
+    /// Input problems that made recon skip a fact, each naming it and the limit or rule.
+    pub warnings: Vec<String>,
+}
+
 /// Matches the period's facts and detects leakage. Deterministic: the same input, config and
 /// calendar give the same output.
 pub fn reconcile(input: &ReconInput, cfg: &ReconConfig, cal: &dyn WorkingDays) -> ReconOutput {
+    let mut matches = Vec::new();
+    let report = reconcile_each(input, cfg, cal, |m| matches.push(m));
+    ReconOutput {
+        matches,
+        findings: report.findings,
+        stats: report.stats,
+        warnings: report.warnings,
+    }
+}
+
+/// [`reconcile`] handing each new match to `emit`, in the same order, instead of collecting
+/// them: the engine keeps every match as its facts and a few figures, and writes a match's ids,
+/// key, basis and explanation only when handing it out, so a caller that stores or writes the
+/// matches as they come never holds them all. Findings, stats and warnings are computed before
+/// the first match is handed out.
+pub fn reconcile_each(
+    input: &ReconInput,
+    cfg: &ReconConfig,
+    cal: &dyn WorkingDays,
+    mut emit: impl FnMut(Match),
+) -> ReconReport {
     let mut engine = Engine::new(input, ConfigIndex::new(cfg), cal);
     let earliest = input
         .lines
@@ -161,7 +192,7 @@ pub fn reconcile(input: &ReconInput, cfg: &ReconConfig, cal: &dyn WorkingDays) -
             .unwrap_or_default();
         let s = per_rule[at].get_or_insert_with(RuleStat::default);
         s.count += 1;
-        s.amount += m.amount;
+        s.amount += engine.pending_amount(m);
     }
     for (rule, stat) in MatchRule::ALL.iter().zip(per_rule) {
         if let Some(stat) = stat {
@@ -199,8 +230,10 @@ pub fn reconcile(input: &ReconInput, cfg: &ReconConfig, cal: &dyn WorkingDays) -
             .entry(f.finding_type.as_str().to_string())
             .or_default() += 1;
     }
-    ReconOutput {
-        matches: engine.matches,
+    for k in 0..engine.matches.len() {
+        emit(engine.materialize(k));
+    }
+    ReconReport {
         findings,
         stats,
         warnings: engine.warnings,

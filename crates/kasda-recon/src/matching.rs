@@ -12,9 +12,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::fxhash::{FxHashMap, FxHashSet};
+use std::hash::Hasher;
 
-use chrono::{Duration, NaiveDate};
+use crate::fxhash::{FxHashMap, FxHashSet, FxHasher};
+
+use chrono::{Datelike, Duration, NaiveDate};
 use kasda_core::document::{Channel, ReceiptStatus, RevenueLine};
 use kasda_core::money::Direction;
 
@@ -187,6 +189,32 @@ pub struct Match {
     pub explanation: String,
 }
 
+/// A new match as the engine keeps it: its link (facts) and what its rule decided.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub rule: MatchRule,
+    /// Index into the engine's links.
+    pub link: u32,
+    pub fee: Decimal,
+    /// Basis given by the rule (transfers) or completed after the rules ran (swept revenue);
+    /// `None`: derived from the facts when the match is handed out.
+    pub basis: Option<Box<Basis>>,
+    pub explanation: Explanation,
+}
+
+/// A match's explanation, or what it is written from.
+#[derive(Debug, Clone)]
+pub(crate) enum Explanation {
+    Text(String),
+    /// A credit carrying the references of its receipts (most matches of a run).
+    ReferenceCredit {
+        truncated: bool,
+        gross: Decimal,
+        deducted: Decimal,
+        agreed: Decimal,
+    },
+}
+
 /// A document as the engine refers to it (indices into the input vectors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Doc {
@@ -307,7 +335,8 @@ pub(crate) struct Engine<'a> {
     pub sp2d_links: Vec<Vec<u32>>,
     pub links: Vec<Link>,
     pub existing_links: usize,
-    pub matches: Vec<Match>,
+    /// New matches in the order the rules made them, kept compact until handed out.
+    pub(crate) matches: Vec<Pending>,
     pub existing_keys: FxHashSet<&'a str>,
     pub warnings: Vec<String>,
     pub subset_steps: u64,
@@ -476,42 +505,68 @@ impl<'a> Engine<'a> {
     /// matching so it is neither matched twice nor reported as unidentified.
     fn mark_duplicate_lines(&mut self) {
         let lines = &self.input.lines;
-        let mut seen: FxHashMap<(&str, Direction, i64, NaiveDate, &str, String), u32> =
-            FxHashMap::default();
-        seen.reserve(self.n_lines);
+        // Keyed by a hash of (account, direction, amount, booking date, bank reference or the
+        // joined texts) to the first line with that hash; lines whose key differs but whose
+        // hash is the same chain behind it, and every hit is confirmed on the real key. No key
+        // is copied: at a million lines the tuple keys cost ~80 bytes each and most of the time.
+        let mut first: FxHashMap<u64, u32> = FxHashMap::default();
+        first.reserve(self.n_lines);
+        let mut next: FxHashMap<u32, u32> = FxHashMap::default();
+        let (mut texts, mut other_texts) = (String::new(), String::new());
         for i in 0..self.n_lines {
             let l = &lines[i];
             if self.line_sen[i] < 0 || l.status != EntryStatus::Booked {
                 continue;
             }
-            let (bank_ref, texts, needs_other_statement) =
-                match l.bank_ref.as_deref().map(str::trim) {
-                    Some(r) if !r.is_empty() => (r, String::new(), false),
-                    _ => {
-                        if l.texts.is_empty() {
-                            continue;
+            let Some((bank_ref, needs_other_statement)) = dup_key_ref(l) else {
+                continue;
+            };
+            join_texts(l, needs_other_statement, &mut texts);
+            let mut h = FxHasher::default();
+            h.write(l.account.as_bytes());
+            h.write_u8(l.direction as u8);
+            h.write_i64(self.line_sen[i]);
+            h.write_i64(i64::from(l.booking_date.num_days_from_ce()));
+            h.write(bank_ref.as_bytes());
+            h.write_u8(0xff);
+            h.write(texts.as_bytes());
+            let hash = h.finish();
+            let Some(&head) = first.get(&hash) else {
+                first.insert(hash, i as u32);
+                continue;
+            };
+            let mut at = head;
+            let same = loop {
+                let o = &lines[at as usize];
+                let equal = o.account == l.account
+                    && o.direction == l.direction
+                    && self.line_sen[at as usize] == self.line_sen[i]
+                    && o.booking_date == l.booking_date
+                    && dup_key_ref(o).is_some_and(|(r, needs)| {
+                        r == bank_ref && {
+                            join_texts(o, needs, &mut other_texts);
+                            other_texts == texts
                         }
-                        ("", l.texts.join("\u{1f}"), true)
-                    }
-                };
-            let key = (
-                l.account.as_str(),
-                l.direction,
-                self.line_sen[i],
-                l.booking_date,
-                bank_ref,
-                texts,
-            );
-            match seen.get(&key) {
-                Some(&first) => {
-                    let other_statement = lines[first as usize].statement_id != l.statement_id;
+                    });
+                if equal {
+                    break Some(at);
+                }
+                match next.get(&at) {
+                    Some(&n) => at = n,
+                    None => break None,
+                }
+            };
+            match same {
+                Some(f) => {
+                    let other_statement = lines[f as usize].statement_id != l.statement_id;
                     if !needs_other_statement || other_statement {
-                        self.duplicate_of[i] = Some(first);
+                        self.duplicate_of[i] = Some(f);
                         self.line_excluded[i] = true;
                     }
                 }
+                // A different key with the same hash: chained after the last one.
                 None => {
-                    seen.insert(key, i as u32);
+                    next.insert(at, i as u32);
                 }
             }
         }
@@ -668,71 +723,180 @@ impl<'a> Engine<'a> {
         fee: Decimal,
         explanation: String,
     ) {
-        self.record_as(rule, lines, docs, fee, explanation, None);
+        self.record_as(rule, lines, docs, fee, Explanation::Text(explanation), None);
     }
 
     /// [`Engine::record`] with the basis given by the rule instead of derived from the facts.
+    /// The match is kept as its link and the few figures its rule decided; its ids, key,
+    /// amounts, basis and explanation text are written when it is handed out
+    /// ([`Engine::materialize`]).
     fn record_as(
         &mut self,
         rule: MatchRule,
         mut lines: Vec<u32>,
         mut docs: Vec<Doc>,
         fee: Decimal,
-        explanation: String,
+        explanation: Explanation,
         basis: Option<Basis>,
     ) {
         lines.sort_unstable();
         lines.dedup();
         docs.sort_unstable();
         docs.dedup();
+        if !self.existing_keys.is_empty() {
+            let input = self.input;
+            let line_ids: Vec<String> = lines
+                .iter()
+                .map(|&l| input.lines[l as usize].id.clone())
+                .collect();
+            let document_ids: Vec<String> = docs.iter().map(|&d| self.doc_id(d)).collect();
+            let natural_key = match_key_of(rule.key_rule(), &line_ids, &document_ids);
+            if self.existing_keys.contains(natural_key.as_str()) {
+                return;
+            }
+        }
+        let link = self.push_link(Link {
+            rule: Some(rule),
+            lines: lines.into(),
+            docs: docs.into(),
+        });
+        self.matches.push(Pending {
+            rule,
+            link,
+            fee,
+            basis: basis.map(Box::new),
+            explanation,
+        });
+    }
+
+    /// Lines and documents of a recorded match (sorted, without repeats).
+    fn pending_facts(&self, p: &Pending) -> (&[u32], &[Doc]) {
+        let link = &self.links[p.link as usize];
+        (&link.lines, &link.docs)
+    }
+
+    /// Σ line amounts of a match; one leg for a sweep or a bank reversal, which pair two legs
+    /// of one movement.
+    pub(crate) fn pending_amount(&self, p: &Pending) -> Decimal {
+        let lines = &self.input.lines;
+        let (ls, _) = self.pending_facts(p);
+        if matches!(p.rule, MatchRule::Sweep | MatchRule::BankReversal) {
+            ls.first()
+                .map(|&l| lines[l as usize].amount)
+                .unwrap_or_default()
+        } else {
+            ls.iter().map(|&l| lines[l as usize].amount).sum()
+        }
+    }
+
+    /// Account of a match's first line.
+    fn pending_account(&self, p: &Pending) -> &'a str {
         let input = self.input;
+        let (ls, _) = self.pending_facts(p);
+        ls.first()
+            .map(|&l| input.lines[l as usize].account.as_str())
+            .unwrap_or_default()
+    }
+
+    /// Latest booking date among a match's lines.
+    fn pending_booked_on(&self, p: &Pending) -> NaiveDate {
+        let lines = &self.input.lines;
+        let (ls, _) = self.pending_facts(p);
+        ls.iter()
+            .map(|&l| lines[l as usize].booking_date)
+            .max()
+            .unwrap_or(self.input.as_of)
+    }
+
+    /// Basis of a match: the one its rule gave, else derived from its facts.
+    fn pending_basis(&self, p: &Pending) -> Basis {
+        match &p.basis {
+            Some(b) => (**b).clone(),
+            None => {
+                let (ls, ds) = self.pending_facts(p);
+                self.basis(p.rule, ls, ds, self.pending_account(p))
+            }
+        }
+    }
+
+    /// The output form of recorded match `k`.
+    pub(crate) fn materialize(&self, k: usize) -> Match {
+        let p = &self.matches[k];
+        let input = self.input;
+        let (lines, docs) = self.pending_facts(p);
         let line_ids: Vec<String> = lines
             .iter()
             .map(|&l| input.lines[l as usize].id.clone())
             .collect();
         let document_ids: Vec<String> = docs.iter().map(|&d| self.doc_id(d)).collect();
-        let natural_key = match_key_of(rule.key_rule(), &line_ids, &document_ids);
-        if self.existing_keys.contains(natural_key.as_str()) {
-            return;
-        }
-        // A sweep or a bank reversal pairs two legs of one movement: its amount is one leg.
-        let amount: Decimal = if matches!(rule, MatchRule::Sweep | MatchRule::BankReversal) {
-            lines
-                .first()
-                .map(|&l| input.lines[l as usize].amount)
-                .unwrap_or_default()
-        } else {
-            lines.iter().map(|&l| input.lines[l as usize].amount).sum()
+        let natural_key = match_key_of(p.rule.key_rule(), &line_ids, &document_ids);
+        let account = self.pending_account(p).to_string();
+        let basis = match &p.basis {
+            Some(b) => (**b).clone(),
+            None => self.basis(p.rule, lines, docs, &account),
         };
-        let document_amount: Decimal = docs.iter().map(|&d| self.doc_amount(d)).sum();
-        let account = lines
-            .first()
-            .map(|&l| input.lines[l as usize].account.clone())
-            .unwrap_or_default();
-        let booked_on = lines
-            .iter()
-            .map(|&l| input.lines[l as usize].booking_date)
-            .max()
-            .unwrap_or(input.as_of);
-        let basis = basis.unwrap_or_else(|| self.basis(rule, &lines, &docs, &account));
-        self.push_link(Link {
-            rule: Some(rule),
-            lines: lines.into(),
-            docs: docs.into(),
-        });
-        self.matches.push(Match {
-            rule,
+        Match {
+            rule: p.rule,
             natural_key,
+            booked_on: self.pending_booked_on(p),
+            amount: self.pending_amount(p),
+            document_amount: docs.iter().map(|&d| self.doc_amount(d)).sum(),
+            fee: p.fee,
+            basis,
+            explanation: self.explanation(p),
             account,
-            booked_on,
             line_ids,
             document_ids,
-            amount,
-            document_amount,
-            fee,
-            basis,
-            explanation,
-        });
+        }
+    }
+
+    fn explanation(&self, p: &Pending) -> String {
+        match &p.explanation {
+            Explanation::Text(t) => t.clone(),
+            Explanation::ReferenceCredit {
+                truncated,
+                gross,
+                deducted,
+                agreed,
+            } => {
+                let (lines, docs) = self.pending_facts(p);
+                let Some(line) = lines.first().map(|&l| &self.input.lines[l as usize]) else {
+                    return String::new();
+                };
+                let mut e = String::with_capacity(192);
+                e.push_str("Credit ");
+                push_idr(&mut e, line.amount);
+                e.push_str(" on ");
+                e.push_str(&line.account);
+                e.push_str(" dated ");
+                push_date(&mut e, line.booking_date);
+                e.push_str(" carries the ");
+                e.push_str(if *truncated {
+                    "truncated reference"
+                } else {
+                    "exact reference"
+                });
+                e.push_str(" of ");
+                for (k, &d) in docs.iter().enumerate() {
+                    if k > 0 {
+                        e.push_str(", ");
+                    }
+                    self.push_doc_id(&mut e, d);
+                }
+                e.push_str(" (receipts ");
+                push_idr(&mut e, *gross);
+                e.push_str("); ");
+                if deducted.is_zero() {
+                    e.push_str("amounts agree");
+                } else {
+                    push_idr(&mut e, *deducted);
+                    e.push_str(" deducted, agreed fee ");
+                    push_idr(&mut e, *agreed);
+                }
+                e.push('.');
+                e
+            }
+        }
     }
 
     fn basis(&self, rule: MatchRule, lines: &[u32], docs: &[Doc], account: &str) -> Basis {
@@ -843,6 +1007,11 @@ impl<'a> Engine<'a> {
     /// becomes exact once one receipt was matched alone); running to a fixed point is what
     /// makes a re-run with these matches as existing add nothing.
     pub fn run(&mut self) {
+        // Every match joins at least one open line and a line joins at most one match: sized
+        // once, the match list never regrows (a regrowth copies every match made so far).
+        let open = (0..self.n_lines).filter(|&i| self.line_open(i)).count();
+        self.matches.reserve(open);
+        self.links.reserve(open);
         for _ in 0..MAX_PASSES {
             let before = self.matches.len();
             self.rule_bank_items();
@@ -868,27 +1037,37 @@ impl<'a> Engine<'a> {
     /// made due by the sweep's date, as long as they fit in the amount swept (a partial sweep
     /// leaves the rest for the next one). Credits matched in earlier runs are not revisited.
     fn recognise_swept_revenue(&mut self) {
+        if !self.matches.iter().any(|p| p.rule == MatchRule::Sweep) {
+            return;
+        }
         let lines = &self.input.lines;
+        let bases: Vec<Basis> = self.matches.iter().map(|p| self.pending_basis(p)).collect();
         // account → (credit date, amount, match index), for credits whose revenue waits.
         let mut waiting: BTreeMap<String, Vec<(NaiveDate, Decimal, usize)>> = BTreeMap::new();
         let mut sweeps: BTreeMap<String, Vec<(NaiveDate, Decimal, usize)>> = BTreeMap::new();
-        let sweep_ids: FxHashSet<&str> = self
+        let sweep_lines: FxHashSet<u32> = self
             .matches
             .iter()
-            .filter(|m| matches!(m.basis, Basis::Sweep { .. }))
-            .flat_map(|m| m.line_ids.iter().map(String::as_str))
+            .zip(&bases)
+            .filter(|(_, b)| matches!(b, Basis::Sweep { .. }))
+            .flat_map(|(p, _)| self.pending_facts(p).0.iter().copied())
             .collect();
-        if sweep_ids.is_empty() {
+        if sweep_lines.is_empty() {
             return;
         }
+        // Booking date of each swept debit, by line id (two lines may share an id).
         let mut debit_date: FxHashMap<&str, NaiveDate> = FxHashMap::default();
+        let sweep_ids: FxHashSet<&str> = sweep_lines
+            .iter()
+            .map(|&l| lines[l as usize].id.as_str())
+            .collect();
         for l in lines {
             if l.direction == Direction::Debit && sweep_ids.contains(l.id.as_str()) {
                 debit_date.insert(l.id.as_str(), l.booking_date);
             }
         }
-        for (k, m) in self.matches.iter().enumerate() {
-            match &m.basis {
+        for (k, (p, basis)) in self.matches.iter().zip(&bases).enumerate() {
+            match basis {
                 Basis::Receipts {
                     recognise: false,
                     revenue,
@@ -900,25 +1079,28 @@ impl<'a> Engine<'a> {
                     ..
                 } if !revenue.is_empty() => {
                     waiting
-                        .entry(m.account.clone())
+                        .entry(self.pending_account(p).to_string())
                         .or_default()
-                        .push((m.booked_on, m.amount, k));
+                        .push((self.pending_booked_on(p), self.pending_amount(p), k));
                 }
                 Basis::Sweep { from_account, .. } => {
-                    let date = m
-                        .line_ids
+                    let date = self
+                        .pending_facts(p)
+                        .0
                         .iter()
-                        .find_map(|id| debit_date.get(id.as_str()).copied())
-                        .unwrap_or(m.booked_on);
-                    sweeps
-                        .entry(from_account.clone())
-                        .or_default()
-                        .push((date, m.amount, k));
+                        .find_map(|&l| debit_date.get(lines[l as usize].id.as_str()).copied())
+                        .unwrap_or_else(|| self.pending_booked_on(p));
+                    sweeps.entry(from_account.clone()).or_default().push((
+                        date,
+                        self.pending_amount(p),
+                        k,
+                    ));
                 }
                 _ => {}
             }
         }
         let tol = self.cfg.cfg.amount_tolerance;
+        let mut completed: Vec<(usize, Basis)> = Vec::new();
         for (account, mut list) in sweeps {
             let Some(mut credits) = waiting.remove(&account) else {
                 continue;
@@ -942,17 +1124,32 @@ impl<'a> Engine<'a> {
                     carried += camount;
                     next += 1;
                     if let Basis::Receipts { revenue: r, .. } | Basis::Sts { revenue: r, .. } =
-                        &self.matches[c].basis
+                        &bases[c]
                     {
                         for line in r {
                             *revenue.entry(line.kode_rekening.clone()).or_default() += line.amount;
                         }
                     }
                 }
-                if let Basis::Sweep { revenue: r, .. } = &mut self.matches[k].basis {
-                    *r = to_revenue(revenue);
+                if let Basis::Sweep {
+                    from_account,
+                    to_account,
+                    ..
+                } = &bases[k]
+                {
+                    completed.push((
+                        k,
+                        Basis::Sweep {
+                            from_account: from_account.clone(),
+                            to_account: to_account.clone(),
+                            revenue: to_revenue(revenue),
+                        },
+                    ));
                 }
             }
+        }
+        for (k, basis) in completed {
+            self.matches[k].basis = Some(Box::new(basis));
         }
     }
 
@@ -1061,7 +1258,7 @@ impl<'a> Engine<'a> {
             vec![i as u32],
             Vec::new(),
             Decimal::ZERO,
-            explanation,
+            Explanation::Text(explanation),
             Some(basis),
         );
     }
@@ -1249,42 +1446,20 @@ impl<'a> Engine<'a> {
                     }
                     let deducted = (gross - amount).max(Decimal::ZERO);
                     let fee = deducted.min(agreed);
-                    // Written piece by piece: this is the explanation of most matches of a run.
-                    let mut explanation = String::with_capacity(192);
-                    explanation.push_str("Credit ");
-                    push_idr(&mut explanation, amount);
-                    explanation.push_str(" on ");
-                    explanation.push_str(&line.account);
-                    explanation.push_str(" dated ");
-                    push_date(&mut explanation, line.booking_date);
-                    explanation.push_str(" carries the ");
-                    explanation.push_str(how);
-                    explanation.push_str(" of ");
-                    for (k, &d) in found.iter().enumerate() {
-                        if k > 0 {
-                            explanation.push_str(", ");
-                        }
-                        self.push_doc_id(&mut explanation, d);
-                    }
-                    explanation.push_str(" (receipts ");
-                    push_idr(&mut explanation, gross);
-                    explanation.push_str("); ");
-                    if deducted.is_zero() {
-                        explanation.push_str("amounts agree");
-                    } else {
-                        push_idr(&mut explanation, deducted);
-                        explanation.push_str(" deducted, agreed fee ");
-                        push_idr(&mut explanation, agreed);
-                    }
-                    explanation.push('.');
-                    // Kept by the output for the whole run: no slack.
-                    explanation.shrink_to_fit();
-                    self.record(
+                    // The explanation of most matches of a run: written when handed out.
+                    let explanation = Explanation::ReferenceCredit {
+                        truncated: how == "truncated reference",
+                        gross,
+                        deducted,
+                        agreed,
+                    };
+                    self.record_as(
                         MatchRule::Reference,
                         vec![i as u32],
                         found.clone(),
                         fee,
                         explanation,
+                        None,
                     );
                 }
                 Direction::Credit if all_sts => {
@@ -2569,9 +2744,143 @@ fn push_upper(s: &mut String, t: &str) {
     }
 }
 
+/// The bank-reference part of a line's duplicate key (trimmed), and whether the key is its texts
+/// instead (no bank reference: a copy must then come from another statement). `None` for a line
+/// with neither, which is never called a duplicate.
+fn dup_key_ref(l: &crate::input::Line) -> Option<(&str, bool)> {
+    match l.bank_ref.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => Some((r, false)),
+        _ => (!l.texts.is_empty()).then_some(("", true)),
+    }
+}
+
+/// The texts part of a line's duplicate key: its texts joined by U+001F when it has no bank
+/// reference, else empty.
+fn join_texts(l: &crate::input::Line, by_texts: bool, out: &mut String) {
+    out.clear();
+    if by_texts {
+        for (k, t) in l.texts.iter().enumerate() {
+            if k > 0 {
+                out.push('\u{1f}');
+            }
+            out.push_str(t);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tuple-keyed duplicate search `mark_duplicate_lines` replaced, kept as the oracle.
+    fn duplicates_by_tuple_keys(lines: &[crate::input::Line]) -> Vec<Option<u32>> {
+        let mut seen: HashMap<(&str, Direction, i64, NaiveDate, &str, String), u32> =
+            HashMap::new();
+        let mut out = vec![None; lines.len()];
+        for (i, l) in lines.iter().enumerate() {
+            let Some(sen) = to_sen(l.amount) else {
+                continue;
+            };
+            if l.status != EntryStatus::Booked {
+                continue;
+            }
+            let (bank_ref, texts, needs_other_statement) =
+                match l.bank_ref.as_deref().map(str::trim) {
+                    Some(r) if !r.is_empty() => (r, String::new(), false),
+                    _ => {
+                        if l.texts.is_empty() {
+                            continue;
+                        }
+                        ("", l.texts.join("\u{1f}"), true)
+                    }
+                };
+            let key = (
+                l.account.as_str(),
+                l.direction,
+                sen,
+                l.booking_date,
+                bank_ref,
+                texts,
+            );
+            match seen.get(&key) {
+                Some(&first) => {
+                    if !needs_other_statement
+                        || lines[first as usize].statement_id != l.statement_id
+                    {
+                        out[i] = Some(first);
+                    }
+                }
+                None => {
+                    seen.insert(key, i as u32);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hashed_duplicate_search_finds_what_tuple_keys_find() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let refs = [
+            None,
+            Some(""),
+            Some("  "),
+            Some("BR1"),
+            Some(" BR1 "),
+            Some("BR2"),
+        ];
+        let texts: [&[&str]; 5] = [&[], &["A"], &["A", "B"], &["A\u{1f}B"], &["B"]];
+        let cfg = crate::ReconConfig::default();
+        let cal = crate::WeekdayCalendar::new(Vec::new());
+        let mut x: u64 = 11;
+        for case in 0..200 {
+            let mut inp = ReconInput::new(day(31));
+            for i in 0..(case % 40) + 2 {
+                let mut pick = |n: usize| {
+                    x = x
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1442695040888963407);
+                    (x >> 33) as usize % n
+                };
+                let amount = match pick(8) {
+                    0 => Decimal::new(-5, 0),
+                    1 => Decimal::new(1_001, 3),
+                    k => Decimal::from(1_000 * (k as i64 % 3)),
+                };
+                inp.lines.push(crate::input::Line {
+                    id: format!("l{i}"),
+                    account: ["A1", "A2"][pick(2)].to_string(),
+                    booking_date: day(1 + pick(2) as u32),
+                    value_date: day(1),
+                    amount,
+                    direction: [Direction::Credit, Direction::Debit][pick(2)],
+                    reversal: false,
+                    status: [
+                        EntryStatus::Booked,
+                        EntryStatus::Booked,
+                        EntryStatus::Pending,
+                    ][pick(3)],
+                    texts: texts[pick(texts.len())]
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect(),
+                    counterparty: None,
+                    counterparty_name: None,
+                    bank_ref: refs[pick(refs.len())].map(str::to_string),
+                    statement_id: [None, Some("s1".to_string()), Some("s2".to_string())][pick(3)]
+                        .clone(),
+                    seq: i as u32,
+                });
+            }
+            let engine = Engine::new(&inp, ConfigIndex::new(&cfg), &cal);
+            assert_eq!(
+                engine.duplicate_of,
+                duplicates_by_tuple_keys(&inp.lines),
+                "{:#?}",
+                inp.lines
+            );
+        }
+    }
 
     #[test]
     fn match_keys_are_the_core_keys() {

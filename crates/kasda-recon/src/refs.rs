@@ -148,6 +148,11 @@ pub struct RefIndex<K> {
     sorted: OnceCell<Vec<u32>>,
     /// Normal form of the reference being inserted.
     scratch: String,
+    /// Bit `n` set when some stored reference is `n` bytes long (bit 127: 127 or longer). A
+    /// token of a length no reference has cannot match exactly, and most narrative tokens
+    /// (words joined to numbers, dates, amounts) are such: they skip the hash probe, which at a
+    /// million references is a cache miss each.
+    lengths: u128,
 }
 
 const END: u32 = u32::MAX;
@@ -162,7 +167,12 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
             collided: HashMap::new(),
             sorted: OnceCell::new(),
             scratch: String::new(),
+            lengths: 0,
         }
+    }
+
+    fn length_bit(len: usize) -> u128 {
+        1u128 << len.min(127)
     }
 
     /// Room for about `refs` references of `bytes` bytes in all, so loading does not regrow.
@@ -201,6 +211,7 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
     }
 
     fn push(&mut self, normal: &str, key: K) {
+        self.lengths |= Self::length_bit(normal.len());
         let index = self.entries.len() as u32;
         let hash = hash_str(normal);
         match self.first.get(&hash).copied() {
@@ -241,6 +252,9 @@ impl<K: Copy + Eq + Ord> RefIndex<K> {
     pub fn finish(&mut self) {}
 
     fn exact_one(&self, token: &str, out: &mut Vec<K>) {
+        if self.lengths & Self::length_bit(token.len()) == 0 {
+            return;
+        }
         let mut add = |key: K| {
             if !out.contains(&key) {
                 out.push(key);
@@ -419,6 +433,31 @@ mod tests {
             assert_eq!(got, tokens_by_chars(&texts), "{texts:?}");
             assert_eq!(line_tokens(&texts), tokens_by_chars(&texts));
         }
+    }
+
+    #[test]
+    fn tokens_of_lengths_no_reference_has_find_nothing_and_the_rest_still_match() {
+        let mut idx: RefIndex<u32> = RefIndex::new();
+        let long = "7".repeat(140);
+        idx.insert("NTB0000000001", 1);
+        idx.insert(&long, 2);
+        idx.insert("0042AB", 3);
+        let exact = |t: &str| {
+            let mut out = Vec::new();
+            idx.exact(t, &mut out);
+            out
+        };
+        assert_eq!(exact("NTB0000000001"), vec![1]);
+        assert_eq!(exact(&long), vec![2]);
+        // 127 bytes or more share one length bit: still compared by the index itself.
+        assert_eq!(exact(&"7".repeat(130)), Vec::<u32>::new());
+        assert_eq!(exact("0042AB"), vec![3]);
+        // The stored form without leading zeros (`42AB`, 4 bytes) is found too.
+        assert_eq!(exact("42AB"), vec![3]);
+        assert_eq!(exact("NTB000000000"), Vec::<u32>::new());
+        assert_eq!(exact("SETORANPBBP2NTB0000000001"), Vec::<u32>::new());
+        // Prefix search does not depend on lengths.
+        assert_eq!(idx.unique_prefix("NTB00000", 5), Some(1));
     }
 
     #[test]
