@@ -938,6 +938,13 @@ pub struct Trail {
 /// **Time.** The store stamps `recorded_at`, `started_at`, `imported_at`… from its own clock
 /// (UTC, truncated to whole microseconds), never from the caller, and never lets a ledger's
 /// `recorded_at` go backwards (it uses the later of the clock and the last stamp).
+/// Whether an entry records a match: its kind, or a natural key written by
+/// `kasda_core::posting::match_key` (`match:<rule>:…`, also on sweep, jasa giro and bank charge
+/// entries). What [`Store::match_entry_keys`] returns.
+pub fn is_match_entry(entry: &JournalEntry) -> bool {
+    entry.kind == EntryKind::Match || entry.natural_key.starts_with("match:")
+}
+
 pub trait Store {
     /// Applies pending schema migrations in order and returns the ones applied now. A migration
     /// that was applied with a different checksum is an error
@@ -1119,6 +1126,36 @@ pub trait Store {
 
     /// Seqs of entries whose `reverses` is one of these seqs, ascending.
     fn entries_reversing(&mut self, ledger: &str, seqs: &[i64]) -> Result<Vec<i64>, StoreError>;
+
+    /// `(seq, natural key)` of the match entries (kind [`EntryKind::Match`], or a natural key
+    /// starting `match:`) with `seq > after_seq`, in seq order, at most `limit` (clamped to
+    /// [`MAX_PAGE`]). Reconciliation reads these to honour the ledger's existing matches. The
+    /// default pages through [`Store::entries`]; a store answers from its own tables without
+    /// reading the other entries or any posting.
+    fn match_entry_keys(
+        &mut self,
+        ledger: &str,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let limit = limit.min(MAX_PAGE);
+        let mut out = Vec::new();
+        let mut after = after_seq;
+        while out.len() < limit {
+            let page = self.entries(ledger, after, MAX_PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in page {
+                if is_match_entry(&e.entry) {
+                    out.push((e.seq, e.entry.natural_key));
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
 
     /// Natural keys of entries, lines and documents matching a reference search (see
     /// [`TrailQuery::Reference`]): entry natural key or memo, line natural key or
