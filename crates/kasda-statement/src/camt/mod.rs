@@ -49,6 +49,7 @@
 
 mod convert;
 mod fast;
+mod inplace;
 mod model;
 mod source;
 mod stream;

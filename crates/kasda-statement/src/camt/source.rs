@@ -20,6 +20,18 @@ pub(crate) struct Pos {
     pub column: u64,
 }
 
+/// The unconsumed rest of the current chunk, as [`CountingReader::window`] shows it.
+pub(crate) struct Window<'a> {
+    /// The bytes not consumed yet.
+    pub rest: &'a [u8],
+    /// Source position of `rest[0]`.
+    pub at: Pos,
+    /// Offset of `rest[0]` in the chunk.
+    pub offset: usize,
+    /// Chunk offsets (not `rest` offsets) of the newlines in `rest`, in order.
+    pub newlines: &'a [u32],
+}
+
 /// Bytes pulled from the inner reader at a time into the counting buffer.
 const CHUNK: usize = 64 * 1024;
 
@@ -121,6 +133,19 @@ impl<R: BufRead> CountingReader<R> {
     #[inline]
     pub fn peek_byte(&self) -> Option<u8> {
         self.buf.get(self.pos).copied()
+    }
+
+    /// The unconsumed rest of the current chunk with the position of its first byte and its
+    /// newlines, for reading whole elements straight from the chunk (see `inplace.rs`). Nothing
+    /// is consumed; the caller consumes what it used.
+    pub fn window(&mut self) -> Window<'_> {
+        let at = self.position();
+        Window {
+            rest: &self.buf[self.pos..],
+            at,
+            offset: self.pos,
+            newlines: &self.newlines[self.next_newline..],
+        }
     }
 
     /// Marks the start of the next event (called after every event the parser returns).

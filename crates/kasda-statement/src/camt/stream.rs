@@ -19,6 +19,7 @@ use kasda_core::statement::{SourcePos, Statement, StatementFormat, StatementKind
 
 use super::convert::{self, location, push_warning, text, Ctx, Field, Subtree};
 use super::fast;
+use super::inplace;
 use super::model;
 use super::source::{declared_encoding, CountingReader, Pos, Transcoder};
 use super::{CamtHeader, CamtSink, Limits};
@@ -593,6 +594,17 @@ impl<R: BufRead> Walker<'_, '_, R> {
             return Ok(());
         }
         let base_depth = self.stack.len();
+        // The children that lie whole in the current chunk are read from it in place; the
+        // loop below reads the rest (the end tag, and what the chunk does not hold).
+        let used = inplace::take_children(
+            &self.reader.get_mut().window(),
+            &mut self.tree,
+            &self.limits,
+            base_depth,
+        );
+        if used > 0 {
+            self.reader.stream().consume(used);
+        }
         let mut depth = 1usize;
         // Each event is read straight into the element's buffer (no second copy): quick-xml
         // appends what lies between `<` and `>` (or the raw text), and the `<` and `>` are added
