@@ -100,8 +100,6 @@ pub struct ChainWriter<'t> {
     closed_through: Option<NaiveDate>,
     find_key: CachedStatement<'t>,
     insert_posting: CachedStatement<'t>,
-    /// Two postings in one statement: the common entry shape, half the statement overhead.
-    insert_posting_pair: CachedStatement<'t>,
     insert_entry: CachedStatement<'t>,
 }
 
@@ -178,10 +176,6 @@ impl<'t> ChainWriter<'t> {
             insert_posting: tx.prepare_cached(
                 "INSERT INTO postings (ledger, seq, idx, account_id, side, amount, currency)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
-            insert_posting_pair: tx.prepare_cached(
-                "INSERT INTO postings (ledger, seq, idx, account_id, side, amount, currency)
-                 VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6), (?1, ?2, 1, ?7, ?8, ?9, ?10)",
             )?,
             insert_entry: tx.prepare_cached(
                 "INSERT INTO entries (ledger, seq, kind, booked_on, value_date, natural_key, position, memo,
@@ -355,31 +349,20 @@ impl<'t> ChainWriter<'t> {
         for p in &e.postings {
             rows.push((self.account_id(&p.account)?, self.minor(e, p)?));
         }
-        if let ([(a0, m0), (a1, m1)], [p0, p1]) = (rows.as_slice(), e.postings.as_slice()) {
-            self.insert_posting_pair.execute(params![
+        // One row per statement. A multi-row VALUES insert into a table with an insert trigger
+        // is first materialized in an ephemeral table (SQLite's rule, so the trigger cannot see
+        // rows of its own statement out of order): the two-row posting insert built and freed
+        // one per entry, which cost more than the statement step it saved.
+        for (idx, (p, (account_id, minor))) in e.postings.iter().zip(&rows).enumerate() {
+            self.insert_posting.execute(params![
                 self.ledger,
                 seq,
-                a0,
-                side_text(p0.side),
-                m0,
-                p0.currency.as_str(),
-                a1,
-                side_text(p1.side),
-                m1,
-                p1.currency.as_str()
+                idx as i64,
+                account_id,
+                side_text(p.side),
+                minor,
+                p.currency.as_str()
             ])?;
-        } else {
-            for (idx, (p, (account_id, minor))) in e.postings.iter().zip(&rows).enumerate() {
-                self.insert_posting.execute(params![
-                    self.ledger,
-                    seq,
-                    idx as i64,
-                    account_id,
-                    side_text(p.side),
-                    minor,
-                    p.currency.as_str()
-                ])?;
-            }
         }
         for (p, &(account_id, minor)) in e.postings.iter().zip(&rows) {
             let slot = self
