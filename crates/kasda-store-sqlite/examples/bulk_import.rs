@@ -7,8 +7,10 @@
 //! entries without statement lines (the matching / opening-balance path). `normal` runs with
 //! `synchronous=NORMAL` for comparison; the ledger's default is FULL. With `KASDA_BULK_TABLES`
 //! set it folds the WAL in and prints the bytes per posting of every table and index (SQLite's
-//! `dbstat`), which is where the write volume of an import goes. The lead's criterion
-//! benchmarks are the reference figures; this is the quick check.
+//! `dbstat`), which is where the write volume of an import goes. An import also prints its row
+//! phase and its commit apart, with the process CPU and the time spent waiting for a core (on a
+//! shared machine most of the wall time can be that wait). The lead's criterion benchmarks are
+//! the reference figures; this is the quick check.
 
 use std::time::Instant;
 
@@ -46,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let t = Instant::now();
     let cpu0 = cpu_seconds();
+    let wait0 = run_queue_wait();
     let entries = if append {
         let entries: Vec<NewEntry> = batch
             .statements
@@ -64,7 +67,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         out.appended.len() as u64
     } else {
-        store.import_file("bulk", batch)?.entries_appended
+        // The hook runs inside the transaction after the last row, so the rows and the commit
+        // (WAL write, fsync and the checkpoint it triggers) are timed apart.
+        let mut rows_done = None;
+        let out = store.import_with_hook("bulk", &batch, |_| {
+            rows_done = Some((t.elapsed().as_secs_f64(), cpu_seconds(), run_queue_wait()));
+        })?;
+        if let Some((at, cpu, waited)) = rows_done {
+            let commit = t.elapsed().as_secs_f64() - at;
+            let cpu = cpu.zip(cpu0).map(|(b, a)| b - a);
+            let waited = waited.zip(wait0).map(|(b, a)| b - a);
+            let show = |v: Option<f64>| v.map_or("unknown".to_string(), |c| format!("{c:.2} s"));
+            println!(
+                "rows written in {at:.2} s (process CPU {}, waiting for a core {}), commit {commit:.2} s",
+                show(cpu),
+                show(waited)
+            );
+        }
+        out.entries_appended
     };
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
@@ -119,6 +139,15 @@ fn cpu_seconds() -> Option<f64> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
+}
+
+/// Seconds this thread spent runnable but waiting for a core (Linux `/proc/thread-self/schedstat`,
+/// second field, nanoseconds): on a shared machine, the part of the wall time that is neither
+/// this import's CPU nor its I/O.
+fn run_queue_wait() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = stat.split_whitespace().nth(1)?.parse().ok()?;
+    Some(ns / 1e9)
 }
 
 /// Bytes per posting of each table and index after folding the WAL into the database file.
