@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use kasda_core::document::Document;
-use kasda_core::ledger::EntryKind;
 use kasda_store::{Store, StoreError, StoredLine};
 
 use crate::{Documents, ExistingMatch, Line, ReconInput, StatementHeader};
@@ -130,19 +129,12 @@ pub fn existing_matches(
     let mut out = Vec::new();
     let mut after = 0;
     loop {
-        let page = store.entries(ledger, after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        let matched: Vec<(i64, String)> = page
-            .iter()
-            .filter(|e| {
-                e.entry.kind == EntryKind::Match || e.entry.natural_key.starts_with("match:")
-            })
-            .map(|e| (e.seq, e.entry.natural_key.clone()))
-            .collect();
-        if matched.is_empty() {
-            continue;
-        }
+        // Only the match entries: the store skips the lines, documents and their postings.
+        let matched = store.match_entry_keys(ledger, after, PAGE)?;
+        let Some(&(last, _)) = matched.last() else {
+            break;
+        };
+        after = last;
         let seqs: Vec<i64> = matched.iter().map(|(s, _)| *s).collect();
         let mut joins: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for (seq, key) in store.entry_joins(ledger, &seqs)? {

@@ -28,6 +28,7 @@ pub mod export;
 mod import;
 pub mod migrate;
 mod read;
+mod recon_read;
 pub mod synthetic;
 pub mod tamper;
 mod workflow;
@@ -691,6 +692,18 @@ impl Store for SqliteStore {
             kasda_store::MAX_KEYS_PER_LOOKUP,
         )?;
         Ok(self.read_ledger(ledger, |tx| read::entries_reversing(tx, ledger, seqs))?)
+    }
+
+    fn match_entry_keys(
+        &mut self,
+        ledger: &str,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let limit = limit.min(kasda_store::MAX_PAGE);
+        Ok(self.read_ledger(ledger, |tx| {
+            recon_read::match_entry_keys(tx, ledger, after_seq, limit)
+        })?)
     }
 
     fn search_keys(
