@@ -148,6 +148,16 @@ fn opening_balance_through_maker_checker() {
         "unknown account",
     );
     refused(
+        &propose(
+            "bendahara-umum",
+            &format!("kas-penampungan/{rkud}"),
+            "2026-03-01",
+            &[],
+        ),
+        2,
+        &format!("expected kas-daerah/{rkud}"),
+    );
+    refused(
         &propose("bendahara-umum", "belanja/5.1.02", "2026-03-01", &[]),
         2,
         "expected a kas-daerah/NUMBER or kas-penampungan/NUMBER account",
@@ -315,6 +325,23 @@ fn opening_balance_through_maker_checker() {
 
     let v = json(&run("auditor", &["verify"]));
     assert!(v[0]["first_bad"].is_null(), "{v}");
+    let head = v[0]["head_hash"].clone();
+
+    // The ledger moves between stores with its opening-balance proposals and approvals (the
+    // PostgreSQL kind check and both approval triggers accept the copy).
+    let pg = kasda_store_postgres::testing::fresh_database();
+    let on = |db: &str, extra: &[&str]| {
+        let mut args: Vec<&str> = vec!["--db", db, "--config", &cfg, "--format", "json"];
+        args.extend_from_slice(extra);
+        json(&kasda_as("auditor", dir, &args))
+    };
+    let moved = on("sqlite:ob.db", &["db", "export", "--to", pg.url()]);
+    assert_eq!(moved["head_hash"], head);
+    let listed_pg = on(pg.url(), &["match", "list"]);
+    assert_eq!(listed_pg.as_array().unwrap().len(), 2, "{listed_pg}");
+    let back = on(pg.url(), &["db", "export", "--to", "sqlite:back.db"]);
+    assert_eq!(back["head_hash"], head);
+    assert_eq!(on("sqlite:back.db", &["verify"])[0]["head_hash"], head);
     let listed = json(&run("auditor", &["match", "list"]));
     assert!(listed
         .as_array()

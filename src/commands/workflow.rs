@@ -154,7 +154,22 @@ fn opening_account(
                 key.kind().as_str()
             )));
         }
-        let registered = cfg.account_role(key.qualifier()).is_some();
+        // The statement lines of the account post under the kind its register entry gives;
+        // the opening balance must post to the same account.
+        let (expected, registered) = match cfg.account_role(key.qualifier()) {
+            Some(ConfigRole::Rkud) => (AccountKind::KasDaerah, true),
+            Some(ConfigRole::Holding) => (AccountKind::KasPenampungan, true),
+            Some(ConfigRole::OpdReceiving) => (AccountKind::KasBendaharaPenerimaan, true),
+            None => (AccountKind::KasPenampungan, false),
+        };
+        if key.kind() != expected {
+            return Err(bad(format!(
+                "--opening-balance {arg}: expected {}/{} (how kasda.toml's register places the account and its statement lines post), found {}",
+                expected.as_str(),
+                key.qualifier(),
+                key.kind().as_str()
+            )));
+        }
         (key, registered)
     } else {
         match cfg.account_role(arg) {
