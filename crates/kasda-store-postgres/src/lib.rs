@@ -25,6 +25,7 @@ pub mod export;
 pub mod migrate;
 mod pgtypes;
 mod read;
+mod recon_read;
 pub mod roles;
 mod store;
 pub mod tamper;

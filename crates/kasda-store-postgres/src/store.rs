@@ -291,6 +291,21 @@ impl Store for PgStore {
             .block_on(read::entries_reversing(&self.client, ledger, seqs))
     }
 
+    fn match_entry_keys(
+        &mut self,
+        ledger: &str,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(crate::recon_read::match_entry_keys(
+            &self.client,
+            ledger,
+            after_seq,
+            limit,
+        ))
+    }
+
     fn search_keys(
         &mut self,
         ledger: &str,
