@@ -145,6 +145,7 @@ pub fn build_daily_position(
     // One aggregate read of the day: money in and out per cash account, collections per
     // channel (instead of reading every account's entries).
     let mut in_out: BTreeMap<AccountKey, (Decimal, Decimal)> = BTreeMap::new();
+    let mut booked_today: BTreeMap<AccountKey, Decimal> = BTreeMap::new();
     let mut collected: BTreeMap<String, Decimal> = BTreeMap::new();
     for f in r.flows(
         &[
@@ -167,6 +168,12 @@ pub fn build_daily_position(
             }
             continue;
         }
+        if f.entry_kind == EntryKind::OpeningBalance {
+            // A saldo awal booked on the day opens the account; it is no inflow or outflow.
+            let slot = booked_today.entry(f.account.clone()).or_default();
+            *slot = add(*slot, f.debits - f.credits, "saldo awal")?;
+            continue;
+        }
         let slot = in_out.entry(f.account.clone()).or_default();
         slot.0 = add(slot.0, f.debits, "inflow")?;
         slot.1 = add(slot.1, f.credits, "outflow")?;
@@ -183,7 +190,11 @@ pub fn build_daily_position(
     ] {
         for number in list.iter().filter(|a| wanted(a)) {
             let key = AccountKey::new(kind, number.as_str());
-            let opening = r.balance(&key, prev)?;
+            let opening = add(
+                r.balance(&key, prev)?,
+                booked_today.get(&key).copied().unwrap_or_default(),
+                "opening",
+            )?;
             let closing = r.balance(&key, day)?;
             let (inflow, outflow) = in_out.get(&key).copied().unwrap_or_default();
             if opening + inflow - outflow != closing {

@@ -1148,6 +1148,15 @@ fn booked_opening_balance_replaces_the_unbooked_note() {
     assert_eq!(a.closing, idr(1_000_370));
     assert_eq!(a.opening_not_posted, Decimal::ZERO);
     assert_eq!(a.difference, Some(Decimal::ZERO));
+    // On the day it is booked the saldo awal opens the account; it is not an inflow.
+    let r = build_ok(&mut s, ReportKind::DailyPosition, &params(2, 2));
+    let ReportData::DailyPosition(d) = &r.data else {
+        panic!("not a position")
+    };
+    let a = &d.accounts[0];
+    assert_eq!(a.opening, idr(1_000_000));
+    assert_eq!(a.inflow, Decimal::ZERO);
+    assert_eq!(a.closing, idr(1_000_000));
 }
 
 #[test]
