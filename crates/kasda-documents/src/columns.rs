@@ -297,7 +297,7 @@ impl<'c, C: Cells> RowReader<'c, '_, C> {
             .push(RowError::new(self.row, name, expected, found));
     }
 
-    #[inline]
+    #[inline(always)]
     fn raw(&self, col: usize) -> Cow<'c, str> {
         let Some(pos) = self.map.get(col).copied().flatten() else {
             return Cow::Borrowed("");
@@ -614,6 +614,23 @@ fn offset_text(offset_seconds: i32) -> Cow<'static, str> {
     }
 }
 
+/// The channel whose name is exactly `s` (lower case, as [`Channel::as_str`] writes it).
+fn exact_channel(s: &str) -> Option<Channel> {
+    Some(match s {
+        "teller" => Channel::Teller,
+        "atm" => Channel::Atm,
+        "mobile" => Channel::Mobile,
+        "internet" => Channel::Internet,
+        "qris" => Channel::Qris,
+        "ecommerce" => Channel::Ecommerce,
+        "post_office" => Channel::PostOffice,
+        "retail" => Channel::Retail,
+        "virtual_account" => Channel::VirtualAccount,
+        "other" => Channel::Other,
+        _ => return None,
+    })
+}
+
 pub(crate) fn receipt<C: Cells>(r: &mut RowReader<'_, '_, C>) -> Option<Receipt> {
     receipt_view(r).map(|v| v.to_receipt())
 }
@@ -631,10 +648,7 @@ pub(crate) fn receipt_view<'c, C: Cells>(r: &mut RowReader<'c, '_, C>) -> Option
     let tahun_pajak = r.int::<i32>(c::TAHUN, false, "a year like 2026");
     let channel_text = r.raw(c::CHANNEL);
     // Exact lower-case names first: Channel::parse allocates, and this runs once per row.
-    let channel = Channel::ALL
-        .into_iter()
-        .find(|c| c.as_str() == channel_text)
-        .or_else(|| Channel::parse(&channel_text));
+    let channel = exact_channel(&channel_text).or_else(|| Channel::parse(&channel_text));
     if channel.is_none() {
         r.err(
             c::CHANNEL,
@@ -679,7 +693,11 @@ pub(crate) fn receipt_view<'c, C: Cells>(r: &mut RowReader<'c, '_, C>) -> Option
         reverses_ntpd: r.opt_cow(c::MEMBATALKAN),
         opd: r.opt_cow(c::OPD),
     };
-    (r.errors.len() == start).then_some(receipt)
+    if r.errors.len() == start {
+        Some(receipt)
+    } else {
+        None
+    }
 }
 
 fn revenue_lines(pairs: Vec<(String, Decimal)>) -> Vec<RevenueLine> {
@@ -820,4 +838,20 @@ pub(crate) fn bku<C: Cells>(r: &mut RowReader<'_, '_, C>) -> Option<BkuLine> {
         balance_after,
     };
     (r.errors.len() == start).then_some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_channel_names_are_the_written_names() {
+        for c in Channel::ALL {
+            assert_eq!(exact_channel(c.as_str()), Some(c));
+            assert_eq!(exact_channel(&c.as_str().to_ascii_uppercase()), None);
+            assert_eq!(exact_channel(&format!("{} ", c.as_str())), None);
+        }
+        assert_eq!(exact_channel(""), None);
+        assert_eq!(exact_channel("bank"), None);
+    }
 }

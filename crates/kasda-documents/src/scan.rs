@@ -278,12 +278,12 @@ pub(crate) fn scan(
                     errors,
                 };
                 let view = columns::receipt_view(&mut reader);
-                if let Some(view) = view.filter(|_| errors.is_empty()) {
-                    validate::check_receipt_row(&view, line, &pass.cx, errors);
+                if let (Some(view), true) = (&view, errors.is_empty()) {
+                    validate::check_receipt_row(view, line, &pass.cx, errors);
                     if errors.is_empty() {
                         pass.good += 1;
-                        pass.note(&view, &row, setup, opts);
-                        visit(&row, &view);
+                        pass.note(view, &row, setup, opts);
+                        visit(&row, view);
                         return;
                     }
                 }

@@ -2,7 +2,7 @@
 //! zones, NOP, kode rekening, identifiers and keyed lists. Hand-written rather than chrono's
 //! format-string parser because they run once per cell on million-row files.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 
 /// Longest identifier (NTPD, kode billing, NTB, STS / SP2D number, account) accepted.
 pub const MAX_ID_CHARS: usize = 64;
@@ -144,6 +144,14 @@ pub fn format_offset(offset_seconds: i32) -> String {
 
 /// Local wall time at `offset_seconds` → UTC.
 pub fn to_utc(local: NaiveDateTime, offset_seconds: i32) -> Option<DateTime<Utc>> {
+    // The offset arithmetic (at most a day either way) unless a leap second or an offset of a
+    // day or more needs the general one; both give the same instant (property-tested).
+    if let (Some(o), true) = (
+        FixedOffset::east_opt(offset_seconds),
+        local.nanosecond() < 1_000_000_000,
+    ) {
+        return local.checked_sub_offset(o).map(|t| t.and_utc());
+    }
     local
         .checked_sub_signed(Duration::seconds(i64::from(offset_seconds)))
         .map(|t| t.and_utc())
@@ -151,7 +159,14 @@ pub fn to_utc(local: NaiveDateTime, offset_seconds: i32) -> Option<DateTime<Utc>
 
 /// Local date of a UTC instant at `offset_seconds`.
 pub fn local_date(at: DateTime<Utc>, offset_seconds: i32) -> Option<NaiveDate> {
-    at.naive_utc()
+    let naive = at.naive_utc();
+    if let (Some(o), true) = (
+        FixedOffset::east_opt(offset_seconds),
+        naive.nanosecond() < 1_000_000_000,
+    ) {
+        return naive.checked_add_offset(o).map(|t| t.date());
+    }
+    naive
         .checked_add_signed(Duration::seconds(i64::from(offset_seconds)))
         .map(|t| t.date())
 }
@@ -339,6 +354,38 @@ mod tests {
         let utc = to_utc(parse_timestamp("2026-03-02 01:00:00").unwrap().local, 25200).unwrap();
         assert_eq!(utc.to_rfc3339(), "2026-03-01T18:00:00+00:00");
         assert_eq!(local_date(utc, 25200), NaiveDate::from_ymd_opt(2026, 3, 2));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The offset arithmetic gives what the general duration arithmetic gives, over the
+        /// whole calendar, leap seconds and offsets of a day or more included.
+        #[test]
+        fn offset_arithmetic_agrees_with_durations(
+            days in -3_000_000i64..3_000_000,
+            secs in 0u32..86_400,
+            nanos in 0u32..2_000_000_000,
+            offset in proptest::prop_oneof![-50_400i32..=50_400, proptest::prelude::any::<i32>()],
+        ) {
+            let date = NaiveDate::from_ymd_opt(1970, 1, 1)
+                .unwrap()
+                .checked_add_signed(Duration::days(days));
+            let nanos = if secs % 60 == 59 { nanos } else { nanos % 1_000_000_000 };
+            let time = NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos);
+            if let (Some(date), Some(time)) = (date, time) {
+                let local = date.and_time(time);
+                let general = local
+                    .checked_sub_signed(Duration::seconds(i64::from(offset)))
+                    .map(|t| t.and_utc());
+                proptest::prop_assert_eq!(to_utc(local, offset), general);
+                let at = local.and_utc();
+                let general = at
+                    .naive_utc()
+                    .checked_add_signed(Duration::seconds(i64::from(offset)))
+                    .map(|t| t.date());
+                proptest::prop_assert_eq!(local_date(at, offset), general);
+            }
+        }
     }
 
     #[test]
