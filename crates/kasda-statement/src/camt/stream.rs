@@ -8,7 +8,7 @@
 //! tokens recorded while it was buffered (one pass over its bytes); the rarer elements, and the
 //! entries the builder leaves alone, are deserialized from the buffer with serde.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read as _};
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -24,6 +24,10 @@ use super::model;
 use super::source::{declared_encoding, CountingReader, Pos, Transcoder};
 use super::{CamtHeader, CamtSink, Limits};
 use crate::error::{excerpt, Location, ReadError};
+
+/// How much of the start of a file is searched for the XML declaration's encoding: a KiB
+/// after a byte-order mark (see `declared_encoding`).
+const HEAD_BYTES: usize = 1024 + 3;
 
 const NAMESPACE_STEM: &str = "urn:iso:std:iso:20022:tech:xsd:camt.";
 
@@ -117,17 +121,29 @@ pub(crate) fn run<R: BufRead>(
     sink: &mut dyn CamtSink,
     limits: Limits,
 ) -> Result<CamtHeader, ReadError> {
-    let head = reader.fill_buf().map_err(|e| {
-        err_at(
-            file,
-            Pos::default(),
-            "io-error",
-            "file",
-            "a readable file",
-            &e.to_string(),
-        )
-    })?;
-    let encoding = declared_encoding(head).map_err(|label| {
+    // The XML declaration is looked for in the first bytes whatever the source hands over in
+    // one go (a pipe or a small buffer gives a few bytes at a time): they are taken first and
+    // put back in front of the rest, so the reading never depends on the source's buffering.
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    while head.len() < HEAD_BYTES {
+        let available = reader.fill_buf().map_err(|e| {
+            err_at(
+                file,
+                Pos::default(),
+                "io-error",
+                "file",
+                "a readable file",
+                &e.to_string(),
+            )
+        })?;
+        if available.is_empty() {
+            break;
+        }
+        let n = available.len().min(HEAD_BYTES - head.len());
+        head.extend_from_slice(&available[..n]);
+        reader.consume(n);
+    }
+    let encoding = declared_encoding(&head).map_err(|label| {
         err_at(
             file,
             Pos { byte: 0, line: 1, column: 1 },
@@ -146,7 +162,7 @@ pub(crate) fn run<R: BufRead>(
         };
         early_warnings.push(format!("decoded-from-{name}"));
     }
-    let source = Transcoder::new(reader, encoding);
+    let source = Transcoder::new(std::io::Cursor::new(head).chain(reader), encoding);
     let mut reader = Reader::from_reader(CountingReader::new(source, limits.max_token_bytes));
     {
         let config = reader.config_mut();
