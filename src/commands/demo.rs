@@ -243,6 +243,7 @@ pub fn demo(cli: &Cli, a: &DemoArgs) -> CmdResult {
         "database": db_url,
         "generated": gen,
         "import": report,
+        "openings_booked": openings,
         "reconcile": summary,
         "accuracy": acc,
         "duration_ms": started.elapsed().as_millis(),
