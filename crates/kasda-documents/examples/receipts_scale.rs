@@ -1,7 +1,7 @@
 //! Receipts CSV at scale: rows per second of kasda's read + validate beside a bare
 //! `csv::ByteRecord` loop over the same bytes, and the peak memory (VmHWM) the read adds.
 //!
-//! `cargo run --release -p kasda-documents --example receipts_scale -- [ROWS] [speed|memory|memory-owned|memory-bare|kasda]`
+//! `cargo run --release -p kasda-documents --example receipts_scale -- [ROWS] [speed|memory|memory-owned|memory-bare|kasda|write PATH]`
 //!
 //! `speed` prints rows per second by wall time and, where Linux tells a thread's CPU time, by
 //! CPU time too (on a machine shared with other jobs the wall time mostly measures waiting).
@@ -89,6 +89,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 bytes.len(),
                 added as f64 * 1024.0 / rows as f64
             );
+        }
+        "write" => {
+            // The sample file itself, for an end-to-end `kasda import`.
+            let path = args.next().ok_or("write needs a PATH")?;
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            write_sample_receipts_csv(rows, &mut out)?;
+            std::io::Write::flush(&mut out)?;
+            println!("wrote {rows} receipts to {path}");
         }
         "kasda" => {
             // kasda's read alone, for a profiler.
