@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_opening_balance.sql",
         sql: include_str!("../../../schema/postgres/0003_opening_balance.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_report_documents_by_kind.sql",
+        sql: include_str!("../../../schema/postgres/0004_report_documents_by_kind.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

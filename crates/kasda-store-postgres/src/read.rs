@@ -187,6 +187,10 @@ pub(crate) async fn entries_by_keys(
     .await
 }
 
+/// Entries booked within the period that post to `account`: the account's postings within the
+/// period's seq span ([`seq_span`], `postings_by_account`), each entry's date checked by its
+/// key. Through a join on `account_key` the read walked every posting the account ever had
+/// before keeping the period's; this follows the period.
 pub(crate) async fn account_entries(
     c: &Client,
     ledger: &str,
@@ -194,18 +198,53 @@ pub(crate) async fn account_entries(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<StoredEntry>, StoreError> {
-    let key = account.to_string();
+    let Some(id) = account_id_of(c, ledger, account).await? else {
+        return Ok(Vec::new());
+    };
+    let Some((lo, hi)) = seq_span(c, ledger, from, to).await? else {
+        return Ok(Vec::new());
+    };
     load_entries(
         c,
         ledger,
         "e.booked_on BETWEEN $3 AND $4 AND e.seq IN (
             SELECT p.seq FROM postings p
-              JOIN accounts a ON a.ledger_id = p.ledger_id AND a.account_id = p.account_id
-             WHERE p.ledger_id = $1 AND a.account_key = $2)",
-        &[&ledger, &key, &from, &to],
+             WHERE p.ledger_id = $1 AND p.account_id = $2 AND p.seq BETWEEN $5 AND $6)",
+        &[&ledger, &id, &from, &to, &lo, &hi],
         None,
     )
     .await
+}
+
+/// The lowest and highest seq of the entries booked within `from..=to` (None when there are
+/// none), read through `entries_by_booked_on`. An entry posting to an account within the
+/// period has its seq in this span, so one account's period reads walk `postings_by_account`
+/// over the span only: the period's share of the account's postings when entries are recorded
+/// roughly in booking order, as imports are. (The subquery fence keeps PostgreSQL from turning
+/// min/max into a walk of the primary key from the ledger's first entry.)
+async fn seq_span(
+    c: &Client,
+    ledger: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    if from > to {
+        return Ok(None);
+    }
+    let rows = query(
+        c,
+        "period seq span",
+        "SELECT min(seq), max(seq) FROM (
+            SELECT seq FROM entries WHERE ledger_id = $1 AND booked_on BETWEEN $2 AND $3
+            OFFSET 0) s",
+        &[&ledger, &from, &to],
+    )
+    .await?;
+    Ok(rows.first().and_then(|r| {
+        let lo: Option<i64> = r.get(0);
+        let hi: Option<i64> = r.get(1);
+        lo.zip(hi)
+    }))
 }
 
 pub(crate) async fn entry_joins(
@@ -900,25 +939,34 @@ pub(crate) async fn open_items(
     let rows = query(
         c,
         "open items",
+        // The plan is fixed by the `OFFSET 0` fences: the account's postings by
+        // `postings_by_account`, each one's entry by its key, each check by its index. Left to
+        // itself the planner hashed every entry of the ledger up to the date (a sequential
+        // scan) or, once the kind's selectivity was hidden, every join and entry.
         "SELECT e.seq, e.natural_key, e.booked_on, e.memo, p.side, p.amount, p.currency
            FROM postings p
-           JOIN entries e ON e.ledger_id = p.ledger_id AND e.seq = p.seq
+          CROSS JOIN LATERAL (
+                SELECT x.seq, x.natural_key, x.booked_on, x.memo FROM entries x
+                 WHERE x.ledger_id = p.ledger_id AND x.seq = p.seq
+                   AND x.kind = $3 AND x.booked_on <= $4
+                   AND ($5::timestamptz IS NULL OR x.recorded_at <= $5)
+                OFFSET 0) e
           WHERE p.ledger_id = $1 AND p.account_id = $2
-            AND e.kind = $3 AND e.booked_on <= $4
-            AND ($5::timestamptz IS NULL OR e.recorded_at <= $5)
             AND NOT EXISTS (
                 SELECT 1 FROM entry_joins j
                   JOIN entries m ON m.ledger_id = j.ledger_id AND m.seq = j.seq
                  WHERE j.ledger_id = $1 AND j.joined_key = e.natural_key
                    AND m.booked_on <= $4
-                   AND ($5::timestamptz IS NULL OR m.recorded_at <= $5))
+                   AND ($5::timestamptz IS NULL OR m.recorded_at <= $5)
+                OFFSET 0)
             AND NOT EXISTS (
                 SELECT 1 FROM entries r
                   JOIN postings rp ON rp.ledger_id = r.ledger_id AND rp.seq = r.seq
                                   AND rp.account_id = $2
                  WHERE r.ledger_id = $1 AND r.reverses = e.seq
                    AND r.booked_on <= $4
-                   AND ($5::timestamptz IS NULL OR r.recorded_at <= $5))
+                   AND ($5::timestamptz IS NULL OR r.recorded_at <= $5)
+                OFFSET 0)
           ORDER BY e.booked_on, e.seq, p.idx",
         &[&ledger, &id, &kind.as_str(), &as_of, &known_at],
     )
@@ -949,7 +997,8 @@ pub(crate) async fn open_items(
 }
 
 /// `Store::account_flows_of`: the account's postings within the period (`postings_by_account`),
-/// each entry's net effect per currency split by sign and summed per (day, entry kind).
+/// each entry's net effect per currency split by sign and summed per (day, entry kind), over
+/// the period's seq span only ([`seq_span`]).
 pub(crate) async fn account_flows_of(
     c: &Client,
     ledger: &str,
@@ -961,9 +1010,9 @@ pub(crate) async fn account_flows_of(
     let Some(id) = account_id_of(c, ledger, account).await? else {
         return Ok(Vec::new());
     };
-    if from > to {
+    let Some((lo, hi)) = seq_span(c, ledger, from, to).await? else {
         return Ok(Vec::new());
-    }
+    };
     let rows = query(
         c,
         "account flows of one account",
@@ -971,11 +1020,11 @@ pub(crate) async fn account_flows_of(
                 sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
            FROM postings p
            JOIN entries e ON e.ledger_id = p.ledger_id AND e.seq = p.seq
-          WHERE p.ledger_id = $1 AND p.account_id = $2
+          WHERE p.ledger_id = $1 AND p.account_id = $2 AND p.seq BETWEEN $6 AND $7
             AND e.booked_on BETWEEN $3 AND $4
             AND ($5::timestamptz IS NULL OR e.recorded_at <= $5)
           GROUP BY e.seq, e.booked_on, e.kind, p.currency",
-        &[&ledger, &id, &from, &to, &known_at],
+        &[&ledger, &id, &from, &to, &known_at, &lo, &hi],
     )
     .await?;
     let mut out: BTreeMap<(NaiveDate, String), kasda_store::AccountFlow> = BTreeMap::new();
