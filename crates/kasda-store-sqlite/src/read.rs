@@ -271,6 +271,35 @@ fn account_id(
         .optional()?)
 }
 
+/// The lowest and highest seq of the entries booked within `from..=to` (None when there are
+/// none), from `entries_by_booked_on` alone (its rows carry the seq). An entry posting to an
+/// account within the period has its seq in this span, so one account's reads below walk
+/// `postings_by_account` over the span only: the period's share of the account's postings
+/// when entries are recorded roughly in booking order, as imports are, rather than every
+/// posting the account ever had (or, as the planner chose without statistics, every entry of
+/// the ledger).
+fn seq_span(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<(i64, i64)>, SqliteError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT min(seq), max(seq) FROM entries INDEXED BY entries_by_booked_on
+          WHERE ledger = ?1 AND booked_on BETWEEN ?2 AND ?3",
+    )?;
+    let span: (Option<i64>, Option<i64>) = stmt
+        .query_row(params![ledger, date_text(from), date_text(to)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(match span {
+        (Some(lo), Some(hi)) => Some((lo, hi)),
+        _ => None,
+    })
+}
+
+/// Seqs of the entries booked within the period that post to `account`: the account's postings
+/// in the period's seq span (`postings_by_account`), each entry's date checked by its key.
 pub(crate) fn account_seqs(
     tx: &Transaction<'_>,
     ledger: &str,
@@ -281,15 +310,23 @@ pub(crate) fn account_seqs(
     let Some(id) = account_id(tx, ledger, account)? else {
         return Ok(Vec::new());
     };
+    let Some((lo, hi)) = seq_span(tx, ledger, from, to)? else {
+        return Ok(Vec::new());
+    };
     let mut stmt = tx.prepare_cached(
-        "SELECT DISTINCT e.seq FROM entries e
-         JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq AND p.account_id = ?2
-         WHERE e.ledger = ?1 AND e.booked_on BETWEEN ?3 AND ?4 ORDER BY e.seq",
+        // Join order and indexes fixed: without statistics SQLite walked every entry of the
+        // ledger by its primary key and probed the account's postings for each.
+        "SELECT DISTINCT e.seq FROM postings p INDEXED BY postings_by_account
+          CROSS JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
+          WHERE p.ledger = ?1 AND p.account_id = ?2 AND p.seq BETWEEN ?5 AND ?6
+            AND +e.booked_on BETWEEN ?3 AND ?4
+          ORDER BY e.seq",
     )?;
     let seqs = stmt
-        .query_map(params![ledger, id, date_text(from), date_text(to)], |r| {
-            r.get(0)
-        })?
+        .query_map(
+            params![ledger, id, date_text(from), date_text(to), lo, hi],
+            |r| r.get(0),
+        )?
         .collect::<Result<Vec<i64>, _>>()?;
     Ok(seqs)
 }
@@ -1082,9 +1119,11 @@ pub(crate) fn account_flows(
         return Ok(Vec::new());
     }
     let mut stmt = tx.prepare_cached(
+        // Pinned (INDEXED BY, CROSS JOIN): the period's entries, then each one's postings by
+        // key; never the ledger's postings in account order (`postings_by_account`).
         "SELECT e.seq, e.booked_on, e.kind, p.account_id, p.currency, p.side, p.amount
-           FROM entries e
-           JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
+           FROM entries e INDEXED BY entries_by_booked_on
+          CROSS JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
           WHERE e.ledger = ?1 AND e.booked_on BETWEEN ?2 AND ?3
             AND (?4 IS NULL OR e.recorded_at <= ?4)",
     )?;
@@ -1278,8 +1317,8 @@ pub(crate) fn open_items(
 }
 
 /// `Store::account_flows_of`: the account's postings (the `postings_by_account` index of
-/// migration 0003) within the period, each entry's net effect split by sign and summed per
-/// (day, entry kind).
+/// migration 0003) within the period's seq span ([`seq_span`]), each entry's net effect split
+/// by sign and summed per (day, entry kind).
 pub(crate) fn account_flows_of(
     tx: &Transaction<'_>,
     ledger: &str,
@@ -1294,12 +1333,15 @@ pub(crate) fn account_flows_of(
     if from > to {
         return Ok(Vec::new());
     }
+    let Some((lo, hi)) = seq_span(tx, ledger, from, to)? else {
+        return Ok(Vec::new());
+    };
     let mut stmt = tx.prepare_cached(
         "SELECT e.seq, e.booked_on, e.kind, p.currency,
                 sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
            FROM postings p INDEXED BY postings_by_account
           CROSS JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
-          WHERE p.ledger = ?1 AND p.account_id = ?2
+          WHERE p.ledger = ?1 AND p.account_id = ?2 AND p.seq BETWEEN ?6 AND ?7
             AND +e.booked_on BETWEEN ?3 AND ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
           GROUP BY e.seq, p.currency",
     )?;
@@ -1308,7 +1350,9 @@ pub(crate) fn account_flows_of(
         id,
         date_text(from),
         date_text(to),
-        known_at.map(|t| t.timestamp_micros())
+        known_at.map(|t| t.timestamp_micros()),
+        lo,
+        hi
     ])?;
     let mut out: BTreeMap<(NaiveDate, &'static str), kasda_store::AccountFlow> = BTreeMap::new();
     while let Some(r) = rows.next()? {
