@@ -875,10 +875,19 @@ pub(crate) fn documents(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Result<Vec<StoredDocument>, SqliteError> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {DOC_COLUMNS} FROM documents
-         WHERE ledger = ?1 AND (?2 IS NULL OR kind = ?2) AND date BETWEEN ?3 AND ?4"
-    ))?;
+    // One statement per case: with `(?2 IS NULL OR kind = ?2)` SQLite cannot use an index for
+    // the kind and walked every document of the ledger (receipts' bodies included) to find,
+    // say, the BAR's STS.
+    let mut stmt = match kind {
+        Some(_) => tx.prepare_cached(&format!(
+            "SELECT {DOC_COLUMNS} FROM documents INDEXED BY documents_by_kind_date
+             WHERE ledger = ?1 AND kind = ?2 AND date BETWEEN ?3 AND ?4"
+        ))?,
+        None => tx.prepare_cached(&format!(
+            "SELECT {DOC_COLUMNS} FROM documents
+             WHERE ledger = ?1 AND ?2 IS NULL AND date BETWEEN ?3 AND ?4"
+        ))?,
+    };
     let from = from
         .map(date_text)
         .unwrap_or_else(|| NO_DATE_START.to_string());
