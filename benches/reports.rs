@@ -20,7 +20,15 @@
 //! * `KASDA_BENCH_SLOW_SECS` — a report whose first run takes longer is reported by that run
 //!   only, not sampled (default 10).
 //! * `KASDA_BENCH_STORES` — `sqlite`, `postgres` or `sqlite,postgres` (default). PostgreSQL is
-//!   taken from `KASDA_TEST_DATABASE_URL` (a throw-away database is created and dropped).
+//!   taken from `KASDA_TEST_DATABASE_URL`.
+//! * `KASDA_BENCH_CACHE` — `on` (default) keeps each built ledger for the next run, keyed by
+//!   (receipts per day, months, [`LEDGER_VERSION`]): SQLite as
+//!   `<target>/tmp/kasda-reports-cache/sqlite-r<per_day>-m<months>-v<N>.db`, PostgreSQL as the
+//!   database `kasda_bench_reports_r<per_day>_m<months>_v<N>`, each with a `.done` marker file
+//!   (postings, last day) written only once the build completed, so an interrupted build is
+//!   started again. A later migration is applied to a cached ledger when it is opened. `off`
+//!   builds into a throw-away file / database every run. Remove the directory (and `DROP
+//!   DATABASE`) to free the space.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -59,6 +67,43 @@ const CHANNELS: [Channel; 6] = [
     Channel::Atm,
     Channel::Retail,
 ];
+
+/// Bumped whenever `import_day` builds a different year, so a cached ledger of an older shape is
+/// never measured.
+const LEDGER_VERSION: u32 = 1;
+
+fn cache_on() -> bool {
+    match std::env::var("KASDA_BENCH_CACHE") {
+        Err(_) => true,
+        Ok(v) => match v.trim() {
+            "" | "on" | "1" => true,
+            "off" | "0" => false,
+            other => panic!("KASDA_BENCH_CACHE: expected `on` or `off`, found {other:?}"),
+        },
+    }
+}
+
+fn cache_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("kasda-reports-cache");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create the cache directory {}: {e}", dir.display()));
+    dir
+}
+
+/// The `.done` marker of a cached ledger: its posting count and last day, or None when the
+/// build never completed.
+fn read_marker(path: &std::path::Path) -> Option<(u64, NaiveDate)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut it = text.split_whitespace();
+    let postings = it.next()?.parse().ok()?;
+    let last = it.next()?.parse().ok()?;
+    Some((postings, last))
+}
+
+fn write_marker(path: &std::path::Path, postings: u64, last: NaiveDate) {
+    std::fs::write(path, format!("{postings} {last}\n"))
+        .unwrap_or_else(|e| panic!("cannot write the cache marker {}: {e}", path.display()));
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -575,6 +620,110 @@ fn stores() -> Vec<String> {
         .collect()
 }
 
+/// The SQLite ledger of (`months`, `per_day`): the cached file when a completed build exists,
+/// otherwise built now (into the cache, renamed into place only when complete).
+fn open_sqlite(
+    months: u32,
+    per_day: usize,
+) -> (
+    Option<tempfile::TempDir>,
+    kasda_store_sqlite::SqliteStore,
+    u64,
+    NaiveDate,
+) {
+    use kasda_store_sqlite::SqliteStore;
+    if !cache_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut s = SqliteStore::open(dir.path().join("bench.db")).expect("open");
+        let (postings, last) = build_ledger(&mut s, months, per_day);
+        return (Some(dir), s, postings, last);
+    }
+    let dir = cache_dir();
+    let stem = format!("sqlite-r{per_day}-m{months}-v{LEDGER_VERSION}");
+    let db = dir.join(format!("{stem}.db"));
+    let marker = dir.join(format!("{stem}.done"));
+    if let (Some((postings, last)), true) = (read_marker(&marker), db.exists()) {
+        eprintln!("  cached ledger {} ({postings} postings)", db.display());
+        let s = SqliteStore::open(&db)
+            .unwrap_or_else(|e| panic!("cannot open the cached ledger {}: {e}", db.display()));
+        return (None, s, postings, last);
+    }
+    let building = dir.join(format!("{stem}.building"));
+    for stale in [&db, &marker, &building] {
+        let _ = std::fs::remove_file(stale);
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut p = stale.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    let (postings, last) = {
+        let mut s = SqliteStore::open(&building).expect("open the ledger being built");
+        build_ledger(&mut s, months, per_day)
+    };
+    std::fs::rename(&building, &db).unwrap_or_else(|e| {
+        panic!(
+            "cannot move {} to {}: {e}",
+            building.display(),
+            db.display()
+        )
+    });
+    write_marker(&marker, postings, last);
+    eprintln!("  cached as {}", db.display());
+    let s = SqliteStore::open(&db).expect("open the built ledger");
+    (None, s, postings, last)
+}
+
+/// The PostgreSQL ledger of (`months`, `per_day`): a cached database when a completed build
+/// exists, otherwise built now (a throw-away database when the cache is off).
+fn open_postgres(
+    months: u32,
+    per_day: usize,
+) -> (
+    Option<kasda_store_postgres::testing::TestDatabase>,
+    kasda_store_postgres::PgStore,
+    u64,
+    NaiveDate,
+) {
+    use kasda_store_postgres::{testing, PgStore};
+    if !cache_on() {
+        let db = testing::TestDatabase::create().expect("PostgreSQL test database");
+        let mut s = db.connect().expect("connect");
+        let (postings, last) = build_ledger(&mut s, months, per_day);
+        s.execute_sql("ANALYZE").expect("analyze");
+        return (Some(db), s, postings, last);
+    }
+    let admin = testing::admin_url();
+    let name = format!("kasda_bench_reports_r{per_day}_m{months}_v{LEDGER_VERSION}");
+    let url = testing::url_with(&admin, None, Some(&name));
+    let marker = cache_dir().join(format!("postgres-{name}.done"));
+    if let Some((postings, last)) = read_marker(&marker) {
+        if let Ok(mut s) = PgStore::connect(&url) {
+            // Migrations added since the build (an index, say) apply as they would in use;
+            // a ledger whose recorded migrations this build refuses is built again.
+            match s.migrate() {
+                Ok(_) => {
+                    eprintln!("  cached ledger: database {name} ({postings} postings)");
+                    return (None, s, postings, last);
+                }
+                Err(e) => eprintln!("  cached database {name} not usable ({e}); building again"),
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&marker);
+    let mut adm = PgStore::connect(&admin).expect("connect to the PostgreSQL server");
+    adm.execute_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .expect("drop an incomplete cached database");
+    adm.execute_sql(&format!("CREATE DATABASE {name}"))
+        .expect("create the cached database");
+    let mut s = PgStore::connect(&url).expect("connect");
+    let (postings, last) = build_ledger(&mut s, months, per_day);
+    s.execute_sql("ANALYZE").expect("analyze");
+    write_marker(&marker, postings, last);
+    eprintln!("  cached as database {name}");
+    (None, s, postings, last)
+}
+
 fn report_bench(c: &mut Criterion) {
     let per_day = env_usize("KASDA_BENCH_RECEIPTS_PER_DAY", 1_000);
     let months = env_usize("KASDA_BENCH_MONTHS", 12).clamp(1, 12) as u32;
@@ -582,11 +731,8 @@ fn report_bench(c: &mut Criterion) {
     for store in stores() {
         match store.as_str() {
             "sqlite" => {
-                let dir = tempfile::tempdir().expect("tempdir");
-                let mut s = kasda_store_sqlite::SqliteStore::open(dir.path().join("bench.db"))
-                    .expect("open");
                 eprintln!("SQLite: {per_day} receipts/day, {months} months");
-                let (postings, last) = build_ledger(&mut s, months, per_day);
+                let (_tmp, mut s, postings, last) = open_sqlite(months, per_day);
                 let (from, to) = month_of(last);
                 let group = format!("reports_sqlite_{postings}_postings");
                 let (f, t) = (from.to_string(), to.to_string());
@@ -594,8 +740,12 @@ fn report_bench(c: &mut Criterion) {
                     let conn = s.connection();
                     let mut st = conn
                         .prepare_cached(
+                            // Pinned (INDEXED BY, CROSS JOIN): since postings_by_account
+                            // exists SQLite, without statistics, walks every posting of the
+                            // ledger in account order for the GROUP BY and probes each entry.
                             "SELECT p.account_id, sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
-                               FROM entries e JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
+                               FROM entries e INDEXED BY entries_by_booked_on
+                              CROSS JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
                               WHERE e.ledger = ?1 AND e.booked_on BETWEEN ?2 AND ?3
                               GROUP BY p.account_id",
                         )
@@ -612,12 +762,8 @@ fn report_bench(c: &mut Criterion) {
                 measure(c, &group, &mut s, &cfg, (from, to), &mut baseline);
             }
             "postgres" => {
-                let db = kasda_store_postgres::testing::TestDatabase::create()
-                    .expect("PostgreSQL test database");
-                let mut s = db.connect().expect("connect");
                 eprintln!("PostgreSQL: {per_day} receipts/day, {months} months");
-                let (postings, last) = build_ledger(&mut s, months, per_day);
-                s.execute_sql("ANALYZE").expect("analyze");
+                let (_db, mut s, postings, last) = open_postgres(months, per_day);
                 let (from, to) = month_of(last);
                 let group = format!("reports_postgres_{postings}_postings");
                 let sql = format!(
