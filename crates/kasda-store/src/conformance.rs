@@ -4,7 +4,7 @@
 //! migrates) and panics with a message naming the broken rule. Stores run the whole suite with
 //! [`conformance_tests!`](crate::conformance_tests), which generates one `#[test]` per check:
 //!
-//! ```ignore
+//! ```text
 //! kasda_store::conformance_tests!(|| my_store::open_test_store());
 //! ```
 //!
