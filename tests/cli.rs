@@ -2,37 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+mod common;
+use common::{json, kasda_as, ok};
 
 fn kasda(dir: &Path, args: &[&str]) -> Output {
     kasda_as("e2e-test", dir, args)
-}
-
-fn kasda_as(user: &str, dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kasda"))
-        .current_dir(dir)
-        .env_remove("KASDA_DB")
-        .env_remove("KASDA_CONFIG")
-        .env("KASDA_ACTOR", user)
-        .env("CI", "true")
-        .args(args)
-        .output()
-        .expect("kasda binary runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    let text = ok(out);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
 
 fn shared_samples() -> PathBuf {

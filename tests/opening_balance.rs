@@ -2,35 +2,9 @@
 //! real `kasda` binary on the embedded SQLite store.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn kasda_as(user: &str, dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kasda"))
-        .current_dir(dir)
-        .env_remove("KASDA_DB")
-        .env_remove("KASDA_CONFIG")
-        .env("KASDA_ACTOR", user)
-        .env("CI", "true")
-        .args(args)
-        .output()
-        .expect("kasda binary runs")
-}
-
-fn stdout_of(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    let text = stdout_of(out);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
-}
+use std::process::Output;
+mod common;
+use common::{json, kasda_as, ok};
 
 /// The command failed with `code` and its message contains `needle`; returns the message.
 fn refused(out: &Output, code: i32, needle: &str) -> String {
@@ -46,7 +20,7 @@ fn refused(out: &Output, code: i32, needle: &str) -> String {
 }
 
 fn generate(dir: &Path) -> PathBuf {
-    stdout_of(&kasda_as(
+    ok(&kasda_as(
         "generator",
         dir,
         &[
@@ -225,7 +199,7 @@ fn opening_balance_through_maker_checker() {
 
     // The trail leads from the statement's file to the opening entry (named in its memo).
     let first_file = files[0].file_name().unwrap().to_str().unwrap().to_string();
-    let trail = stdout_of(&run("auditor", &["trail", "--ref", &first_file]));
+    let trail = ok(&run("auditor", &["trail", "--ref", &first_file]));
     assert!(
         trail.contains(&format!("opening_balance:{account}:1")),
         "{trail}"
@@ -279,7 +253,7 @@ fn opening_balance_through_maker_checker() {
         &opening_date,
         &["--amount", "1000000"],
     );
-    let v: serde_json::Value = serde_json::from_str(&stdout_of(&p)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&p)).unwrap();
     let bank2 = v["opening_balance"]["bank_opening"]
         .as_str()
         .unwrap()
