@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use kasda_core::config::Config;
 use kasda_core::money::display_idr;
 use kasda_recon::load::{load_input, LoadOptions};
-use kasda_recon::{Finding, FindingType, ReconConfig, ReconOutput, Severity};
+use kasda_recon::{Finding, FindingType, Match, ReconConfig, ReconReport, Severity};
 use kasda_store::{FindingInput, FindingStatus, NewEntry, RunInfo, RunKind, Store};
 use serde::Serialize;
 
@@ -44,7 +44,7 @@ pub fn reconcile_store(
     from: NaiveDate,
     to: NaiveDate,
     as_of: NaiveDate,
-) -> Result<(ReconSummary, ReconOutput), Failure> {
+) -> Result<(ReconSummary, ReconReport), Failure> {
     let started = std::time::Instant::now();
     let calendar = cfg.calendar().map_err(Failure::input)?;
     let rcfg = ReconConfig::from_config(cfg);
@@ -52,31 +52,25 @@ pub fn reconcile_store(
     let input = load_input(store, ledger, from, to, as_of, LoadOptions::default())
         .map_err(Failure::store)?;
 
-    let out = kasda_recon::reconcile(&input, &rcfg, &calendar);
-
+    // Matches are turned into entries as the engine hands them out, so they are never all held
+    // at once beside their entries.
     // A fact of a closed period is booked on the first open day, naming its own date.
     let closed_through = store.closed_through(ledger).map_err(Failure::store)?;
     let mut entries = Vec::new();
-    for m in &out.matches {
-        let built = kasda_recon::match_entries(m).map_err(Failure::input)?;
-        for (i, mut e) in built.into_iter().enumerate() {
-            if let Some(closed) = closed_through {
-                if e.booked_on <= closed {
-                    let fact_date = e.booked_on;
-                    e.booked_on = closed + Duration::days(1);
-                    e.memo = format!("[fakta periode tertutup {fact_date}] {}", e.memo)
-                        .chars()
-                        .take(kasda_core::ledger::MAX_ENTRY_TEXT)
-                        .collect();
-                }
-            }
-            let joins = if i == 0 {
-                m.line_ids.iter().chain(&m.document_ids).cloned().collect()
-            } else {
-                Vec::new()
-            };
-            entries.push(NewEntry { entry: e, joins });
+    let mut matches_new = 0usize;
+    let mut failed: Option<Failure> = None;
+    let out = kasda_recon::reconcile_each(&input, &rcfg, &calendar, |m| {
+        matches_new += 1;
+        if failed.is_some() {
+            return;
         }
+        match kasda_recon::match_entries(&m) {
+            Ok(built) => entries.extend(entries_of_match(&m, built, closed_through)),
+            Err(e) => failed = Some(Failure::input(e)),
+        }
+    });
+    if let Some(f) = failed {
+        return Err(f);
     }
     let mut run = RunInfo::new(RunKind::Reconcile, actor());
     run.details = serde_json::json!({
@@ -117,7 +111,7 @@ pub fn reconcile_store(
         from,
         to,
         as_of,
-        matches_new: out.matches.len(),
+        matches_new,
         entries_appended: appended.appended.len(),
         entries_already_present: appended.duplicates.len(),
         per_rule: out
@@ -140,7 +134,38 @@ pub fn reconcile_store(
     Ok((summary, out))
 }
 
-/// The ledger's match entries and the facts each joins, so a re-run adds nothing.
+/// The entries of one match, ready to append: the first names the facts it joins; any booked in
+/// a closed period moves to the first open day with its own date in the memo.
+fn entries_of_match(
+    m: &Match,
+    built: Vec<kasda_core::ledger::JournalEntry>,
+    closed_through: Option<NaiveDate>,
+) -> Vec<NewEntry> {
+    built
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            if let Some(closed) = closed_through {
+                if e.booked_on <= closed {
+                    let fact_date = e.booked_on;
+                    e.booked_on = closed + Duration::days(1);
+                    e.memo = format!("[fakta periode tertutup {fact_date}] {}", e.memo)
+                        .chars()
+                        .take(kasda_core::ledger::MAX_ENTRY_TEXT)
+                        .collect();
+                }
+            }
+            let joins = if i == 0 {
+                m.line_ids.iter().chain(&m.document_ids).cloned().collect()
+            } else {
+                Vec::new()
+            };
+            NewEntry { entry: e, joins }
+        })
+        .collect()
+}
+
+/// A finding as the store records it.
 fn finding_input(f: &Finding) -> FindingInput {
     FindingInput {
         id: f.id.clone(),
