@@ -925,6 +925,13 @@ pub struct Trail {
     pub truncated: bool,
 }
 
+/// Whether an entry records a match: its kind, or a natural key written by
+/// `kasda_core::posting::match_key` (`match:<rule>:…`, also on sweep, jasa giro and bank charge
+/// entries). What [`Store::match_entry_keys`] returns.
+pub fn is_match_entry(entry: &JournalEntry) -> bool {
+    entry.kind == EntryKind::Match || entry.natural_key.starts_with("match:")
+}
+
 // ---------------------------------------------------------------------------------------------
 // The trait
 // ---------------------------------------------------------------------------------------------
@@ -938,13 +945,6 @@ pub struct Trail {
 /// **Time.** The store stamps `recorded_at`, `started_at`, `imported_at`… from its own clock
 /// (UTC, truncated to whole microseconds), never from the caller, and never lets a ledger's
 /// `recorded_at` go backwards (it uses the later of the clock and the last stamp).
-/// Whether an entry records a match: its kind, or a natural key written by
-/// `kasda_core::posting::match_key` (`match:<rule>:…`, also on sweep, jasa giro and bank charge
-/// entries). What [`Store::match_entry_keys`] returns.
-pub fn is_match_entry(entry: &JournalEntry) -> bool {
-    entry.kind == EntryKind::Match || entry.natural_key.starts_with("match:")
-}
-
 pub trait Store {
     /// Applies pending schema migrations in order and returns the ones applied now. A migration
     /// that was applied with a different checksum is an error
