@@ -10,8 +10,9 @@ use kasda_core::statement::{
 };
 use kasda_recon::load::{existing_matches, load_input, LoadOptions};
 use kasda_recon::{workload, ReconConfig, ReconInput, WeekdayCalendar};
+use kasda_store::conformance::{match_keys_by_filter, match_keys_paged};
 use kasda_store::memory::MemoryStore;
-use kasda_store::{is_match_entry, LedgerInfo, NewEntry, RunInfo, RunKind, SourceFile, Store};
+use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, SourceFile, Store};
 use kasda_store_sqlite::SqliteStore;
 use sha2::{Digest, Sha256};
 
@@ -130,36 +131,6 @@ fn reconcile_into(store: &mut dyn Store) -> usize {
     out.matches.len()
 }
 
-/// Every match entry's (seq, key), by filtering all entries.
-fn by_filter(store: &mut dyn Store) -> Vec<(i64, String)> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.entries(LEDGER, after, 97).unwrap();
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        out.extend(
-            page.into_iter()
-                .filter(|e| is_match_entry(&e.entry))
-                .map(|e| (e.seq, e.entry.natural_key)),
-        );
-    }
-    out
-}
-
-fn by_match_keys(store: &mut dyn Store, page: usize) -> Vec<(i64, String)> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let got = store.match_entry_keys(LEDGER, after, page).unwrap();
-        assert!(got.len() <= page);
-        let Some(&(last, _)) = got.last() else { break };
-        after = last;
-        out.extend(got);
-    }
-    out
-}
-
 #[test]
 fn match_entry_keys_are_the_match_entries_and_a_rerun_adds_nothing() {
     let inp = workload::scale_input(400);
@@ -171,13 +142,13 @@ fn match_entry_keys_are_the_match_entries_and_a_rerun_adds_nothing() {
     let mut keys = Vec::new();
     for store in stores {
         import(store, &inp);
-        assert_eq!(by_match_keys(store, 5), Vec::new());
+        assert_eq!(match_keys_paged(store, LEDGER, 5), Vec::new());
         let first = reconcile_into(store);
         assert!(first >= 360, "{first} matches");
-        let all = by_filter(store);
+        let all = match_keys_by_filter(store, LEDGER);
         assert!(all.len() >= first, "{} match entries", all.len());
         for page in [1, 7, 10_000] {
-            assert_eq!(by_match_keys(store, page), all, "page {page}");
+            assert_eq!(match_keys_paged(store, LEDGER, page), all, "page {page}");
         }
         assert_eq!(existing_matches(store, LEDGER).unwrap().len(), first);
         assert_eq!(reconcile_into(store), 0);

@@ -36,6 +36,7 @@ use proptest::test_runner::{Config, TestRunner};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use crate::is_match_entry;
 use crate::{
     build_document_batch, build_import_batch, DocKind, FindingInput, FindingStatus, ImportBatch,
     LedgerInfo, MemoryStore, Mutation, NewEntry, NewProposal, ProposalKind, ProposalStatus,
@@ -3204,6 +3205,115 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     random_operations(make);
     account_flows_aggregate(make);
     open_items_and_account_flows(make);
+    match_entry_keys_paging(make);
+}
+
+/// `(seq, natural key)` of the ledger's match entries, found by reading every entry
+/// (`Store::entries`, pages of 97) and keeping what [`is_match_entry`] accepts: the answer
+/// [`Store::match_entry_keys`] must give.
+pub fn match_keys_by_filter(s: &mut dyn Store, ledger: &str) -> Vec<(i64, String)> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = ok("entries", s.entries(ledger, after, 97));
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        out.extend(
+            page.into_iter()
+                .filter(|e| is_match_entry(&e.entry))
+                .map(|e| (e.seq, e.entry.natural_key)),
+        );
+    }
+    out
+}
+
+/// Every `(seq, natural key)` [`Store::match_entry_keys`] gives, read in pages of `page`; each
+/// page no longer than asked.
+pub fn match_keys_paged(s: &mut dyn Store, ledger: &str, page: usize) -> Vec<(i64, String)> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let got = ok("match_entry_keys", s.match_entry_keys(ledger, after, page));
+        assert!(
+            got.len() <= page,
+            "a page of {page} gave {} keys",
+            got.len()
+        );
+        let Some(&(last, _)) = got.last() else { break };
+        after = last;
+        out.extend(got);
+    }
+    out
+}
+
+/// [`Store::match_entry_keys`]: the match entries only (kind `match`, or a natural key written
+/// by `posting::match_key` such as a fee's), in seq order, page by page, equal to filtering
+/// every entry; an unknown ledger is an error.
+pub fn match_entry_keys_paging<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    ok(
+        "lines",
+        s.import_file(
+            LEDGER,
+            statement_batch(
+                "mk",
+                RKUD,
+                &[line(2, "A", 100, true), line(3, "B", 50, true)],
+            ),
+        ),
+    );
+    let plain = |kind: EntryKind, key: &str, amount: i64| JournalEntry {
+        kind,
+        booked_on: day(2),
+        value_date: day(2),
+        natural_key: key.into(),
+        position: String::new(),
+        memo: "test".into(),
+        reverses: None,
+        postings: vec![
+            Posting::debit(kas(RKUD), idr(amount)),
+            Posting::credit(suspense_in(RKUD), idr(amount)),
+        ],
+    };
+    let fee = match posting::fee(
+        &MatchContext {
+            rule: "retail".into(),
+            ids: vec!["x".into()],
+            booked_on: day(3),
+            value_date: day(3),
+            memo: "fee".into(),
+        },
+        Channel::Retail,
+        idr(5),
+    ) {
+        Ok(e) => e,
+        Err(e) => panic!("fee fixture: {e}"),
+    };
+    let entries: Vec<NewEntry> = vec![
+        plain(EntryKind::Match, "match:reference:a+b", 100).into(),
+        // Neither kind nor key says match.
+        plain(EntryKind::WriteOff, "writeoff:1", 7).into(),
+        // A match by its key alone.
+        fee.into(),
+        // A match by its kind alone.
+        plain(EntryKind::Match, "manual-7", 30).into(),
+    ];
+    ok(
+        "append",
+        s.append_entries(LEDGER, RunInfo::new(RunKind::Reconcile, "t"), entries),
+    );
+    let all = match_keys_by_filter(&mut s, LEDGER);
+    let keys: Vec<&str> = all.iter().map(|(_, k)| k.as_str()).collect();
+    assert_eq!(keys.len(), 3, "match entries: {keys:?}");
+    assert!(keys.contains(&"manual-7") && keys.contains(&"match:reference:a+b"));
+    assert!(!keys.contains(&"writeoff:1"));
+    for page in [1, 2, 10_000] {
+        assert_eq!(match_keys_paged(&mut s, LEDGER, page), all, "page {page}");
+    }
+    assert!(
+        s.match_entry_keys("no-such-ledger", 0, 5).is_err(),
+        "an unknown ledger must be an error"
+    );
 }
 
 /// Generates one `#[test]` per conformance check for the store built by the given factory
@@ -3216,7 +3326,8 @@ macro_rules! conformance_tests {
             documents_and_duplicates, reversals, matches_and_joins, balances_bitemporal, trail_walks,
             chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
             findings_history, maker_checker, opening_balances, period_close, paging_and_limits, trail_truncates, facts_round_trip,
-            random_operations, account_flows_aggregate, open_items_and_account_flows);
+            random_operations, account_flows_aggregate, open_items_and_account_flows,
+            match_entry_keys_paging);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
