@@ -11,16 +11,10 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
-use kasda_core::document::Document;
-use kasda_core::posting::AccountRole;
-use kasda_core::statement::{
-    AccountId, Entry, References, Remittance, SourcePos, Statement, StatementFile,
-};
 use kasda_recon::load::{load_input, LoadOptions};
-use kasda_recon::{workload, ReconConfig, ReconInput, WeekdayCalendar};
-use kasda_store::{FindingInput, LedgerInfo, NewEntry, RunInfo, RunKind, SourceFile, Store};
+use kasda_recon::{workload, ReconConfig, WeekdayCalendar};
+use kasda_store::{FindingInput, LedgerInfo, NewEntry, RunInfo, RunKind, Store};
 use kasda_store_sqlite::SqliteStore;
-use sha2::{Digest, Sha256};
 
 /// Peak resident set size of this process so far, in MiB (`VmHWM`), when the OS reports it.
 fn peak_rss_mib() -> Option<f64> {
@@ -31,84 +25,6 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 const LEDGER: &str = "36.73";
-
-fn source(name: &str, format: &str, tag: &str) -> SourceFile {
-    SourceFile {
-        name: name.into(),
-        sha256: hex::encode(Sha256::digest(tag.as_bytes())),
-        size_bytes: 0,
-        format: format.into(),
-        imported_by: "bench".into(),
-    }
-}
-
-/// The workload's lines as one statement file (one statement per day) and its receipts as one
-/// document file, imported into `store` as `kasda import` would.
-fn import_workload(store: &mut SqliteStore, inp: &ReconInput) {
-    let mut statements: Vec<Statement> = Vec::new();
-    for l in &inp.lines {
-        let sid = l.statement_id.clone().unwrap_or_default();
-        let fresh = statements
-            .last()
-            .is_none_or(|s| s.id.as_deref() != Some(sid.as_str()));
-        if fresh {
-            statements.push(Statement {
-                id: Some(sid),
-                account: AccountId {
-                    number: Some(l.account.clone()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            });
-        }
-        let st = statements.last_mut().expect("pushed above");
-        st.entries.push(Entry {
-            pos: SourcePos {
-                line: l.seq,
-                index: st.entries.len() as u32,
-            },
-            amount: l.amount,
-            direction: Some(l.direction),
-            reversal: l.reversal,
-            status: l.status,
-            booking_date: Some(l.booking_date),
-            value_date: Some(l.value_date),
-            refs: References {
-                account_servicer: l.bank_ref.clone(),
-                ..Default::default()
-            },
-            remittance: Remittance {
-                unstructured: l.texts.clone(),
-                ..Default::default()
-            },
-            ..Default::default()
-        });
-    }
-    let sf = StatementFile {
-        statements,
-        ..Default::default()
-    };
-    let tag = format!("recon-bench-lines:{}", inp.lines.len());
-    let batch =
-        kasda_store::build_import_batch(source("lines.xml", "camt.053", &tag), &sf, &|_| {
-            AccountRole::Rkud
-        })
-        .expect("statement batch");
-    drop(sf);
-    store.import_file(LEDGER, batch).expect("import lines");
-    let docs: Vec<(u32, Document)> = inp
-        .documents
-        .receipts
-        .iter()
-        .enumerate()
-        .map(|(i, (_, r))| (i as u32 + 2, Document::Receipt(r.clone())))
-        .collect();
-    let tag = format!("recon-bench-receipts:{}", docs.len());
-    let batch =
-        kasda_store::build_document_batch(source("receipts.csv", "receipts-csv", &tag), docs)
-            .expect("document batch");
-    store.import_file(LEDGER, batch).expect("import receipts");
-}
 
 fn main() {
     let n: usize = std::env::args()
@@ -126,7 +42,7 @@ fn main() {
         })
         .expect("ledger");
     let t = Instant::now();
-    import_workload(&mut store, &inp);
+    workload::import_into(&mut store, LEDGER, &inp, "recon-bench").expect("import the workload");
     let import = t.elapsed();
 
     let t = Instant::now();

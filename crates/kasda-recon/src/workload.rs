@@ -128,3 +128,93 @@ pub fn bare_ntb_join(inp: &ReconInput) -> usize {
     }
     joined
 }
+
+/// The workload's lines as one statement file (one statement per day) and its receipts as one
+/// document file, imported into `store` under `ledger` as `kasda import` would (the ledger must
+/// exist). `tag` makes the two files' sha256 distinct per caller. For the examples and tests
+/// that reconcile the workload through a real store.
+pub fn import_into(
+    store: &mut dyn kasda_store::Store,
+    ledger: &str,
+    inp: &ReconInput,
+    tag: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use kasda_core::document::Document;
+    use kasda_core::posting::AccountRole;
+    use kasda_core::statement::{
+        AccountId, Entry, References, Remittance, SourcePos, Statement, StatementFile,
+    };
+    use sha2::{Digest, Sha256};
+
+    let source = |name: &str, format: &str, what: &str| kasda_store::SourceFile {
+        name: name.into(),
+        sha256: hex::encode(Sha256::digest(format!("{tag}:{what}").as_bytes())),
+        size_bytes: 0,
+        format: format.into(),
+        imported_by: "workload".into(),
+    };
+    let mut statements: Vec<Statement> = Vec::new();
+    let mut current: Option<Statement> = None;
+    for l in &inp.lines {
+        let sid = l.statement_id.clone().unwrap_or_default();
+        if current
+            .as_ref()
+            .is_some_and(|s| s.id.as_deref() != Some(sid.as_str()))
+        {
+            statements.extend(current.take());
+        }
+        let st = current.get_or_insert_with(|| Statement {
+            id: Some(sid),
+            account: AccountId {
+                number: Some(l.account.clone()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        st.entries.push(Entry {
+            pos: SourcePos {
+                line: l.seq,
+                index: st.entries.len() as u32,
+            },
+            amount: l.amount,
+            direction: Some(l.direction),
+            reversal: l.reversal,
+            status: l.status,
+            booking_date: Some(l.booking_date),
+            value_date: Some(l.value_date),
+            refs: References {
+                account_servicer: l.bank_ref.clone(),
+                ..Default::default()
+            },
+            remittance: Remittance {
+                unstructured: l.texts.clone(),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+    }
+    statements.extend(current);
+    let sf = StatementFile {
+        statements,
+        ..Default::default()
+    };
+    let what = format!("lines:{}", inp.lines.len());
+    let batch =
+        kasda_store::build_import_batch(source("lines.xml", "camt.053", &what), &sf, &|_| {
+            AccountRole::Rkud
+        })?;
+    drop(sf);
+    store.import_file(ledger, batch)?;
+    let docs: Vec<(u32, Document)> = inp
+        .documents
+        .receipts
+        .iter()
+        .enumerate()
+        .map(|(i, (_, r))| (i as u32 + 2, Document::Receipt(r.clone())))
+        .collect();
+    let what = format!("receipts:{}", docs.len());
+    let batch =
+        kasda_store::build_document_batch(source("receipts.csv", "receipts-csv", &what), docs)?;
+    store.import_file(ledger, batch)?;
+    Ok(())
+}

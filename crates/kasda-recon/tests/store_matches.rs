@@ -3,32 +3,16 @@
 //! page, as filtering every entry; and a second reconcile through the store adds nothing.
 
 use chrono::NaiveDate;
-use kasda_core::document::Document;
-use kasda_core::posting::AccountRole;
-use kasda_core::statement::{
-    AccountId, Entry, References, Remittance, SourcePos, Statement, StatementFile,
-};
 use kasda_recon::load::{existing_matches, load_input, LoadOptions};
 use kasda_recon::{workload, ReconConfig, ReconInput, WeekdayCalendar};
 use kasda_store::conformance::{match_keys_by_filter, match_keys_paged};
 use kasda_store::memory::MemoryStore;
-use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, SourceFile, Store};
+use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, Store};
 use kasda_store_sqlite::SqliteStore;
-use sha2::{Digest, Sha256};
 
 const LEDGER: &str = "36.73";
 
-fn source(name: &str, format: &str, tag: &str) -> SourceFile {
-    SourceFile {
-        name: name.into(),
-        sha256: hex::encode(Sha256::digest(tag.as_bytes())),
-        size_bytes: 0,
-        format: format.into(),
-        imported_by: "test".into(),
-    }
-}
-
-/// The workload's lines (one statement per day) and receipts, imported as `kasda import` would.
+/// The workload imported as `kasda import` would, into a fresh ledger.
 fn import(store: &mut dyn Store, inp: &ReconInput) {
     store
         .ensure_ledger(&LedgerInfo {
@@ -36,63 +20,7 @@ fn import(store: &mut dyn Store, inp: &ReconInput) {
             name: "test".into(),
         })
         .unwrap();
-    let mut statements: Vec<Statement> = Vec::new();
-    for l in &inp.lines {
-        let sid = l.statement_id.clone().unwrap_or_default();
-        if statements
-            .last()
-            .is_none_or(|s| s.id.as_deref() != Some(sid.as_str()))
-        {
-            statements.push(Statement {
-                id: Some(sid),
-                account: AccountId {
-                    number: Some(l.account.clone()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            });
-        }
-        let st = statements.last_mut().unwrap();
-        st.entries.push(Entry {
-            pos: SourcePos {
-                line: l.seq,
-                index: st.entries.len() as u32,
-            },
-            amount: l.amount,
-            direction: Some(l.direction),
-            booking_date: Some(l.booking_date),
-            value_date: Some(l.value_date),
-            refs: References {
-                account_servicer: l.bank_ref.clone(),
-                ..Default::default()
-            },
-            remittance: Remittance {
-                unstructured: l.texts.clone(),
-                ..Default::default()
-            },
-            ..Default::default()
-        });
-    }
-    let sf = StatementFile {
-        statements,
-        ..Default::default()
-    };
-    let batch = kasda_store::build_import_batch(source("lines.xml", "camt.053", "l"), &sf, &|_| {
-        AccountRole::Rkud
-    })
-    .unwrap();
-    store.import_file(LEDGER, batch).unwrap();
-    let docs: Vec<(u32, Document)> = inp
-        .documents
-        .receipts
-        .iter()
-        .enumerate()
-        .map(|(i, (_, r))| (i as u32 + 2, Document::Receipt(r.clone())))
-        .collect();
-    let batch =
-        kasda_store::build_document_batch(source("receipts.csv", "receipts-csv", "r"), docs)
-            .unwrap();
-    store.import_file(LEDGER, batch).unwrap();
+    workload::import_into(store, LEDGER, inp, "store-matches").unwrap();
 }
 
 fn reconcile_into(store: &mut dyn Store) -> usize {
