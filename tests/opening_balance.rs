@@ -206,19 +206,22 @@ fn opening_balance_through_maker_checker() {
     );
 
     // The BAR uses the ledger's figure: no "belum dibukukan" note, the proof closes.
-    let bar = json(&run(
-        "auditor",
-        &[
-            "report",
-            "bar",
-            "--from",
-            "2026-03-02",
-            "--to",
-            "2026-03-04",
-            "--account",
-            &rkud,
-        ],
-    ));
+    let bar_of = |account: &str| {
+        json(&run(
+            "auditor",
+            &[
+                "report",
+                "bar",
+                "--from",
+                "2026-03-02",
+                "--to",
+                "2026-03-04",
+                "--account",
+                account,
+            ],
+        ))
+    };
+    let bar = bar_of(&rkud);
     let notes: Vec<&str> = bar["notes"]
         .as_array()
         .unwrap()
@@ -266,19 +269,7 @@ fn opening_balance_through_maker_checker() {
     );
     let id2 = v["proposal"].as_i64().unwrap().to_string();
     json(&run("kuasa-bud", &["match", "approve", &id2]));
-    let bar2 = json(&run(
-        "auditor",
-        &[
-            "report",
-            "bar",
-            "--from",
-            "2026-03-02",
-            "--to",
-            "2026-03-04",
-            "--account",
-            &rkud2,
-        ],
-    ));
+    let bar2 = bar_of(&rkud2);
     let a2 = &bar2["data"]["accounts"][0];
     let item = a2["items"]
         .as_array()
