@@ -1058,3 +1058,66 @@ pub(crate) async fn account_flows_of(
         })
         .collect())
 }
+
+/// `Store::joining_entries`: the joins by key (`entry_joins_by_key`) with each joining entry's
+/// date and recording time; no postings read.
+pub(crate) async fn joining_entries(
+    c: &Client,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<kasda_store::JoiningEntry>, StoreError> {
+    keys_limit(keys.len())?;
+    let rows = query(
+        c,
+        "read joining entries",
+        "SELECT DISTINCT j.joined_key COLLATE \"C\" AS k, j.seq, e.booked_on, e.recorded_at
+           FROM entry_joins j
+           JOIN entries e ON e.ledger_id = j.ledger_id AND e.seq = j.seq
+          WHERE j.ledger_id = $1 AND j.joined_key = ANY($2)
+          ORDER BY k, j.seq",
+        &[&ledger, &keys],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| kasda_store::JoiningEntry {
+            key: r.get(0),
+            seq: r.get(1),
+            booked_on: r.get(2),
+            recorded_at: r.get(3),
+        })
+        .collect())
+}
+
+/// `Store::open_documents`: the kind's documents up to the date (`documents_by_kind_date`),
+/// each checked for a joining entry by `entry_joins_by_key`; only the open ones are decoded.
+pub(crate) async fn open_documents(
+    c: &Client,
+    ledger: &str,
+    kind: DocKind,
+    as_of: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<StoredDocument>, StoreError> {
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM documents d
+          WHERE d.ledger_id = $1 AND d.kind = $2 AND d.doc_date <= $3
+            AND d.entry_seq IS NOT NULL
+            AND ($4::timestamptz IS NULL OR d.recorded_at <= $4)
+            AND NOT EXISTS (
+                SELECT 1 FROM entry_joins j
+                  JOIN entries m ON m.ledger_id = j.ledger_id AND m.seq = j.seq
+                 WHERE j.ledger_id = $1 AND j.joined_key = d.natural_key
+                   AND m.booked_on <= $3
+                   AND ($4::timestamptz IS NULL OR m.recorded_at <= $4)
+                OFFSET 0)
+          {DOC_ORDER}"
+    );
+    let rows = query(
+        c,
+        "read open documents",
+        &sql,
+        &[&ledger, &kind.as_str(), &as_of, &known_at],
+    )
+    .await?;
+    doc_rows(&rows)
+}

@@ -685,6 +685,31 @@ impl Store for SqliteStore {
         Ok(self.read_ledger(ledger, |tx| read::entries_joining(tx, ledger, keys))?)
     }
 
+    fn joining_entries(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<kasda_store::JoiningEntry>, StoreError> {
+        kasda_store::limit_check(
+            "keys in one lookup",
+            keys.len(),
+            kasda_store::MAX_KEYS_PER_LOOKUP,
+        )?;
+        Ok(self.read_ledger(ledger, |tx| read::joining_entries(tx, ledger, keys))?)
+    }
+
+    fn open_documents(
+        &mut self,
+        ledger: &str,
+        kind: DocKind,
+        as_of: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StoredDocument>, StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            read::open_documents(tx, ledger, kind, as_of, known_at)
+        })?)
+    }
+
     fn entries_reversing(&mut self, ledger: &str, seqs: &[i64]) -> Result<Vec<i64>, StoreError> {
         kasda_store::limit_check(
             "seqs in one lookup",

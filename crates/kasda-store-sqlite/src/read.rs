@@ -1402,3 +1402,75 @@ pub(crate) fn account_flows_of(
     }
     Ok(out.into_values().collect())
 }
+
+/// `Store::joining_entries`: per key, the joins by key (`entry_joins_by_key`) and each joining
+/// entry's date and recording time by its primary key; no postings read.
+pub(crate) fn joining_entries(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<kasda_store::JoiningEntry>, SqliteError> {
+    let wanted: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+    let mut stmt = tx.prepare_cached(
+        "SELECT DISTINCT j.seq, e.booked_on, e.recorded_at
+           FROM entry_joins j INDEXED BY entry_joins_by_key
+          CROSS JOIN entries e ON e.ledger = j.ledger AND e.seq = j.seq
+          WHERE j.ledger = ?1 AND j.joined_key = ?2
+          ORDER BY j.seq",
+    )?;
+    let mut out = Vec::new();
+    for key in wanted {
+        let mut rows = stmt.query(params![ledger, key])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let booked: String = r.get(1)?;
+            out.push(kasda_store::JoiningEntry {
+                key: key.to_string(),
+                seq,
+                booked_on: parse_date(
+                    "entries",
+                    ledger,
+                    &format!("seq {seq}"),
+                    "booked_on",
+                    &booked,
+                )?,
+                recorded_at: time_from_us(r.get(2)?),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `Store::open_documents`: the kind's documents up to the date (`documents_by_kind_date`),
+/// each checked for a joining entry by `entry_joins_by_key`; only the open ones are decoded.
+pub(crate) fn open_documents(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    kind: DocKind,
+    as_of: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<StoredDocument>, SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        // Plans pinned as in `open_items` (INDEXED BY, CROSS JOIN, `+` on dates).
+        "SELECT {DOC_COLUMNS} FROM documents d INDEXED BY documents_by_kind_date
+          WHERE d.ledger = ?1 AND d.kind = ?2 AND d.date <= ?3 AND d.entry_seq IS NOT NULL
+            AND (?4 IS NULL OR d.recorded_at <= ?4)
+            AND NOT EXISTS (
+                SELECT 1 FROM entry_joins j INDEXED BY entry_joins_by_key
+                 CROSS JOIN entries m ON m.ledger = j.ledger AND m.seq = j.seq
+                 WHERE j.ledger = ?1 AND j.joined_key = d.natural_key
+                   AND +m.booked_on <= ?3 AND (?4 IS NULL OR m.recorded_at <= ?4))"
+    ))?;
+    let mut rows = stmt.query(params![
+        ledger,
+        kind.as_str(),
+        date_text(as_of),
+        known_at.map(|t| t.timestamp_micros())
+    ])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(document_from_row(ledger, r)?);
+    }
+    sort_documents(&mut out);
+    Ok(out)
+}

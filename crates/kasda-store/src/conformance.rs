@@ -3206,6 +3206,7 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     account_flows_aggregate(make);
     open_items_and_account_flows(make);
     match_entry_keys_paging(make);
+    joining_entries_and_open_documents(make);
 }
 
 /// `(seq, natural key)` of the ledger's match entries, found by reading every entry
@@ -3327,7 +3328,7 @@ macro_rules! conformance_tests {
             chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
             findings_history, maker_checker, opening_balances, period_close, paging_and_limits, trail_truncates, facts_round_trip,
             random_operations, account_flows_aggregate, open_items_and_account_flows,
-            match_entry_keys_paging);
+            match_entry_keys_paging, joining_entries_and_open_documents);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -3805,5 +3806,204 @@ pub fn open_items_and_account_flows<S: Store>(make: &mut dyn FnMut() -> S) {
         if account != unused {
             assert!(!got.is_empty(), "{what}: the account moved in the period");
         }
+    }
+}
+
+/// [`Store::joining_entries`] and [`Store::open_documents`]: the entries joining given keys with
+/// their booking date and recording time, and the STS no entry booked by a date and known at a
+/// cut-off has joined — equal to the answers written over the lookups
+/// ([`crate::joining_entries_by_lookups`], [`crate::open_documents_by_lookups`]) and to
+/// hand-checked keys.
+pub fn joining_entries_and_open_documents<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    let deposits = [
+        sts("OD-STS-A", "1.02.01", "4.1.02.01", 30, 2),
+        sts("OD-STS-B", "1.02.01", "4.1.02.01", 45, 4),
+        sts("OD-STS-C", "1.02.01", "4.1.02.01", 55, 5),
+    ];
+    ok(
+        "STS",
+        s.import_file(
+            LEDGER,
+            document_batch(
+                "open-docs-sts",
+                deposits.iter().cloned().map(Document::Sts).collect(),
+            ),
+        ),
+    );
+    ok(
+        "credits",
+        s.import_file(
+            LEDGER,
+            statement_batch(
+                "open-docs-lines",
+                RKUD,
+                &[line(3, "OD-CR-A", 30, true), line(6, "OD-CR-B", 45, true)],
+            ),
+        ),
+    );
+    let lines = ok(
+        "lines",
+        s.statement_lines(LEDGER, Some(RKUD), day(1), day(31)),
+    );
+    let line_key = |reference: &str| -> String {
+        match lines
+            .iter()
+            .find(|l| l.facts.natural_key.contains(reference))
+        {
+            Some(l) => l.facts.natural_key.clone(),
+            None => panic!("no line {reference}: {lines:?}"),
+        }
+    };
+    let (ka, kb, kc) = (
+        sts_key_of(&mut s, "OD-STS-A"),
+        sts_key_of(&mut s, "OD-STS-B"),
+        sts_key_of(&mut s, "OD-STS-C"),
+    );
+    let mut matches = Vec::new();
+    for (x, reference, d) in [(&deposits[0], "OD-CR-A", 3), (&deposits[1], "OD-CR-B", 6)] {
+        let ids = vec![line_key(reference), sts_key_of(&mut s, &x.number)];
+        let ctx = MatchContext {
+            rule: "sts".into(),
+            ids: ids.clone(),
+            booked_on: day(d),
+            value_date: day(d),
+            memo: "STS credited".into(),
+        };
+        let e = match posting::match_sts_to_credit(&ctx, RKUD, x.total, &x.opd, &x.lines) {
+            Ok(e) => e,
+            Err(e) => panic!("STS match: {e}"),
+        };
+        matches.push(NewEntry {
+            entry: e,
+            joins: ids,
+        });
+    }
+    let appended = ok(
+        "matches",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "recon-bot"),
+            matches,
+        ),
+    )
+    .appended;
+    assert_eq!(appended.len(), 2, "two matches appended");
+    sleep_tick();
+    let before_late = Utc::now();
+    sleep_tick();
+    ok(
+        "late STS",
+        s.import_file(
+            LEDGER,
+            document_batch(
+                "open-docs-late",
+                vec![Document::Sts(sts(
+                    "OD-STS-D",
+                    "1.02.01",
+                    "4.1.02.01",
+                    12,
+                    5,
+                ))],
+            ),
+        ),
+    );
+    let kd = sts_key_of(&mut s, "OD-STS-D");
+
+    // joining_entries: each key with the match that joins it, no postings read.
+    let keys = vec![
+        ka.clone(),
+        kb.clone(),
+        line_key("OD-CR-A"),
+        kc.clone(),
+        "sts:no-such-deposit".to_string(),
+    ];
+    let got = ok("joining_entries", s.joining_entries(LEDGER, &keys));
+    let oracle = ok(
+        "joining_entries_by_lookups",
+        crate::joining_entries_by_lookups(&mut s, LEDGER, &keys),
+    );
+    assert_eq!(got, oracle, "joining_entries differs from the lookups");
+    let seen: Vec<(String, i64, NaiveDate)> = got
+        .iter()
+        .map(|j| (j.key.clone(), j.seq, j.booked_on))
+        .collect();
+    let mut want = vec![
+        (ka.clone(), appended[0], day(3)),
+        (line_key("OD-CR-A"), appended[0], day(3)),
+        (kb.clone(), appended[1], day(6)),
+    ];
+    want.sort();
+    assert_eq!(seen, want, "joining entries, in (key, seq) order");
+    assert!(
+        s.joining_entries("no-such-ledger", &keys).is_err(),
+        "joining_entries of an unknown ledger must fail"
+    );
+
+    // open_documents: STS not joined by an entry booked by the date and known at the cut-off.
+    type Case<'a> = (&'a str, NaiveDate, Option<DateTime<Utc>>, Vec<&'a str>);
+    let cases: Vec<Case<'_>> = vec![
+        ("end of month", day(31), None, vec![&kc, &kd]),
+        (
+            "day 5: B is credited on day 6",
+            day(5),
+            None,
+            vec![&kb, &kc, &kd],
+        ),
+        ("day 2: A is credited on day 3", day(2), None, vec![&ka]),
+        ("before the late STS", day(31), Some(before_late), vec![&kc]),
+        (
+            "before any STS",
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap_or_default(),
+            None,
+            vec![],
+        ),
+    ];
+    for (what, as_of, known, expected) in cases {
+        let got = ok(
+            "open_documents",
+            s.open_documents(LEDGER, DocKind::Sts, as_of, known),
+        );
+        let oracle = ok(
+            "open_documents_by_lookups",
+            crate::open_documents_by_lookups(&mut s, LEDGER, DocKind::Sts, as_of, known),
+        );
+        assert_eq!(
+            got, oracle,
+            "{what}: open_documents differs from the lookups"
+        );
+        let mut keys: Vec<&str> = got.iter().map(|d| d.natural_key.as_str()).collect();
+        keys.sort();
+        let mut want = expected.clone();
+        want.sort();
+        assert_eq!(keys, want, "{what}: open STS");
+    }
+    assert!(
+        ok(
+            "open receipts",
+            s.open_documents(LEDGER, DocKind::Receipt, day(31), None)
+        )
+        .is_empty(),
+        "no receipts were imported"
+    );
+    assert!(
+        s.open_documents("no-such-ledger", DocKind::Sts, day(31), None)
+            .is_err(),
+        "open_documents of an unknown ledger must fail"
+    );
+}
+
+/// The natural key of the STS numbered `number`, read back from the store.
+fn sts_key_of<S: Store>(s: &mut S, number: &str) -> String {
+    let docs = ok(
+        "documents",
+        s.documents(LEDGER, Some(DocKind::Sts), None, None),
+    );
+    match docs.iter().find(|d| match &d.document {
+        Document::Sts(x) => x.number == number,
+        _ => false,
+    }) {
+        Some(d) => d.natural_key.clone(),
+        None => panic!("no STS {number}: {docs:?}"),
     }
 }

@@ -591,6 +591,17 @@ pub struct OpenItem {
     pub effect: Decimal,
 }
 
+/// An entry that joins a natural key, narrowed to what a report asks of it: see
+/// [`Store::joining_entries`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoiningEntry {
+    /// The joined natural key.
+    pub key: String,
+    pub seq: i64,
+    pub booked_on: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Findings
 // ---------------------------------------------------------------------------------------------
@@ -1083,6 +1094,35 @@ pub trait Store {
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Vec<OpenItem>, StoreError> {
         open_items_by_lookups(self, ledger, account, kind, as_of, known_at)
+    }
+
+    /// For each of `keys` (at most [`MAX_KEYS_PER_LOOKUP`]), the entries that join it, with
+    /// their booking date and recording time only (no postings), ordered by (key, seq). What
+    /// a report needs to tell whether a fact was cleared by a date and cut-off. The default is
+    /// written over the lookups ([`joining_entries_by_lookups`]); stores answer it with one
+    /// read of the joins by key.
+    fn joining_entries(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<JoiningEntry>, StoreError> {
+        joining_entries_by_lookups(self, ledger, keys)
+    }
+
+    /// Documents of `kind` dated on or before `as_of` that posted an entry, recorded by
+    /// `known_at` (everything recorded when `None`), whose natural key no entry booked on or
+    /// before `as_of` and recorded by `known_at` joins: the deposits still in transit at a
+    /// date (the BAR's STS), in [`Store::documents`] order. The default is written over
+    /// [`Store::documents`] and [`Store::joining_entries`] ([`open_documents_by_lookups`]);
+    /// stores answer it with one query, so only the open documents are decoded.
+    fn open_documents(
+        &mut self,
+        ledger: &str,
+        kind: DocKind,
+        as_of: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StoredDocument>, StoreError> {
+        open_documents_by_lookups(self, ledger, kind, as_of, known_at)
     }
 
     /// Entries with `seq > after_seq`, in seq order, at most `limit` (clamped to [`MAX_PAGE`]).
@@ -1785,4 +1825,64 @@ pub fn open_items_by_lookups<S: Store + ?Sized>(
                 .sum(),
         })
         .collect())
+}
+
+/// [`Store::joining_entries`] written over [`Store::entries_joining`],
+/// [`Store::entries_by_seq`] and [`Store::entry_joins`]: the default, and the oracle the
+/// conformance check compares stores with.
+pub fn joining_entries_by_lookups<S: Store + ?Sized>(
+    store: &mut S,
+    ledger: &str,
+    keys: &[String],
+) -> Result<Vec<JoiningEntry>, StoreError> {
+    limit_check("keys in one lookup", keys.len(), MAX_KEYS_PER_LOOKUP)?;
+    let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+    let mut out = Vec::new();
+    let seqs = store.entries_joining(ledger, keys)?;
+    for sc in seqs.chunks(MAX_KEYS_PER_LOOKUP) {
+        let heads: BTreeMap<i64, (NaiveDate, DateTime<Utc>)> = store
+            .entries_by_seq(ledger, sc)?
+            .into_iter()
+            .map(|e| (e.seq, (e.entry.booked_on, e.recorded_at)))
+            .collect();
+        for (seq, key) in store.entry_joins(ledger, sc)? {
+            if let (true, Some(&(booked_on, recorded_at))) =
+                (wanted.contains(key.as_str()), heads.get(&seq))
+            {
+                out.push(JoiningEntry {
+                    key,
+                    seq,
+                    booked_on,
+                    recorded_at,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.key, a.seq).cmp(&(&b.key, b.seq)));
+    out.dedup();
+    Ok(out)
+}
+
+/// [`Store::open_documents`] written over [`Store::documents`] and
+/// [`Store::joining_entries`]: the default, and the oracle of the conformance check.
+pub fn open_documents_by_lookups<S: Store + ?Sized>(
+    store: &mut S,
+    ledger: &str,
+    kind: DocKind,
+    as_of: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<StoredDocument>, StoreError> {
+    let mut docs = store.documents(ledger, Some(kind), None, Some(as_of))?;
+    docs.retain(|d| d.entry_seq.is_some() && known_at.is_none_or(|k| d.recorded_at <= k));
+    let keys: Vec<String> = docs.iter().map(|d| d.natural_key.clone()).collect();
+    let mut closed: HashSet<String> = HashSet::new();
+    for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
+        for j in store.joining_entries(ledger, chunk)? {
+            if j.booked_on <= as_of && known_at.is_none_or(|k| j.recorded_at <= k) {
+                closed.insert(j.key);
+            }
+        }
+    }
+    docs.retain(|d| !closed.contains(&d.natural_key));
+    Ok(docs)
 }

@@ -21,11 +21,11 @@ use crate::{
     check_batch_limits, check_entry, limit_check, now_micros, opening_balance_claim,
     same_line_content, same_user, validate_ledger_code, AccountBalance, AccountFlow, AppendOutcome,
     DayMovement, DocKind, DuplicateKind, DuplicateRecord, FindingEvent, FindingInput,
-    FindingRecord, FindingStatus, ImportBatch, ImportOutcome, LedgerInfo, MigrationInfo, Mutation,
-    NewEntry, NewProposal, OpenItem, OpeningBalanceClaim, Proposal, ProposalKind, ProposalStatus,
-    RunInfo, RunKind, RunRecord, Store, StoreError, StoredDocument, StoredFile, StoredLine,
-    StoredStatement, TamperHook, MAX_ENTRIES_PER_APPEND, MAX_FINDINGS_PER_CALL,
-    MAX_KEYS_PER_LOOKUP, MAX_LABEL, MAX_PAGE,
+    FindingRecord, FindingStatus, ImportBatch, ImportOutcome, JoiningEntry, LedgerInfo,
+    MigrationInfo, Mutation, NewEntry, NewProposal, OpenItem, OpeningBalanceClaim, Proposal,
+    ProposalKind, ProposalStatus, RunInfo, RunKind, RunRecord, Store, StoreError, StoredDocument,
+    StoredFile, StoredLine, StoredStatement, TamperHook, MAX_ENTRIES_PER_APPEND,
+    MAX_FINDINGS_PER_CALL, MAX_KEYS_PER_LOOKUP, MAX_LABEL, MAX_PAGE,
 };
 
 #[derive(Debug, Default)]
@@ -678,6 +678,67 @@ impl Store for MemoryStore {
             })
             .collect();
         out.sort_by_key(|i| (i.booked_on, i.seq));
+        Ok(out)
+    }
+
+    fn joining_entries(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<JoiningEntry>, StoreError> {
+        keys_limit(keys.len())?;
+        let l = self.ledger(ledger)?;
+        let wanted: HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let by_seq: HashMap<i64, &StoredEntry> = l.entries.iter().map(|e| (e.seq, e)).collect();
+        let mut out: Vec<JoiningEntry> = l
+            .joins
+            .iter()
+            .filter(|(_, key)| wanted.contains(key.as_str()))
+            .filter_map(|(seq, key)| {
+                by_seq.get(seq).map(|e| JoiningEntry {
+                    key: key.clone(),
+                    seq: *seq,
+                    booked_on: e.entry.booked_on,
+                    recorded_at: e.recorded_at,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.key, a.seq).cmp(&(&b.key, b.seq)));
+        out.dedup();
+        Ok(out)
+    }
+
+    fn open_documents(
+        &mut self,
+        ledger: &str,
+        kind: DocKind,
+        as_of: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StoredDocument>, StoreError> {
+        let l = self.ledger(ledger)?;
+        let visible = |booked_on: NaiveDate, recorded_at: DateTime<Utc>| {
+            booked_on <= as_of && known_at.is_none_or(|k| recorded_at <= k)
+        };
+        let by_seq: HashMap<i64, &StoredEntry> = l.entries.iter().map(|e| (e.seq, e)).collect();
+        let closed: HashSet<&str> = l
+            .joins
+            .iter()
+            .filter(|(seq, _)| {
+                by_seq
+                    .get(seq)
+                    .is_some_and(|e| visible(e.entry.booked_on, e.recorded_at))
+            })
+            .map(|(_, key)| key.as_str())
+            .collect();
+        let mut out: Vec<StoredDocument> = l
+            .documents
+            .iter()
+            .filter(|d| d.kind == kind && d.entry_seq.is_some())
+            .filter(|d| visible(d.date, d.recorded_at))
+            .filter(|d| !closed.contains(d.natural_key.as_str()))
+            .cloned()
+            .collect();
+        out.sort_by(doc_order);
         Ok(out)
     }
 
