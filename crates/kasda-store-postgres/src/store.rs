@@ -285,6 +285,33 @@ impl Store for PgStore {
             .block_on(read::entries_joining(&self.client, ledger, keys))
     }
 
+    fn joining_entries(
+        &mut self,
+        ledger: &str,
+        keys: &[String],
+    ) -> Result<Vec<kasda_store::JoiningEntry>, StoreError> {
+        self.known(ledger)?;
+        self.rt
+            .block_on(read::joining_entries(&self.client, ledger, keys))
+    }
+
+    fn open_documents(
+        &mut self,
+        ledger: &str,
+        kind: DocKind,
+        as_of: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StoredDocument>, StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(read::open_documents(
+            &self.client,
+            ledger,
+            kind,
+            as_of,
+            known_at,
+        ))
+    }
+
     fn entries_reversing(&mut self, ledger: &str, seqs: &[i64]) -> Result<Vec<i64>, StoreError> {
         self.known(ledger)?;
         self.rt
