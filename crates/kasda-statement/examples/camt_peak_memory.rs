@@ -3,7 +3,15 @@
 //! `camt::scan` (a sink that keeps nothing) and prints the process's peak resident set size
 //! (`VmHWM` from `/proc/self/status`) before and after the read. For scale it also times a bare
 //! quick-xml event loop over the same file first (the same baseline as the `readers` bench), and
-//! prints the ratio of the two read speeds.
+//! prints the ratio of the two read speeds, by wall-clock time and by CPU time (the second is
+//! the steadier figure on a loaded machine). The two reads are separate functions
+//! (`bare_loop`, `kasda_scan`), so that `valgrind --tool=callgrind` (load-independent
+//! instruction counts) shows each one's cost inclusive:
+//!
+//! ```text
+//! valgrind --tool=callgrind --callgrind-out-file=camt.cg target/release/examples/camt_peak_memory 20000
+//! callgrind_annotate --inclusive=yes camt.cg | grep -E 'camt_peak_memory::(bare_loop|kasda_scan) '
+//! ```
 //!
 //! ```text
 //! cargo run --release -p kasda-statement --example camt_peak_memory -- 10000 1000000
@@ -29,6 +37,17 @@ fn rss_kib() -> (Option<u64>, Option<u64>) {
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
     };
     (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// CPU time this thread has run, in nanoseconds (`/proc/thread-self/schedstat`), when the
+/// kernel says.
+fn cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Writes the same statement shape as the `readers` criterion bench, one entry at a time.
@@ -65,32 +84,58 @@ fn write_statement(path: &Path, n: usize) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// The baseline: a bare quick-xml event loop over the file, counting events. Kept out of line
+/// (as is [`kasda_scan`]) so that `valgrind --tool=callgrind` shows each one's instructions
+/// inclusive, under its own name.
+#[inline(never)]
+fn bare_loop(path: &Path) -> Result<u64, Box<dyn std::error::Error>> {
+    let mut events = 0u64;
+    let mut r =
+        quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, File::open(path)?));
+    let mut buf = Vec::new();
+    loop {
+        match r.read_event_into(&mut buf)? {
+            quick_xml::events::Event::Eof => break,
+            _ => events += 1,
+        }
+        buf.clear();
+    }
+    Ok(events)
+}
+
+/// kasda's streaming reader over the same file.
+#[inline(never)]
+fn kasda_scan(
+    path: &Path,
+) -> Result<
+    (
+        kasda_statement::camt::CamtHeader,
+        kasda_statement::camt::ScanSummary,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    let file = File::open(path)?;
+    Ok(kasda_statement::camt::scan(
+        &path.display().to_string(),
+        BufReader::with_capacity(1 << 16, file),
+    )?)
+}
+
 fn run(dir: &Path, n: usize) -> Result<(), Box<dyn std::error::Error>> {
     let path: PathBuf = dir.join(format!("kasda-camt-peak-{}-{n}.xml", std::process::id()));
     let total = write_statement(&path, n)?;
     let bytes = std::fs::metadata(&path)?.len();
     // Baseline in the same run: a bare quick-xml event loop over the same file.
     let started = Instant::now();
-    let mut events = 0u64;
-    {
-        let mut r =
-            quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, File::open(&path)?));
-        let mut buf = Vec::new();
-        loop {
-            match r.read_event_into(&mut buf)? {
-                quick_xml::events::Event::Eof => break,
-                _ => events += 1,
-            }
-            buf.clear();
-        }
-    }
+    let cpu_started = cpu_ns();
+    let events = bare_loop(&path)?;
+    let baseline_cpu = cpu_ns().zip(cpu_started).map(|(b, a)| b.saturating_sub(a));
     let baseline_seconds = started.elapsed().as_secs_f64();
     let (hwm_before, _) = rss_kib();
     let started = Instant::now();
-    let result = kasda_statement::camt::scan(
-        &path.display().to_string(),
-        BufReader::with_capacity(1 << 16, File::open(&path)?),
-    );
+    let cpu_started = cpu_ns();
+    let result = kasda_scan(&path);
+    let cpu = cpu_ns().zip(cpu_started).map(|(b, a)| b.saturating_sub(a));
     let seconds = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_file(&path);
     let (_, summary) = result?;
@@ -104,12 +149,22 @@ fn run(dir: &Path, n: usize) -> Result<(), Box<dyn std::error::Error>> {
     }
     let mib =
         |kib: Option<u64>| kib.map_or("?".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+    // CPU time as well as wall time: on a loaded machine the wall-clock ratio drifts with
+    // whatever else runs, the CPU-time ratio much less.
+    let cpu_ratio = match (baseline_cpu, cpu) {
+        (Some(b), Some(k)) if k > 0 => format!("{:.3}", b as f64 / k as f64),
+        _ => "?".to_string(),
+    };
+    let cpu_s =
+        |ns: Option<u64>| ns.map_or("?".to_string(), |ns| format!("{:.2}", ns as f64 / 1e9));
     println!(
-        "entries={n} file_mib={:.1} read_s={seconds:.2} read_mib_per_s={:.1} baseline_quick_xml_mib_per_s={:.1} ratio={:.3} (baseline {events} events) peak_rss_mib_before_read={} peak_rss_mib_after_read={} rss_mib_after_read={}",
+        "entries={n} file_mib={:.1} read_s={seconds:.2} read_mib_per_s={:.1} baseline_quick_xml_mib_per_s={:.1} ratio={:.3} cpu_s={} baseline_cpu_s={} cpu_ratio={cpu_ratio} (baseline {events} events) peak_rss_mib_before_read={} peak_rss_mib_after_read={} rss_mib_after_read={}",
         bytes as f64 / (1 << 20) as f64,
         bytes as f64 / (1 << 20) as f64 / seconds,
         bytes as f64 / (1 << 20) as f64 / baseline_seconds,
         baseline_seconds / seconds,
+        cpu_s(cpu),
+        cpu_s(baseline_cpu),
         mib(hwm_before),
         mib(hwm_after),
         mib(rss_after),

@@ -128,11 +128,20 @@ impl<'t> Cursor<'t> {
         if content.len() == name_len {
             return Some(());
         }
-        for a in Attributes::new(content, name_len) {
+        // Duplicate keys are looked for here rather than by quick-xml's check, which allocates
+        // a list of keys for every tag with an attribute.
+        let mut keys: [&[u8]; 8] = [&[]; 8];
+        let mut seen = 0usize;
+        let mut attributes = Attributes::new(content, name_len);
+        attributes.with_checks(false);
+        for a in attributes {
             let a = a.ok()?;
-            if local(a.key.as_ref()) == b"nil" {
+            let key = a.key.into_inner();
+            if local(key) == b"nil" || keys[..seen].contains(&key) {
                 return None;
             }
+            *keys.get_mut(seen)? = key;
+            seen += 1;
         }
         Some(())
     }
@@ -243,7 +252,10 @@ impl<'t> Cursor<'t> {
         let (content, name_len) = self.tag(self.i - 1)?;
         let mut out = model::CcyAmt::default();
         if content.len() > name_len {
-            for a in Attributes::new(content, name_len) {
+            // `check_attributes` has refused duplicate keys already.
+            let mut attributes = Attributes::new(content, name_len);
+            attributes.with_checks(false);
+            for a in attributes {
                 let a = a.ok()?;
                 let key = a.key.as_ref();
                 if key.starts_with(b"xmlns") || local(key) != b"Ccy" {
