@@ -338,43 +338,25 @@ fn bank_bar(
             amount: -(outstanding - listed),
         });
     }
-    // Bank side: STS to this account not yet cleared by a bank credit.
+    // Bank side: STS to this account not yet cleared by a bank credit as of the period's end
+    // (one store read of the open STS, so the cost follows what is open, not the year's STS).
     let digits = normalize_account(account);
-    let sts_docs = r
+    for d in r
         .store
-        .documents(r.ledger, Some(DocKind::Sts), None, Some(to))?;
-    let mut sts: Vec<(String, NaiveDate, String, Decimal)> = Vec::new();
-    for d in sts_docs {
-        if r.known_at.is_some_and(|k| d.recorded_at > k) || d.entry_seq.is_none() {
-            continue;
-        }
+        .open_documents(r.ledger, DocKind::Sts, to, r.known_at)?
+    {
         if let Document::Sts(s) = &d.document {
             if s.account == account
                 || (!digits.is_empty() && normalize_account(&s.account) == digits)
             {
-                sts.push((
-                    d.natural_key.clone(),
-                    d.date,
-                    format!("STS {} OPD {}", s.number, s.opd),
-                    s.total,
-                ));
+                items.push(ReconItem {
+                    category: ItemCategory::DepositInTransit,
+                    date: Some(d.date),
+                    reference: d.natural_key.clone(),
+                    description: format!("STS {} OPD {}", s.number, s.opd),
+                    amount: s.total,
+                });
             }
-        }
-    }
-    let sts_keys: Vec<String> = sts.iter().map(|s| s.0.clone()).collect();
-    let joined = r.joined_by(&sts_keys)?;
-    for (k, d, memo, amount) in sts {
-        let cleared = joined
-            .get(&k)
-            .is_some_and(|js| js.iter().any(|j| j.entry.booked_on <= to));
-        if !cleared {
-            items.push(ReconItem {
-                category: ItemCategory::DepositInTransit,
-                date: Some(d),
-                reference: k,
-                description: memo,
-                amount,
-            });
         }
     }
     // Book side: suspense balances split by the open statement lines behind them.

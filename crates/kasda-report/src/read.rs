@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use kasda_core::config::Config;
 use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, StoredEntry};
 use kasda_store::{
-    AccountFlow, FindingRecord, FindingStatus, OpenItem, Store, StoredStatement,
+    AccountFlow, FindingRecord, FindingStatus, JoiningEntry, OpenItem, Store, StoredStatement,
     MAX_KEYS_PER_LOOKUP,
 };
 use rust_decimal::Decimal;
@@ -166,27 +166,19 @@ impl<'a> Reader<'a> {
         Ok((debits, credits))
     }
 
-    /// Natural keys each entry joins, for entries known at the cut-off that join any of `keys`.
-    /// Returned per joined key: the joining entries.
+    /// The entries known at the cut-off that join any of `keys`, per joined key, narrowed to
+    /// seq, booking date and recording time ([`Store::joining_entries`]).
     pub fn joined_by(
         &mut self,
         keys: &[String],
-    ) -> Result<HashMap<String, Vec<StoredEntry>>, ReportError> {
-        let mut out: HashMap<String, Vec<StoredEntry>> = HashMap::new();
+    ) -> Result<HashMap<String, Vec<JoiningEntry>>, ReportError> {
+        let mut out: HashMap<String, Vec<JoiningEntry>> = HashMap::new();
         for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
-            let seqs = self.store.entries_joining(self.ledger, chunk)?;
-            for sc in seqs.chunks(MAX_KEYS_PER_LOOKUP) {
-                let entries = self.store.entries_by_seq(self.ledger, sc)?;
-                let joins = self.store.entry_joins(self.ledger, sc)?;
-                let by_seq: HashMap<i64, &StoredEntry> =
-                    entries.iter().map(|e| (e.seq, e)).collect();
-                for (seq, key) in joins {
-                    let Some(e) = by_seq.get(&seq) else { continue };
-                    if self.known_at.is_some_and(|k| e.recorded_at > k) {
-                        continue;
-                    }
-                    out.entry(key).or_default().push((*e).clone());
+            for j in self.store.joining_entries(self.ledger, chunk)? {
+                if self.known_at.is_some_and(|k| j.recorded_at > k) {
+                    continue;
                 }
+                out.entry(j.key.clone()).or_default().push(j);
             }
         }
         Ok(out)
