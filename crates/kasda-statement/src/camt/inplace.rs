@@ -113,7 +113,7 @@ pub(crate) fn take_children(
                     break;
                 };
                 let (from, to) = names[still_open];
-                if rest[from..to] != rest[name.0..name.1] {
+                if !same_name(&rest[from..to], &rest[name.0..name.1]) {
                     break;
                 }
                 tree.record_end_in_place();
@@ -152,6 +152,93 @@ pub(crate) fn take_children(
     used
 }
 
+/// Reads a whole `Ntry` element (any prefix) from the start of the window at the statement
+/// level, after the text that may precede it, into `tree` exactly as the streaming walk would
+/// buffer it (start tag, children through [`take_children`], end tag), with `depth` skeleton
+/// elements open around it. Gives the bytes of `w.rest` it took, or `None` (having consumed
+/// nothing, and leaving `tree` to be cleared) when the element does not lie whole in the
+/// window or holds anything the buffered walk must read; the walk then reads it as before.
+///
+/// Only to be called where the buffered parser stands between two events with nothing of the
+/// next one consumed: not right after a text event, whose read takes the `<` that ends it.
+pub(crate) fn take_entry(
+    w: &Window<'_>,
+    tree: &mut Subtree,
+    limits: &Limits,
+    depth: usize,
+) -> Option<usize> {
+    let rest = w.rest;
+    if rest.first().is_none_or(|&b| b >= 0x80) {
+        return None;
+    }
+    // Text between statement children is ignored by the walk; the start tag after it is
+    // placed, as the walk places it, after its `<` (which the text read consumed).
+    let (at, after_text) = match token(rest, 0)? {
+        Token::Text { end } => (end, true),
+        _ => (0, false),
+    };
+    let Token::Start {
+        content,
+        name_len,
+        empty: false,
+        end: start_end,
+    } = token(rest, at)?
+    else {
+        return None;
+    };
+    let name = &rest[at + 1..at + 1 + name_len];
+    // quick-xml's local name: what follows the first colon.
+    let local = memchr::memchr(b':', name).map_or(name, |i| &name[i + 1..]);
+    if local != b"Ntry" || start_end - at > limits.max_element_bytes {
+        return None;
+    }
+    let start = pos_at(w, at + usize::from(after_text));
+    tree.clear();
+    tree.start = start;
+    tree.xml.extend_from_slice(&rest[at..start_end]);
+    tree.record_start_in_place(0, content, name_len, false, start);
+    let inner = Window {
+        rest: &rest[start_end..],
+        at: pos_at(w, start_end),
+        offset: w.offset + start_end,
+        newlines: &w.newlines[w
+            .newlines
+            .partition_point(|&nl| (nl as usize) < w.offset + start_end)..],
+    };
+    let children_end = start_end + take_children(&inner, tree, limits, depth);
+    let Token::End { name: close, end } = token(rest, children_end)? else {
+        return None;
+    };
+    if !same_name(name, &rest[close.0..close.1])
+        || tree.xml.len() + (end - children_end) > limits.max_element_bytes
+    {
+        return None;
+    }
+    tree.xml.extend_from_slice(&rest[children_end..end]);
+    tree.record_end_in_place();
+    Some(end)
+}
+
+/// The source position of offset `k` of the window.
+fn pos_at(w: &Window<'_>, k: usize) -> Pos {
+    let passed = w
+        .newlines
+        .partition_point(|&nl| (nl as usize) < w.offset + k);
+    let byte = w.at.byte + k as u64;
+    let (line, line_start) = match passed.checked_sub(1) {
+        Some(last) => (
+            w.at.line + passed as u64,
+            w.at.byte + (w.newlines[last] as usize - w.offset) as u64 + 1,
+        ),
+        None => (w.at.line, w.at.byte + 1 - w.at.column),
+    };
+    Pos {
+        byte,
+        line,
+        column: byte - line_start + 1,
+    }
+}
+
 /// Deepest nesting below the collected element read in place (deeper is left to the buffered
 /// walk); camt entries nest about ten deep.
 const MAX_OPEN: usize = 32;
@@ -178,52 +265,63 @@ enum Token {
 /// reader gives up: comments, CDATA, processing instructions, a `DOCTYPE`, markup cut off by
 /// the end of the window, and whatever quick-xml would read differently or refuse (an end tag
 /// with quotes, an empty name). What is refused here is read by the buffered walk.
+#[inline(always)]
 fn token(rest: &[u8], at: usize) -> Option<Token> {
     let tail = rest.get(at..).filter(|t| !t.is_empty())?;
     if tail[0] != b'<' {
         let len = memchr::memchr(b'<', tail)?;
         return Some(Token::Text { end: at + len });
     }
+    // Tags are short: plain loops over their bytes beat `memchr` calls here.
     match *tail.get(1)? {
         b'!' | b'?' => None,
         b'/' => {
-            let close = memchr::memchr(b'>', tail)?;
-            let content = &tail[2..close];
-            if content.iter().any(|&b| b == b'"' || b == b'\'') {
+            let body = &tail[2..];
+            // One past the last non-blank byte before the `>`: quick-xml drops trailing
+            // blanks from an end tag's name. Quotes make it read attributes: left to it.
+            let mut name_end = 0;
+            let mut i = 0;
+            let close = loop {
+                match *body.get(i)? {
+                    b'>' => break i,
+                    b'"' | b'\'' => return None,
+                    b if is_xml_space(b) => {}
+                    _ => name_end = i + 1,
+                }
+                i += 1;
+            };
+            if name_end == 0 {
                 return None;
             }
-            let name_len = content.iter().rposition(|&b| !is_xml_space(b))? + 1;
             Some(Token::End {
-                name: (at + 2, at + 2 + name_len),
-                end: at + close + 1,
+                name: (at + 2, at + 2 + name_end),
+                end: at + 2 + close + 1,
             })
         }
         _ => {
-            // The `>` that ends the tag is the first one outside quoted attribute values.
-            let mut quote = None;
-            let close = tail[1..].iter().position(|&b| match quote {
-                Some(q) => {
-                    if b == q {
-                        quote = None;
+            let body = &tail[1..];
+            // The `>` that ends the tag is the first one outside quoted attribute values; the
+            // name ends at the first blank (a quote before any blank is left to quick-xml).
+            let mut first_blank = None;
+            let mut i = 0;
+            let close = loop {
+                match *body.get(i)? {
+                    b'>' => break i,
+                    q @ (b'"' | b'\'') => {
+                        first_blank?;
+                        i += 1 + memchr::memchr(q, body.get(i + 1..)?)?;
                     }
-                    false
+                    b if is_xml_space(b) && first_blank.is_none() => first_blank = Some(i),
+                    _ => {}
                 }
-                None => {
-                    if b == b'"' || b == b'\'' {
-                        quote = Some(b);
-                    }
-                    b == b'>'
-                }
-            })? + 1;
-            let content = &tail[1..close];
+                i += 1;
+            };
+            let content = &body[..close];
             let (content, empty) = match content.strip_suffix(b"/") {
                 Some(c) => (c, true),
                 None => (content, false),
             };
-            let name_len = content
-                .iter()
-                .position(|&b| is_xml_space(b))
-                .unwrap_or(content.len());
+            let name_len = first_blank.unwrap_or(content.len());
             if name_len == 0 {
                 return None;
             }
@@ -231,10 +329,16 @@ fn token(rest: &[u8], at: usize) -> Option<Token> {
                 content: content.len(),
                 name_len,
                 empty,
-                end: at + close + 1,
+                end: at + close + 2,
             })
         }
     }
+}
+
+/// Byte-wise equality of two short names (a `memcmp` call costs more than the comparison).
+#[inline]
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 fn is_xml_space(b: u8) -> bool {
@@ -355,12 +459,63 @@ mod tests {
             "</ >",
             "</a b='>'>",
             "<a b='>",
+            r#"<a"x y">"#,
         ] {
             assert_eq!(token(xml.as_bytes(), 0), None, "{xml}");
         }
         // Text runs to the next `<`; text at the end of the window is no whole event.
         assert_eq!(token(b"ab<c/>", 0), Some(Token::Text { end: 2 }));
         assert_eq!(token(b"ab", 0), None);
+    }
+
+    /// `take_entry` over `chunk`, which starts at byte 100, line 3, column 5 of the file.
+    fn take_whole(chunk: &str) -> (Option<usize>, Subtree) {
+        let newlines: Vec<u32> = memchr::memchr_iter(b'\n', chunk.as_bytes())
+            .map(|i| i as u32)
+            .collect();
+        let w = Window {
+            rest: chunk.as_bytes(),
+            at: Pos {
+                byte: 100,
+                line: 3,
+                column: 5,
+            },
+            offset: 0,
+            newlines: &newlines,
+        };
+        let mut tree = Subtree::default();
+        let used = take_entry(&w, &mut tree, &Limits::default(), 3);
+        (used, tree)
+    }
+
+    #[test]
+    fn whole_entries_are_taken_with_their_tags() {
+        let entry = "<c:Ntry a='1'><c:Amt Ccy=\"IDR\">5</c:Amt>\n</c:Ntry >";
+        let (used, tree) = take_whole(&format!("\n  {entry}<c:Ntry>"));
+        assert_eq!(used, Some(3 + entry.len()));
+        assert_eq!(tree.xml, entry.as_bytes());
+        // Placed after its `<`, as the buffered walk places a start tag that follows text.
+        assert_eq!(
+            (tree.start.byte, tree.start.line, tree.start.column),
+            (104, 4, 4)
+        );
+        assert_eq!(tree.tape.len(), 6);
+        assert!(super::super::fast::entry(&tree).is_some());
+        // Without text before it, at its `<`.
+        let (used, tree) = take_whole(entry);
+        assert_eq!(used, Some(entry.len()));
+        assert_eq!((tree.start.byte, tree.start.column), (100, 5));
+        // Left to the buffered walk: cut off, another element, an empty one, a comment inside,
+        // a mismatched end tag.
+        for chunk in [
+            "<Ntry><Amt>5</Amt>",
+            "<Bal><Amt>5</Amt></Bal>",
+            "<Ntry/>",
+            "<Ntry><!-- x --><Amt>5</Amt></Ntry>",
+            "<Ntry><Amt>5</Amt></Ntryx>",
+        ] {
+            assert_eq!(take_whole(chunk).0, None, "{chunk}");
+        }
     }
 
     #[test]

@@ -265,7 +265,19 @@ impl<R: BufRead> Walker<'_, '_, R> {
         // The skeleton's events get their own buffer, so a start tag can be handed on borrowed
         // while `collect` reads the element's content into `self.tree`.
         let mut buf = Vec::with_capacity(1024);
+        // Whether the last event was text, whose read consumed the `<` after it.
+        let mut after_text = false;
         loop {
+            // An entry that lies whole in the current chunk is read from it in place, start
+            // and end tag included (the parser's own stack of open elements is not touched,
+            // since the element is balanced); any other is read event by event below.
+            if !after_text
+                && self.stack.last() == Some(&Level::Statement)
+                && self.stack.len() < self.limits.max_depth
+                && self.entry_in_place()?
+            {
+                continue;
+            }
             self.reader.get_mut().mark_event_start();
             let start_pos = self.position();
             buf.clear();
@@ -273,6 +285,7 @@ impl<R: BufRead> Walker<'_, '_, R> {
                 Ok(e) => e,
                 Err(e) => return Err(self.xml_error(e, self.within())),
             };
+            after_text = matches!(event, Event::Text(_));
             match event {
                 Event::Start(e) => self.open(&e, start_pos, false)?,
                 Event::Empty(e) => self.open(&e, start_pos, true)?,
@@ -917,6 +930,22 @@ impl<R: BufRead> Walker<'_, '_, R> {
             h.entries += 1;
         }
         self.sink.entry(entry)
+    }
+
+    /// Reads the next statement child in place when it is an `Ntry` lying whole in the current
+    /// chunk (see `inplace::take_entry`); `false`: nothing was read.
+    fn entry_in_place(&mut self) -> Result<bool, ReadError> {
+        let depth = self.stack.len();
+        let used = {
+            let window = self.reader.get_mut().window();
+            match inplace::take_entry(&window, &mut self.tree, &self.limits, depth) {
+                Some(used) => used,
+                None => return Ok(false),
+            }
+        };
+        self.reader.stream().consume(used);
+        self.entry()?;
+        Ok(true)
     }
 
     fn finish(mut self) -> Result<CamtHeader, ReadError> {
