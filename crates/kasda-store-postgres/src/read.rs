@@ -936,15 +936,27 @@ pub(crate) async fn open_items(
     let Some(id) = account_id_of(c, ledger, account).await? else {
         return Ok(Vec::new());
     };
-    let rows = query(
-        c,
-        "open items",
+    // Opening balances are found by their natural keys (the account's key range, the rule the
+    // stores identify them by), not by walking every posting the kas account ever had.
+    let (drive, range) = if kind == EntryKind::OpeningBalance {
+        (
+            "(SELECT k.seq FROM entries k
+               WHERE k.ledger_id = $1 AND k.natural_key >= $6 AND k.natural_key < $7
+              OFFSET 0) o
+             JOIN postings p ON p.ledger_id = $1 AND p.seq = o.seq AND p.account_id = $2",
+            Some(kasda_store::opening_balance_key_range(account)),
+        )
+    } else {
+        ("postings p", None)
+    };
+    let (lo, hi) = range.unzip();
+    let sql = format!(
         // The plan is fixed by the `OFFSET 0` fences: the account's postings by
         // `postings_by_account`, each one's entry by its key, each check by its index. Left to
         // itself the planner hashed every entry of the ledger up to the date (a sequential
         // scan) or, once the kind's selectivity was hidden, every join and entry.
         "SELECT e.seq, e.natural_key, e.booked_on, e.memo, p.side, p.amount, p.currency
-           FROM postings p
+           FROM {drive}
           CROSS JOIN LATERAL (
                 SELECT x.seq, x.natural_key, x.booked_on, x.memo FROM entries x
                  WHERE x.ledger_id = p.ledger_id AND x.seq = p.seq
@@ -952,6 +964,7 @@ pub(crate) async fn open_items(
                    AND ($5::timestamptz IS NULL OR x.recorded_at <= $5)
                 OFFSET 0) e
           WHERE p.ledger_id = $1 AND p.account_id = $2
+            AND ($6::text IS NULL) = ($7::text IS NULL)
             AND NOT EXISTS (
                 SELECT 1 FROM entry_joins j
                   JOIN entries m ON m.ledger_id = j.ledger_id AND m.seq = j.seq
@@ -967,8 +980,13 @@ pub(crate) async fn open_items(
                    AND r.booked_on <= $4
                    AND ($5::timestamptz IS NULL OR r.recorded_at <= $5)
                 OFFSET 0)
-          ORDER BY e.booked_on, e.seq, p.idx",
-        &[&ledger, &id, &kind.as_str(), &as_of, &known_at],
+          ORDER BY e.booked_on, e.seq, p.idx"
+    );
+    let rows = query(
+        c,
+        "open items",
+        &sql,
+        &[&ledger, &id, &kind.as_str(), &as_of, &known_at, &lo, &hi],
     )
     .await?;
     let mut out: Vec<kasda_store::OpenItem> = Vec::new();

@@ -1258,13 +1258,28 @@ pub(crate) fn open_items(
     let Some(id) = account_id(tx, ledger, account)? else {
         return Ok(Vec::new());
     };
-    let mut stmt = tx.prepare_cached(
+    // Opening balances are found by their natural keys (the account's key range, the rule the
+    // stores identify them by), not by walking every posting the kas account ever had.
+    let (from, range) = if kind == EntryKind::OpeningBalance {
+        (
+            "entries e CROSS JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
+              WHERE e.ledger = ?1 AND e.natural_key >= ?6 AND e.natural_key < ?7
+                AND p.account_id = ?2",
+            Some(kasda_store::opening_balance_key_range(account)),
+        )
+    } else {
+        (
+            "postings p INDEXED BY postings_by_account
+              CROSS JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
+              WHERE p.ledger = ?1 AND p.account_id = ?2 AND ?6 IS NULL AND ?7 IS NULL",
+            None,
+        )
+    };
+    let mut stmt = tx.prepare_cached(&format!(
         // The join order and indexes are fixed (CROSS JOIN, INDEXED BY, `+` on dates): without
         // statistics the planner would walk `entries_by_booked_on` inside each subquery.
         "SELECT e.seq, e.natural_key, e.booked_on, e.memo, p.side, p.amount, p.currency
-           FROM postings p INDEXED BY postings_by_account
-          CROSS JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
-          WHERE p.ledger = ?1 AND p.account_id = ?2
+           FROM {from}
             AND e.kind = ?3 AND +e.booked_on <= ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
             AND NOT EXISTS (
                 SELECT 1 FROM entry_joins j INDEXED BY entry_joins_by_key
@@ -1276,14 +1291,17 @@ pub(crate) fn open_items(
                  CROSS JOIN postings rp ON rp.ledger = r.ledger AND rp.seq = r.seq
                  WHERE r.ledger = ?1 AND r.reverses = e.seq AND rp.account_id = ?2
                    AND +r.booked_on <= ?4 AND (?5 IS NULL OR r.recorded_at <= ?5))
-          ORDER BY e.booked_on, e.seq, p.idx",
-    )?;
+          ORDER BY e.booked_on, e.seq, p.idx"
+    ))?;
+    let (lo, hi) = range.unzip();
     let mut rows = stmt.query(params![
         ledger,
         id,
         kind.as_str(),
         date_text(as_of),
-        known_at.map(|t| t.timestamp_micros())
+        known_at.map(|t| t.timestamp_micros()),
+        lo,
+        hi
     ])?;
     let mut out: Vec<kasda_store::OpenItem> = Vec::new();
     while let Some(r) = rows.next()? {

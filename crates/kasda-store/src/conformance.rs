@@ -2206,6 +2206,28 @@ pub fn opening_balances<S: Store>(make: &mut dyn FnMut() -> S) {
         stored[0].entry.natural_key,
         posting::opening_balance_key(&rkud, 1)
     );
+    // open_items finds the opening balance by its key (not by walking the kas postings), as the
+    // lookups do.
+    for as_of in [day(1), day(31)] {
+        let got = ok(
+            "open opening balances",
+            s.open_items(LEDGER, &rkud, EntryKind::OpeningBalance, as_of, None),
+        );
+        let oracle = ok(
+            "open_items_by_lookups",
+            crate::open_items_by_lookups(
+                &mut s,
+                LEDGER,
+                &rkud,
+                EntryKind::OpeningBalance,
+                as_of,
+                None,
+            ),
+        );
+        assert_eq!(got, oracle, "open opening balances differ from the lookups");
+        let seen: Vec<(i64, Decimal)> = got.iter().map(|i| (i.seq, i.effect)).collect();
+        assert_eq!(seen, vec![(opening_seq, idr(1000))], "open opening balance");
+    }
     assert_eq!(
         ok("proposals", s.proposals(LEDGER, false))[0].kind,
         ProposalKind::OpeningBalance

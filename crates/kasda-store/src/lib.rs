@@ -814,6 +814,16 @@ impl OpeningBalanceClaim {
     }
 }
 
+/// Whether an entry of `kind` keyed `natural_key` can be a fact of `account` in
+/// [`Store::open_items`]: opening balances only under the account's opening-balance keys.
+pub(crate) fn open_item_key_fits(kind: EntryKind, account: &AccountKey, natural_key: &str) -> bool {
+    if kind != EntryKind::OpeningBalance {
+        return true;
+    }
+    let (lo, hi) = opening_balance_key_range(account);
+    natural_key >= lo.as_str() && natural_key < hi.as_str()
+}
+
 /// The range of natural keys of every opening-balance entry of `account`:
 /// `opening_balance:<account>:` inclusive to `opening_balance:<account>;` exclusive (`;` follows
 /// `:`), for an index range scan.
@@ -1081,6 +1091,11 @@ pub trait Store {
     ///   is among that entry's joins), and
     /// * no entry recorded by `known_at`, booked on or before `as_of` and posting to the account
     ///   reverses.
+    ///
+    /// Opening balances ([`EntryKind::OpeningBalance`]) are the entries under the account's
+    /// opening-balance keys ([`opening_balance_key_range`], the rule the stores identify an
+    /// account's opening balances by), read by those keys rather than by walking every posting
+    /// the kas account ever had.
     ///
     /// Ordered by (booking date, seq). What the BAR lists as reconciling items. The default is
     /// written over [`Store::account_entries`] and the join lookups ([`open_items_by_lookups`]);
@@ -1786,6 +1801,7 @@ pub fn open_items_by_lookups<S: Store + ?Sized>(
     let facts: Vec<&StoredEntry> = entries
         .iter()
         .filter(|e| e.entry.kind == kind && !reversed.contains(&e.seq))
+        .filter(|e| open_item_key_fits(kind, account, &e.entry.natural_key))
         .collect();
     let keys: Vec<String> = facts.iter().map(|e| e.entry.natural_key.clone()).collect();
     // Natural keys joined by an entry known at the cut-off and booked by `as_of`.

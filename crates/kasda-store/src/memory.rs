@@ -661,6 +661,7 @@ impl Store for MemoryStore {
             .entries
             .iter()
             .filter(|e| e.entry.kind == kind && visible(e) && on_account(e))
+            .filter(|e| crate::open_item_key_fits(kind, account, &e.entry.natural_key))
             .filter(|e| !reversed.contains(&e.seq))
             .filter(|e| !closed.contains(e.entry.natural_key.as_str()))
             .map(|e| OpenItem {
