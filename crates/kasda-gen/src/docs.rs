@@ -16,6 +16,7 @@ use kasda_documents::Kind;
 
 use crate::asyncw::AsyncFile;
 use crate::fastdoc::{self, ReceiptRow};
+use crate::rowpipe::ReceiptSink;
 use crate::GenError;
 
 /// Documents buffered before a CSV chunk is written.
@@ -48,7 +49,6 @@ pub struct KindSink {
     csv: Option<Open>,
     pending_csv: Vec<Document>,
     csv_header_written: bool,
-    scratch: Vec<u8>,
     pub count: u64,
 }
 
@@ -65,9 +65,18 @@ impl KindSink {
             csv: None,
             pending_csv: Vec::new(),
             csv_header_written: false,
-            scratch: Vec::with_capacity(1024),
             count: 0,
         }
+    }
+
+    /// The receipts' files of `date`.
+    pub fn receipts(out_dir: &Path, date: NaiveDate, csv: bool) -> KindSink {
+        KindSink::new(out_dir, Kind::Receipts, date, csv)
+    }
+
+    /// The JSON Lines file's full path.
+    pub fn jsonl_path(&self) -> PathBuf {
+        self.out_dir.join(&self.jsonl_rel)
     }
 
     pub fn write(&mut self, doc: Document) -> Result<(), GenError> {
@@ -96,17 +105,18 @@ impl KindSink {
     }
 
     /// Receipts take the hand-written encoders of `fastdoc` (same bytes, no per-field
-    /// allocation); anything they do not cover goes through the generic path.
+    /// allocation), writing straight into the files' chunks; anything they do not cover goes
+    /// through the generic path.
     pub fn write_receipt(&mut self, r: &ReceiptRow<'_>) -> Result<(), GenError> {
         if self.jsonl.is_none() {
             self.jsonl = Some(open(&self.out_dir, &self.jsonl_rel)?);
         }
-        self.scratch.clear();
-        fastdoc::receipt_row_json(&mut self.scratch, r);
-        self.scratch.push(b'\n');
         if let Some(j) = self.jsonl.as_mut() {
             j.out
-                .write_all(&self.scratch)
+                .append(|buf| {
+                    fastdoc::receipt_row_json(buf, r);
+                    buf.push(b'\n');
+                })
                 .map_err(|source| GenError::Io {
                     path: j.path.clone(),
                     source,
@@ -116,16 +126,11 @@ impl KindSink {
         let Some(rel) = self.csv_rel.as_ref() else {
             return Ok(());
         };
-        self.scratch.clear();
-        if !self.pending_csv.is_empty() || !fastdoc::receipt_row_csv(&mut self.scratch, r) {
-            // Keep file order: the generic path takes this one and flushes.
-            self.pending_csv.push(Document::Receipt(r.to_receipt()));
-            return self.flush_csv();
-        }
         if self.csv.is_none() {
             self.csv = Some(open(&self.out_dir, rel)?);
         }
-        if let Some(c) = self.csv.as_mut() {
+        // Keep file order: once a row waits for the generic path, the ones after it wait too.
+        if let (Some(c), true) = (self.csv.as_mut(), self.pending_csv.is_empty()) {
             let io = |source| GenError::Io {
                 path: c.path.clone(),
                 source,
@@ -136,14 +141,19 @@ impl KindSink {
                 c.out.write_all(&header).map_err(io)?;
                 self.csv_header_written = true;
             }
-            c.out
-                .write_all(&self.scratch)
+            // The encoder writes nothing when it declines the row.
+            if c.out
+                .append(|buf| fastdoc::receipt_row_csv(buf, r))
                 .map_err(|source| GenError::Io {
                     path: c.path.clone(),
                     source,
-                })?;
+                })?
+            {
+                return Ok(());
+            }
         }
-        Ok(())
+        self.pending_csv.push(Document::Receipt(r.to_receipt()));
+        self.flush_csv()
     }
 
     fn flush_csv(&mut self) -> Result<(), GenError> {
@@ -185,7 +195,7 @@ impl KindSink {
     }
 
     /// Flushes and returns the files written, relative to the output directory.
-    fn finish(mut self) -> Result<Vec<PathBuf>, GenError> {
+    pub fn finish(mut self) -> Result<Vec<PathBuf>, GenError> {
         self.flush_csv()?;
         let mut files = Vec::new();
         if let Some(j) = self.jsonl.take() {
@@ -208,7 +218,8 @@ impl KindSink {
 
 /// The day's document sinks.
 pub struct DayDocs {
-    pub receipts: KindSink,
+    /// Encoded on their own thread (see [`crate::rowpipe`]).
+    pub receipts: ReceiptSink,
     pub sts: KindSink,
     pub sp2d: KindSink,
     pub bku: KindSink,
@@ -217,7 +228,7 @@ pub struct DayDocs {
 impl DayDocs {
     pub fn new(out_dir: &Path, date: NaiveDate, csv: bool) -> DayDocs {
         DayDocs {
-            receipts: KindSink::new(out_dir, Kind::Receipts, date, csv),
+            receipts: ReceiptSink::new(KindSink::receipts(out_dir, date, csv)),
             sts: KindSink::new(out_dir, Kind::Sts, date, csv),
             sp2d: KindSink::new(out_dir, Kind::Sp2d, date, csv),
             bku: KindSink::new(out_dir, Kind::Bku, date, csv),

@@ -90,6 +90,7 @@ mod config;
 mod docs;
 mod fastdoc;
 pub mod pemda;
+mod rowpipe;
 mod sim;
 mod stmt;
 mod text;
