@@ -141,7 +141,7 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     // Names, numbers and codes almost never need escaping: copy them whole.
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !crate::text::has_special(bytes, true, [b'"', b'\\']) {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
@@ -357,7 +357,7 @@ pub fn receipt_row_json(out: &mut Vec<u8>, r: &ReceiptRow<'_>) {
 /// A CSV cell as the `csv` crate writes it with `,`: quoted only when it holds `,`, `"`, CR or
 /// LF, with `"` doubled.
 fn cell(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    if crate::text::has_special(s.as_bytes(), false, [b',', b'"', b'\n', b'\r']) {
         out.push(b'"');
         for b in s.bytes() {
             if b == b'"' {

@@ -143,6 +143,9 @@ pub fn write_amount(w: &mut impl Write, sen: i64, mark: u8, group: Option<u8>) -
 
 fn xml_text(w: &mut impl Write, text: &str) -> io::Result<()> {
     let bytes = text.as_bytes();
+    if !crate::text::has_special(bytes, false, [b'&', b'<', b'>', b'"']) {
+        return w.write_all(bytes);
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let rep: &[u8] = match b {
@@ -398,6 +401,10 @@ fn camt_entry(
 }
 
 fn truncate(text: &str, max_chars: usize) -> &str {
+    // No more bytes than the limit: no more characters either.
+    if text.len() <= max_chars {
+        return text;
+    }
     match text.char_indices().nth(max_chars) {
         Some((i, _)) => &text[..i],
         None => text,
@@ -562,9 +569,7 @@ enum CsvLayout {
 }
 
 fn csv_field(w: &mut impl Write, text: &str, sep: u8) -> io::Result<()> {
-    let needs = text
-        .bytes()
-        .any(|b| b == sep || b == b'"' || b == b'\n' || b == b'\r');
+    let needs = crate::text::has_special(text.as_bytes(), false, [sep, b'"', b'\n', b'\r']);
     if !needs {
         return w.write_all(text.as_bytes());
     }

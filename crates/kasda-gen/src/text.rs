@@ -43,9 +43,92 @@ pub fn left_zero(out: &mut String, text: &str, width: usize) {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in the bytes of `x` equal to `b` — at least in the lowest one, which is all an
+/// "is there any" test needs (the classic zero-byte test applied to `x ^ bbbbbbbb`).
+#[inline]
+fn word_has(x: u64, b: u8) -> u64 {
+    let y = x ^ (ONES * u64::from(b));
+    y.wrapping_sub(ONES) & !y & HIGHS
+}
+
+/// High bit set in (at least the lowest of) the bytes of `x` below `n` (`n` ≤ 128).
+#[inline]
+fn word_below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS
+}
+
+/// Whether `bytes` holds any of `specials`, or, with `controls`, a byte below 0x20: the test
+/// every encoder makes before copying a text whole, eight bytes at a time.
+#[inline]
+pub fn has_special<const N: usize>(bytes: &[u8], controls: bool, specials: [u8; N]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(w);
+        let x = u64::from_le_bytes(x);
+        let mut hit = if controls { word_below(x, 0x20) } else { 0 };
+        for b in specials {
+            hit |= word_has(x, b);
+        }
+        if hit != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| (controls && b < 0x20) || specials.contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn special_bytes_are_found_anywhere() {
+        let naive = |t: &[u8], controls: bool, set: &[u8]| {
+            t.iter()
+                .any(|&b| (controls && b < 0x20) || set.contains(&b))
+        };
+        let mut texts: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"SITI AMINAH".to_vec(),
+            "RM \u{e9}l\u{e8}ve 2026 \u{1F600} padang"
+                .as_bytes()
+                .to_vec(),
+            b"4.1.01.15.01.0001".to_vec(),
+        ];
+        // Every special at every position of texts of 1..=20 bytes, with high bytes around.
+        for len in 1..=20usize {
+            for pos in 0..len {
+                for b in [
+                    0u8, 0x1f, b'"', b'\\', b',', b'\n', b'\r', 0x20, 0x7f, 0x80, 0xff,
+                ] {
+                    let mut t = vec![b'A'; len];
+                    if len > 2 {
+                        t[(pos + 1) % len] = 0xc3;
+                    }
+                    t[pos] = b;
+                    texts.push(t);
+                }
+            }
+        }
+        for t in &texts {
+            assert_eq!(
+                has_special(t, true, [b'"', b'\\']),
+                naive(t, true, b"\"\\"),
+                "{t:?}"
+            );
+            assert_eq!(
+                has_special(t, false, [b',', b'"', b'\n', b'\r']),
+                naive(t, false, b",\"\n\r"),
+                "{t:?}"
+            );
+        }
+    }
 
     #[test]
     fn digits_match_the_formatter() {
