@@ -1,9 +1,11 @@
 //! Reconciliation at scale, stores included: the `scale` example's workload (N receipts, their
 //! statement lines) imported into a fresh SQLite store, then the stages of `kasda reconcile`
 //! timed separately — load the period through `kasda_recon::load::load_input` (the loader
-//! `kasda reconcile` and `kasda demo` use), reconcile, build the match entries, append them, and
-//! record the findings — beside a bare hash join of the same references in the same process.
-//! The import itself is timed but not counted.
+//! `kasda reconcile` and `kasda demo` use), reconcile turning each match into its entries as it
+//! is handed out (as `kasda reconcile` does), append them, and record the findings — beside a
+//! bare hash join of the same references over the loaded facts, in the same process. Wall and
+//! CPU time per stage, and the peak resident memory after each. The import itself is timed but
+//! not counted, and the peak is reset after it where Linux allows.
 //!
 //! `cargo run --release -p kasda-recon --example scale_store -- 100000`
 
@@ -24,6 +26,18 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU time this thread has run so far, in seconds (`/proc/thread-self/schedstat`, ns).
+fn thread_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+/// CPU seconds since `start` (NaN when the OS does not report it).
+fn cpu_since(start: Option<f64>) -> f64 {
+    thread_cpu_s().zip(start).map_or(f64::NAN, |(b, a)| b - a)
+}
+
 const LEDGER: &str = "36.73";
 
 fn main() {
@@ -31,7 +45,6 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
-    let inp = workload::scale_input(n);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = SqliteStore::open(dir.path().join("kasda.db")).expect("open");
     store.migrate().expect("migrate");
@@ -42,13 +55,11 @@ fn main() {
         })
         .expect("ledger");
     let t = Instant::now();
-    workload::import_into(&mut store, LEDGER, &inp, "recon-bench").expect("import the workload");
+    workload::import_into(&mut store, LEDGER, n, "recon-bench").expect("import the workload");
     let import = t.elapsed();
-
-    let t = Instant::now();
-    black_box(workload::bare_ntb_join(&inp));
-    let baseline = t.elapsed().as_secs_f64();
-    drop(inp);
+    let import_peak = peak_rss_mib().unwrap_or(f64::NAN);
+    // The import is not counted: start the peak over (Linux: `5` to clear_refs resets VmHWM).
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
 
     let cfg = ReconConfig::default();
     let cal = WeekdayCalendar::new(Vec::new());
@@ -57,18 +68,28 @@ fn main() {
     let as_of = NaiveDate::from_ymd_opt(2026, 4, 10).expect("date");
 
     let t = Instant::now();
+    let c = thread_cpu_s();
     let input =
         load_input(&mut store, LEDGER, from, to, as_of, LoadOptions::default()).expect("load");
     let load = t.elapsed().as_secs_f64();
+    let load_cpu = cpu_since(c);
+    let load_peak = peak_rss_mib().unwrap_or(f64::NAN);
 
+    // The baseline over the loaded facts: the NTB in each narrative joined to the receipts.
     let t = Instant::now();
-    let out = kasda_recon::reconcile(&input, &cfg, &cal);
-    let reconcile = t.elapsed().as_secs_f64();
+    let c = thread_cpu_s();
+    black_box(workload::bare_ntb_join(&input));
+    let baseline = t.elapsed().as_secs_f64();
+    let baseline_cpu = cpu_since(c);
 
+    // As `kasda reconcile` runs it: each match turned into its entries as it is handed out.
     let t = Instant::now();
+    let c = thread_cpu_s();
     let mut entries = Vec::new();
-    for m in &out.matches {
-        let built = kasda_recon::match_entries(m).expect("match entries");
+    let mut n_matches = 0usize;
+    let out = kasda_recon::reconcile_each(&input, &cfg, &cal, |m| {
+        n_matches += 1;
+        let built = kasda_recon::match_entries(&m).expect("match entries");
         for (i, entry) in built.into_iter().enumerate() {
             let joins = if i == 0 {
                 m.line_ids.iter().chain(&m.document_ids).cloned().collect()
@@ -77,8 +98,12 @@ fn main() {
             };
             entries.push(NewEntry { entry, joins });
         }
-    }
-    let build = t.elapsed().as_secs_f64();
+    });
+    let reconcile = t.elapsed().as_secs_f64();
+    let reconcile_cpu = cpu_since(c);
+    let reconcile_peak = peak_rss_mib().unwrap_or(f64::NAN);
+    let n_lines = input.lines.len();
+    drop(input);
     let t = Instant::now();
     let appended = store
         .append_entries(LEDGER, RunInfo::new(RunKind::Reconcile, "bench"), entries)
@@ -104,16 +129,15 @@ fn main() {
         .record_findings(LEDGER, appended.run_id, &findings)
         .expect("record findings");
     let record = t.elapsed().as_secs_f64();
-    let total = load + reconcile + build + append + record;
+    let total = load + reconcile + append + record;
     let peak = peak_rss_mib().unwrap_or(f64::NAN);
     println!(
-        "stores included (SQLite), {n} receipts, {} lines: load {load:.3} s | reconcile {reconcile:.3} s ({} matches, {} findings) | match entries {build:.3} s | append {append:.3} s ({} entries) | record findings {record:.3} s | total {total:.3} s = {:.1}x the bare hash join ({baseline:.3} s); import (not counted) {:.1} s; peak RSS {peak:.0} MiB; {}",
-        input.lines.len(),
-        out.matches.len(),
+        "stores included (SQLite), {n} receipts, {n_lines} lines: load {load:.3} s (cpu {load_cpu:.3} s) | reconcile with match entries {reconcile:.3} s (cpu {reconcile_cpu:.3} s; {n_matches} matches, {} findings) | append {append:.3} s ({} entries) | record findings {record:.3} s | total {total:.3} s = {:.1}x the bare hash join ({baseline:.3} s, cpu {baseline_cpu:.3} s); import (not counted) {:.1} s, peak RSS then {import_peak:.0} MiB{}; peak RSS after load {load_peak:.0} MiB, after reconcile {reconcile_peak:.0} MiB, at the end {peak:.0} MiB; {}",
         out.findings.len(),
         appended.appended.len(),
         total / baseline.max(1e-9),
         import.as_secs_f64(),
+        if reset { " (reset after it)" } else { " (could not reset: later peaks include it)" },
         Utc::now().format("%Y-%m-%d %H:%M UTC"),
     );
 }

@@ -299,9 +299,9 @@ impl Engine<'_> {
 
     fn receipt_refs(&self, r: u32) -> Vec<String> {
         let (id, receipt) = &self.input.documents.receipts[r as usize];
-        let mut v = vec![id.clone(), receipt.ntpd.clone()];
+        let mut v = vec![id.clone(), receipt.ntpd.to_string()];
         if let Some(n) = &receipt.ntb {
-            v.push(n.clone());
+            v.push(n.to_string());
         }
         v
     }
@@ -791,7 +791,7 @@ impl Engine<'_> {
             let ntpds: Vec<&str> = late
                 .iter()
                 .take(5)
-                .map(|&r| docs.receipts[r as usize].1.ntpd.as_str())
+                .map(|&r| docs.receipts[r as usize].1.ntpd.as_ref())
                 .collect();
             let channel = docs.receipts[late[0] as usize].1.channel;
             let explanation = format!(
@@ -1073,7 +1073,7 @@ impl Engine<'_> {
                         self.rec_paid_on[r],
                         explanation,
                     )
-                    .refs([id.clone(), first_id, receipt.ntpd.clone()]),
+                    .refs([id.clone(), first_id, receipt.ntpd.to_string()]),
                 );
                 continue;
             }
@@ -1103,8 +1103,9 @@ impl Engine<'_> {
                 if !nop.is_empty() {
                     let kind = receipt
                         .jenis_pajak
-                        .clone()
-                        .or_else(|| receipt.lines.first().map(|l| l.kode_rekening.clone()))
+                        .as_deref()
+                        .map(str::to_string)
+                        .or_else(|| receipt.revenue.first_kode().map(str::to_string))
                         .unwrap_or_default();
                     by_object
                         .entry((nop, kind, year, receipt.masa_pajak.unwrap_or(0)))
@@ -1119,7 +1120,7 @@ impl Engine<'_> {
             }
             let ntpds: Vec<String> = rs
                 .iter()
-                .map(|&r| docs.receipts[r as usize].1.ntpd.clone())
+                .map(|&r| docs.receipts[r as usize].1.ntpd.to_string())
                 .collect();
             let amount: Decimal = rs
                 .iter()
@@ -1145,7 +1146,7 @@ impl Engine<'_> {
         for ((nop, kind, year, masa), rs) in by_object {
             let distinct: std::collections::BTreeSet<&str> = rs
                 .iter()
-                .map(|&r| docs.receipts[r as usize].1.ntpd.as_str())
+                .map(|&r| docs.receipts[r as usize].1.ntpd.as_ref())
                 .collect();
             if distinct.len() < 2 {
                 continue;
@@ -1353,7 +1354,7 @@ impl Engine<'_> {
             let l = &lines[i as usize];
             let ntpds: Vec<&str> = receipts
                 .iter()
-                .map(|&r| docs.receipts[r as usize].1.ntpd.as_str())
+                .map(|&r| docs.receipts[r as usize].1.ntpd.as_ref())
                 .collect();
             let explanation = format!(
                 "The bank reversed {} on {} dated {}{}, but receipt(s) NTPD {} are still recorded as paid: the tax system has no matching reversal.",
@@ -1521,7 +1522,7 @@ impl Engine<'_> {
                 .refs(
                     self.line_refs(i as u32)
                         .into_iter()
-                        .chain([l.account.clone()]),
+                        .chain([l.account.to_string()]),
                 ),
             );
         }
@@ -1554,7 +1555,7 @@ impl Engine<'_> {
                 .refs(
                     self.receipt_refs(r as u32)
                         .into_iter()
-                        .chain([acct.clone()]),
+                        .chain([acct.to_string()]),
                 ),
             );
         }
@@ -1985,7 +1986,7 @@ impl Engine<'_> {
                 for &l in &link.lines {
                     let line = &lines[l as usize];
                     let e = moved
-                        .entry((normalize_ref(number), line.account.clone()))
+                        .entry((normalize_ref(number), line.account.to_string()))
                         .or_insert((number.to_string(), Decimal::ZERO, Vec::new(), own));
                     if !e.2.contains(&l) {
                         e.1 += line.direction.signed(line.amount);

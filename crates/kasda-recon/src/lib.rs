@@ -71,7 +71,10 @@ pub use config::{
 pub use entries::match_entries;
 pub use error::ReconError;
 pub use findings::{finding_id, Finding, FindingType, Severity};
-pub use input::{Documents, ExistingMatch, Line, ReconInput, StatementHeader};
+pub use input::{
+    Documents, ExistingMatch, Interner, IntoReceiptRow, Line, ReceiptFacts, Receipts, ReconInput,
+    RevenueSplit, SharedStr, StatementHeader,
+};
 pub use matching::{Basis, Match, MatchRule, RuleStat};
 
 use config::ConfigIndex;
@@ -159,7 +162,7 @@ pub fn reconcile_each(
                 .documents
                 .receipts
                 .iter()
-                .map(|(_, r)| input::paid_local_date(r)),
+                .map(|(_, r)| r.paid_local_date()),
         )
         .min();
     for date in [Some(input.as_of), earliest].into_iter().flatten() {

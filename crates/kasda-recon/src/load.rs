@@ -3,12 +3,13 @@
 //! Available with the `store` feature.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write;
 
 use chrono::NaiveDate;
 use kasda_core::document::Document;
 use kasda_store::{Store, StoreError, StoredLine};
 
-use crate::{Documents, ExistingMatch, Line, ReconInput, StatementHeader};
+use crate::{Documents, ExistingMatch, Interner, Line, ReconInput, StatementHeader};
 
 /// Entries read per page while collecting earlier matches.
 const PAGE: usize = 50_000;
@@ -34,8 +35,19 @@ pub fn load_input(
 ) -> Result<ReconInput, StoreError> {
     let mut input = ReconInput::new(as_of);
     input.period = Some((from, to));
-    for l in store.statement_lines(ledger, None, from, to)? {
-        input.lines.push(line_of(&l, opts.strip_references));
+    // Each row becomes recon's compact form as it is taken from the store's answer, its strings
+    // moved rather than copied and the values lines repeat (account, statement) shared.
+    let mut names = Interner::default();
+    let mut statement_id = String::new();
+    let rows = store.statement_lines(ledger, None, from, to)?;
+    input.lines.reserve_exact(rows.len());
+    for l in rows {
+        input.lines.push(line_of(
+            l,
+            opts.strip_references,
+            &mut names,
+            &mut statement_id,
+        ));
     }
     for s in store.statements(ledger, None)? {
         let h = &s.header;
@@ -66,37 +78,39 @@ pub fn load_input(
             Document::Bku(b) => docs.bku.push(b),
         }
     }
+    docs.receipts.shrink_to_fit();
     input.documents = docs;
     input.existing = existing_matches(store, ledger)?;
     Ok(input)
 }
 
 /// A stored statement line as the matcher sees it: its references and narrative as texts.
-fn line_of(l: &StoredLine, strip: bool) -> Line {
-    let f = &l.facts;
+/// `statement_id` is a buffer reused from line to line.
+fn line_of(l: StoredLine, strip: bool, names: &mut Interner, statement_id: &mut String) -> Line {
+    let f = l.facts;
     let mut texts: Vec<String> = Vec::new();
     if !strip {
-        if let Some(r) = &f.bank_ref {
-            texts.push(r.clone());
-        }
-        let r = &f.refs;
-        for t in [
-            &r.end_to_end_id,
-            &r.instruction_id,
-            &r.transaction_id,
-            &r.entry_ref,
-            &r.customer_ref,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            texts.push(t.clone());
-        }
-        texts.push(f.text.clone());
+        let r = f.refs;
+        texts.extend(
+            [
+                f.bank_ref.clone(),
+                r.end_to_end_id,
+                r.instruction_id,
+                r.transaction_id,
+                r.entry_ref,
+                r.customer_ref,
+            ]
+            .into_iter()
+            .flatten(),
+        );
+        texts.push(f.text);
+        texts.shrink_to_fit();
     }
+    statement_id.clear();
+    let _ = write!(statement_id, "{}#{}", l.file_sha256, f.statement_index);
     Line {
-        id: f.natural_key.clone(),
-        account: f.account.clone(),
+        id: f.natural_key,
+        account: names.intern(&f.account),
         booking_date: f.booking_date,
         value_date: f.value_date.unwrap_or(f.booking_date),
         amount: f.amount,
@@ -104,18 +118,10 @@ fn line_of(l: &StoredLine, strip: bool) -> Line {
         reversal: f.reversal,
         status: f.status,
         texts,
-        counterparty: f
-            .counterparty
-            .account
-            .clone()
-            .or_else(|| f.counterparty.iban.clone()),
-        counterparty_name: if strip {
-            None
-        } else {
-            f.counterparty.name.clone()
-        },
-        bank_ref: f.bank_ref.clone(),
-        statement_id: Some(format!("{}#{}", l.file_sha256, f.statement_index)),
+        counterparty: f.counterparty.account.or(f.counterparty.iban),
+        counterparty_name: if strip { None } else { f.counterparty.name },
+        bank_ref: f.bank_ref,
+        statement_id: Some(names.intern(statement_id)),
         seq: f.pos.index,
     }
 }

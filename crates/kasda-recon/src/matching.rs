@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AccountRole, ConfigIndex, WorkingDays};
-use crate::input::{paid_local_date, sp2d_id, sts_id, ReconInput};
+use crate::input::{sp2d_id, sts_id, ReconInput};
 use crate::refs::{normalize_ref, LineTokens, RefIndex};
 use crate::subset::{unique_subset, SubsetResult};
 
@@ -458,7 +458,7 @@ impl<'a> Engine<'a> {
                 self.rec_used[i] = true;
             }
             self.rec_fee.push(rule.fee.for_receipt(r.total));
-            let paid_on = paid_local_date(r);
+            let paid_on = r.paid_local_date();
             self.rec_paid_on.push(paid_on);
             let lag = rule.settlement_lag_days;
             let due = *due_memo
@@ -911,8 +911,8 @@ impl<'a> Engine<'a> {
                 for &l in lines {
                     let line = &self.input.lines[l as usize];
                     match line.direction {
-                        Direction::Debit => from = line.account.clone(),
-                        Direction::Credit => to = line.account.clone(),
+                        Direction::Debit => from = line.account.to_string(),
+                        Direction::Credit => to = line.account.to_string(),
                     }
                 }
                 return Basis::Sweep {
@@ -926,11 +926,7 @@ impl<'a> Engine<'a> {
                     let receipt = &documents.receipts[*r as usize].1;
                     return Basis::Refund {
                         channel: receipt.channel,
-                        revenue: revenue_of(
-                            &receipt.lines,
-                            receipt.total,
-                            receipt.jenis_pajak.as_deref(),
-                        ),
+                        revenue: receipt.revenue_lines(),
                     };
                 }
             }
@@ -962,11 +958,7 @@ impl<'a> Engine<'a> {
             // One receipt with one revenue line (most matches): what the maps below would
             // give, without them.
             let receipt = &documents.receipts[*r as usize].1;
-            let revenue = revenue_of(
-                &receipt.lines,
-                receipt.total,
-                receipt.jenis_pajak.as_deref(),
-            );
+            let revenue = receipt.revenue_lines();
             if let [line] = revenue.as_slice() {
                 if !line.amount.is_zero() {
                     return Basis::Receipts {
@@ -986,11 +978,7 @@ impl<'a> Engine<'a> {
             if let Doc::Receipt(r) = d {
                 let receipt = &documents.receipts[*r as usize].1;
                 *channels.entry(receipt.channel).or_default() += receipt.total;
-                for line in revenue_of(
-                    &receipt.lines,
-                    receipt.total,
-                    receipt.jenis_pajak.as_deref(),
-                ) {
+                for line in receipt.revenue_lines() {
                     *revenue.entry(line.kode_rekening).or_default() += line.amount;
                 }
             }
@@ -1269,13 +1257,9 @@ impl<'a> Engine<'a> {
         let receipts = &docs.receipts[..self.n_receipts];
         let (mut refs, mut ref_bytes) = (0, 0);
         for (_, r) in receipts {
-            for v in [
-                Some(r.ntpd.as_str()),
-                r.ntb.as_deref(),
-                r.kode_billing.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
+            for v in [Some(&*r.ntpd), r.ntb.as_deref(), r.kode_billing.as_deref()]
+                .into_iter()
+                .flatten()
             {
                 refs += 1;
                 ref_bytes += v.len();
@@ -2771,6 +2755,7 @@ fn join_texts(l: &crate::input::Line, by_texts: bool, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SharedStr;
 
     /// The tuple-keyed duplicate search `mark_duplicate_lines` replaced, kept as the oracle.
     fn duplicates_by_tuple_keys(lines: &[crate::input::Line]) -> Vec<Option<u32>> {
@@ -2849,7 +2834,7 @@ mod tests {
                 };
                 inp.lines.push(crate::input::Line {
                     id: format!("l{i}"),
-                    account: ["A1", "A2"][pick(2)].to_string(),
+                    account: ["A1", "A2"][pick(2)].into(),
                     booking_date: day(1 + pick(2) as u32),
                     value_date: day(1),
                     amount,
@@ -2867,8 +2852,7 @@ mod tests {
                     counterparty: None,
                     counterparty_name: None,
                     bank_ref: refs[pick(refs.len())].map(str::to_string),
-                    statement_id: [None, Some("s1".to_string()), Some("s2".to_string())][pick(3)]
-                        .clone(),
+                    statement_id: [None, Some("s1"), Some("s2")][pick(3)].map(SharedStr::from),
                     seq: i as u32,
                 });
             }

@@ -9,101 +9,134 @@ use kasda_core::money::Direction;
 use kasda_core::statement::EntryStatus;
 use rust_decimal::Decimal;
 
-use crate::{Line, ReconInput};
+use crate::{Interner, Line, ReconInput, SharedStr};
 
 /// The RKUD account every line of the workload is booked on.
 pub const RKUD: &str = "1020010000001";
 
-/// `n` receipts of one month (2026-03-02 onwards, 28 days) and their statement credits on one RKUD
-/// account: nine in ten paid at a teller and credited one by one with the NTB in the narrative, one
-/// in ten paid at a retail outlet and settled in one batch credit per day.
-pub fn scale_input(n: usize) -> ReconInput {
-    let start = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
-    let mut inp = ReconInput::new(NaiveDate::from_ymd_opt(2026, 4, 10).expect("date"));
-    let mut batches: HashMap<(u32, Channel), Decimal> = HashMap::new();
-    for i in 0..n {
-        let day = (i % 28) as u32;
-        let date = start + chrono::Duration::days(i64::from(day));
-        let amount = Decimal::from(10_000 + (i as i64 * 7919) % 5_000_000);
-        let channel = if i % 10 == 0 {
-            Channel::Retail
-        } else {
-            Channel::Teller
+/// The `i`-th receipt of the workload with its fact id: paid at 10:00 WIB on day `i % 28` of
+/// March 2026 (from the 2nd), every tenth at a retail outlet, the rest at a teller.
+pub fn scale_receipt(i: usize) -> (String, Receipt) {
+    let day = (i % 28) as u32;
+    let date = start() + chrono::Duration::days(i64::from(day));
+    let amount = scale_amount(i);
+    let channel = if i % 10 == 0 {
+        Channel::Retail
+    } else {
+        Channel::Teller
+    };
+    let paid_at: DateTime<Utc> = date.and_hms_opt(3, 0, 0).expect("time").and_utc();
+    (
+        format!("receipt:{i}"),
+        Receipt {
+            ntpd: format!("3673{i:012}"),
+            kode_billing: None,
+            ntb: Some(format!("NTB{i:010}")),
+            nop: None,
+            npwpd: None,
+            taxpayer_name: None,
+            jenis_pajak: None,
+            lines: vec![RevenueLine {
+                kode_rekening: "4.1.01.15.01.0001".into(),
+                amount,
+            }],
+            masa_pajak: None,
+            tahun_pajak: Some(2026),
+            pokok: amount,
+            denda: Decimal::ZERO,
+            total: amount,
+            channel,
+            bank: Some("Bank Banten".into()),
+            account: Some(RKUD.into()),
+            paid_at,
+            paid_zone: Some("WIB".into()),
+            settlement_date: Some(date),
+            status: ReceiptStatus::Paid,
+            reverses_ntpd: None,
+            opd: None,
+        },
+    )
+}
+
+fn start() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 2).expect("date")
+}
+
+fn scale_amount(i: usize) -> Decimal {
+    Decimal::from(10_000 + (i as i64 * 7919) % 5_000_000)
+}
+
+/// The statement lines of the workload's first `n` receipts, in order, handed to `emit`: a credit
+/// naming the NTB for each teller receipt, then one batch credit per day for the retail ones.
+fn scale_lines(n: usize, names: &mut Interner, mut emit: impl FnMut(Line)) {
+    let account = names.intern(RKUD);
+    let statements: Vec<SharedStr> = (0..28)
+        .map(|day| names.intern(&format!("stmt:{day}")))
+        .collect();
+    let mut batches = [Decimal::ZERO; 28];
+    let mut line =
+        |id: String, day: usize, amount: Decimal, text: String, bank_ref: String, seq| {
+            let date = start() + chrono::Duration::days(day as i64);
+            emit(Line {
+                id,
+                account: account.clone(),
+                booking_date: date,
+                value_date: date,
+                amount,
+                direction: Direction::Credit,
+                reversal: false,
+                status: EntryStatus::Booked,
+                texts: vec![text],
+                counterparty: None,
+                counterparty_name: None,
+                bank_ref: Some(bank_ref),
+                statement_id: Some(statements[day].clone()),
+                seq,
+            })
         };
-        let paid_at: DateTime<Utc> = date.and_hms_opt(3, 0, 0).expect("time").and_utc();
-        let ntb = format!("NTB{i:010}");
-        inp.documents.receipts.push((
-            format!("receipt:{i}"),
-            Receipt {
-                ntpd: format!("3673{i:012}"),
-                kode_billing: None,
-                ntb: Some(ntb.clone()),
-                nop: None,
-                npwpd: None,
-                taxpayer_name: None,
-                jenis_pajak: None,
-                lines: vec![RevenueLine {
-                    kode_rekening: "4.1.01.15.01.0001".into(),
-                    amount,
-                }],
-                masa_pajak: None,
-                tahun_pajak: Some(2026),
-                pokok: amount,
-                denda: Decimal::ZERO,
-                total: amount,
-                channel,
-                bank: Some("Bank Banten".into()),
-                account: Some(RKUD.into()),
-                paid_at,
-                paid_zone: Some("WIB".into()),
-                settlement_date: Some(date),
-                status: ReceiptStatus::Paid,
-                reverses_ntpd: None,
-                opd: None,
-            },
-        ));
-        if channel == Channel::Retail {
-            *batches.entry((day, channel)).or_default() += amount;
+    for i in 0..n {
+        let day = i % 28;
+        if i % 10 == 0 {
+            batches[day] += scale_amount(i);
             continue;
         }
-        inp.lines.push(Line {
-            id: format!("line:{i}"),
-            account: RKUD.into(),
-            booking_date: date,
-            value_date: date,
-            amount,
-            direction: Direction::Credit,
-            reversal: false,
-            status: EntryStatus::Booked,
-            texts: vec![format!("SETORAN PBB-P2 {ntb}")],
-            counterparty: None,
-            counterparty_name: None,
-            bank_ref: Some(format!("BBTN{i:010}")),
-            statement_id: Some(format!("stmt:{day}")),
-            seq: i as u32,
-        });
+        line(
+            format!("line:{i}"),
+            day,
+            scale_amount(i),
+            format!("SETORAN PBB-P2 NTB{i:010}"),
+            format!("BBTN{i:010}"),
+            i as u32,
+        );
     }
-    let mut keys: Vec<_> = batches.into_iter().collect();
-    keys.sort_by_key(|((d, _), _)| *d);
-    for ((day, _), total) in keys {
-        let date = start + chrono::Duration::days(i64::from(day));
-        inp.lines.push(Line {
-            id: format!("batch:{day}"),
-            account: RKUD.into(),
-            booking_date: date,
-            value_date: date,
-            amount: total,
-            direction: Direction::Credit,
-            reversal: false,
-            status: EntryStatus::Booked,
-            texts: vec!["SETORAN RETAIL ALFAMART".into()],
-            counterparty: None,
-            counterparty_name: None,
-            bank_ref: Some(format!("BATCH{day}")),
-            statement_id: Some(format!("stmt:{day}")),
-            seq: 9_000_000 + day,
-        });
+    for (day, total) in batches.into_iter().enumerate() {
+        if total.is_zero() {
+            continue;
+        }
+        line(
+            format!("batch:{day}"),
+            day,
+            total,
+            "SETORAN RETAIL ALFAMART".into(),
+            format!("BATCH{day}"),
+            9_000_000 + day as u32,
+        );
     }
+}
+
+/// `n` receipts of one month (2026-03-02 onwards, 28 days) and their statement credits on one RKUD
+/// account: nine in ten paid at a teller and credited one by one with the NTB in the narrative, one
+/// in ten paid at a retail outlet and settled in one batch credit per day. Each receipt is
+/// generated whole and kept as its [`crate::ReceiptFacts`] at once, as the store loader does.
+pub fn scale_input(n: usize) -> ReconInput {
+    let mut inp = ReconInput::new(NaiveDate::from_ymd_opt(2026, 4, 10).expect("date"));
+    inp.documents.receipts.reserve(n);
+    for i in 0..n {
+        inp.documents.receipts.push(scale_receipt(i));
+    }
+    let mut names = Interner::default();
+    inp.lines.reserve(n - n / 10 + 28);
+    scale_lines(n, &mut names, |l| inp.lines.push(l));
     inp
 }
 
@@ -129,14 +162,15 @@ pub fn bare_ntb_join(inp: &ReconInput) -> usize {
     joined
 }
 
-/// The workload's lines as one statement file (one statement per day) and its receipts as one
-/// document file, imported into `store` under `ledger` as `kasda import` would (the ledger must
-/// exist). `tag` makes the two files' sha256 distinct per caller. For the examples and tests
-/// that reconcile the workload through a real store.
+/// The lines of the workload of `n` receipts as one statement file (one statement per day) and
+/// its receipts as one document file, imported into `store` under `ledger` as `kasda import`
+/// would (the ledger must exist). `tag` makes the two files' sha256 distinct per caller. For the
+/// examples and tests that reconcile the workload through a real store; the workload is
+/// generated here, so the caller need not hold it.
 pub fn import_into(
     store: &mut dyn kasda_store::Store,
     ledger: &str,
-    inp: &ReconInput,
+    n: usize,
     tag: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     use kasda_core::document::Document;
@@ -155,8 +189,10 @@ pub fn import_into(
     };
     let mut statements: Vec<Statement> = Vec::new();
     let mut current: Option<Statement> = None;
-    for l in &inp.lines {
-        let sid = l.statement_id.clone().unwrap_or_default();
+    let mut n_lines = 0usize;
+    scale_lines(n, &mut Interner::default(), |l| {
+        n_lines += 1;
+        let sid = l.statement_id.as_deref().unwrap_or_default().to_string();
         if current
             .as_ref()
             .is_some_and(|s| s.id.as_deref() != Some(sid.as_str()))
@@ -166,7 +202,7 @@ pub fn import_into(
         let st = current.get_or_insert_with(|| Statement {
             id: Some(sid),
             account: AccountId {
-                number: Some(l.account.clone()),
+                number: Some(l.account.to_string()),
                 ..Default::default()
             },
             ..Default::default()
@@ -187,30 +223,26 @@ pub fn import_into(
                 ..Default::default()
             },
             remittance: Remittance {
-                unstructured: l.texts.clone(),
+                unstructured: l.texts,
                 ..Default::default()
             },
             ..Default::default()
         });
-    }
+    });
     statements.extend(current);
     let sf = StatementFile {
         statements,
         ..Default::default()
     };
-    let what = format!("lines:{}", inp.lines.len());
+    let what = format!("lines:{n_lines}");
     let batch =
         kasda_store::build_import_batch(source("lines.xml", "camt.053", &what), &sf, &|_| {
             AccountRole::Rkud
         })?;
     drop(sf);
     store.import_file(ledger, batch)?;
-    let docs: Vec<(u32, Document)> = inp
-        .documents
-        .receipts
-        .iter()
-        .enumerate()
-        .map(|(i, (_, r))| (i as u32 + 2, Document::Receipt(r.clone())))
+    let docs: Vec<(u32, Document)> = (0..n)
+        .map(|i| (i as u32 + 2, Document::Receipt(scale_receipt(i).1)))
         .collect();
     let what = format!("receipts:{}", docs.len());
     let batch =

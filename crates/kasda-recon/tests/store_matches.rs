@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use kasda_recon::load::{existing_matches, load_input, LoadOptions};
-use kasda_recon::{workload, ReconConfig, ReconInput, WeekdayCalendar};
+use kasda_recon::{workload, ReconConfig, WeekdayCalendar};
 use kasda_store::conformance::{match_keys_by_filter, match_keys_paged};
 use kasda_store::memory::MemoryStore;
 use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, Store};
@@ -12,15 +12,15 @@ use kasda_store_sqlite::SqliteStore;
 
 const LEDGER: &str = "36.73";
 
-/// The workload imported as `kasda import` would, into a fresh ledger.
-fn import(store: &mut dyn Store, inp: &ReconInput) {
+/// The workload of `n` receipts imported as `kasda import` would, into a fresh ledger.
+fn import(store: &mut dyn Store, n: usize) {
     store
         .ensure_ledger(&LedgerInfo {
             code: LEDGER.into(),
             name: "test".into(),
         })
         .unwrap();
-    workload::import_into(store, LEDGER, inp, "store-matches").unwrap();
+    workload::import_into(store, LEDGER, n, "store-matches").unwrap();
 }
 
 fn reconcile_into(store: &mut dyn Store) -> usize {
@@ -61,7 +61,6 @@ fn reconcile_into(store: &mut dyn Store) -> usize {
 
 #[test]
 fn match_entry_keys_are_the_match_entries_and_a_rerun_adds_nothing() {
-    let inp = workload::scale_input(400);
     let dir = tempfile::tempdir().unwrap();
     let mut sqlite = SqliteStore::open(dir.path().join("kasda.db")).unwrap();
     sqlite.migrate().unwrap();
@@ -69,7 +68,7 @@ fn match_entry_keys_are_the_match_entries_and_a_rerun_adds_nothing() {
     let stores: [&mut dyn Store; 2] = [&mut sqlite, &mut memory];
     let mut keys = Vec::new();
     for store in stores {
-        import(store, &inp);
+        import(store, 400);
         assert_eq!(match_keys_paged(store, LEDGER, 5), Vec::new());
         let first = reconcile_into(store);
         assert!(first >= 360, "{first} matches");

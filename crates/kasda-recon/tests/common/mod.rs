@@ -95,7 +95,7 @@ fn line(
 ) -> Line {
     Line {
         id: id.to_string(),
-        account: account.to_string(),
+        account: account.into(),
         booking_date: d(date),
         value_date: d(date),
         amount: rp(amount),
@@ -106,7 +106,7 @@ fn line(
         counterparty: None,
         counterparty_name: None,
         bank_ref: Some(format!("BR-{id}")),
-        statement_id: Some(format!("st:{account}:{date}")),
+        statement_id: Some(format!("st:{account}:{date}").into()),
         seq: 0,
     }
 }
