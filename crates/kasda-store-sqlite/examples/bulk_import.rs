@@ -4,7 +4,9 @@
 //!
 //! `import` (default) imports one synthetic statement of `<lines>` lines in one transaction:
 //! each line is stored with its facts and one entry of two postings. `append` appends the same
-//! entries without statement lines (the matching / opening-balance path). `normal` runs with
+//! entries without statement lines (the matching / opening-balance path). `bare` is the
+//! benchmark's baseline: the same postings through a bare rusqlite insert loop into one table
+//! (WAL, the same `synchronous`, one transaction, one prepared statement). `normal` runs with
 //! `synchronous=NORMAL` for comparison; the ledger's default is FULL. With `KASDA_BULK_TABLES`
 //! set it folds the WAL in and prints the bytes per posting of every table and index (SQLite's
 //! `dbstat`), which is where the write volume of an import goes. An import also prints its row
@@ -26,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(500_000);
     let append = args.get(2).map(String::as_str) == Some("append");
+    let bare = args.get(2).map(String::as_str) == Some("bare");
     let synchronous = match args.get(3).map(String::as_str) {
         Some("normal") => Synchronous::Normal,
         _ => Synchronous::Full,
@@ -35,6 +38,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.join("bulk.db");
     let start = NaiveDate::from_ymd_opt(2026, 1, 2).ok_or("bad start date")?;
     let batch = synthetic::statement_batch("bulk", "0012345678", lines, start);
+    if bare {
+        let r = bare_loop(&path, &batch, synchronous);
+        std::fs::remove_dir_all(&dir)?;
+        return r;
+    }
     let mut store = SqliteStore::open_with(
         &path,
         OpenOptions {
@@ -127,6 +135,67 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         std::fs::remove_dir_all(&dir)?;
     }
+    Ok(())
+}
+
+/// The baseline: every posting of the batch as one row of a plain table, inserted in a loop.
+fn bare_loop(
+    path: &std::path::Path,
+    batch: &kasda_store::ImportBatch,
+    synchronous: Synchronous,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let rows: Vec<(i64, i64, String, &'static str, i64)> = batch
+        .statements
+        .iter()
+        .flat_map(|s| &s.lines)
+        .filter_map(|l| l.entry.as_ref())
+        .enumerate()
+        .flat_map(|(seq, e)| {
+            e.postings.iter().enumerate().map(move |(idx, p)| {
+                let sen = kasda_store_sqlite::writer::to_minor(p.amount, p.currency).unwrap_or(0);
+                (
+                    seq as i64 + 1,
+                    idx as i64,
+                    p.account.to_string(),
+                    p.side.as_str(),
+                    sen,
+                )
+            })
+        })
+        .collect();
+    let mut conn = rusqlite::Connection::open(path)?;
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    let sync = match synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.execute_batch(
+        "CREATE TABLE postings (ledger TEXT NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,
+           account TEXT NOT NULL, side TEXT NOT NULL, amount INTEGER NOT NULL,
+           PRIMARY KEY (ledger, seq, idx))",
+    )?;
+    let t = Instant::now();
+    let cpu0 = cpu_seconds();
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare("INSERT INTO postings VALUES ('bulk', ?1, ?2, ?3, ?4, ?5)")?;
+        for r in &rows {
+            st.execute(rusqlite::params![r.0, r.1, r.2, r.3, r.4])?;
+        }
+    }
+    tx.commit()?;
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
+    println!(
+        "bare loop: {} postings in {secs:.2} s: {:.0} postings/s (synchronous {synchronous:?}); process CPU {}",
+        rows.len(),
+        rows.len() as f64 / secs,
+        cpu.map_or("unknown".to_string(), |c| format!(
+            "{c:.2} s = {:.0} postings per CPU second",
+            rows.len() as f64 / c
+        ))
+    );
     Ok(())
 }
 

@@ -292,6 +292,8 @@ fn import_in_tx<R: BufRead>(
     let mut next_doc_id = 1i64;
     let mut next_dup_id = 1i64;
     let mut end: Option<(u64, u64, String)> = None;
+    let mut runs = Vec::new();
+    let mut locks = Vec::new();
     loop {
         record += 1;
         if next_line(&mut input, record, &mut buf)?.is_none() {
@@ -304,14 +306,10 @@ fn import_in_tx<R: BufRead>(
             .map_err(|e| bad(record, format!("invalid record: {e}")))?;
         match r {
             ExportRecord::Header { .. } => return Err(bad(record, "a second header".into())),
-            ExportRecord::Run(run) => {
-                let t = run.started_at.timestamp_micros();
-                tx.execute(
-                    "INSERT INTO runs (ledger, run_id, kind, actor, started_at, finished_at, details)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-                    params![ledger, run.run_id, run.kind.as_str(), run.actor, t, run.details.to_string()],
-                )?;
-            }
+            // A run row seals the run's entries (schema 0005), so runs go in after every entry,
+            // and the period locks after the runs (an entry recorded before its period was
+            // closed is checked against the locks of its own time).
+            ExportRecord::Run(run) => runs.push(run),
             ExportRecord::File(f) => {
                 tx.execute(
                     "INSERT INTO source_files (ledger, sha256, name, size, format, imported_at, imported_by, run_id)
@@ -503,12 +501,7 @@ fn import_in_tx<R: BufRead>(
                 through,
                 actor,
                 locked_at,
-            } => {
-                tx.execute(
-                    "INSERT INTO period_locks (ledger, through_date, locked_at, actor, reason) VALUES (?1, ?2, ?3, ?4, '')",
-                    params![ledger, date_text(through), locked_at.timestamp_micros(), actor],
-                )?;
-            }
+            } => locks.push((through, actor, locked_at)),
             ExportRecord::End {
                 records,
                 entries,
@@ -536,6 +529,26 @@ fn import_in_tx<R: BufRead>(
         ));
     }
     let (_, moved_head) = w.finish()?;
+    for run in runs {
+        tx.execute(
+            "INSERT INTO runs (ledger, run_id, kind, actor, started_at, finished_at, details)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+            params![
+                ledger,
+                run.run_id,
+                run.kind.as_str(),
+                run.actor,
+                run.started_at.timestamp_micros(),
+                run.details.to_string()
+            ],
+        )?;
+    }
+    for (through, actor, locked_at) in locks {
+        tx.execute(
+            "INSERT INTO period_locks (ledger, through_date, locked_at, actor, reason) VALUES (?1, ?2, ?3, ?4, '')",
+            params![ledger, date_text(through), locked_at.timestamp_micros(), actor],
+        )?;
+    }
     if moved_head != head_hash {
         return Err(bad(
             record,

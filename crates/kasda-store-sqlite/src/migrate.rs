@@ -4,7 +4,7 @@
 //! recorded in `schema_migrations`. A file whose text changed after it was applied is refused
 //! (naming the file and both checksums): a ledger's schema is part of its audit trail.
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "0004_opening_balance.sql",
         sql: include_str!("../../../schema/sqlite/0004_opening_balance.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_seal_entries_per_run.sql",
+        sql: include_str!("../../../schema/sqlite/0005_seal_entries_per_run.sql"),
     },
 ];
 
@@ -128,11 +133,42 @@ pub fn status(conn: &Connection) -> Result<Vec<MigrationState>, SqliteError> {
 
 /// Applies every pending migration in one immediate transaction; returns the full status.
 pub fn migrate(conn: &mut Connection, now_us: i64) -> Result<Vec<MigrationState>, SqliteError> {
+    migrate_through(conn, now_us, i64::MAX)
+}
+
+/// Applies the pending migrations up to version `last` (a database left at an older schema, as
+/// the upgrade tests need); returns the full status.
+///
+/// Foreign keys are off while migrations run, as SQLite requires for rebuilding a table (0005
+/// rebuilds `entries` and `postings`: dropping the old table must not cascade or count as a
+/// violation). `PRAGMA foreign_key_check` must then come back empty before the commit, and the
+/// connection's setting is restored whatever happened.
+pub fn migrate_through(
+    conn: &mut Connection,
+    now_us: i64,
+    last: i64,
+) -> Result<Vec<MigrationState>, SqliteError> {
+    let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    if enforced {
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+    }
+    let result = apply(conn, now_us, last);
+    if enforced {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+    }
+    result
+}
+
+fn apply(
+    conn: &mut Connection,
+    now_us: i64,
+    last: i64,
+) -> Result<Vec<MigrationState>, SqliteError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(CREATE_TABLE)?;
     let states = reconcile(&applied(&tx)?)?;
     for (m, state) in MIGRATIONS.iter().zip(&states) {
-        if state.applied_at_us.is_some() {
+        if state.applied_at_us.is_some() || m.version > last {
             continue;
         }
         tx.execute_batch(m.sql)?;
@@ -142,6 +178,22 @@ pub fn migrate(conn: &mut Connection, now_us: i64) -> Result<Vec<MigrationState>
         )?;
     }
     let states = reconcile(&applied(&tx)?)?;
+    let broken: Option<(String, i64, String)> = tx
+        .query_row("PRAGMA foreign_key_check", [], |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                r.get(2)?,
+            ))
+        })
+        .optional()?;
+    if let Some((table, rowid, parent)) = broken {
+        return Err(SqliteError::Refused {
+            message: format!(
+                "migration left a dangling foreign key: {table} row {rowid} refers to a missing {parent} row"
+            ),
+        });
+    }
     tx.commit()?;
     Ok(states)
 }

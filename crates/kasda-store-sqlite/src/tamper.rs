@@ -109,8 +109,9 @@ impl TamperHook for SqliteStore {
     }
 
     fn insert_raw_unbalanced(&mut self, ledger: &str) -> Result<(), StoreError> {
-        // Plain SQL with a correct chain link, so the only thing wrong is the balance: the
-        // entries trigger must be what refuses it.
+        // Plain SQL with a correct chain link, written in the store's order (postings, entry,
+        // then the run row that seals it), so the only thing wrong is the balance: the seal
+        // trigger on `runs` must be what refuses it.
         Ok(self.write(|tx| {
             let (head, head_hash): (i64, String) = tx
                 .query_row(
@@ -137,17 +138,22 @@ impl TamperHook for SqliteStore {
                  (?1, ?2, 0, ?3, 'debit', 10000, 'IDR'), (?1, ?2, 1, ?4, 'credit', 9900, 'IDR')",
                 params![ledger, seq, next_id + 1, next_id + 2],
             )?;
-            tx.execute(
-                "INSERT INTO runs (ledger, run_id, kind, actor, started_at, finished_at, details)
-                 SELECT ?1, coalesce(max(run_id), 0) + 1, 'manual', 'raw', 0, 0, 'null' FROM runs WHERE ledger = ?1",
+            let run_id: i64 = tx.query_row(
+                "SELECT coalesce(max(run_id), 0) + 1 FROM runs WHERE ledger = ?1",
                 params![ledger],
+                |r| r.get(0),
             )?;
             tx.execute(
                 "INSERT INTO entries (ledger, seq, kind, booked_on, value_date, natural_key, position, memo, reverses,
                                       source_sha256, run_id, recorded_at, prev_hash, hash)
                  VALUES (?1, ?2, 'opening', '2026-01-01', '2026-01-01', 'raw:unbalanced', '', '', NULL, NULL,
-                         (SELECT max(run_id) FROM runs WHERE ledger = ?1), 0, ?3, ?4)",
-                params![ledger, seq, head_hash, "f".repeat(64)],
+                         ?3, 0, ?4, ?5)",
+                params![ledger, seq, run_id, head_hash, "f".repeat(64)],
+            )?;
+            tx.execute(
+                "INSERT INTO runs (ledger, run_id, kind, actor, started_at, finished_at, details)
+                 VALUES (?1, ?2, 'manual', 'raw', 0, 0, 'null')",
+                params![ledger, run_id],
             )?;
             Ok(())
         })?)

@@ -173,12 +173,15 @@ impl<'t> ChainWriter<'t> {
             day_deltas: HashMap::new(),
             closed_through: closed,
             find_key: tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?,
+            // OR FAIL, and triggers that raise FAIL (schema 0005): nothing in these inserts can
+            // ask SQLite to undo the statement alone, so it keeps no statement journal; any
+            // error rolls the whole transaction back.
             insert_posting: tx.prepare_cached(
-                "INSERT INTO postings (ledger, seq, idx, account_id, side, amount, currency)
+                "INSERT OR FAIL INTO postings (ledger, seq, idx, account_id, side, amount, currency)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
             insert_entry: tx.prepare_cached(
-                "INSERT INTO entries (ledger, seq, kind, booked_on, value_date, natural_key, position, memo,
+                "INSERT OR FAIL INTO entries (ledger, seq, kind, booked_on, value_date, natural_key, position, memo,
                                       reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?,

@@ -262,37 +262,225 @@ fn triggers_refuse_update_and_delete_from_raw_sql() {
     assert_eq!(s.verify("kota-serang").unwrap().first_bad, None);
 }
 
+/// One raw entry of `kota-serang` through the connection, in the store's order (postings, the
+/// entry, then, with `seal`, the row of its run, which is what checks it) and committed;
+/// returns the error message. `link` is the SQL of its prev_hash.
+struct Raw<'a> {
+    seq: i64,
+    postings: &'a str,
+    booked: &'a str,
+    run: i64,
+    link: &'a str,
+    seal: bool,
+}
+
+impl Raw<'_> {
+    /// A balanced two-posting entry after the script's 403, sealed by a new run.
+    fn next() -> Self {
+        Raw {
+            seq: 404,
+            postings: "(0, 1, 'debit', 100, 'IDR'), (1, 2, 'credit', 100, 'IDR')",
+            booked: "2026-02-01",
+            run: 100,
+            link: "(SELECT hash FROM entries WHERE seq = 403)",
+            seal: true,
+        }
+    }
+
+    fn refused(&self, conn: &rusqlite::Connection) -> String {
+        let postings = self
+            .postings
+            .replace('(', &format!("('kota-serang', {}, ", self.seq));
+        let run = if self.seal {
+            format!(
+                "INSERT INTO runs VALUES ('kota-serang', {}, 'manual', 'raw', 0, 0, 'null');",
+                self.run
+            )
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "BEGIN;
+             INSERT INTO postings VALUES {postings};
+             INSERT INTO entries VALUES ('kota-serang', {seq}, 'opening', '{booked}', '{booked}', 'raw:{seq}', '', '',
+                NULL, NULL, {run_id}, 0, {link}, '{hash}');
+             {run}
+             COMMIT;",
+            seq = self.seq,
+            booked = self.booked,
+            run_id = self.run,
+            link = self.link,
+            hash = "f".repeat(64),
+        );
+        let err = conn
+            .execute_batch(&sql)
+            .expect_err("the database refuses the raw entry")
+            .to_string();
+        conn.execute_batch("ROLLBACK").unwrap();
+        err
+    }
+}
+
 #[test]
 fn database_refuses_unbalanced_and_unlinked_entries() {
     let mut s = SqliteStore::open_memory().unwrap();
     script(&mut s);
     let err = s.insert_raw_unbalanced("kota-serang").unwrap_err();
     assert!(err.to_string().contains("does not balance"), "{err}");
-    // A single posting, and a broken prev_hash, are refused too.
+    // A single posting, a broken prev_hash and a seq gap are refused too, by the seal of the run.
     let conn = s.connection();
-    let one = conn.execute_batch(
-        "BEGIN;
-         INSERT INTO postings VALUES ('kota-serang', 404, 0, 1, 'debit', 100, 'IDR');
-         INSERT INTO entries VALUES ('kota-serang', 404, 'opening', '2026-02-01', '2026-02-01', 'raw:one', '', '', NULL, NULL,
-            1, 0, (SELECT hash FROM entries WHERE seq = 403), 'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
-         COMMIT;",
-    );
-    assert!(one
-        .unwrap_err()
-        .to_string()
-        .contains("fewer than two postings"));
-    conn.execute_batch("ROLLBACK").unwrap();
-    let link = conn.execute_batch(
-        "BEGIN;
-         INSERT INTO postings VALUES ('kota-serang', 404, 0, 1, 'debit', 100, 'IDR'), ('kota-serang', 404, 1, 2, 'credit', 100, 'IDR');
-         INSERT INTO entries VALUES ('kota-serang', 404, 'opening', '2026-02-01', '2026-02-01', 'raw:link', '', '', NULL, NULL,
-            1, 0, '0000000000000000000000000000000000000000000000000000000000000000',
-            'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff');
-         COMMIT;",
-    );
-    assert!(link.unwrap_err().to_string().contains("prev_hash"));
-    conn.execute_batch("ROLLBACK").unwrap();
+    let one = Raw {
+        postings: "(0, 1, 'debit', 100, 'IDR')",
+        ..Raw::next()
+    };
+    assert!(one.refused(conn).contains("fewer than two postings"));
+    let link = Raw {
+        link: "'0000000000000000000000000000000000000000000000000000000000000000'",
+        ..Raw::next()
+    };
+    assert!(link.refused(conn).contains("prev_hash"));
+    let gap = Raw {
+        seq: 405,
+        ..Raw::next()
+    };
+    assert!(gap.refused(conn).contains("not the next"));
     assert_eq!(s.verify("kota-serang").unwrap().entries, 403);
+}
+
+/// The balance and chain checks run when the run row goes in (schema 0005): an entry cannot be
+/// slipped into a run that is already recorded, nor committed without its run row.
+#[test]
+fn database_refuses_entries_outside_an_open_run() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    script(&mut s);
+    let conn = s.connection();
+    // Balanced and linked, but its run (1) is already recorded, so no seal would check it.
+    let late = Raw {
+        run: 1,
+        seal: false,
+        ..Raw::next()
+    };
+    let err = late.refused(conn);
+    assert!(err.contains("run that is already recorded"), "{err}");
+    // Unbalanced, with no run row at all: refused at COMMIT by the deferred foreign key.
+    let unsealed = Raw {
+        postings: "(0, 1, 'debit', 100, 'IDR'), (1, 2, 'credit', 99, 'IDR')",
+        seal: false,
+        ..Raw::next()
+    };
+    let err = unsealed.refused(conn);
+    assert!(err.contains("FOREIGN KEY constraint failed"), "{err}");
+    // A booking inside a closed period is refused by the seal too.
+    s.close_period("kota-serang", d("2026-01-31"), "bud")
+        .unwrap();
+    let closed = Raw {
+        booked: "2026-01-15",
+        ..Raw::next()
+    };
+    let err = closed.refused(s.connection());
+    assert!(err.contains("closed period"), "{err}");
+    let report = s.verify("kota-serang").unwrap();
+    assert_eq!((report.entries, report.first_bad), (403, None));
+}
+
+/// A ledger written at schema 0004 (per-entry trigger) upgrades in place to the per-run seal:
+/// the old rows verify, new imports continue the chain, and the old trigger is gone.
+#[test]
+fn ledger_made_at_0004_upgrades_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        kasda_store_sqlite::migrate::migrate_through(&mut conn, 1, 4).unwrap();
+    }
+    let start = d("2026-03-02");
+    let ledger = LedgerInfo {
+        code: "old".into(),
+        name: "Old".into(),
+    };
+    {
+        let mut old = SqliteStore::open_with(
+            &path,
+            OpenOptions {
+                migrate: false,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        let versions: Vec<bool> = old
+            .migration_status()
+            .unwrap()
+            .iter()
+            .map(|m| m.applied_at.is_some())
+            .collect();
+        assert_eq!(versions, [true, true, true, true, false]);
+        let has_old_trigger: i64 = old
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'entries_checks'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(has_old_trigger, 1);
+        old.ensure_ledger(&ledger).unwrap();
+        let out = old
+            .import_file(
+                "old",
+                synthetic::statement_batch("a", "0012345678", 300, start),
+            )
+            .unwrap();
+        assert_eq!(out.entries_appended, 300);
+    }
+    let mut s = SqliteStore::open(&path).unwrap();
+    assert!(s
+        .migration_status()
+        .unwrap()
+        .iter()
+        .all(|m| m.applied_at.is_some()));
+    let triggers: Vec<String> = {
+        let mut st = s
+            .connection()
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN ('entries_checks', 'entries_run_open', 'runs_seal_entries') ORDER BY name")
+            .unwrap();
+        let names = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<Vec<String>, _>>()
+            .unwrap();
+        names
+    };
+    assert_eq!(triggers, ["entries_run_open", "runs_seal_entries"]);
+    let report = s.verify("old").unwrap();
+    assert_eq!((report.entries, report.first_bad.is_none()), (300, true));
+    let more = s
+        .import_file(
+            "old",
+            synthetic::statement_batch("b", "0012345678", 200, start + chrono::Duration::days(1)),
+        )
+        .unwrap();
+    assert_eq!(more.entries_appended, 200);
+    let report = s.verify("old").unwrap();
+    assert_eq!((report.entries, report.first_bad.is_none()), (500, true));
+    // The same imports on a ledger created at the current schema give the same chain head.
+    let mut fresh = SqliteStore::open_memory().unwrap();
+    fresh.ensure_ledger(&ledger).unwrap();
+    fresh
+        .import_file(
+            "old",
+            synthetic::statement_batch("a", "0012345678", 300, start),
+        )
+        .unwrap();
+    fresh
+        .import_file(
+            "old",
+            synthetic::statement_batch("b", "0012345678", 200, start + chrono::Duration::days(1)),
+        )
+        .unwrap();
+    assert_eq!(
+        fresh.verify("old").unwrap().head_hash,
+        s.verify("old").unwrap().head_hash
+    );
 }
 
 #[test]
