@@ -90,8 +90,14 @@ fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\r' | b'\n' | b'\t')
 }
 
+/// Whether `raw` holds an entity or character reference. A plain loop: the texts are short,
+/// and `contains` would call `memchr`.
+fn has_reference(raw: &str) -> bool {
+    raw.bytes().any(|b| b == b'&')
+}
+
 fn unescape(raw: &str) -> Fast<Txt<'_>> {
-    if !raw.as_bytes().contains(&b'&') {
+    if !has_reference(raw) {
         return Some(Txt(Cow::Borrowed(raw)));
     }
     quick_xml::escape::unescape(raw).ok().map(Txt)
@@ -124,6 +130,12 @@ impl<'t> Cursor<'t> {
     /// Refuses a tag whose attributes do not parse or that carries `xsi:nil` (which serde
     /// honours on the element and on its children).
     fn check_attributes(&self, i: usize) -> Fast<()> {
+        // Most tags have no attribute: nothing to look at.
+        if let Some(&Tok::Open { len, name_len, .. }) = self.tape.get(i) {
+            if len == name_len {
+                return Some(());
+            }
+        }
         let (content, name_len) = self.tag(i)?;
         if content.len() == name_len {
             return Some(());
@@ -221,7 +233,7 @@ impl<'t> Cursor<'t> {
                 // does not know is an error there: leave such an entry to serde.
                 Tok::Text { at, len } => {
                     let raw = self.xml.get(at..at + len)?;
-                    if raw.as_bytes().contains(&b'&') {
+                    if has_reference(raw) {
                         quick_xml::escape::unescape(raw).ok()?;
                     }
                 }
