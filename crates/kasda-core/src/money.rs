@@ -282,6 +282,33 @@ pub fn parse_amount(
     })
 }
 
+/// The common plain amount (`150000`, `1234567.89`: ASCII digits, at most
+/// [`MAX_INTEGER_DIGITS`] of them before an optional point and one to `max_scale` after it) read
+/// straight from its bytes, without allocating. `None` for anything else (blanks, signs,
+/// separators, too many digits), where [`parse_amount`] with [`NumberFormat::Plain`] decides;
+/// for every text this accepts, that gives the same value and scale. For readers' hot paths.
+pub fn parse_plain_digits(text: &str, max_scale: u32) -> Option<Decimal> {
+    let b = text.as_bytes();
+    let (int, frac) = match b.iter().position(|&c| c == b'.') {
+        // `100.` is refused by `parse_amount`.
+        Some(dot) if dot + 1 == b.len() => return None,
+        Some(dot) => (&b[..dot], &b[dot + 1..]),
+        None => (b, &b[b.len()..]),
+    };
+    if int.is_empty() || int.len() > MAX_INTEGER_DIGITS || frac.len() > max_scale as usize {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    for &c in int.iter().chain(frac) {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        // Past 18 digits an i64 may overflow: then `parse_amount` reads it.
+        mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
+    }
+    Decimal::try_from_i128_with_scale(i128::from(mantissa), frac.len() as u32).ok()
+}
+
 /// Like [`parse_amount`] but accepts a leading `-` or `+` (SNAP balances, CSV running balances).
 pub fn parse_signed(
     text: &str,

@@ -7,7 +7,9 @@
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
 
-use kasda_core::money::{parse_amount, Currency, Direction, MoneyError, NumberFormat};
+use kasda_core::money::{
+    parse_amount, parse_plain_digits, Currency, Direction, MoneyError, NumberFormat,
+};
 use kasda_core::statement::{
     AccountId, Balance, BalanceKind, BankTxCode, Charge, ControlTotals, Entry, EntryStatus, Party,
     References, Remittance, SourcePos, TxDetail,
@@ -188,7 +190,9 @@ pub(crate) fn currency(ctx: &Ctx, field: Field, code: &str) -> Result<Currency, 
 /// currency has are accepted only when they are zeros (`5442.09000` RON), which is exact, and
 /// the result always carries the currency's scale.
 pub(crate) fn parse_camt_amount(text: &str, currency: Currency) -> Result<Decimal, MoneyError> {
-    let mut amount = match plain_amount(text.as_bytes()) {
+    // The usual `1234567.89` straight from its digits; anything else (and every error) as
+    // `parse_amount` reads it.
+    let mut amount = match parse_plain_digits(text, XSD_FRACTION_DIGITS) {
         Some(amount) => amount,
         None => parse_amount(text, NumberFormat::Plain, XSD_FRACTION_DIGITS)?,
     };
@@ -207,31 +211,6 @@ pub(crate) fn parse_camt_amount(text: &str, currency: Currency) -> Result<Decima
     }
     amount.rescale(scale);
     Ok(amount)
-}
-
-/// The usual amount, `1234567.89`, read straight from its digits: at least one and at most 18
-/// integer digits, then optionally a point and one to [`XSD_FRACTION_DIGITS`] decimals. `None`
-/// for anything else, which `parse_amount` then reads (or refuses with its error); both give
-/// the same value where this one answers.
-fn plain_amount(b: &[u8]) -> Option<Decimal> {
-    let (int, frac) = match b.iter().position(|&c| c == b'.') {
-        // `100.` is refused by `parse_amount`.
-        Some(dot) if dot + 1 == b.len() => return None,
-        Some(dot) => (&b[..dot], &b[dot + 1..]),
-        None => (b, &b[b.len()..]),
-    };
-    if int.is_empty() || int.len() > 18 || frac.len() > XSD_FRACTION_DIGITS as usize {
-        return None;
-    }
-    let mut mantissa: i64 = 0;
-    for &c in int.iter().chain(frac) {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        // Past 18 digits an i64 may overflow: then `parse_amount` reads it.
-        mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
-    }
-    Decimal::try_from_i128_with_scale(i128::from(mantissa), frac.len() as u32).ok()
 }
 
 /// Amount and currency of an `Amt Ccy="…"` element. `default_currency` is used only when the
@@ -1024,14 +1003,14 @@ mod tests {
             "1e3",
             "12 3",
         ] {
-            let fast = plain_amount(text.as_bytes());
+            let fast = parse_plain_digits(text, XSD_FRACTION_DIGITS);
             let slow = parse_amount(text, NumberFormat::Plain, XSD_FRACTION_DIGITS).ok();
             if let Some(fast) = fast {
                 assert_eq!(Some(fast), slow, "{text}");
                 assert_eq!(fast.scale(), slow.map_or(0, |s| s.scale()), "{text}");
             }
         }
-        assert!(plain_amount(b"125000.00").is_some());
+        assert!(parse_plain_digits("125000.00", XSD_FRACTION_DIGITS).is_some());
     }
 
     #[test]
