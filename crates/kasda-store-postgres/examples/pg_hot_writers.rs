@@ -1,6 +1,9 @@
-//! 8 writers appending single fee entries on one hot account, through the store's
-//! `append_entries` (one round trip, migration 0002) and, in the same run on a second ledger,
-//! through the previous two-round-trip path; both chains verified and counted.
+//! 8 writers appending single fee entries on one hot account, in one run: a bare baseline (8
+//! connections, one autocommit INSERT per row into a plain table), the previous two-round-trip
+//! append and the one-round-trip append (migration 0002) with a connection per writer, and
+//! group commit (migration 0005: the 8 writers share one store through `PgStore::try_clone`,
+//! as threads of one server process would). Each path writes its own ledger; every chain is
+//! verified and counted, and the transactions the entries came in are counted.
 //!
 //! `cargo run --release -p kasda-store-postgres --example pg_hot_writers -- [per_writer]`
 //! (server from KASDA_TEST_DATABASE_URL; a fresh database is created and dropped). The full
@@ -57,15 +60,21 @@ fn one_trip(
     s.append_entries(l, r, e)
 }
 
-fn run(url: &str, ledger: &str, per_writer: usize, append: AppendFn) -> (usize, usize, f64) {
+/// Runs `per_writer` appends on each of `stores` (one thread each, connected before the clock
+/// starts): (appended, failed, seconds).
+fn run(
+    stores: Vec<PgStore>,
+    ledger: &str,
+    per_writer: usize,
+    append: AppendFn,
+) -> (usize, usize, f64) {
     let start = Instant::now();
     let results: Vec<(usize, usize)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..WRITERS)
-            .map(|w| {
+        let handles: Vec<_> = stores
+            .into_iter()
+            .enumerate()
+            .map(|(w, mut s)| {
                 scope.spawn(move || {
-                    let Ok(mut s) = PgStore::connect(url) else {
-                        return (0, per_writer);
-                    };
                     let (mut ok, mut bad) = (0, 0);
                     for n in 0..per_writer {
                         let r = fee(w, n)
@@ -102,6 +111,23 @@ fn run(url: &str, ledger: &str, per_writer: usize, append: AppendFn) -> (usize, 
     (ok, bad, secs)
 }
 
+/// `WRITERS` stores: each on its own connection, or clones of `first` sharing its group
+/// commit.
+fn stores(url: &str, shared: bool) -> Result<Vec<PgStore>, String> {
+    let first = PgStore::connect(url).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(WRITERS);
+    for _ in 1..WRITERS {
+        let s = if shared {
+            first.try_clone()
+        } else {
+            PgStore::connect(url)
+        };
+        out.push(s.map_err(|e| e.to_string())?);
+    }
+    out.push(first);
+    Ok(out)
+}
+
 fn main() {
     let per_writer: usize = std::env::args()
         .nth(1)
@@ -119,16 +145,37 @@ fn main() {
         eprintln!("migrate: {e}");
         std::process::exit(1);
     }
+    let base = match bench::hot_writers_baseline(db.url(), WRITERS, per_writer) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("baseline: {e}");
+            std::process::exit(1);
+        }
+    };
+    let base_rate = base.rows as f64 / base.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "bare: {WRITERS} connections, one autocommit INSERT per row into a plain table: {} rows in {:.3}s = {base_rate:.0} rows/s",
+        base.rows,
+        base.elapsed.as_secs_f64()
+    );
     let mut rates = Vec::new();
-    for (ledger, label, append) in [
+    for (ledger, label, shared, append) in [
         (
             "hot2",
-            "two round trips (before 0002)",
+            "two round trips (before 0002), a connection per writer",
+            false,
             two_trips as AppendFn,
         ),
         (
             "hot",
-            "append_entries (one round trip)",
+            "one round trip (0002), a connection per writer",
+            false,
+            one_trip as AppendFn,
+        ),
+        (
+            "hotg",
+            "group commit (0005), the writers share one store",
+            true,
             one_trip as AppendFn,
         ),
     ] {
@@ -139,20 +186,30 @@ fn main() {
             eprintln!("ledger: {e}");
             std::process::exit(1);
         }
-        let (ok, bad, secs) = run(db.url(), ledger, per_writer, append);
+        let writers = match stores(db.url(), shared) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("connect: {e}");
+                std::process::exit(1);
+            }
+        };
+        let (ok, bad, secs) = run(writers, ledger, per_writer, append);
         let verified = store
             .verify(ledger)
             .map(|r| (r.entries, r.first_bad.is_none()));
+        let txs = bench::entry_transactions(&mut store, ledger);
         println!(
-            "{label}: {ok} entries ({bad} failed) in {secs:.3}s = {:.0} entries/s; verify {verified:?}",
+            "{label}: {ok} entries ({bad} failed) in {secs:.3}s = {:.0} entries/s; verify (entries, ok) {verified:?}; committed in {txs:?} transactions",
             ok as f64 / secs
         );
         rates.push(ok as f64 / secs);
     }
     println!(
-        "RESULT hot_writers one_trip={:.0}/s two_trips={:.0}/s ratio={:.2}",
+        "RESULT hot_writers group={:.0}/s one_trip={:.0}/s two_trips={:.0}/s bare_insert={base_rate:.0}/s group/bare={:.2} group/one_trip={:.2}",
+        rates[2],
         rates[1],
         rates[0],
-        rates[1] / rates[0].max(1e-9)
+        rates[2] / base_rate.max(1e-9),
+        rates[2] / rates[1].max(1e-9)
     );
 }

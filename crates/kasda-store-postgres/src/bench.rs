@@ -626,6 +626,22 @@ pub fn ledger_storage(store: &mut PgStore) -> Result<(Vec<(String, i64)>, i64), 
     })
 }
 
+/// The number of transactions that wrote `ledger`'s entries (distinct `xmin`): below the
+/// number of entries when appends were committed together (group commit).
+pub fn entry_transactions(store: &mut PgStore, ledger: &str) -> Result<i64, StoreError> {
+    let PgStore { client, rt, .. } = store;
+    rt.block_on(async {
+        Ok(client
+            .query_one(
+                "SELECT count(DISTINCT xmin::text) FROM entries WHERE ledger_id = $1",
+                &[&ledger],
+            )
+            .await
+            .map_err(|e| map_err("count entry transactions", e))?
+            .get(0))
+    })
+}
+
 /// `append_entries` through the two-round-trip small append that preceded migration 0002
 /// (lock and reads, then the inserts and COMMIT): the same rows and checks, kept as the
 /// same-run "before" of the hot-writer bench.

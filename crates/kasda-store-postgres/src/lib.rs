@@ -22,6 +22,7 @@ use tokio_postgres::{Client, Config, NoTls};
 
 pub mod bench;
 pub mod export;
+mod group;
 pub mod migrate;
 mod pgtypes;
 mod read;
@@ -60,6 +61,10 @@ pub struct PgStore {
     pub(crate) client: Client,
     pub(crate) rt: Runtime,
     url: String,
+    /// The URL as given (password included) for [`PgStore::try_clone`]; never printed.
+    conninfo: String,
+    /// The group commit this store shares with its clones ([`group`]).
+    pub(crate) group: std::sync::Arc<group::GroupCommit>,
     /// Whether the session bypasses row-level security (decides COPY targets); asked lazily.
     pub(crate) direct_copy: Option<bool>,
     _test_db: Option<testing::TestDatabase>,
@@ -138,10 +143,32 @@ impl PgStore {
             client,
             rt,
             url: redact_url(url),
+            conninfo: url.to_string(),
+            group: Default::default(),
             direct_copy: None,
             _test_db: None,
         };
         Ok(store)
+    }
+
+    /// A second store on a new connection (same URL and login) that shares this store's
+    /// group commit: give each thread of a process its own clone, and their concurrent small
+    /// appends into one ledger are written together, one transaction and one disk flush for
+    /// many callers ([`kasda_store::Store::append_entries`]). A clone does not keep a test
+    /// database alive; session settings made through [`PgStore::execute_sql`] stay on the
+    /// store that made them (a group may be written on any member's connection).
+    pub fn try_clone(&self) -> Result<PgStore, PgError> {
+        let rt = runtime()?;
+        let client = connect_on(&rt, &self.conninfo)?;
+        Ok(PgStore {
+            client,
+            rt,
+            url: self.url.clone(),
+            conninfo: self.conninfo.clone(),
+            group: self.group.clone(),
+            direct_copy: self.direct_copy,
+            _test_db: None,
+        })
     }
 
     pub(crate) fn with_test_database(mut self, db: testing::TestDatabase) -> PgStore {

@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_report_documents_by_kind.sql",
         sql: include_str!("../../../schema/postgres/0004_report_documents_by_kind.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_append_group.sql",
+        sql: include_str!("../../../schema/postgres/0005_append_group.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

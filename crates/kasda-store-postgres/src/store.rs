@@ -13,7 +13,7 @@ use kasda_store::{
 use rust_decimal::Decimal;
 
 use crate::write::ImportStage;
-use crate::{migrate, read, verify, write, PgStore};
+use crate::{group, migrate, read, verify, write, PgStore};
 
 impl PgStore {
     /// Whether this session COPYs straight into the tables (asked once, after migrate).
@@ -108,6 +108,18 @@ impl Store for PgStore {
         entries: Vec<NewEntry>,
     ) -> Result<AppendOutcome, StoreError> {
         let direct = self.direct_copy()?;
+        // A store with clones shares a group commit with them ([`group`]).
+        let (run, entries) = if std::sync::Arc::strong_count(&self.group) > 1
+            && group::eligible(ledger, &run, &entries)
+        {
+            let shared = self.group.clone();
+            match group::append(&shared, &mut self.client, &self.rt, ledger, run, entries) {
+                group::Grouped::Done(result) => return result,
+                group::Grouped::Alone(run, entries) => (run, entries),
+            }
+        } else {
+            (run, entries)
+        };
         self.rt.block_on(write::append_entries(
             &mut self.client,
             direct,

@@ -164,6 +164,23 @@ pub fn fresh_store() -> PgStore {
     }
 }
 
+/// A migrated store on a fresh database and a memory store (the oracle), both holding
+/// `ledger`: the setup of the unit tests that compare the two.
+#[cfg(test)]
+pub(crate) fn store_and_oracle(ledger: &str) -> (PgStore, kasda_store::memory::MemoryStore) {
+    use kasda_store::Store;
+    let mut pg = fresh_store();
+    pg.migrate().expect("migrate");
+    let mut mem = kasda_store::memory::MemoryStore::new();
+    let info = kasda_store::LedgerInfo {
+        code: ledger.into(),
+        name: "Kota".into(),
+    };
+    pg.ensure_ledger(&info).expect("pg ledger");
+    mem.ensure_ledger(&info).expect("memory ledger");
+    (pg, mem)
+}
+
 #[cfg(test)]
 mod tests {
     use super::url_with;

@@ -2037,7 +2037,7 @@ async fn append_small_in(
 // ---------------------------------------------------------------------------------------------
 
 /// SQLSTATE with which `kasda_append_small` asks for the general path.
-const GENERAL_PATH: &str = "KD900";
+pub(crate) const GENERAL_PATH: &str = "KD900";
 
 /// The call of `kasda_append_small` (schema/postgres/0002_append_one_trip.sql).
 const APPEND_SMALL_CALL: &str = "SELECT run_id, fresh, head, seqs, hashes FROM kasda_append_small(
@@ -2046,7 +2046,7 @@ const APPEND_SMALL_CALL: &str = "SELECT run_id, fresh, head, seqs, hashes FROM k
 
 /// The part of [`kasda_core::ledger::canonical_encoding`] before the entry's own fields: the
 /// version tag, the ledger code and the seq (here 0), each a length-prefixed field.
-fn canonical_header(ledger: &str) -> Vec<u8> {
+pub(crate) fn canonical_header(ledger: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + ledger.len());
     for s in ["kasda-entry-v1", ledger, "0"] {
         out.extend_from_slice(&(s.len() as u32).to_be_bytes());
@@ -2083,57 +2083,11 @@ async fn append_one_trip(
     }
     let header = canonical_header(ledger);
     let n = entries.len();
-    let mut e_kind = Vec::with_capacity(n);
-    let mut e_booked = Vec::with_capacity(n);
-    let mut e_value = Vec::with_capacity(n);
-    let mut e_key = Vec::with_capacity(n);
-    let mut e_pos = Vec::with_capacity(n);
-    let mut e_memo = Vec::with_capacity(n);
-    let mut e_rev = Vec::with_capacity(n);
-    let mut e_tail: Vec<Vec<u8>> = Vec::with_capacity(n);
-    let mut p_entry: Vec<i32> = Vec::new();
-    let mut p_idx: Vec<i32> = Vec::new();
-    let mut p_account: Vec<String> = Vec::new();
-    let mut p_acc_kind: Vec<&str> = Vec::new();
-    let mut p_acc_qual: Vec<&str> = Vec::new();
-    let mut p_side: Vec<&str> = Vec::new();
-    let mut p_amount: Vec<Decimal> = Vec::new();
-    let mut p_cur: Vec<&str> = Vec::new();
-    let mut j_entry: Vec<i32> = Vec::new();
-    let mut j_idx: Vec<i32> = Vec::new();
-    let mut j_key: Vec<&str> = Vec::new();
-    for (i, ne) in entries.iter().enumerate() {
-        let e = &ne.entry;
-        let encoded = kasda_core::ledger::canonical_encoding(ledger, 0, None, e);
-        let Some(tail) = encoded.strip_prefix(header.as_slice()) else {
-            // The canonical encoding no longer starts as the database expects: let the
-            // general path hash it.
-            return Ok(None);
-        };
-        e_tail.push(tail.to_vec());
-        e_kind.push(e.kind.as_str());
-        e_booked.push(e.booked_on);
-        e_value.push(e.value_date);
-        e_key.push(e.natural_key.as_str());
-        e_pos.push(e.position.as_str());
-        e_memo.push(e.memo.as_str());
-        e_rev.push(e.reverses);
-        let ord = i as i32 + 1;
-        for (k, p) in e.postings.iter().enumerate() {
-            p_entry.push(ord);
-            p_idx.push(k as i32);
-            p_account.push(p.account.to_string());
-            p_acc_kind.push(p.account.kind().as_str());
-            p_acc_qual.push(p.account.qualifier());
-            p_side.push(p.side.as_str());
-            p_amount.push(p.amount);
-            p_cur.push(p.currency.as_str());
-        }
-        for (k, key) in ne.joins.iter().enumerate() {
-            j_entry.push(ord);
-            j_idx.push(k as i32);
-            j_key.push(key.as_str());
-        }
+    let mut c = SmallColumns::default();
+    if !c.push(ledger, &header, 1, entries) {
+        // The canonical encoding no longer starts as the database expects: let the general
+        // path hash it.
+        return Ok(None);
     }
     let details = json_text("run details", &run.details)?;
     let now = now_micros();
@@ -2144,25 +2098,25 @@ async fn append_one_trip(
         (&run.actor, Type::TEXT),
         (&RawJson(&details), Type::JSON),
         (&now, Type::TIMESTAMPTZ),
-        (&e_kind, Type::TEXT_ARRAY),
-        (&e_booked, Type::DATE_ARRAY),
-        (&e_value, Type::DATE_ARRAY),
-        (&e_key, Type::TEXT_ARRAY),
-        (&e_pos, Type::TEXT_ARRAY),
-        (&e_memo, Type::TEXT_ARRAY),
-        (&e_rev, Type::INT8_ARRAY),
-        (&e_tail, Type::BYTEA_ARRAY),
-        (&p_entry, Type::INT4_ARRAY),
-        (&p_idx, Type::INT4_ARRAY),
-        (&p_account, Type::TEXT_ARRAY),
-        (&p_acc_kind, Type::TEXT_ARRAY),
-        (&p_acc_qual, Type::TEXT_ARRAY),
-        (&p_side, Type::TEXT_ARRAY),
-        (&p_amount, Type::NUMERIC_ARRAY),
-        (&p_cur, Type::TEXT_ARRAY),
-        (&j_entry, Type::INT4_ARRAY),
-        (&j_idx, Type::INT4_ARRAY),
-        (&j_key, Type::TEXT_ARRAY),
+        (&c.e_kind, Type::TEXT_ARRAY),
+        (&c.e_booked, Type::DATE_ARRAY),
+        (&c.e_value, Type::DATE_ARRAY),
+        (&c.e_key, Type::TEXT_ARRAY),
+        (&c.e_pos, Type::TEXT_ARRAY),
+        (&c.e_memo, Type::TEXT_ARRAY),
+        (&c.e_rev, Type::INT8_ARRAY),
+        (&c.e_tail, Type::BYTEA_ARRAY),
+        (&c.p_entry, Type::INT4_ARRAY),
+        (&c.p_idx, Type::INT4_ARRAY),
+        (&c.p_account, Type::TEXT_ARRAY),
+        (&c.p_acc_kind, Type::TEXT_ARRAY),
+        (&c.p_acc_qual, Type::TEXT_ARRAY),
+        (&c.p_side, Type::TEXT_ARRAY),
+        (&c.p_amount, Type::NUMERIC_ARRAY),
+        (&c.p_cur, Type::TEXT_ARRAY),
+        (&c.j_entry, Type::INT4_ARRAY),
+        (&c.j_idx, Type::INT4_ARRAY),
+        (&c.j_key, Type::TEXT_ARRAY),
     ];
 
     // One round trip: every message is sent before any answer is awaited, and all three are
@@ -2213,28 +2167,129 @@ async fn append_one_trip(
             hashes.len()
         )));
     }
-    let mut duplicates = Vec::new();
     let mut k = 0;
-    for (ne, is_fresh) in entries.iter().zip(&fresh) {
-        if !*is_fresh {
-            duplicates.push(ne.entry.natural_key.clone());
-            continue;
-        }
-        let expected = chain_hash(&prev, ledger, seqs[k], None, &ne.entry);
-        if expected != hashes[k] {
-            return Err(StoreError::Corrupt(format!(
-                "ledger {ledger}: PostgreSQL hashed entry {} ({}) as {}, kasda computes {expected}",
-                seqs[k], ne.entry.natural_key, hashes[k]
-            )));
-        }
-        prev = expected;
-        k += 1;
-    }
+    let duplicates = check_returned(ledger, &mut prev, entries, &fresh, &seqs, &hashes, &mut k)?;
     Ok(Some(AppendOutcome {
         run_id,
         appended: seqs,
         duplicates,
     }))
+}
+
+/// Checks the entries of one call against what `kasda_append_small` / `kasda_append_group`
+/// returned: `fresh` flags the call's entries, `seqs[*k..]` and `hashes[*k..]` are its new
+/// entries in order, `prev` the hash before them. Every hash is recomputed with [`chain_hash`]
+/// (a difference is corruption); `prev` and `k` move past the call. Returns the duplicates.
+pub(crate) fn check_returned(
+    ledger: &str,
+    prev: &mut String,
+    entries: &[NewEntry],
+    fresh: &[bool],
+    seqs: &[i64],
+    hashes: &[String],
+    k: &mut usize,
+) -> Result<Vec<String>, StoreError> {
+    let mut duplicates = Vec::new();
+    for (ne, is_fresh) in entries.iter().zip(fresh) {
+        if !*is_fresh {
+            duplicates.push(ne.entry.natural_key.clone());
+            continue;
+        }
+        let (Some(seq), Some(hash)) = (seqs.get(*k), hashes.get(*k)) else {
+            return Err(StoreError::Corrupt(format!(
+                "ledger {ledger}: PostgreSQL returned no seq for entry {}",
+                ne.entry.natural_key
+            )));
+        };
+        let expected = chain_hash(prev, ledger, *seq, None, &ne.entry);
+        if &expected != hash {
+            return Err(StoreError::Corrupt(format!(
+                "ledger {ledger}: PostgreSQL hashed entry {seq} ({}) as {hash}, kasda computes {expected}",
+                ne.entry.natural_key
+            )));
+        }
+        *prev = expected;
+        *k += 1;
+    }
+    Ok(duplicates)
+}
+
+/// The entry, posting and join columns that `kasda_append_small` (migration 0002) and
+/// `kasda_append_group` (migration 0005) take: entries of one or more calls in order, each
+/// tagged with its call (1-based); postings and joins name their entry by its 1-based position.
+#[derive(Default)]
+pub(crate) struct SmallColumns<'a> {
+    pub(crate) e_caller: Vec<i32>,
+    pub(crate) e_kind: Vec<&'a str>,
+    pub(crate) e_booked: Vec<NaiveDate>,
+    pub(crate) e_value: Vec<NaiveDate>,
+    pub(crate) e_key: Vec<&'a str>,
+    pub(crate) e_pos: Vec<&'a str>,
+    pub(crate) e_memo: Vec<&'a str>,
+    pub(crate) e_rev: Vec<Option<i64>>,
+    pub(crate) e_tail: Vec<Vec<u8>>,
+    pub(crate) p_entry: Vec<i32>,
+    pub(crate) p_idx: Vec<i32>,
+    pub(crate) p_account: Vec<String>,
+    pub(crate) p_acc_kind: Vec<&'a str>,
+    pub(crate) p_acc_qual: Vec<&'a str>,
+    pub(crate) p_side: Vec<&'a str>,
+    pub(crate) p_amount: Vec<Decimal>,
+    pub(crate) p_cur: Vec<&'a str>,
+    pub(crate) j_entry: Vec<i32>,
+    pub(crate) j_idx: Vec<i32>,
+    pub(crate) j_key: Vec<&'a str>,
+}
+
+impl<'a> SmallColumns<'a> {
+    /// Adds the entries of call `caller`, each with its canonical encoding after the seq.
+    /// `false` (and nothing added) when kasda_core's encoding does not start with `header`
+    /// ([`canonical_header`]): the database could not hash such an entry.
+    pub(crate) fn push(
+        &mut self,
+        ledger: &str,
+        header: &[u8],
+        caller: i32,
+        entries: &'a [NewEntry],
+    ) -> bool {
+        let mut tails = Vec::with_capacity(entries.len());
+        for ne in entries {
+            let encoded = kasda_core::ledger::canonical_encoding(ledger, 0, None, &ne.entry);
+            match encoded.strip_prefix(header) {
+                Some(tail) => tails.push(tail.to_vec()),
+                None => return false,
+            }
+        }
+        self.e_tail.extend(tails);
+        for ne in entries {
+            let e = &ne.entry;
+            self.e_caller.push(caller);
+            self.e_kind.push(e.kind.as_str());
+            self.e_booked.push(e.booked_on);
+            self.e_value.push(e.value_date);
+            self.e_key.push(e.natural_key.as_str());
+            self.e_pos.push(e.position.as_str());
+            self.e_memo.push(e.memo.as_str());
+            self.e_rev.push(e.reverses);
+            let ord = self.e_key.len() as i32;
+            for (k, p) in e.postings.iter().enumerate() {
+                self.p_entry.push(ord);
+                self.p_idx.push(k as i32);
+                self.p_account.push(p.account.to_string());
+                self.p_acc_kind.push(p.account.kind().as_str());
+                self.p_acc_qual.push(p.account.qualifier());
+                self.p_side.push(p.side.as_str());
+                self.p_amount.push(p.amount);
+                self.p_cur.push(p.currency.as_str());
+            }
+            for (k, key) in ne.joins.iter().enumerate() {
+                self.j_entry.push(ord);
+                self.j_idx.push(k as i32);
+                self.j_key.push(key.as_str());
+            }
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -2311,15 +2366,7 @@ mod one_trip_tests {
 
     #[test]
     fn one_trip_appends_what_the_memory_store_appends() {
-        let mut pg = testing::fresh_store();
-        pg.migrate().expect("migrate");
-        let mut mem = MemoryStore::new();
-        let info = LedgerInfo {
-            code: LEDGER.into(),
-            name: "Kota".into(),
-        };
-        pg.ensure_ledger(&info).expect("pg ledger");
-        mem.ensure_ledger(&info).expect("memory ledger");
+        let (mut pg, mut mem) = testing::store_and_oracle(LEDGER);
         for (i, call) in calls().into_iter().enumerate() {
             let run = RunInfo::new(RunKind::Reconcile, format!("tester {i}"));
             let expected = mem
