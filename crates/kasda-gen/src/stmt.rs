@@ -110,28 +110,42 @@ pub fn write_amount(w: &mut impl Write, sen: i64, mark: u8, group: Option<u8>) -
     let mut buf = [0u8; 40];
     let mut i = buf.len();
     let abs = sen.unsigned_abs();
-    let frac = abs % 100;
     let mut int = abs / 100;
-    i -= 1;
-    buf[i] = b'0' + (frac % 10) as u8;
-    i -= 1;
-    buf[i] = b'0' + (frac / 10) as u8;
+    i -= 2;
+    buf[i..i + 2].copy_from_slice(pair(abs % 100));
     i -= 1;
     buf[i] = mark;
-    let mut digits = 0;
-    loop {
-        if digits > 0 && digits % 3 == 0 {
-            if let Some(g) = group {
+    match group {
+        // Two digits at a time.
+        None => {
+            while int >= 100 {
+                i -= 2;
+                buf[i..i + 2].copy_from_slice(pair(int % 100));
+                int /= 100;
+            }
+            if int >= 10 {
+                i -= 2;
+                buf[i..i + 2].copy_from_slice(pair(int));
+            } else {
                 i -= 1;
-                buf[i] = g;
+                buf[i] = b'0' + int as u8;
             }
         }
-        i -= 1;
-        buf[i] = b'0' + (int % 10) as u8;
-        int /= 10;
-        digits += 1;
-        if int == 0 {
-            break;
+        Some(g) => {
+            let mut digits = 0;
+            loop {
+                if digits > 0 && digits % 3 == 0 {
+                    i -= 1;
+                    buf[i] = g;
+                }
+                i -= 1;
+                buf[i] = b'0' + (int % 10) as u8;
+                int /= 10;
+                digits += 1;
+                if int == 0 {
+                    break;
+                }
+            }
         }
     }
     if sen < 0 {
@@ -139,6 +153,24 @@ pub fn write_amount(w: &mut impl Write, sen: i64, mark: u8, group: Option<u8>) -
         buf[i] = b'-';
     }
     w.write_all(&buf[i..])
+}
+
+/// `00`, `01`, … `99`.
+const PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        t[2 * n] = b'0' + (n / 10) as u8;
+        t[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    t
+};
+
+/// The two digits of `n` (< 100).
+fn pair(n: u64) -> &'static [u8] {
+    let at = (n % 100) as usize * 2;
+    &PAIRS[at..at + 2]
 }
 
 fn xml_text(w: &mut impl Write, text: &str) -> io::Result<()> {
@@ -695,6 +727,21 @@ mod tests {
         assert_eq!(amt(100_000, b',', Some(b'.')), "1.000,00");
         assert_eq!(amt(-99_950, b'.', None), "-999.50");
         assert_eq!(amt(i64::MAX, b'.', None), "92233720368547758.07");
+        assert_eq!(amt(i64::MIN, b'.', None), "-92233720368547758.08");
+        // Every width of the integer part, against the formatter.
+        let mut n: i64 = 7;
+        for _ in 0..18 {
+            for sen in [n, n * 10 + 3, -n] {
+                let want = format!(
+                    "{}{}.{:02}",
+                    if sen < 0 { "-" } else { "" },
+                    sen.unsigned_abs() / 100,
+                    sen.unsigned_abs() % 100
+                );
+                assert_eq!(amt(sen, b'.', None), want);
+            }
+            n = n * 10 + 9;
+        }
     }
 
     #[test]
