@@ -99,8 +99,7 @@ END;
 -- One pass over the run's entries in seq order (`entries_by_run` is (ledger, run_id, seq), named
 -- with INDEXED BY because without statistics the planner prefers the ledger's primary key, i.e.
 -- every entry of the ledger). Per entry: one range over its postings giving a verdict, one
--- primary-key probe for the previous hash; the latest lock is read once. A flat scan with
--- correlated subqueries costs about half of a GROUP BY over entries joined to postings.
+-- primary-key probe for the previous hash; the latest lock is read once.
 CREATE TRIGGER runs_seal_entries AFTER INSERT ON runs
 BEGIN
     SELECT CASE
@@ -135,7 +134,10 @@ BEGIN
                   END
                   FROM postings AS p WHERE p.ledger = e.ledger AND p.seq = e.seq) AS verdict
           FROM entries AS e INDEXED BY entries_by_run
-          WHERE e.ledger = NEW.ledger AND e.run_id = NEW.run_id) AS b;
+          WHERE e.ledger = NEW.ledger AND e.run_id = NEW.run_id
+          -- OFFSET keeps SQLite from flattening this into the CASE above, which would run the
+          -- verdict and the previous-hash probe once per WHEN that names them.
+          LIMIT -1 OFFSET 0) AS b;
 END;
 
 CREATE TRIGGER approvals_one_opening_balance BEFORE INSERT ON approvals
