@@ -10,13 +10,14 @@
 //! `KASDA_BENCH_VOLUME_PERCENT` scales the day (default 100).
 
 use std::hint::black_box;
-use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kasda_gen::{GenOptions, Profile};
+
+#[path = "../crates/kasda-gen/examples/support/floor.rs"]
+mod floor;
 
 fn volume_percent() -> u32 {
     std::env::var("KASDA_BENCH_VOLUME_PERCENT")
@@ -33,48 +34,13 @@ fn options() -> GenOptions {
     o
 }
 
-fn dir_bytes(dir: &Path) -> u64 {
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir).expect("readable output directory") {
-        let entry = entry.expect("directory entry");
-        let meta = entry.metadata().expect("metadata");
-        total += if meta.is_dir() {
-            dir_bytes(&entry.path())
-        } else {
-            meta.len()
-        };
-    }
-    total
-}
-
-/// Writes `rows` CSV records of 20 fields totalling `row_bytes` bytes each (with separators and
-/// the newline) through a bare `csv::Writer`.
-fn baseline(path: &Path, rows: u64, row_bytes: usize) -> u64 {
-    let file = std::fs::File::create(path).expect("baseline file");
-    let mut w = csv::WriterBuilder::new()
-        .buffer_capacity(1 << 16)
-        .from_writer(file);
-    // 20 fields: 19 commas and a newline; the rest is text split evenly.
-    let text = row_bytes.saturating_sub(20).max(20);
-    let field = "X".repeat(text / 20);
-    let last = "X".repeat(text - field.len() * 19);
-    let mut record: Vec<&str> = vec![field.as_str(); 19];
-    record.push(last.as_str());
-    for _ in 0..rows {
-        w.write_record(&record).expect("baseline row");
-    }
-    let mut file = w.into_inner().expect("flushed baseline");
-    file.flush().expect("flushed baseline");
-    rows
-}
-
 fn bench(c: &mut Criterion) {
     let opts = options();
     // One run outside the measurement gives the receipt count and the output size.
     let probe = tempfile::tempdir().expect("temporary directory");
     let report = kasda_gen::generate(&opts, probe.path()).expect("generation");
     let receipts = report.counts.get("receipts").copied().unwrap_or(0);
-    let bytes = dir_bytes(probe.path());
+    let bytes = floor::dir_bytes(probe.path()).expect("output size");
     drop(probe);
     assert!(receipts > 0, "the profile generated no receipts");
     let row_bytes = (bytes / receipts) as usize;
@@ -101,7 +67,10 @@ fn bench(c: &mut Criterion) {
         b.iter_with_setup(
             || tempfile::tempdir().expect("temporary directory"),
             |dir| {
-                black_box(baseline(&dir.path().join("rows.csv"), receipts, row_bytes));
+                black_box(
+                    floor::baseline(&dir.path().join("rows.csv"), receipts, row_bytes)
+                        .expect("baseline rows"),
+                );
                 dir
             },
         )
