@@ -4,7 +4,8 @@
 -- postings, the ledger's last seq, the previous hash, the latest period lock), and every entry
 -- and posting INSERT kept a statement journal: a statement that fires a trigger and may abort
 -- (an immediate foreign key, a CHECK calling a function, RAISE(ABORT)) copies each page it
--- touches so the statement alone can be undone. Together about 40% of a bulk import's CPU.
+-- touches so the statement alone can be undone. A profile put the two at about a third of the
+-- row phase of a bulk import; moving them here saves about 15% of an import's instructions.
 --
 -- * Checks per run. Every writer inserts a run's entries first and its `runs` row last (the
 --   entries' foreign key to `runs` is deferred), so the run row seals the run:
