@@ -143,17 +143,16 @@ impl<'t> Cursor<'t> {
         // Duplicate keys are looked for here rather than by quick-xml's check, which allocates
         // a list of keys for every tag with an attribute.
         let mut keys: [&[u8]; 8] = [&[]; 8];
-        let mut seen = 0usize;
         let mut attributes = Attributes::new(content, name_len);
         attributes.with_checks(false);
-        for a in attributes {
+        for (seen, a) in attributes.enumerate() {
             let a = a.ok()?;
             let key = a.key.into_inner();
             if local(key) == b"nil" || keys[..seen].contains(&key) {
                 return None;
             }
+            // More than eight attributes: left to serde.
             *keys.get_mut(seen)? = key;
-            seen += 1;
         }
         Some(())
     }
