@@ -922,6 +922,21 @@ async fn account_id_of(
     Ok(rows.first().map(|r| r.get(0)))
 }
 
+/// The SQL condition that no entry booked by `as_of` and recorded by `known_at` (both
+/// parameter placeholders, `known_at` a nullable timestamptz) joins the natural key `key`: one
+/// probe of `entry_joins_by_key` and the joining entry's key.
+fn not_joined(key: &str, as_of: &str, known_at: &str) -> String {
+    format!(
+        "NOT EXISTS (
+                SELECT 1 FROM entry_joins j
+                  JOIN entries m ON m.ledger_id = j.ledger_id AND m.seq = j.seq
+                 WHERE j.ledger_id = $1 AND j.joined_key = {key}
+                   AND m.booked_on <= {as_of}
+                   AND ({known_at}::timestamptz IS NULL OR m.recorded_at <= {known_at})
+                OFFSET 0)"
+    )
+}
+
 /// `Store::open_items`: one query over the account's postings (`postings_by_account`), each
 /// fact checked for a joining entry (`entry_joins_by_key`) and a reversing entry posting to the
 /// account (`entries_by_reverses`) known at the cut-off and booked by `as_of`.
@@ -950,6 +965,7 @@ pub(crate) async fn open_items(
         ("postings p", None)
     };
     let (lo, hi) = range.unzip();
+    let not_joined = not_joined("e.natural_key", "$4", "$5");
     let sql = format!(
         // The plan is fixed by the `OFFSET 0` fences: the account's postings by
         // `postings_by_account`, each one's entry by its key, each check by its index. Left to
@@ -965,13 +981,7 @@ pub(crate) async fn open_items(
                 OFFSET 0) e
           WHERE p.ledger_id = $1 AND p.account_id = $2
             AND ($6::text IS NULL) = ($7::text IS NULL)
-            AND NOT EXISTS (
-                SELECT 1 FROM entry_joins j
-                  JOIN entries m ON m.ledger_id = j.ledger_id AND m.seq = j.seq
-                 WHERE j.ledger_id = $1 AND j.joined_key = e.natural_key
-                   AND m.booked_on <= $4
-                   AND ($5::timestamptz IS NULL OR m.recorded_at <= $5)
-                OFFSET 0)
+            AND {not_joined}
             AND NOT EXISTS (
                 SELECT 1 FROM entries r
                   JOIN postings rp ON rp.ledger_id = r.ledger_id AND rp.seq = r.seq
@@ -1116,18 +1126,13 @@ pub(crate) async fn open_documents(
     as_of: NaiveDate,
     known_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<StoredDocument>, StoreError> {
+    let not_joined = not_joined("d.natural_key", "$3", "$4");
     let sql = format!(
         "SELECT {DOC_COLUMNS} FROM documents d
           WHERE d.ledger_id = $1 AND d.kind = $2 AND d.doc_date <= $3
             AND d.entry_seq IS NOT NULL
             AND ($4::timestamptz IS NULL OR d.recorded_at <= $4)
-            AND NOT EXISTS (
-                SELECT 1 FROM entry_joins j
-                  JOIN entries m ON m.ledger_id = j.ledger_id AND m.seq = j.seq
-                 WHERE j.ledger_id = $1 AND j.joined_key = d.natural_key
-                   AND m.booked_on <= $3
-                   AND ($4::timestamptz IS NULL OR m.recorded_at <= $4)
-                OFFSET 0)
+            AND {not_joined}
           {DOC_ORDER}"
     );
     let rows = query(
