@@ -20,7 +20,7 @@ pub fn scale_receipt(i: usize) -> (String, Receipt) {
     let day = (i % 28) as u32;
     let date = start() + chrono::Duration::days(i64::from(day));
     let amount = scale_amount(i);
-    let channel = if i % 10 == 0 {
+    let channel = if i.is_multiple_of(10) {
         Channel::Retail
     } else {
         Channel::Teller
@@ -96,7 +96,7 @@ fn scale_lines(n: usize, names: &mut Interner, mut emit: impl FnMut(Line)) {
         };
     for i in 0..n {
         let day = i % 28;
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             batches[day] += scale_amount(i);
             continue;
         }
@@ -187,26 +187,26 @@ pub fn import_into(
         format: format.into(),
         imported_by: "workload".into(),
     };
+    // One statement per day: the lines of a day are not consecutive (line `i` is of day
+    // `i % 28`), so each goes to its day's statement, in order of first appearance.
     let mut statements: Vec<Statement> = Vec::new();
-    let mut current: Option<Statement> = None;
+    let mut by_id: HashMap<SharedStr, usize> = HashMap::new();
     let mut n_lines = 0usize;
     scale_lines(n, &mut Interner::default(), |l| {
         n_lines += 1;
-        let sid = l.statement_id.as_deref().unwrap_or_default().to_string();
-        if current
-            .as_ref()
-            .is_some_and(|s| s.id.as_deref() != Some(sid.as_str()))
-        {
-            statements.extend(current.take());
-        }
-        let st = current.get_or_insert_with(|| Statement {
-            id: Some(sid),
-            account: AccountId {
-                number: Some(l.account.to_string()),
+        let sid = l.statement_id.clone().unwrap_or_else(|| "".into());
+        let at = *by_id.entry(sid.clone()).or_insert_with(|| {
+            statements.push(Statement {
+                id: Some(sid.to_string()),
+                account: AccountId {
+                    number: Some(l.account.to_string()),
+                    ..Default::default()
+                },
                 ..Default::default()
-            },
-            ..Default::default()
+            });
+            statements.len() - 1
         });
+        let st = &mut statements[at];
         st.entries.push(Entry {
             pos: SourcePos {
                 line: l.seq,
@@ -229,7 +229,6 @@ pub fn import_into(
             ..Default::default()
         });
     });
-    statements.extend(current);
     let sf = StatementFile {
         statements,
         ..Default::default()
