@@ -1262,7 +1262,11 @@ pub(crate) fn open_items(
     // stores identify them by), not by walking every posting the kas account ever had.
     let (from, range) = if kind == EntryKind::OpeningBalance {
         (
-            "entries e CROSS JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
+            // The entries' UNIQUE (ledger, natural_key) index, by its name from migration 0001:
+            // with the range bound as parameters the planner walked `entries_by_booked_on`
+            // over every entry of the ledger instead.
+            "entries e INDEXED BY sqlite_autoindex_entries_2
+              CROSS JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
               WHERE e.ledger = ?1 AND e.natural_key >= ?6 AND e.natural_key < ?7
                 AND p.account_id = ?2",
             Some(kasda_store::opening_balance_key_range(account)),
