@@ -3,8 +3,9 @@
 //!
 //! 1. bulk import of 1,000,000 postings (`import_file`) beside a bare binary COPY of the same
 //!    rows into tables of the same columns, and beside single-row INSERTs;
-//! 2. 8 writers appending single entries on one hot RKUD account beside the same 8 writers
-//!    inserting the same rows into a plain table; then count and chain are checked;
+//! 2. 8 writers appending single entries on one hot RKUD account (sharing one store's group
+//!    commit, and for comparison each with its own store, one and two round trips) beside the
+//!    same 8 writers inserting the same rows into a plain table; then count and chain are checked;
 //! 3. bytes per posting of all ledger tables (`pg_total_relation_size` / postings);
 //! 4. `verify` over 1,000,000 entries beside a bare binary `COPY … TO STDOUT` of the same rows;
 //! 5. balance as of a day, known at a time, with 10,000,000 postings in the ledger, beside a
@@ -236,18 +237,33 @@ fn fee(w: usize, n: usize) -> NewEntry {
 
 /// 8 writers, `per_writer` single-entry appends each into `ledger`, through `append`.
 /// Returns (entries appended, errors, elapsed).
+/// With `shared`, the writers are clones of one store (`PgStore::try_clone`) and share its
+/// group commit; otherwise each connects on its own. Connected before the clock starts.
 fn run_writers(
     url: &str,
     ledger: &str,
     per_writer: usize,
     append: AppendFn,
+    shared: bool,
 ) -> (usize, Vec<String>, Duration) {
+    let first = PgStore::connect(url).expect("connect");
+    let mut stores: Vec<PgStore> = (1..WRITERS)
+        .map(|_| {
+            if shared {
+                first.try_clone().expect("clone")
+            } else {
+                PgStore::connect(url).expect("connect")
+            }
+        })
+        .collect();
+    stores.push(first);
     let start = Instant::now();
     let results: Vec<(usize, Vec<String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..WRITERS)
-            .map(|w| {
+        let handles: Vec<_> = stores
+            .into_iter()
+            .enumerate()
+            .map(|(w, mut s)| {
                 scope.spawn(move || {
-                    let mut s = PgStore::connect(url).expect("connect");
                     let mut ok = 0;
                     let mut errors = Vec::new();
                     for n in 0..per_writer {
@@ -292,25 +308,35 @@ fn hot_writers(store: &mut PgStore, url: &str, per_writer: usize) {
         base_rate
     );
     let mut rates = Vec::new();
-    for (code, label, append) in [
+    let store_append: AppendFn = |s: &mut PgStore, l: &str, r, e| s.append_entries(l, r, e);
+    for (code, label, append, shared) in [
         (
             "hot2",
             "two round trips (before migration 0002)",
             bench::append_two_trips as AppendFn,
+            false,
+        ),
+        (
+            "hot1",
+            "one round trip (0002), a store per writer",
+            store_append,
+            false,
         ),
         (
             "hot",
-            "kasda append_entries",
-            |s: &mut PgStore, l: &str, r, e| s.append_entries(l, r, e),
+            "kasda append_entries, group commit (0005): the writers share one store",
+            store_append,
+            true,
         ),
     ] {
         ledger(store, code);
-        let (ok, errors, elapsed) = run_writers(url, code, per_writer, append);
+        let (ok, errors, elapsed) = run_writers(url, code, per_writer, append, shared);
         let deadlocks = errors.iter().filter(|e| e.contains("deadlock")).count();
         let report = store.verify(code).expect("verify hot");
         let off = store.check_aggregates(code).expect("aggregates");
+        let txs = bench::entry_transactions(store, code).expect("transactions");
         println!(
-            "{label}: {ok} entries in {:.3}s = {:.0} entries/s; {} errors ({deadlocks} deadlocks); chain {} entries, {}; aggregates {}",
+            "{label}: {ok} entries in {:.3}s = {:.0} entries/s in {txs} transactions; {} errors ({deadlocks} deadlocks); chain {} entries, {}; aggregates {}",
             secs(elapsed),
             ok as f64 / secs(elapsed),
             errors.len(),
@@ -331,10 +357,12 @@ fn hot_writers(store: &mut PgStore, url: &str, per_writer: usize) {
         ));
     }
     let (before, _, _) = rates[0];
-    let (rate, lost, deadlocks) = rates[1];
+    let (one_trip, _, _) = rates[1];
+    let (rate, lost, deadlocks) = rates[2];
     println!(
-        "RESULT hot_writers kasda={rate:.0} entries/s baseline={base_rate:.0} rows/s ratio={:.3} two_round_trips={before:.0} entries/s ({:.2}x) lost_or_doubled={lost} deadlocks={deadlocks} (goal >= 4000/s)",
+        "RESULT hot_writers kasda={rate:.0} entries/s baseline={base_rate:.0} rows/s ratio={:.3} one_round_trip={one_trip:.0} entries/s ({:.2}x) two_round_trips={before:.0} entries/s ({:.2}x) lost_or_doubled={lost} deadlocks={deadlocks} (goal >= 4000/s)",
         rate / base_rate,
+        rate / one_trip.max(1e-9),
         rate / before.max(1e-9)
     );
 }
