@@ -497,4 +497,29 @@ mod tests {
         assert_eq!(Direction::Debit.signed(dec!(5)), dec!(-5));
         assert_eq!(Direction::Credit.signed(dec!(5)), dec!(5));
     }
+
+    #[test]
+    fn plain_digits_take_only_the_common_form() {
+        assert_eq!(parse_plain_digits("150000.00", 2), Some(dec!(150000.00)));
+        assert_eq!(parse_plain_digits("007.10", 2), Some(dec!(7.10)));
+        assert_eq!(parse_plain_digits("150000", 2).map(|d| d.scale()), Some(0));
+        for refused in [
+            "", "1.", ".5", "1.234", "1,5", "-1", "+1", "1.2.3", "12a", " 1",
+        ] {
+            assert_eq!(parse_plain_digits(refused, 2), None, "{refused:?}");
+        }
+        // Past an i64 the fast path steps aside; `parse_amount` still reads it.
+        assert_eq!(parse_plain_digits("99999999999999999999", 2), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_digits_agree_with_parse_in(t in "[0-9]{0,20}(\\.[0-9]{0,3})?") {
+            if let Some(v) = parse_plain_digits(&t, 2) {
+                let core = parse_in(&t, NumberFormat::Plain, Currency::IDR);
+                proptest::prop_assert_eq!(Some(v), core.as_ref().ok().copied());
+                proptest::prop_assert_eq!(Some(v.scale()), core.ok().map(|c| c.scale()));
+            }
+        }
+    }
 }

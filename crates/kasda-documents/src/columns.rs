@@ -346,7 +346,8 @@ impl<'c, C: Cells> RowReader<'c, '_, C> {
             return None;
         }
         if self.number_format == NumberFormat::Plain {
-            if let Some(a) = text::fast_plain_amount(&v) {
+            // The common plain amount without allocating; the same value `parse_in` gives.
+            if let Some(a) = kasda_core::money::parse_plain_digits(&v, 2) {
                 return Some(a);
             }
         }
@@ -500,7 +501,7 @@ impl<'c, C: Cells> RowReader<'c, '_, C> {
                 Some((k, a)) if !k.trim().is_empty() => {
                     let a = a.trim();
                     let parsed = match self.number_format {
-                        NumberFormat::Plain => text::fast_plain_amount(a).map(Ok),
+                        NumberFormat::Plain => kasda_core::money::parse_plain_digits(a, 2).map(Ok),
                         _ => None,
                     }
                     .unwrap_or_else(|| parse_in(a, self.number_format, Currency::IDR));

@@ -279,32 +279,6 @@ pub fn split_list(cell: &str) -> Option<Vec<&str>> {
     Some(out)
 }
 
-/// The common plain amount (`150000`, `150000.5`, `150000.00`) without allocating; `None`
-/// means "not that simple", and the caller falls back to `kasda_core::money::parse_in`, which
-/// gives the same value for every input this accepts (property-tested).
-pub fn fast_plain_amount(s: &str) -> Option<rust_decimal::Decimal> {
-    let b = s.as_bytes();
-    let (int, frac, has_dot) = match memchr::memchr(b'.', b) {
-        Some(dot) => (&b[..dot], &b[dot + 1..], true),
-        None => (b, &b[b.len()..], false),
-    };
-    if int.is_empty()
-        || int.len() > kasda_core::money::MAX_INTEGER_DIGITS
-        || frac.len() > 2
-        || (has_dot && frac.is_empty())
-    {
-        return None;
-    }
-    let mut mantissa: i64 = 0;
-    for &c in int.iter().chain(frac) {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        mantissa = mantissa.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
-    }
-    Some(rust_decimal::Decimal::new(mantissa, frac.len() as u32))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,50 +446,6 @@ mod tests {
         assert!(npwpd_default_ok("P.2.0000123.36.73"));
         assert!(!npwpd_default_ok("P 2"));
         assert!(!npwpd_default_ok(&"1".repeat(31)));
-    }
-
-    #[test]
-    fn fast_plain_amount_agrees_with_core() {
-        use kasda_core::money::{parse_in, NumberFormat};
-        for t in [
-            "0",
-            "5",
-            "150000",
-            "150000.5",
-            "150000.00",
-            "007.10",
-            "999999999999999999.99",
-            "1000000000000000000",
-            "1.",
-            ".5",
-            "1.234",
-            "1,5",
-            "-1",
-            "",
-            "1.2.3",
-            "12a",
-        ] {
-            let core = parse_in(t, NumberFormat::Plain, kasda_core::Currency::IDR).ok();
-            if let Some(v) = fast_plain_amount(t) {
-                assert_eq!(Some(v), core, "{t}");
-            }
-        }
-        assert!(fast_plain_amount("150000.00").is_some());
-        assert!(fast_plain_amount("1.234").is_none());
-        assert!(fast_plain_amount("1.").is_none());
-        assert!(fast_plain_amount(".5").is_none());
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn fast_plain_amount_matches_parse_in(t in "[0-9]{0,20}(\\.[0-9]{0,3})?") {
-            use kasda_core::money::{parse_in, NumberFormat};
-            if let Some(v) = fast_plain_amount(&t) {
-                let core = parse_in(&t, NumberFormat::Plain, kasda_core::Currency::IDR).ok();
-                proptest::prop_assert_eq!(Some(v), core);
-                proptest::prop_assert_eq!(v.scale(), core.map(|c| c.scale()).unwrap_or(99));
-            }
-        }
     }
 
     #[test]
