@@ -45,27 +45,7 @@ fn bulk_import(c: &mut Criterion) {
         .map(|e| e.postings.len() as u64)
         .sum();
     // The same rows as plain tuples for the baseline.
-    let rows: Vec<(i64, i64, String, &'static str, i64)> = batch
-        .statements
-        .iter()
-        .flat_map(|s| &s.lines)
-        .filter_map(|l| l.entry.as_ref())
-        .enumerate()
-        .flat_map(|(seq, e)| {
-            e.postings.iter().enumerate().map(move |(idx, p)| {
-                let sen = (p.amount * rust_decimal::Decimal::from(100))
-                    .try_into()
-                    .unwrap_or(0i64);
-                (
-                    seq as i64 + 1,
-                    idx as i64,
-                    p.account.to_string(),
-                    p.side.as_str(),
-                    sen,
-                )
-            })
-        })
-        .collect();
+    let rows = kasda_store_sqlite::synthetic::bare_posting_rows(&batch);
 
     let mut g = c.benchmark_group("sqlite_bulk_import");
     g.sample_size(10).measurement_time(Duration::from_secs(60));

@@ -144,25 +144,7 @@ fn bare_loop(
     batch: &kasda_store::ImportBatch,
     synchronous: Synchronous,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let rows: Vec<(i64, i64, String, &'static str, i64)> = batch
-        .statements
-        .iter()
-        .flat_map(|s| &s.lines)
-        .filter_map(|l| l.entry.as_ref())
-        .enumerate()
-        .flat_map(|(seq, e)| {
-            e.postings.iter().enumerate().map(move |(idx, p)| {
-                let sen = kasda_store_sqlite::writer::to_minor(p.amount, p.currency).unwrap_or(0);
-                (
-                    seq as i64 + 1,
-                    idx as i64,
-                    p.account.to_string(),
-                    p.side.as_str(),
-                    sen,
-                )
-            })
-        })
-        .collect();
+    let rows = kasda_store_sqlite::synthetic::bare_posting_rows(batch);
     let mut conn = rusqlite::Connection::open(path)?;
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     let sync = match synchronous {

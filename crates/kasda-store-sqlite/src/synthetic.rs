@@ -16,6 +16,30 @@ use kasda_store::{
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+/// The postings of `batch` as plain rows `(seq, index, account, side, minor units)`: what the
+/// bulk-import benchmark's bare insert loop writes, the baseline the store's import is set against.
+pub fn bare_posting_rows(batch: &ImportBatch) -> Vec<(i64, i64, String, &'static str, i64)> {
+    batch
+        .statements
+        .iter()
+        .flat_map(|s| &s.lines)
+        .filter_map(|l| l.entry.as_ref())
+        .enumerate()
+        .flat_map(|(seq, e)| {
+            e.postings.iter().enumerate().map(move |(idx, p)| {
+                let minor = crate::writer::to_minor(p.amount, p.currency).unwrap_or(0);
+                (
+                    seq as i64 + 1,
+                    idx as i64,
+                    p.account.to_string(),
+                    p.side.as_str(),
+                    minor,
+                )
+            })
+        })
+        .collect()
+}
+
 /// A statement batch of `lines` lines for `account`, starting on `start`, one booking day per
 /// 1,000 lines. `tag` makes the file (and its sha256) distinct; line keys depend only on the
 /// account, date, reference and amount, so two tags over the same range overlap completely.
