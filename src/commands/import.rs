@@ -147,6 +147,10 @@ pub fn role_of(cfg: &Config, number: &str) -> AccountRole {
 
 /// Imports files in order. Errors of one file are recorded in the report and the run goes on;
 /// a store error stops the run (the store is unusable, not the file).
+/// Entries appended by one batch import from which the store's planner statistics are refreshed
+/// ([`Store::refresh_statistics`]) before the command returns: a province day appends ≈ 300k.
+const REFRESH_STATISTICS_AFTER: u64 = 10_000;
+
 pub fn import_files(
     store: &mut dyn Store,
     ledger: &str,
@@ -187,6 +191,14 @@ pub fn import_files(
         }
         progress(i, &r);
         report.files.push(r);
+    }
+    if report.entries_appended >= REFRESH_STATISTICS_AFTER {
+        // The reports and reconciliation that follow a daily import must not be planned on the
+        // statistics of an emptier ledger. The import itself is committed either way, so a
+        // failure here is told, not fatal.
+        if let Err(e) = store.refresh_statistics() {
+            tracing::warn!(error = %e, "planner statistics not refreshed after the import");
+        }
     }
     report.duration_ms = started.elapsed().as_millis();
     let secs = started.elapsed().as_secs_f64().max(1e-9);

@@ -198,6 +198,11 @@ pub enum LedgerError {
         len: usize,
         limit: usize,
     },
+    #[error("entry of kind opening_balance keyed {natural_key:?} with postings to {accounts}: expected Dr/Cr one kas-daerah or kas-penampungan account against saldo-awal-kas of the same number, keyed opening_balance:<that account>:<n>")]
+    OpeningBalanceShape {
+        natural_key: String,
+        accounts: String,
+    },
 }
 
 impl AccountKey {
@@ -461,6 +466,21 @@ impl JournalEntry {
                     credits: credits.to_string(),
                 });
             }
+        }
+        // Reports read an account's saldo awal by its opening-balance key range, so an entry of
+        // that kind is one only in the shape and under the key `posting::opening_balance` gives it.
+        if self.kind == EntryKind::OpeningBalance
+            && crate::posting::opening_balance_parts(self).is_none()
+        {
+            return Err(LedgerError::OpeningBalanceShape {
+                natural_key: self.natural_key.clone(),
+                accounts: self
+                    .postings
+                    .iter()
+                    .map(|p| p.account.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
         Ok(())
     }

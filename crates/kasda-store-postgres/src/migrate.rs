@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_append_group.sql",
         sql: include_str!("../../../schema/postgres/0005_append_group.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_opening_balance_key_and_statistics.sql",
+        sql: include_str!("../../../schema/postgres/0006_opening_balance_key_and_statistics.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

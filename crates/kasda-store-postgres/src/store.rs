@@ -549,4 +549,16 @@ impl Store for PgStore {
         self.rt
             .block_on(write::closed_through(&self.client, ledger))
     }
+
+    /// `kasda_refresh_statistics()` (migration 0006): ANALYZE of the ledger tables, run as their
+    /// owner so that the importer may call it.
+    fn refresh_statistics(&mut self) -> Result<(), StoreError> {
+        self.rt
+            .block_on(
+                self.client
+                    .execute("SELECT kasda_refresh_statistics()", &[]),
+            )
+            .map(|_| ())
+            .map_err(|e| crate::map_err("refresh statistics", e))
+    }
 }

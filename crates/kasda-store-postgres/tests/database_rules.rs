@@ -36,6 +36,25 @@ fn raw_entry(
     booked_on: &str,
     postings: &[(&str, &str)],
 ) -> Result<(), StoreError> {
+    raw_entry_of_kind(
+        s,
+        seq,
+        prev_hash,
+        booked_on,
+        ("opening", &format!("raw:{seq}")),
+        postings,
+    )
+}
+
+/// [`raw_entry`] with the entry's kind and natural key given.
+fn raw_entry_of_kind(
+    s: &mut PgStore,
+    seq: i64,
+    prev_hash: &str,
+    booked_on: &str,
+    (kind, natural_key): (&str, &str),
+    postings: &[(&str, &str)],
+) -> Result<(), StoreError> {
     let values: Vec<String> = postings
         .iter()
         .enumerate()
@@ -50,7 +69,7 @@ fn raw_entry(
         "BEGIN;
          INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
                               memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
-         VALUES ('{LEDGER}', {seq}, 'opening', '{booked_on}', '{booked_on}', 'raw:{seq}', '', '',
+         VALUES ('{LEDGER}', {seq}, '{kind}', '{booked_on}', '{booked_on}', '{natural_key}', '', '',
                  NULL, NULL, 1, now(), '{prev_hash}', repeat('b', 64));
          INSERT INTO postings (ledger_id, seq, idx, account_id, side, amount, currency)
          VALUES {};
@@ -83,6 +102,40 @@ fn balanced_linked_entry_is_accepted() {
         &[("debit", "5"), ("credit", "5")],
     )
     .expect("a balanced, linked entry commits");
+}
+
+#[test]
+fn opening_balance_entries_need_their_standard_key() {
+    let mut s = store();
+    let (seq, hash) = head(&mut s);
+    let balanced = [("debit", "5"), ("credit", "5")];
+    for key in [
+        "saldo-awal:kas-daerah/0011223344",
+        "opening_balance:kas-daerah/0011223344:0",
+        "opening_balance:kas-daerah/0011223344:1x",
+        "opening_balance:belanja/0011223344:1",
+    ] {
+        refused_with(
+            raw_entry_of_kind(
+                &mut s,
+                seq + 1,
+                &hash,
+                "2026-03-10",
+                ("opening_balance", key),
+                &balanced,
+            ),
+            "expected opening_balance:<kas account>:<n>",
+        );
+    }
+    raw_entry_of_kind(
+        &mut s,
+        seq + 1,
+        &hash,
+        "2026-03-10",
+        ("opening_balance", "opening_balance:kas-daerah/0011223344:1"),
+        &balanced,
+    )
+    .expect("the standard key passes the database's key check");
 }
 
 #[test]

@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_seal_entries_per_run.sql",
         sql: include_str!("../../../schema/sqlite/0005_seal_entries_per_run.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_opening_balance_key.sql",
+        sql: include_str!("../../../schema/sqlite/0006_opening_balance_key.sql"),
+    },
 ];
 
 /// State of one migration in a database.

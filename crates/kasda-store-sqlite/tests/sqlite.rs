@@ -272,6 +272,9 @@ struct Raw<'a> {
     run: i64,
     link: &'a str,
     seal: bool,
+    /// Kind and natural key; an empty key stands for `raw:<seq>`.
+    kind: &'a str,
+    key: &'a str,
 }
 
 impl Raw<'_> {
@@ -284,6 +287,8 @@ impl Raw<'_> {
             run: 100,
             link: "(SELECT hash FROM entries WHERE seq = 403)",
             seal: true,
+            kind: "opening",
+            key: "",
         }
     }
 
@@ -299,14 +304,20 @@ impl Raw<'_> {
         } else {
             String::new()
         };
+        let key = if self.key.is_empty() {
+            format!("raw:{}", self.seq)
+        } else {
+            self.key.to_string()
+        };
         let sql = format!(
             "BEGIN;
              INSERT INTO postings VALUES {postings};
-             INSERT INTO entries VALUES ('kota-serang', {seq}, 'opening', '{booked}', '{booked}', 'raw:{seq}', '', '',
+             INSERT INTO entries VALUES ('kota-serang', {seq}, '{kind}', '{booked}', '{booked}', '{key}', '', '',
                 NULL, NULL, {run_id}, 0, {link}, '{hash}');
              {run}
              COMMIT;",
             seq = self.seq,
+            kind = self.kind,
             booked = self.booked,
             run_id = self.run,
             link = self.link,
@@ -345,6 +356,43 @@ fn database_refuses_unbalanced_and_unlinked_entries() {
     };
     assert!(gap.refused(conn).contains("not the next"));
     assert_eq!(s.verify("kota-serang").unwrap().entries, 403);
+}
+
+/// An opening-balance entry is one only under its account's standard key (schema 0006): any
+/// other key is refused as the entry goes in, before the seal.
+#[test]
+fn database_refuses_opening_balances_under_other_keys() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    script(&mut s);
+    let conn = s.connection();
+    for key in [
+        "saldo-awal:kas-daerah/0011223344",
+        "opening_balance:kas-daerah/0011223344:0",
+        "opening_balance:kas-daerah/0011223344:1x",
+        "opening_balance:kas-daerah/0011223344:",
+        "opening_balance:belanja/0011223344:1",
+    ] {
+        let err = Raw {
+            kind: "opening_balance",
+            key,
+            ..Raw::next()
+        }
+        .refused(conn);
+        assert!(
+            err.contains("must be keyed opening_balance:<kas account>:<n>"),
+            "{key}: {err}"
+        );
+    }
+    // Under its standard key the entry passes the key check and meets the seal's (its fixture
+    // hash is not the chain's, which the seal leaves to verify; a broken link is refused).
+    let err = Raw {
+        kind: "opening_balance",
+        key: "opening_balance:kas-daerah/0011223344:1",
+        link: "'0000000000000000000000000000000000000000000000000000000000000000'",
+        ..Raw::next()
+    }
+    .refused(conn);
+    assert!(err.contains("prev_hash"), "{err}");
 }
 
 /// The balance and chain checks run when the run row goes in (schema 0005): an entry cannot be
@@ -413,7 +461,10 @@ fn ledger_made_at_0004_upgrades_and_verifies() {
             .iter()
             .map(|m| m.applied_at.is_some())
             .collect();
-        assert_eq!(versions, [true, true, true, true, false]);
+        // 0001–0004 applied; 0005 and every later one pending.
+        assert!(versions.len() > 4, "{versions:?}");
+        assert!(versions[..4].iter().all(|&a| a), "{versions:?}");
+        assert!(!versions[4..].iter().any(|&a| a), "{versions:?}");
         let has_old_trigger: i64 = old
             .connection()
             .query_row(

@@ -22,7 +22,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kasda_core::document::{
     BkuLine, BkuOwner, Channel, Document, Receipt, ReceiptStatus, RevenueLine, Sp2d, Sp2dType, Sts,
 };
-use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting, StoredEntry};
+use kasda_core::ledger::{
+    AccountKey, AccountKind, EntryKind, JournalEntry, LedgerError, Posting, StoredEntry,
+};
 use kasda_core::money::{Currency, Direction};
 use kasda_core::posting::{self, AccountRole, MatchContext};
 use kasda_core::statement::{
@@ -2367,10 +2369,41 @@ pub fn opening_balances<S: Store>(make: &mut dyn FnMut() -> S) {
     assert!(
         matches!(
             s.propose(LEDGER, renamed),
-            Err(StoreError::InvalidInput { .. })
+            Err(StoreError::InvalidEntry {
+                source: LedgerError::OpeningBalanceShape { .. },
+                ..
+            })
         ),
         "an opening-balance entry keyed to another account"
     );
+    // Appended directly (not through a proposal), an opening balance must still have its
+    // standard key: reports read an account's saldo awal by that key range only.
+    for key in [
+        "opening_balance:kas-daerah/0777:1",
+        "saldo-awal:kas-daerah/0555",
+        "opening_balance:kas-daerah/0555:0",
+        "opening_balance:kas-daerah/0555:1x",
+    ] {
+        let mut direct = opening_proposal("Budi", &kas("0555"), 10, 1)
+            .entries
+            .remove(0);
+        direct.entry.natural_key = key.into();
+        let r = s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "supervisor"),
+            vec![direct],
+        );
+        assert!(
+            matches!(
+                r,
+                Err(StoreError::InvalidEntry {
+                    source: LedgerError::OpeningBalanceShape { .. },
+                    ..
+                })
+            ),
+            "a direct opening balance under the key {key:?}: {r:?}"
+        );
+    }
     assert!(ok("none open", s.proposals(LEDGER, true)).is_empty());
     assert_verified(&mut s, "after opening balances");
 }

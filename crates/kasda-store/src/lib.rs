@@ -1371,6 +1371,15 @@ pub trait Store {
     /// The date the ledger is closed through, if any.
     fn closed_through(&mut self, ledger: &str) -> Result<Option<NaiveDate>, StoreError>;
 
+    /// Brings the database planner's statistics up to date after a large write, such as a batch
+    /// import of many files, so that the reports and reconciliation run right after it are
+    /// planned for the rows now present. Changes no data. A store whose queries do not depend on
+    /// statistics does nothing (the default): the memory model, and SQLite, whose report plans
+    /// are pinned to indexes and which keeps no `sqlite_stat1` table.
+    fn refresh_statistics(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Whether `date` lies in a closed period.
     fn is_closed(&mut self, ledger: &str, date: NaiveDate) -> Result<bool, StoreError> {
         Ok(self.closed_through(ledger)?.is_some_and(|c| date <= c))
@@ -1542,7 +1551,8 @@ pub fn limit_check(what: &str, found: usize, limit: usize) -> Result<(), StoreEr
     }
 }
 
-/// Validates an entry for appending: invariants, period lock. Stores call this for every entry.
+/// Validates an entry for appending: invariants (among them the shape and key of an opening
+/// balance), period lock. Stores call this for every entry.
 pub fn check_entry(
     ledger: &str,
     e: &JournalEntry,
