@@ -9,8 +9,8 @@ use kasda_store::{ImportBatch, StoreError};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
+use crate::linebody::line_body;
 use crate::pgtypes::RawJson;
-use crate::write::json_text;
 use crate::{map_err, PgStore};
 
 /// A statement file of `lines` booked lines on `account` (March 2026, spread over 28 days,
@@ -125,7 +125,7 @@ pub fn bare_copy(
         for s in &batch.statements {
             for l in &s.lines {
                 let f = &l.facts;
-                let json = json_text("line", f)?;
+                let json = line_body(f)?;
                 seq += 1;
                 let statement_idx = f.statement_index as i32;
                 let pos_index = i64::from(f.pos.index);
@@ -339,7 +339,7 @@ pub fn single_row_inserts(
             .take(max_lines)
         {
             let f = &l.facts;
-            let json = json_text("line", f)?;
+            let json = line_body(f)?;
             seq += 1;
             let statement_idx = f.statement_index as i32;
             let pos_index = i64::from(f.pos.index);
@@ -623,6 +623,40 @@ pub fn ledger_storage(store: &mut PgStore) -> Result<(Vec<(String, i64)>, i64), 
             .map_err(|e| map_err("storage", e))?
             .get(0);
         Ok((sizes, postings))
+    })
+}
+
+/// Bytes of each ledger table's heap (with TOAST and maps, `pg_table_size`) and of each of its
+/// indexes (`pg_relation_size`): `(table, relation, bytes)`, by table, heap first.
+pub fn storage_breakdown(store: &mut PgStore) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let PgStore { client, rt, .. } = store;
+    rt.block_on(async {
+        client
+            .batch_execute("CHECKPOINT")
+            .await
+            .map_err(|e| map_err("storage", e))?;
+        let tables: Vec<&str> = LEDGER_TABLES.to_vec();
+        let rows = client
+            .query(
+                "SELECT t.relname::text, '(heap)', pg_table_size(t.oid), 0
+                   FROM pg_class t
+                  WHERE t.relname = ANY($1) AND t.relkind = 'r'
+                    AND t.relnamespace = 'public'::regnamespace
+                 UNION ALL
+                 SELECT t.relname::text, i.relname::text, pg_relation_size(i.oid), 1
+                   FROM pg_index x
+                   JOIN pg_class i ON i.oid = x.indexrelid
+                   JOIN pg_class t ON t.oid = x.indrelid
+                  WHERE t.relname = ANY($1) AND t.relnamespace = 'public'::regnamespace
+                  ORDER BY 1, 4, 3 DESC",
+                &[&tables],
+            )
+            .await
+            .map_err(|e| map_err("storage", e))?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     })
 }
 

@@ -31,6 +31,7 @@ use kasda_store::{
 use rust_decimal::Decimal;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
+use crate::linebody::line_body;
 use crate::pgtypes::RawJson;
 use crate::write::{json_text, lock_ledger};
 use crate::{map_err, read, PgStore};
@@ -179,9 +180,11 @@ async fn export_in_tx<W: Write>(
     paged(
         tx,
         "export statement lines",
-        "SELECT file_sha256, run_id, recorded_at, facts::text, entry_seq FROM statement_lines
-          WHERE ledger_id = $1
-          ORDER BY run_id, statement_idx, pos_index, natural_key COLLATE \"C\"",
+        &format!(
+            "SELECT {} FROM statement_lines WHERE ledger_id = $1
+              ORDER BY run_id, statement_idx, pos_index, natural_key COLLATE \"C\"",
+            read::LINE_COLUMNS
+        ),
         ledger,
         |rows| {
             for l in read::line_rows(rows)? {
@@ -573,7 +576,7 @@ async fn insert_lines(
         amounts.push(f.amount);
         currencies.push(f.currency.as_str());
         texts.push(f.text.as_str());
-        facts.push(json_text("statement line", f)?);
+        facts.push(line_body(f)?);
         seqs.push(l.entry_seq);
     }
     tx.execute(

@@ -23,6 +23,7 @@ use tokio_postgres::{Client, Config, NoTls};
 pub mod bench;
 pub mod export;
 mod group;
+mod linebody;
 pub mod migrate;
 mod pgtypes;
 mod read;

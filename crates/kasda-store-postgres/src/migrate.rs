@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_opening_balance_key_and_statistics.sql",
         sql: include_str!("../../../schema/postgres/0006_opening_balance_key_and_statistics.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_lean_storage.sql",
+        sql: include_str!("../../../schema/postgres/0007_lean_storage.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.
@@ -115,6 +120,14 @@ fn check_unchanged(recorded: &[(u32, String, String, DateTime<Utc>)]) -> Result<
 
 /// Applies the pending migrations; returns those applied now.
 pub async fn migrate(client: &mut Client) -> Result<Vec<MigrationInfo>, StoreError> {
+    migrate_through(client, u32::MAX).await
+}
+
+/// Applies the pending migrations up to `version` (tests of an upgrade from an older schema).
+pub async fn migrate_through(
+    client: &mut Client,
+    version: u32,
+) -> Result<Vec<MigrationInfo>, StoreError> {
     let tx = client
         .transaction()
         .await
@@ -128,7 +141,7 @@ pub async fn migrate(client: &mut Client) -> Result<Vec<MigrationInfo>, StoreErr
         .await
         .map_err(|e| map_err("migrate: create kasda_schema_migrations", e))?;
     let mut applied = Vec::new();
-    for m in MIGRATIONS {
+    for m in MIGRATIONS.iter().filter(|m| m.version <= version) {
         if done.iter().any(|(v, ..)| *v == m.version) {
             continue;
         }

@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
+use crate::linebody::line_facts;
 use crate::map_err;
 
 fn corrupt(what: &str, found: impl std::fmt::Display) -> StoreError {
@@ -487,21 +488,27 @@ pub(crate) async fn statements(
     Ok(out)
 }
 
-const LINE_ORDER: &str =
+pub(crate) const LINE_ORDER: &str =
     "ORDER BY booking_date, account COLLATE \"C\", run_id, statement_idx, pos_index";
 
+/// What [`line_row`] reads, from `statement_lines` (no alias): the row's own columns, then
+/// the line's facts as [`crate::linebody::FACT_COLUMNS`] (since migration 0007 `facts` holds
+/// only what no column holds).
+pub(crate) const LINE_COLUMNS: &str = "file_sha256, run_id, recorded_at, entry_seq, natural_key, account, statement_idx, pos_index, booking_date, amount, currency, search_text, facts::text";
+
+/// One stored line from a row of [`LINE_COLUMNS`].
+pub(crate) fn line_row(r: &Row) -> Result<StoredLine, StoreError> {
+    Ok(StoredLine {
+        file_sha256: r.get(0),
+        run_id: r.get(1),
+        recorded_at: r.get(2),
+        entry_seq: r.get(3),
+        facts: line_facts(r, 4)?,
+    })
+}
+
 pub(crate) fn line_rows(rows: &[Row]) -> Result<Vec<StoredLine>, StoreError> {
-    rows.iter()
-        .map(|r| {
-            Ok(StoredLine {
-                file_sha256: r.get(0),
-                run_id: r.get(1),
-                recorded_at: r.get(2),
-                facts: parse_json("statement line", r.get(3))?,
-                entry_seq: r.get(4),
-            })
-        })
-        .collect()
+    rows.iter().map(line_row).collect()
 }
 
 pub(crate) async fn statement_lines(
@@ -512,7 +519,7 @@ pub(crate) async fn statement_lines(
     to: NaiveDate,
 ) -> Result<Vec<StoredLine>, StoreError> {
     let sql = format!(
-        "SELECT file_sha256, run_id, recorded_at, facts::text, entry_seq FROM statement_lines
+        "SELECT {LINE_COLUMNS} FROM statement_lines
           WHERE ledger_id = $1 AND ($2::text IS NULL OR account = $2)
             AND booking_date BETWEEN $3 AND $4 {LINE_ORDER}"
     );
@@ -533,7 +540,7 @@ pub(crate) async fn lines_by_keys(
 ) -> Result<Vec<StoredLine>, StoreError> {
     keys_limit(keys.len())?;
     let sql = format!(
-        "SELECT file_sha256, run_id, recorded_at, facts::text, entry_seq FROM statement_lines
+        "SELECT {LINE_COLUMNS} FROM statement_lines
           WHERE ledger_id = $1 AND natural_key = ANY($2) {LINE_ORDER}"
     );
     let rows = query(c, "read statement lines", &sql, &[&ledger, &keys]).await?;
@@ -545,24 +552,25 @@ const DOC_ORDER: &str = "ORDER BY doc_date,
     CASE kind WHEN 'receipt' THEN 0 WHEN 'sts' THEN 1 WHEN 'sp2d' THEN 2 ELSE 3 END,
     natural_key COLLATE \"C\"";
 
+/// One document from a row of [`DOC_COLUMNS`].
+pub(crate) fn doc_row(r: &Row) -> Result<StoredDocument, StoreError> {
+    let kind: String = r.get(4);
+    let row_no: i64 = r.get(3);
+    Ok(StoredDocument {
+        file_sha256: r.get(0),
+        run_id: r.get(1),
+        recorded_at: r.get(2),
+        row: u32::try_from(row_no).map_err(|_| corrupt("document row", row_no))?,
+        kind: DocKind::parse(&kind).ok_or_else(|| corrupt("document kind", &kind))?,
+        natural_key: r.get(5),
+        date: r.get(6),
+        document: parse_json("document", r.get(7))?,
+        entry_seq: r.get(8),
+    })
+}
+
 pub(crate) fn doc_rows(rows: &[Row]) -> Result<Vec<StoredDocument>, StoreError> {
-    rows.iter()
-        .map(|r| {
-            let kind: String = r.get(4);
-            let row_no: i64 = r.get(3);
-            Ok(StoredDocument {
-                file_sha256: r.get(0),
-                run_id: r.get(1),
-                recorded_at: r.get(2),
-                row: u32::try_from(row_no).map_err(|_| corrupt("document row", row_no))?,
-                kind: DocKind::parse(&kind).ok_or_else(|| corrupt("document kind", &kind))?,
-                natural_key: r.get(5),
-                date: r.get(6),
-                document: parse_json("document", r.get(7))?,
-                entry_seq: r.get(8),
-            })
-        })
-        .collect()
+    rows.iter().map(doc_row).collect()
 }
 
 pub(crate) const DOC_COLUMNS: &str =

@@ -164,6 +164,34 @@ pub fn fresh_store() -> PgStore {
     }
 }
 
+impl PgStore {
+    /// Applies the pending migrations up to `version` only: the older schema an upgrade test
+    /// starts from (`Store::migrate` then applies the rest).
+    pub fn migrate_through(
+        &mut self,
+        version: u32,
+    ) -> Result<Vec<kasda_store::MigrationInfo>, kasda_store::StoreError> {
+        self.rt
+            .block_on(crate::migrate::migrate_through(&mut self.client, version))
+    }
+
+    /// The single bigint `sql` answers (tests and benches: counts and sizes).
+    pub fn query_i64(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<i64, kasda_store::StoreError> {
+        self.rt.block_on(async {
+            let row = self
+                .client
+                .query_one(sql, params)
+                .await
+                .map_err(|e| crate::map_err("query", e))?;
+            row.try_get(0).map_err(|e| crate::map_err("query", e))
+        })
+    }
+}
+
 /// A migrated store on a fresh database and a memory store (the oracle), both holding
 /// `ledger`: the setup of the unit tests that compare the two.
 #[cfg(test)]

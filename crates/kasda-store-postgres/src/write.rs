@@ -28,6 +28,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, GenericClient, Transaction};
 
+use crate::linebody::{line_body, line_facts, FACT_COLUMNS};
 use crate::map_err;
 use crate::pgtypes::RawJson;
 
@@ -624,17 +625,19 @@ pub(crate) async fn ensure_ledger(
 // ---------------------------------------------------------------------------------------------
 
 /// What is already stored under a natural key: the file that brought it and its content.
-struct StoredFact {
+struct StoredFact<T> {
     file_sha256: String,
-    content: String,
+    content: T,
 }
 
-async fn stored_facts(
+/// Rows of `sql` (natural key, file, then what `content` reads from column 2 on) for `keys`.
+async fn stored_facts<T>(
     tx: &Transaction<'_>,
     sql: &str,
     ledger: &str,
     keys: &[&str],
-) -> Result<HashMap<String, StoredFact>, StoreError> {
+    content: impl Fn(&tokio_postgres::Row) -> Result<T, StoreError>,
+) -> Result<HashMap<String, StoredFact<T>>, StoreError> {
     let mut out = HashMap::new();
     for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
         let rows = tx
@@ -646,7 +649,7 @@ async fn stored_facts(
                 r.get(0),
                 StoredFact {
                     file_sha256: r.get(1),
-                    content: r.get(2),
+                    content: content(&r)?,
                 },
             );
         }
@@ -655,7 +658,7 @@ async fn stored_facts(
 }
 
 enum FactState<'b> {
-    Stored(&'b StoredFact),
+    Stored(&'b StoredFact<LineFacts>),
     InBatch(usize),
 }
 
@@ -704,10 +707,13 @@ pub(crate) async fn import_file(
         .collect();
     let stored_lines = stored_facts(
         &tx,
-        "SELECT natural_key, file_sha256, facts::text FROM statement_lines
-          WHERE ledger_id = $1 AND natural_key = ANY($2)",
+        &format!(
+            "SELECT natural_key, file_sha256, {FACT_COLUMNS} FROM statement_lines
+              WHERE ledger_id = $1 AND natural_key = ANY($2)"
+        ),
         ledger,
         &line_keys,
+        |r| line_facts(r, 2),
     )
     .await?;
     let stored_docs = stored_facts(
@@ -716,6 +722,7 @@ pub(crate) async fn import_file(
           WHERE ledger_id = $1 AND natural_key = ANY($2)",
         ledger,
         &doc_keys,
+        |r| Ok(r.get::<_, String>(2)),
     )
     .await?;
     let mut seen_lines: HashSet<&str> = HashSet::new();
@@ -850,13 +857,10 @@ pub(crate) async fn import_file(
             };
             if let Some(first) = first {
                 let (first_file, same) = match first {
-                    FactState::Stored(f) => {
-                        let stored: Option<LineFacts> = serde_json::from_str(&f.content).ok();
-                        (
-                            f.file_sha256.clone(),
-                            stored.is_some_and(|s| same_line_content(&s, &line.facts)),
-                        )
-                    }
+                    FactState::Stored(f) => (
+                        f.file_sha256.clone(),
+                        same_line_content(&f.content, &line.facts),
+                    ),
                     FactState::InBatch(i) => (
                         sha.clone(),
                         line_rows
@@ -985,9 +989,9 @@ async fn copy_lines(
         ],
     );
     pin_mut!(w);
-    // JSON is serialised row by row as it is sent, so a big file never holds two copies.
+    // Bodies are serialised row by row as they are sent, so a big file never holds two copies.
     for (f, entry_seq) in rows {
-        let json = json_text("statement line", f)?;
+        let json = line_body(f)?;
         let statement_idx = f.statement_index as i32;
         let pos_index = i64::from(f.pos.index);
         let values: [&(dyn ToSql + Sync); 14] = [

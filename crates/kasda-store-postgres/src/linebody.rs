@@ -1,0 +1,230 @@
+//! Statement lines as stored since migration 0007: each fact once.
+//!
+//! A line's columns (natural key, account, statement index, position index, booking date,
+//! amount, currency, search text) are what queries filter and sort on; until 0006 the `facts`
+//! JSON repeated every one of them and wrote every absent optional member as `null`. Since
+//! 0007 `facts` holds only the rest (the *body*): members the columns hold are left out, the
+//! amount too when the column gives it back exactly (the amount at its currency's scale), and
+//! so are `null` members and empty objects.
+//!
+//! [`line_body`] writes a body and [`line_facts`] rebuilds the [`LineFacts`] from a row of
+//! [`FACT_COLUMNS`]; the pair round-trips every `LineFacts` exactly (tested below).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use kasda_core::money::{Currency, Direction};
+use kasda_core::statement::{EntryStatus, Party, References, SourcePos};
+use kasda_store::{LineFacts, StoreError};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio_postgres::Row;
+
+/// Members of `LineFacts` that have their own column and are never in a body.
+const IN_COLUMNS: [&str; 6] = [
+    "natural_key",
+    "account",
+    "statement_index",
+    "booking_date",
+    "currency",
+    "text",
+];
+
+/// The columns [`line_facts`] reads, in order, from `statement_lines`.
+pub(crate) const FACT_COLUMNS: &str =
+    "natural_key, account, statement_idx, pos_index, booking_date, amount, currency, search_text, facts::text";
+
+/// The body of `f`: its JSON without what the columns hold, nulls or empty objects.
+pub(crate) fn line_body(f: &LineFacts) -> Result<String, StoreError> {
+    let fail = |e: serde_json::Error| StoreError::backend("encode statement line", e.to_string());
+    let mut v = serde_json::to_value(f).map_err(fail)?;
+    let Value::Object(m) = &mut v else {
+        return Err(StoreError::backend(
+            "encode statement line",
+            "not a JSON object",
+        ));
+    };
+    for k in IN_COLUMNS {
+        m.remove(k);
+    }
+    if let Some(Value::Object(pos)) = m.get_mut("pos") {
+        pos.remove("index");
+    }
+    if f.amount.scale() == f.currency.scale() {
+        m.remove("amount");
+    }
+    strip_empty(&mut v);
+    serde_json::to_string(&v).map_err(fail)
+}
+
+/// Removes `null` members and members that are (or become) empty objects, at every depth.
+fn strip_empty(v: &mut Value) {
+    if let Value::Object(m) = v {
+        for x in m.values_mut() {
+            strip_empty(x);
+        }
+        m.retain(|_, x| !(x.is_null() || x.as_object().is_some_and(|o| o.is_empty())));
+    }
+}
+
+/// What a body may hold; everything absent is `None`, empty or false.
+#[derive(Deserialize)]
+struct Body {
+    #[serde(default)]
+    pos: BodyPos,
+    #[serde(default)]
+    value_date: Option<NaiveDate>,
+    #[serde(default)]
+    booked_at: Option<NaiveDateTime>,
+    #[serde(default)]
+    amount: Option<Decimal>,
+    direction: Direction,
+    status: EntryStatus,
+    #[serde(default)]
+    reversal: bool,
+    #[serde(default)]
+    bank_ref: Option<String>,
+    #[serde(default)]
+    refs: References,
+    #[serde(default)]
+    bank_tx_code: Option<String>,
+    #[serde(default)]
+    counterparty: Party,
+    #[serde(default)]
+    balance_after: Option<Decimal>,
+}
+
+#[derive(Deserialize, Default)]
+struct BodyPos {
+    #[serde(default)]
+    line: u32,
+}
+
+fn corrupt(what: &str, found: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!(
+        "statement line: {what}: unexpected stored value {found}"
+    ))
+}
+
+/// The line of a row whose columns from `at` on are [`FACT_COLUMNS`].
+pub(crate) fn line_facts(r: &Row, at: usize) -> Result<LineFacts, StoreError> {
+    let statement_idx: i32 = r.get(at + 2);
+    let pos_index: i64 = r.get(at + 3);
+    let amount: Decimal = r.get(at + 5);
+    let cur: &str = r.get(at + 6);
+    let text: &str = r.get(at + 8);
+    let currency = Currency::parse(cur.trim()).map_err(|_| corrupt("currency", cur))?;
+    let body: Body = serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("statement line: facts: {e}")))?;
+    Ok(LineFacts {
+        natural_key: r.get(at),
+        account: r.get(at + 1),
+        statement_index: u32::try_from(statement_idx)
+            .map_err(|_| corrupt("statement index", statement_idx))?,
+        pos: SourcePos {
+            line: body.pos.line,
+            index: u32::try_from(pos_index).map_err(|_| corrupt("position index", pos_index))?,
+        },
+        booking_date: r.get(at + 4),
+        value_date: body.value_date,
+        booked_at: body.booked_at,
+        amount: body.amount.unwrap_or_else(|| {
+            let mut a = amount;
+            a.rescale(currency.scale());
+            a
+        }),
+        currency,
+        direction: body.direction,
+        status: body.status,
+        reversal: body.reversal,
+        bank_ref: body.bank_ref,
+        refs: body.refs,
+        bank_tx_code: body.bank_tx_code,
+        counterparty: body.counterparty,
+        text: r.get(at + 7),
+        balance_after: body.balance_after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kasda_store::conformance::{line, statement_batch};
+
+    /// A body, read back with the values the columns would give, is the line it came from.
+    fn round_trip(f: &LineFacts) -> LineFacts {
+        let text = line_body(f).expect("body");
+        let body: Body = serde_json::from_str(&text).expect("parse body");
+        let mut column_amount = f.amount;
+        column_amount.rescale(3);
+        let mut amount = column_amount;
+        amount.rescale(f.currency.scale());
+        LineFacts {
+            natural_key: f.natural_key.clone(),
+            account: f.account.clone(),
+            statement_index: f.statement_index,
+            pos: SourcePos {
+                line: body.pos.line,
+                index: f.pos.index,
+            },
+            booking_date: f.booking_date,
+            value_date: body.value_date,
+            booked_at: body.booked_at,
+            amount: body.amount.unwrap_or(amount),
+            currency: f.currency,
+            direction: body.direction,
+            status: body.status,
+            reversal: body.reversal,
+            bank_ref: body.bank_ref,
+            refs: body.refs,
+            bank_tx_code: body.bank_tx_code,
+            counterparty: body.counterparty,
+            text: f.text.clone(),
+            balance_after: body.balance_after,
+        }
+    }
+
+    fn same_bytes(a: &LineFacts, b: &LineFacts) {
+        assert_eq!(
+            serde_json::to_string(a).unwrap(),
+            serde_json::to_string(b).unwrap()
+        );
+    }
+
+    #[test]
+    fn bodies_round_trip_and_leave_out_columns() {
+        let batch = statement_batch(
+            "body",
+            "0011223344",
+            &[line(3, "REF-1", 125_000, true), line(4, "REF-2", 7, false)],
+        );
+        let mut f = batch.statements[0].lines[0].facts.clone();
+        same_bytes(&round_trip(&f), &f);
+        let text = line_body(&f).unwrap();
+        for k in IN_COLUMNS.iter().chain(["amount", "index", "null"].iter()) {
+            assert!(!text.contains(&format!("\"{k}\"")), "{k} in {text}");
+        }
+        assert!(!text.contains("null"), "{text}");
+
+        // Everything optional present, an amount at another scale than its currency's, a
+        // three-decimal currency, a zero-decimal one.
+        f.booked_at = f.value_date.and_then(|d| d.and_hms_opt(9, 30, 0));
+        f.bank_ref = Some("BR".into());
+        f.bank_tx_code = Some("PMNT/RCDT/ESCT".into());
+        f.counterparty.name = Some("PT \"Maju\" \\ Jaya".into());
+        f.refs.end_to_end_id = Some("E2E".into());
+        f.balance_after = Some(Decimal::new(-12_345, 2));
+        f.reversal = true;
+        same_bytes(&round_trip(&f), &f);
+        f.amount = Decimal::new(1_000, 0);
+        same_bytes(&round_trip(&f), &f);
+        assert!(line_body(&f).unwrap().contains("\"amount\""));
+        f.currency = Currency::parse("KWD").unwrap();
+        f.amount = Decimal::new(1_234, 3);
+        same_bytes(&round_trip(&f), &f);
+        assert!(!line_body(&f).unwrap().contains("\"amount\""));
+        f.currency = Currency::parse("JPY").unwrap();
+        f.amount = Decimal::new(1_234, 0);
+        same_bytes(&round_trip(&f), &f);
+        assert!(!line_body(&f).unwrap().contains("\"amount\""));
+    }
+}
