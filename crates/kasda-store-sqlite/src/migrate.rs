@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_opening_balance_key.sql",
         sql: include_str!("../../../schema/sqlite/0006_opening_balance_key.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_import_without_statement_journal.sql",
+        sql: include_str!("../../../schema/sqlite/0007_import_without_statement_journal.sql"),
+    },
 ];
 
 /// State of one migration in a database.

@@ -738,3 +738,98 @@ fn amounts_are_exact_minor_units_and_out_of_range_is_refused() {
         .unwrap();
     assert_eq!(stored, i64::MAX);
 }
+
+/// A ledger written at schema 0006 (opening-balance key trigger on `entries`, JSON CHECKs on line
+/// and document bodies) upgrades in place to 0007: every row reads back the same, the chain
+/// verifies, new imports continue it, and the tables carry the new definitions.
+#[test]
+fn ledger_made_at_0006_upgrades_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        kasda_store_sqlite::migrate::migrate_through(&mut conn, 1, 6).unwrap();
+    }
+    let no_migrate = OpenOptions {
+        migrate: false,
+        ..OpenOptions::default()
+    };
+    let schema_sql = |s: &SqliteStore, name: &str| -> Option<String> {
+        s.connection()
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .ok()
+    };
+    let (lines, documents, duplicates, head) = {
+        let mut old = SqliteStore::open_with(&path, no_migrate).unwrap();
+        let applied: Vec<u32> = old
+            .migration_status()
+            .unwrap()
+            .iter()
+            .filter(|m| m.applied_at.is_some())
+            .map(|m| m.version)
+            .collect();
+        assert_eq!(applied, [1, 2, 3, 4, 5, 6]);
+        assert!(schema_sql(&old, "entries_opening_balance_key").is_some());
+        synthetic::populate_every_kind(&mut old, "old").unwrap();
+        let lines = old
+            .statement_lines("old", None, d("2026-01-01"), d("2026-12-31"))
+            .unwrap();
+        let documents = old.documents("old", None, None, None).unwrap();
+        let duplicates = old.duplicates("old", None).unwrap();
+        let head = old.verify("old").unwrap();
+        assert!(head.first_bad.is_none());
+        assert!(!lines.is_empty() && !documents.is_empty() && !duplicates.is_empty());
+        (lines, documents, duplicates, head.head_hash)
+    };
+    let mut s = SqliteStore::open(&path).unwrap();
+    assert!(s
+        .migration_status()
+        .unwrap()
+        .iter()
+        .all(|m| m.applied_at.is_some()));
+    assert_eq!(schema_sql(&s, "entries_opening_balance_key"), None);
+    for table in ["statement_lines", "documents"] {
+        let sql = schema_sql(&s, table).unwrap();
+        assert!(!sql.contains("json_valid"), "{sql}");
+    }
+    for trigger in [
+        "statement_lines_no_update",
+        "statement_lines_no_delete",
+        "documents_no_update",
+        "documents_no_delete",
+    ] {
+        assert!(schema_sql(&s, trigger).is_some(), "{trigger}");
+    }
+    assert_eq!(
+        s.statement_lines("old", None, d("2026-01-01"), d("2026-12-31"))
+            .unwrap(),
+        lines
+    );
+    assert_eq!(s.documents("old", None, None, None).unwrap(), documents);
+    assert_eq!(s.duplicates("old", None).unwrap(), duplicates);
+    let report = s.verify("old").unwrap();
+    assert_eq!(
+        (report.head_hash.as_str(), report.first_bad),
+        (head.as_str(), None)
+    );
+    assert_eq!(s.check_aggregates("old").unwrap(), None);
+    let more = s
+        .import_file(
+            "old",
+            synthetic::statement_batch("c", "0011223344", 200, d("2026-03-20")),
+        )
+        .unwrap();
+    assert_eq!(more.entries_appended, 200);
+    assert!(s.verify("old").unwrap().first_bad.is_none());
+    for table in ["statement_lines", "documents"] {
+        let err = s
+            .connection()
+            .execute(&format!("DELETE FROM {table}"), [])
+            .unwrap_err();
+        assert!(err.to_string().contains("is append-only"), "{table}: {err}");
+    }
+}
