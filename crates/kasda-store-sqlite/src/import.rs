@@ -12,6 +12,8 @@ use kasda_store::{
     same_line_content, DocKind, ImportBatch, ImportOutcome, LineFacts, RunInfo, RunKind,
     StoreError, MAX_LINE_TEXT,
 };
+use std::collections::HashSet;
+
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::error::SqliteError;
@@ -235,6 +237,70 @@ fn check_line(f: &LineFacts) -> Result<(), SqliteError> {
     Ok(())
 }
 
+/// The natural keys of one file that may already be stored in a table: those a single range
+/// read of the table's natural-key index finds, and those the file repeats (a later occurrence
+/// meets the row its first one wrote). A key outside this set is certainly new, so its row skips
+/// the lookup by key (two B-tree descents per statement line: the line's and its entry's); a key
+/// inside goes through the lookup as before. When the key range holds far more stored rows than
+/// the file has keys, the read stops and every key is looked up.
+struct MaybeStored<'b> {
+    keys: HashSet<&'b str>,
+    all: bool,
+}
+
+impl<'b> MaybeStored<'b> {
+    fn read(
+        tx: &Transaction<'_>,
+        select_range: &str,
+        ledger: &str,
+        keys: impl Iterator<Item = &'b str>,
+    ) -> Result<Self, SqliteError> {
+        let mut batch: HashSet<&'b str> = HashSet::new();
+        let mut maybe: HashSet<&'b str> = HashSet::new();
+        let mut range: Option<(&'b str, &'b str)> = None;
+        for k in keys {
+            if !batch.insert(k) {
+                maybe.insert(k);
+            }
+            range = Some(match range {
+                None => (k, k),
+                Some((lo, hi)) => (lo.min(k), hi.max(k)),
+            });
+        }
+        let Some((lo, hi)) = range else {
+            return Ok(MaybeStored {
+                keys: maybe,
+                all: false,
+            });
+        };
+        let limit = batch.len().saturating_mul(2).saturating_add(64);
+        let mut stmt = tx.prepare_cached(select_range)?;
+        let mut rows = stmt.query(params![
+            ledger,
+            lo,
+            hi,
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ])?;
+        let mut seen = 0usize;
+        while let Some(r) = rows.next()? {
+            seen += 1;
+            if let Ok(stored) = r.get_ref(0)?.as_str() {
+                if let Some(k) = batch.get(stored) {
+                    maybe.insert(k);
+                }
+            }
+        }
+        Ok(MaybeStored {
+            keys: maybe,
+            all: seen >= limit,
+        })
+    }
+
+    fn may_hold(&self, key: &str) -> bool {
+        self.all || self.keys.contains(key)
+    }
+}
+
 pub(crate) fn import_file(
     tx: &Transaction<'_>,
     ledger: &str,
@@ -335,11 +401,32 @@ pub(crate) fn import_file(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
 
+    let lines = || batch.statements.iter().flat_map(|s| &s.lines);
+    let stored_lines = MaybeStored::read(
+        tx,
+        "SELECT natural_key FROM statement_lines
+          WHERE ledger = ?1 AND natural_key BETWEEN ?2 AND ?3 LIMIT ?4",
+        ledger,
+        lines().map(|l| l.facts.natural_key.as_str()),
+    )?;
+    let stored_entries = MaybeStored::read(
+        tx,
+        "SELECT natural_key FROM entries WHERE ledger = ?1 AND natural_key BETWEEN ?2 AND ?3 LIMIT ?4",
+        ledger,
+        lines().filter_map(|l| l.entry.as_ref().map(|e| e.natural_key.as_str())),
+    )?;
+
     let append = |w: &mut ChainWriter<'_>,
                   e: &kasda_core::ledger::JournalEntry,
-                  out: &mut ImportOutcome|
+                  out: &mut ImportOutcome,
+                  lookup: bool|
      -> Result<i64, SqliteError> {
-        match w.append(e, Some(sha))? {
+        let appended = if lookup {
+            w.append(e, Some(sha))?
+        } else {
+            w.append_unrecorded(e, Some(sha))?
+        };
+        match appended {
             Appended::New(seq) => {
                 out.entries_appended += 1;
                 out.first_seq.get_or_insert(seq);
@@ -372,11 +459,15 @@ pub(crate) fn import_file(
         out.statements_new += 1;
         for line in &s.lines {
             let f = &line.facts;
-            let stored: Option<(String, String)> = find_line
-                .query_row(params![ledger, f.natural_key], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
+            let stored: Option<(String, String)> = if stored_lines.may_hold(&f.natural_key) {
+                find_line
+                    .query_row(params![ledger, f.natural_key], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()?
+            } else {
+                None
+            };
             if let Some((first_sha, body)) = stored {
                 let same = serde_json::from_str::<LineFacts>(&body)
                     .is_ok_and(|first| same_line_content(&first, f));
@@ -398,7 +489,10 @@ pub(crate) fn import_file(
                 continue;
             }
             let entry_seq = match &line.entry {
-                Some(e) => Some(append(&mut w, e, &mut out)?),
+                Some(e) => {
+                    let lookup = stored_entries.may_hold(&e.natural_key);
+                    Some(append(&mut w, e, &mut out, lookup)?)
+                }
                 None => None,
             };
             let amount = to_minor(f.amount, f.currency).ok_or_else(|| {
@@ -463,7 +557,7 @@ pub(crate) fn import_file(
             continue;
         }
         let entry_seq = match &d.entry {
-            Some(e) => Some(append(&mut w, e, &mut out)?),
+            Some(e) => Some(append(&mut w, e, &mut out, true)?),
             None => None,
         };
         let (ntpd, billing, number, amount) = doc_fields(&d.document);

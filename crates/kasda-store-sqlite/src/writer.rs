@@ -245,6 +245,25 @@ impl<'t> ChainWriter<'t> {
         if let Some(seq) = self.existing(&e.natural_key)? {
             return Ok(Appended::Existing(seq));
         }
+        self.append_checked(e, source_sha256)
+    }
+
+    /// [`ChainWriter::append`] of an entry whose natural key the caller knows is not recorded
+    /// (the import reads which keys of a file may be, once per file): no lookup by key.
+    pub(crate) fn append_unrecorded(
+        &mut self,
+        e: &JournalEntry,
+        source_sha256: Option<&str>,
+    ) -> Result<Appended, SqliteError> {
+        self.check(e)?;
+        self.append_checked(e, source_sha256)
+    }
+
+    fn append_checked(
+        &mut self,
+        e: &JournalEntry,
+        source_sha256: Option<&str>,
+    ) -> Result<Appended, SqliteError> {
         let seq = self.head_seq + 1;
         let prev = std::mem::take(&mut self.head_hash);
         let hash = chain_hash(&prev, &self.ledger, seq, source_sha256, e);
