@@ -164,7 +164,7 @@ pub(crate) fn leaf<'v>(value: &'v Option<model::Txt>) -> Option<&'v str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn trimmed(value: &str) -> Option<String> {
+pub(crate) fn trimmed(value: &str) -> Option<String> {
     let t = value.trim();
     (!t.is_empty()).then(|| t.to_string())
 }
@@ -492,7 +492,7 @@ pub(crate) fn totals(ctx: &Ctx, t: &model::TotalTransactions) -> Result<ControlT
     Ok(out)
 }
 
-fn bank_tx_code(code: &model::BankTransactionCode) -> BankTxCode {
+pub(crate) fn bank_tx_code(code: &model::BankTransactionCode) -> BankTxCode {
     let domain = code.domn.as_ref();
     let family = domain.and_then(|d| d.fmly.as_ref());
     let proprietary = code.prtry.as_ref();
@@ -517,7 +517,7 @@ fn party_id(id: &model::PartyIdChoice) -> Option<String> {
         .and_then(|p| p.othr.iter().find_map(|o| text(&o.id)))
 }
 
-fn party(
+pub(crate) fn party(
     who: Option<&model::PartyChoice>,
     account: Option<&model::CashAccount>,
     agent: Option<&model::Agent>,
@@ -554,7 +554,7 @@ fn party(
     out
 }
 
-fn remittance(rmt: &model::RemittanceInformation) -> Remittance {
+pub(crate) fn remittance(rmt: &model::RemittanceInformation) -> Remittance {
     let mut out = Remittance {
         unstructured: rmt.ustrd.iter().filter_map(|u| trimmed(u)).collect(),
         ..Remittance::default()
@@ -573,7 +573,7 @@ fn remittance(rmt: &model::RemittanceInformation) -> Remittance {
     out
 }
 
-fn references(refs: &model::References) -> References {
+pub(crate) fn references(refs: &model::References) -> References {
     References {
         account_servicer: text(&refs.acct_svcr_ref),
         entry_ref: None,
@@ -726,7 +726,7 @@ fn tx_detail(
     Ok((detail, instructed_note))
 }
 
-fn status(ctx: &Ctx, sts: &Option<model::TextOrCode>) -> Result<EntryStatus, ReadError> {
+pub(crate) fn status(ctx: &Ctx, sts: &Option<model::TextOrCode>) -> Result<EntryStatus, ReadError> {
     let code = sts.as_ref().and_then(|s| {
         leaf(&s.cd)
             .or_else(|| leaf(&s.text))
@@ -833,32 +833,8 @@ pub(crate) fn entry(
             notes.push(format!("instructed-differs:{instructed} {instructed_ccy}"));
         }
     }
-    // Details in the entry's currency, each signed by its own indicator (default: the entry's),
-    // must add up to the entry amount. Only checked when every detail has an amount.
-    if !details.is_empty()
-        && details
-            .iter()
-            .all(|d| d.amount.is_some() && d.currency == Some(currency))
-    {
-        let own = entry_direction.unwrap_or(Direction::Credit);
-        let mut sum = Decimal::ZERO;
-        let mut overflow = false;
-        for d in &details {
-            let signed = d
-                .direction
-                .unwrap_or(own)
-                .signed(d.amount.unwrap_or_default());
-            match sum.checked_add(signed) {
-                Some(s) => sum = s,
-                None => overflow = true,
-            }
-        }
-        let expected = own.signed(amount);
-        if overflow {
-            notes.push("details-sum-overflows".to_string());
-        } else if sum != expected {
-            notes.push(format!("details-sum-differs:{}", own.signed(sum)));
-        }
+    if let Some(note) = details_sum_note(&details, amount, currency, entry_direction) {
+        notes.push(note);
     }
     notes.append(&mut detail_notes);
     // Banks repeat the entry's charges in its details; count the entry level when it has any,
@@ -889,35 +865,8 @@ pub(crate) fn entry(
     let mut entry_remittance = Remittance::default();
     let mut code = ntry.bk_tx_cd.as_ref().map(bank_tx_code).unwrap_or_default();
     if let [only] = details.as_slice() {
-        // A single transaction speaks for the entry: its references, remittance and the other
-        // party become the entry's. A batch keeps them per detail only.
-        let r = &only.refs;
-        refs.account_servicer = refs
-            .account_servicer
-            .take()
-            .or_else(|| r.account_servicer.clone());
-        refs.end_to_end_id = r.end_to_end_id.clone();
-        refs.instruction_id = r.instruction_id.clone();
-        refs.transaction_id = r.transaction_id.clone();
-        refs.message_id = r.message_id.clone();
-        refs.payment_info_id = r.payment_info_id.clone();
-        refs.mandate_id = r.mandate_id.clone();
-        refs.cheque_number = r.cheque_number.clone();
-        refs.uetr = r.uetr.clone();
-        entry_remittance = only.remittance.clone();
-        if code == BankTxCode::default() {
-            if let Some(c) = &only.bank_tx_code {
-                code = c.clone();
-            }
-        }
-        // A reversal undoes a transfer that went the other way: a returned debit comes back
-        // as a credit, and the other party is still the creditor of the original debit.
-        let effective = entry_direction.map(|d| if reversal { d.opposite() } else { d });
-        counterparty = match effective {
-            Some(Direction::Credit) => only.debtor.clone(),
-            Some(Direction::Debit) => only.creditor.clone(),
-            None => Party::default(),
-        };
+        (counterparty, entry_remittance) =
+            adopt_single_detail(only, entry_direction, reversal, &mut refs, &mut code);
     } else {
         for (_, btch, _) in blocks() {
             if let Some(btch) = btch {
@@ -951,6 +900,83 @@ pub(crate) fn entry(
         details,
         amount_notes: notes,
     })
+}
+
+/// Details in the entry's currency, each signed by its own indicator (default: the entry's),
+/// must add up to the entry amount: the note when they do not. Only checked when every detail
+/// has an amount.
+pub(crate) fn details_sum_note(
+    details: &[TxDetail],
+    amount: Decimal,
+    currency: Currency,
+    entry_direction: Option<Direction>,
+) -> Option<String> {
+    if details.is_empty()
+        || !details
+            .iter()
+            .all(|d| d.amount.is_some() && d.currency == Some(currency))
+    {
+        return None;
+    }
+    let own = entry_direction.unwrap_or(Direction::Credit);
+    let mut sum = Decimal::ZERO;
+    let mut overflow = false;
+    for d in details {
+        let signed = d
+            .direction
+            .unwrap_or(own)
+            .signed(d.amount.unwrap_or_default());
+        match sum.checked_add(signed) {
+            Some(s) => sum = s,
+            None => overflow = true,
+        }
+    }
+    if overflow {
+        Some("details-sum-overflows".to_string())
+    } else if sum != own.signed(amount) {
+        Some(format!("details-sum-differs:{}", own.signed(sum)))
+    } else {
+        None
+    }
+}
+
+/// A single transaction speaks for the entry: its references, remittance and the other party
+/// become the entry's (a batch keeps them per detail only). Fills `refs` and `code` (when the
+/// entry has none) and gives the counterparty and the remittance.
+pub(crate) fn adopt_single_detail(
+    only: &TxDetail,
+    entry_direction: Option<Direction>,
+    reversal: bool,
+    refs: &mut References,
+    code: &mut BankTxCode,
+) -> (Party, Remittance) {
+    let r = &only.refs;
+    refs.account_servicer = refs
+        .account_servicer
+        .take()
+        .or_else(|| r.account_servicer.clone());
+    refs.end_to_end_id = r.end_to_end_id.clone();
+    refs.instruction_id = r.instruction_id.clone();
+    refs.transaction_id = r.transaction_id.clone();
+    refs.message_id = r.message_id.clone();
+    refs.payment_info_id = r.payment_info_id.clone();
+    refs.mandate_id = r.mandate_id.clone();
+    refs.cheque_number = r.cheque_number.clone();
+    refs.uetr = r.uetr.clone();
+    if *code == BankTxCode::default() {
+        if let Some(c) = &only.bank_tx_code {
+            *code = c.clone();
+        }
+    }
+    // A reversal undoes a transfer that went the other way: a returned debit comes back as a
+    // credit, and the other party is still the creditor of the original debit.
+    let effective = entry_direction.map(|d| if reversal { d.opposite() } else { d });
+    let counterparty = match effective {
+        Some(Direction::Credit) => only.debtor.clone(),
+        Some(Direction::Debit) => only.creditor.clone(),
+        None => Party::default(),
+    };
+    (counterparty, only.remittance.clone())
 }
 
 #[cfg(test)]

@@ -45,12 +45,7 @@ type Fast<T> = Option<T>;
 
 /// Builds the entry from `tree`, or `None` when serde must read it (see the module docs).
 pub(crate) fn entry(tree: &Subtree) -> Fast<model::ReportEntry<'_>> {
-    let xml = std::str::from_utf8(&tree.xml).ok()?;
-    let mut cur = Cursor {
-        xml,
-        tape: &tree.tape,
-        i: 0,
-    };
+    let mut cur = Cursor::new(tree)?;
     let Tok::Open { empty, .. } = cur.next()? else {
         return None;
     };
@@ -61,14 +56,16 @@ pub(crate) fn entry(tree: &Subtree) -> Fast<model::ReportEntry<'_>> {
     (cur.i == cur.tape.len()).then_some(out)
 }
 
-struct Cursor<'t> {
-    xml: &'t str,
-    tape: &'t [Tok],
-    i: usize,
+/// A walk over the tokens of a buffered element (here and in `direct.rs`).
+pub(super) struct Cursor<'t> {
+    pub xml: &'t str,
+    pub tape: &'t [Tok],
+    /// The next token.
+    pub i: usize,
 }
 
 /// Sets an `Option` field once; a second occurrence is serde's `duplicate field` error.
-fn once<T>(slot: &mut Option<T>, value: T) -> Fast<()> {
+pub(super) fn once<T>(slot: &mut Option<T>, value: T) -> Fast<()> {
     if slot.is_some() {
         return None;
     }
@@ -86,7 +83,7 @@ fn push<T>(list: &mut Vec<T>, consecutive: bool, value: T) -> Fast<()> {
     Some(())
 }
 
-fn is_xml_space(b: u8) -> bool {
+pub(super) fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\r' | b'\n' | b'\t')
 }
 
@@ -96,14 +93,14 @@ fn has_reference(raw: &str) -> bool {
     raw.bytes().any(|b| b == b'&')
 }
 
-fn unescape(raw: &str) -> Fast<Txt<'_>> {
+pub(super) fn unescape(raw: &str) -> Fast<Txt<'_>> {
     if !has_reference(raw) {
         return Some(Txt(Cow::Borrowed(raw)));
     }
     quick_xml::escape::unescape(raw).ok().map(Txt)
 }
 
-fn local(qname: &[u8]) -> &[u8] {
+pub(super) fn local(qname: &[u8]) -> &[u8] {
     match qname.iter().rposition(|&b| b == b':') {
         Some(i) => &qname[i + 1..],
         None => qname,
@@ -111,14 +108,23 @@ fn local(qname: &[u8]) -> &[u8] {
 }
 
 impl<'t> Cursor<'t> {
-    fn next(&mut self) -> Fast<Tok> {
+    /// A cursor at the first token of `tree`; `None` when its bytes are not UTF-8.
+    pub fn new(tree: &'t Subtree) -> Fast<Self> {
+        Some(Cursor {
+            xml: std::str::from_utf8(&tree.xml).ok()?,
+            tape: &tree.tape,
+            i: 0,
+        })
+    }
+
+    pub fn next(&mut self) -> Fast<Tok> {
         let t = *self.tape.get(self.i)?;
         self.i += 1;
         Some(t)
     }
 
     /// The content of the start tag of token `i` (name and attributes) and its name length.
-    fn tag(&self, i: usize) -> Fast<(&'t str, usize)> {
+    pub fn tag(&self, i: usize) -> Fast<(&'t str, usize)> {
         match self.tape.get(i)? {
             &Tok::Open {
                 at, len, name_len, ..
@@ -129,7 +135,7 @@ impl<'t> Cursor<'t> {
 
     /// Refuses a tag whose attributes do not parse or that carries `xsi:nil` (which serde
     /// honours on the element and on its children).
-    fn check_attributes(&self, i: usize) -> Fast<()> {
+    pub fn check_attributes(&self, i: usize) -> Fast<()> {
         // Most tags have no attribute: nothing to look at.
         if let Some(&Tok::Open { len, name_len, .. }) = self.tape.get(i) {
             if len == name_len {
@@ -161,7 +167,7 @@ impl<'t> Cursor<'t> {
     /// the buffer drops, stood between them: the parts are contiguous in the buffer, one text
     /// to serde). Gives what serde's `$text` holds: the text trimmed of XML whitespace at both
     /// ends and unescaped; `None` when it is blank.
-    fn text_run(&mut self) -> Fast<Option<Txt<'t>>> {
+    pub fn text_run(&mut self) -> Fast<Option<Txt<'t>>> {
         let mut start = None;
         let mut end = 0usize;
         while let Some(&Tok::Text { at, len }) = self.tape.get(self.i) {
@@ -219,7 +225,7 @@ impl<'t> Cursor<'t> {
     }
 
     /// Skips an element nobody asked for (its start tag already read).
-    fn skip(&mut self, empty: bool) -> Fast<()> {
+    pub fn skip(&mut self, empty: bool) -> Fast<()> {
         if empty {
             return Some(());
         }
@@ -244,7 +250,7 @@ impl<'t> Cursor<'t> {
 
     /// A text-only element (`xs:string` and the like): empty gives `""`; child elements are
     /// left to serde.
-    fn leaf(&mut self, empty: bool) -> Fast<Txt<'t>> {
+    pub fn leaf(&mut self, empty: bool) -> Fast<Txt<'t>> {
         if empty {
             return Some(Txt::default());
         }
@@ -259,7 +265,7 @@ impl<'t> Cursor<'t> {
     }
 
     /// An amount with its `Ccy` attribute.
-    fn ccy_amt(&mut self, empty: bool) -> Fast<model::CcyAmt<'t>> {
+    pub fn ccy_amt(&mut self, empty: bool) -> Fast<model::CcyAmt<'t>> {
         let (content, name_len) = self.tag(self.i - 1)?;
         let mut out = model::CcyAmt::default();
         if content.len() > name_len {
@@ -295,7 +301,7 @@ impl<'t> Cursor<'t> {
         Some(out)
     }
 
-    fn text_or_code(&mut self, empty: bool) -> Fast<model::TextOrCode<'t>> {
+    pub fn text_or_code(&mut self, empty: bool) -> Fast<model::TextOrCode<'t>> {
         let mut out = model::TextOrCode::default();
         self.children(
             empty,
@@ -324,7 +330,7 @@ fn no_text<S>(_: &mut S, _: Txt<'_>) -> Fast<()> {
 macro_rules! builder {
     ($fn:ident -> $ty:ident { $($tag:literal => $kind:ident $field:ident : $sub:ident),* $(,)? }) => {
         impl<'t> Cursor<'t> {
-            fn $fn(&mut self, empty: bool, out: &mut model::$ty<'t>) -> Fast<()> {
+            pub(super) fn $fn(&mut self, empty: bool, out: &mut model::$ty<'t>) -> Fast<()> {
                 self.children(
                     empty,
                     out,

@@ -48,6 +48,7 @@
 #![allow(clippy::result_large_err)]
 
 mod convert;
+mod direct;
 mod fast;
 mod inplace;
 mod model;

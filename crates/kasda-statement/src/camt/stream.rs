@@ -18,6 +18,7 @@ use kasda_core::money::Currency;
 use kasda_core::statement::{SourcePos, Statement, StatementFormat, StatementKind};
 
 use super::convert::{self, location, push_warning, text, Ctx, Field, Subtree};
+use super::direct;
 use super::fast;
 use super::inplace;
 use super::model;
@@ -894,6 +895,60 @@ impl<R: BufRead> Walker<'_, '_, R> {
     fn entry(&mut self) -> Result<(), ReadError> {
         self.announce()?;
         let index = self.header.as_ref().map_or(0, |h| h.entries);
+        let pos = SourcePos {
+            line: clamp_u32(self.tree.start.line),
+            index: clamp_u32(index),
+        };
+        // The usual entry goes straight from its tokens to the `Entry` (see `direct.rs`); any
+        // other, and every error, through the entry model.
+        let direct = direct::entry(&self.entry_ctx(index), pos, self.account_currency);
+        let entry = match direct {
+            Some(entry) => {
+                // Debug builds (and so every test) hold the direct reading to the other.
+                #[cfg(debug_assertions)]
+                match self.two_step_entry(index, pos) {
+                    Ok((other, warnings)) => {
+                        assert!(warnings.is_empty(), "entry {index}: {warnings:?}");
+                        assert_eq!(
+                            format!("{entry:?}"),
+                            format!("{other:?}"),
+                            "the direct Ntry reading and the entry model disagree on entry {index}"
+                        );
+                    }
+                    Err(e) => {
+                        panic!("the direct Ntry reading accepted what the model refuses: {e}")
+                    }
+                }
+                entry
+            }
+            None => {
+                let (entry, warnings) = self.two_step_entry(index, pos)?;
+                self.merge_warnings(warnings);
+                entry
+            }
+        };
+        if let Some(h) = self.header.as_mut() {
+            h.entries += 1;
+        }
+        self.sink.entry(entry)
+    }
+
+    fn entry_ctx(&self, index: u64) -> Ctx<'_> {
+        Ctx {
+            file: self.file,
+            tree: &self.tree,
+            path: &self.entry_path,
+            entry: Some(index),
+        }
+    }
+
+    /// Reads the buffered `Ntry` into the entry model (by the hand-written builder, or serde
+    /// for what it leaves) and converts that: the entry and its warnings.
+    fn two_step_entry(
+        &self,
+        index: u64,
+        pos: SourcePos,
+    ) -> Result<(kasda_core::statement::Entry, Vec<String>), ReadError> {
         // The hand-written builder reads the usual entry from the tokens recorded while
         // buffering it; anything it leaves (see `fast.rs`) goes through serde as before.
         let built = fast::entry(&self.tree);
@@ -913,23 +968,15 @@ impl<R: BufRead> Walker<'_, '_, R> {
             Some(ntry) => ntry,
             None => self.parse_tree("Ntry", Some(index))?,
         };
-        let ctx = Ctx {
-            file: self.file,
-            tree: &self.tree,
-            path: &self.entry_path,
-            entry: Some(index),
-        };
-        let pos = SourcePos {
-            line: clamp_u32(self.tree.start.line),
-            index: clamp_u32(index),
-        };
         let mut warnings = Vec::new();
-        let entry = convert::entry(&ctx, &ntry, pos, self.account_currency, &mut warnings)?;
-        self.merge_warnings(warnings);
-        if let Some(h) = self.header.as_mut() {
-            h.entries += 1;
-        }
-        self.sink.entry(entry)
+        let entry = convert::entry(
+            &self.entry_ctx(index),
+            &ntry,
+            pos,
+            self.account_currency,
+            &mut warnings,
+        )?;
+        Ok((entry, warnings))
     }
 
     /// Reads the next statement child in place when it is an `Ntry` lying whole in the current
