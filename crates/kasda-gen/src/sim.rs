@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday,
+};
 use kasda_core::document::{
     BkuLine, BkuOwner, Channel, Deduction, Document, ReceiptStatus, RevenueLine, Sp2d, Sp2dType,
     Sts,
@@ -29,7 +31,7 @@ use crate::calendar::{self, DayOff};
 use crate::docs::DayDocs;
 use crate::fastdoc::{Lines, ReceiptRow};
 use crate::pemda::{self, AccountKind, Landing, PayerId, Pemda, RKUD_BPD, RKUD_OTHER};
-use crate::stmt::{self, BankLine, DayStatement, SignedSen, TxKind};
+use crate::stmt::{self, BankLine, DayLines, DayStatement, LineHead, SignedSen, TxKind};
 use crate::text;
 use crate::truth::Truth;
 use crate::{GenError, GenOptions, GenReport, FINDING_TYPES};
@@ -192,6 +194,10 @@ struct Injector {
     /// First simulated day and last day of the run.
     from: NaiveDate,
     last: NaiveDate,
+    /// [`Injector::detectable`] of each type on day `detectable_day` (asked per receipt, and
+    /// a calendar walk for some types).
+    detectable_day: Option<u32>,
+    detectable_today: [bool; 16],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -214,6 +220,26 @@ enum F {
     BalanceDiscontinuity,
     BkuBankDifference,
 }
+
+/// Every [`F`], in order of its index.
+const ALL_F: [F; 16] = [
+    F::UnremittedReceipt,
+    F::ShortRemittance,
+    F::LateSettlement,
+    F::LateDeposit,
+    F::UnidentifiedDeposit,
+    F::DuplicateReceipt,
+    F::DuplicateStatementLine,
+    F::ReversalWithoutRefund,
+    F::UnsweptHoldingBalance,
+    F::DepositToNonRkudAccount,
+    F::DebitWithoutSp2d,
+    F::Sp2dAmountMismatch,
+    F::FeeOverAgreement,
+    F::StatementGap,
+    F::BalanceDiscontinuity,
+    F::BkuBankDifference,
+];
 
 impl F {
     fn name(self) -> &'static str {
@@ -268,6 +294,8 @@ impl Injector {
             counts: [0; 16],
             from,
             last: from + Duration::days(i64::from(days.max(1)) - 1),
+            detectable_day: None,
+            detectable_today: [true; 16],
         };
         // A forced occurrence that would not be overdue by the last day moves into the part of
         // the run where it is (if there is one).
@@ -294,7 +322,12 @@ impl Injector {
             return false;
         }
         let i = f as usize;
-        let detectable = self.detectable(f, self.from + Duration::days(i64::from(day)));
+        if self.detectable_day != Some(day) {
+            let date = self.from + Duration::days(i64::from(day));
+            self.detectable_today = ALL_F.map(|g| self.detectable(g, date));
+            self.detectable_day = Some(day);
+        }
+        let detectable = self.detectable_today[i];
         let hit = if !self.forced_done[i] && day >= self.forced_day[i] && detectable {
             self.forced_done[i] = true;
             true
@@ -391,7 +424,7 @@ struct Sim<'a> {
     inj: Injector,
     balances: Vec<i64>,
     seqs: Vec<u64>,
-    day_lines: Vec<Vec<BankLine>>,
+    day_lines: Vec<DayLines>,
     ref_counters: Vec<u64>,
     bulk: BTreeMap<(NaiveDate, usize, NaiveDate), Batch>,
     collections: Vec<Vec<Collection>>,
@@ -417,7 +450,7 @@ struct Sim<'a> {
     /// Receipts drawn today (reversal and duplicate records not counted).
     drawn_today: u64,
     /// Lines of an undelivered statement (injected gap), booked in the next one.
-    carried: Vec<Vec<BankLine>>,
+    carried: Vec<DayLines>,
     gap_yesterday: Vec<bool>,
     /// Net of the lines pushed today per account (kept with `day_lines`).
     day_net: Vec<i64>,
@@ -462,7 +495,7 @@ pub fn run(opts: &GenOptions, out_dir: &Path) -> Result<GenReport, GenError> {
         truth,
         inj: Injector::new(opts.seed, opts.from, opts.days, opts.leak_rate_ppm),
         seqs: vec![0; n_acc],
-        day_lines: vec![Vec::new(); n_acc],
+        day_lines: vec![DayLines::default(); n_acc],
         ref_counters: vec![0; n_acc],
         bulk: BTreeMap::new(),
         collections: vec![Vec::new(); n_col],
@@ -487,7 +520,7 @@ pub fn run(opts: &GenOptions, out_dir: &Path) -> Result<GenReport, GenError> {
         stmt_dirs_made: false,
         drawn_today: 0,
         day_net: vec![0; n_acc],
-        carried: vec![Vec::new(); n_acc],
+        carried: vec![DayLines::default(); n_acc],
         gap_yesterday: vec![false; n_acc],
         today: opts.from,
         today_tag: String::new(),
@@ -516,23 +549,49 @@ pub fn run(opts: &GenOptions, out_dir: &Path) -> Result<GenReport, GenError> {
 
 impl<'a> Sim<'a> {
     fn bank_ref(&mut self, account: usize, date: NaiveDate) -> String {
+        let mut r = String::with_capacity(24);
+        self.bank_ref_into(account, date, &mut r);
+        r
+    }
+
+    /// The account's next bank reference, appended to `r`.
+    fn bank_ref_into(&mut self, account: usize, date: NaiveDate, r: &mut String) {
         self.ref_counters[account] += 1;
         let bank = &self.p.banks[self.p.accounts[account].bank];
         let n = self.ref_counters[account] % 10_000_000;
-        let mut r = String::with_capacity(bank.ref_prefix.len() + 13);
         r.push_str(bank.ref_prefix);
         if date == self.today {
             r.push_str(&self.today_tag);
         } else {
             r.push_str(&date.format("%y%m%d").to_string());
         }
-        text::pad(&mut r, n, 7);
-        r
+        text::pad(r, n, 7);
     }
 
     fn push_line(&mut self, account: usize, line: BankLine) {
         self.day_net[account] += line.direction.signed_sen(line.amount_sen);
-        self.day_lines[account].push(line);
+        self.day_lines[account].push(&line);
+    }
+
+    /// [`Sim::push_line`] of a line given by its parts (no owned strings).
+    fn push_parts(
+        &mut self,
+        account: usize,
+        head: LineHead,
+        bank_ref: &str,
+        customer_ref: Option<&str>,
+        narrative: &[&str],
+        counterparty_name: Option<&str>,
+    ) {
+        self.day_net[account] += head.direction.signed_sen(head.amount_sen);
+        self.day_lines[account].push_parts(
+            head,
+            bank_ref,
+            customer_ref,
+            narrative,
+            counterparty_name,
+            None,
+        );
     }
 
     fn noise(
@@ -765,7 +824,7 @@ impl<'a> Sim<'a> {
         }
         self.balances[acct]
             + self.day_lines[acct]
-                .iter()
+                .heads()
                 .filter(|l| l.time_secs < before_secs)
                 .map(|l| l.direction.signed_sen(l.amount_sen))
                 .sum::<i64>()
@@ -890,7 +949,7 @@ impl<'a> Sim<'a> {
                 h * 3600 + rng.gen_range(0..3600)
             })
             .collect();
-        times.sort_unstable();
+        sort_seconds(&mut times);
         let open_weights: Vec<u32> = self
             .p
             .channels
@@ -939,7 +998,7 @@ impl<'a> Sim<'a> {
         let account_numbers: Vec<String> =
             self.p.accounts.iter().map(|a| a.number.clone()).collect();
         let midnight_utc = wib_to_utc(date, 0).naive_utc();
-        let at = |secs: u32| midnight_utc + Duration::seconds(i64::from(secs));
+        let at = |secs: u32| after_seconds(midnight_utc, secs);
         // A receipt's identifiers are written into these buffers, reused all day.
         let mut ntpd = String::with_capacity(32);
         let mut ntb = String::with_capacity(16);
@@ -949,6 +1008,7 @@ impl<'a> Sim<'a> {
         let mut name = String::with_capacity(48);
         let mut ntpd2 = String::with_capacity(32);
         let mut billing2 = String::with_capacity(32);
+        let mut r = String::with_capacity(24);
         for t in times {
             let office_hours = (8 * 3600..15 * 3600).contains(&t);
             let ci = if office_hours {
@@ -1143,8 +1203,7 @@ impl<'a> Sim<'a> {
                         )?;
                     } else {
                         let jenis_short = short_jenis(rev.jenis);
-                        let mut narrative = String::with_capacity(72);
-                        let parts: [&str; 6] = match route.channel {
+                        let [p0, p1, p2, p3, p4, p5]: [&str; 6] = match route.channel {
                             Channel::Qris => ["QRIS ", &ntb, " ", jenis_short, " NTPD ", &ntpd],
                             Channel::Teller => {
                                 ["SETORAN ", jenis_short, " NTB ", &ntb, " NTPD ", &ntpd]
@@ -1152,10 +1211,9 @@ impl<'a> Sim<'a> {
                             Channel::Atm => ["ATM PAJAK ", jenis_short, " NTB ", &ntb, "", ""],
                             _ => ["TRF MB ", jenis_short, " NTB ", &ntb, " NTPD ", &ntpd],
                         };
-                        for part in parts {
-                            narrative.push_str(part);
-                        }
-                        let r = self.bank_ref(account, date);
+                        let mut net_mdr = "";
+                        r.clear();
+                        self.bank_ref_into(account, date, &mut r);
                         let mut credited = total;
                         if route.channel == Channel::Qris
                             && !reversed
@@ -1164,7 +1222,7 @@ impl<'a> Sim<'a> {
                             // P2G QRIS has MDR 0%: a net credit is a deduction nobody agreed to.
                             let mdr = (total * 7 / 1000 / 100 * 100).max(100);
                             credited = total - mdr;
-                            narrative.push_str(" NET MDR");
+                            net_mdr = " NET MDR";
                             let refs = vec![ntpd.clone(), ntb.clone(), r.clone()];
                             self.irregular(
                                 F::FeeOverAgreement,
@@ -1174,21 +1232,19 @@ impl<'a> Sim<'a> {
                                 "QRIS P2G payment credited net of a 0.7% MDR; the agreed MDR is 0",
                             )?;
                         }
-                        let line = BankLine {
+                        let head = LineHead {
                             time_secs: time,
                             value_date,
                             direction: Direction::Credit,
                             reversal: false,
                             amount_sen: credited,
                             kind: TxKind::Transfer,
-                            bank_ref: r.clone(),
-                            customer_ref: Some(ntb.clone()),
-                            narrative,
-                            counterparty_name: Some(name.clone()),
-                            counterparty_account: None,
                             batch_count: None,
                             booked_on: None,
                         };
+                        let narrative = [p0, p1, p2, p3, p4, p5, net_mdr];
+                        // Booked twice when the bank posts it twice.
+                        let mut times_booked = 1;
                         if self.inj.roll(F::DuplicateStatementLine, day, irng) {
                             let refs =
                                 vec![r.clone(), account_numbers[account].clone(), ntb.clone()];
@@ -1199,9 +1255,11 @@ impl<'a> Sim<'a> {
                                 date,
                                 "the bank posted the same credit twice (same reference and amount)",
                             )?;
-                            self.push_line(account, line.clone());
+                            times_booked = 2;
                         }
-                        self.push_line(account, line);
+                        for _ in 0..times_booked {
+                            self.push_parts(account, head, &r, Some(&ntb), &narrative, Some(&name));
+                        }
                         if self.p.accounts[account].kind == AccountKind::Rkud && !reversed {
                             let e = bku.entry((account, rev.kode_rekening)).or_insert((0, 0));
                             e.0 += total;
@@ -2307,18 +2365,18 @@ impl<'a> Sim<'a> {
         self.ensure_stmt_dirs()?;
         for acct in 0..self.p.accounts.len() {
             let mut lines = std::mem::take(&mut self.day_lines[acct]);
-            sort_by_time(&mut lines);
+            lines.sort_by_time();
             // Lines of an undelivered statement come first in the next one.
             let carried = std::mem::take(&mut self.carried[acct]);
             let after_gap = std::mem::take(&mut self.gap_yesterday[acct]);
             // The bank's balance already moved by them; the delivered statement opens before.
             let carried_net: i64 = carried
-                .iter()
+                .heads()
                 .map(|l| l.direction.signed_sen(l.amount_sen))
                 .sum();
             if !carried.is_empty() {
                 let mut all = carried;
-                all.append(&mut lines);
+                all.extend_from(&lines);
                 lines = all;
             }
             let mut opening = self.balances[acct] - carried_net;
@@ -2348,7 +2406,7 @@ impl<'a> Sim<'a> {
                 )?;
             }
             let net: i64 = lines
-                .iter()
+                .heads()
                 .map(|l| l.direction.signed_sen(l.amount_sen))
                 .sum();
             let closing = opening + net;
@@ -2360,7 +2418,7 @@ impl<'a> Sim<'a> {
                     date.format("%Y-%m-%d").to_string(),
                     seq.to_string(),
                 ];
-                let turnover: i64 = lines.iter().map(|l| l.amount_sen).sum();
+                let turnover: i64 = lines.heads().map(|l| l.amount_sen).sum();
                 let note = format!(
                     "statement {seq} of this day was never delivered; its {} lines appear at the start of the next statement, which skips number {seq}",
                     lines.len()
@@ -2369,9 +2427,7 @@ impl<'a> Sim<'a> {
                 if self.p.accounts[acct].kind == AccountKind::Rkud {
                     self.balance_days[acct] += i128::from(closing.max(0));
                 }
-                for l in lines.iter_mut() {
-                    l.booked_on.get_or_insert(date);
-                }
+                lines.set_booked_on(date);
                 self.carried[acct] = lines;
                 self.gap_yesterday[acct] = true;
                 self.balances[acct] = closing;
@@ -2545,24 +2601,43 @@ struct BkuLineDraft {
     direction: Direction,
 }
 
-/// Bank days after `from` up to and including `to`.
-/// Orders a day's lines by booking time, equal times in the order they were booked (what a
-/// stable sort gives), sorting small (time, position) keys instead of moving the lines —
-/// a few hundred bytes each — through a merge sort.
-fn sort_by_time(lines: &mut Vec<BankLine>) {
-    if lines.is_sorted_by_key(|l| l.time_secs) {
+/// Sorts seconds of a day; many of them (a province day's payment times) by counting.
+fn sort_seconds(times: &mut [u32]) {
+    const DAY: usize = 86_400;
+    if times.len() < 4_096 || times.iter().any(|&t| t as usize >= DAY) {
+        times.sort_unstable();
         return;
     }
-    let mut order: Vec<(u32, usize)> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.time_secs, i))
-        .collect();
-    order.sort_unstable();
-    let mut slots: Vec<Option<BankLine>> = lines.drain(..).map(Some).collect();
-    lines.extend(order.iter().filter_map(|&(_, i)| slots[i].take()));
+    let mut count = vec![0u32; DAY];
+    for &t in times.iter() {
+        count[t as usize] += 1;
+    }
+    let mut at = 0;
+    for (t, &c) in count.iter().enumerate() {
+        times[at..at + c as usize].fill(t as u32);
+        at += c as usize;
+    }
 }
 
+/// `t + secs` seconds, as `t + Duration::seconds(secs)` gives it, without chrono's general
+/// date arithmetic for the common case of a whole-second time.
+fn after_seconds(t: NaiveDateTime, secs: u32) -> NaiveDateTime {
+    let total = t.time().num_seconds_from_midnight() + secs;
+    let fast = if t.nanosecond() != 0 {
+        None
+    } else if total < 86_400 {
+        NaiveTime::from_num_seconds_from_midnight_opt(total, 0).map(|x| t.date().and_time(x))
+    } else if total < 2 * 86_400 {
+        let next = t.date().succ_opt();
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(total - 86_400, 0);
+        next.zip(time).map(|(d, x)| d.and_time(x))
+    } else {
+        None
+    };
+    fast.unwrap_or_else(|| t + Duration::seconds(i64::from(secs)))
+}
+
+/// Bank days after `from` up to and including `to`.
 fn bank_days_between(from: NaiveDate, to: NaiveDate) -> u32 {
     let mut n = 0;
     let mut d = from;
@@ -2644,32 +2719,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_sort_by_time_as_a_stable_sort_does() {
-        let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        let line = |time_secs: u32, n: usize| BankLine {
-            time_secs,
-            value_date: day,
-            direction: Direction::Credit,
-            reversal: false,
-            amount_sen: n as i64,
-            kind: TxKind::Transfer,
-            bank_ref: format!("REF{n}"),
-            customer_ref: None,
-            narrative: String::new(),
-            counterparty_name: None,
-            counterparty_account: None,
-            batch_count: None,
-            booked_on: None,
-        };
-        // Runs in order, late arrivals, and many equal times.
-        let times = [5, 9, 9, 1, 7, 9, 3, 3, 0, 9, 5, 86_399, 2, 2, 9, 1];
-        let mut lines: Vec<BankLine> = times.iter().enumerate().map(|(n, &t)| line(t, n)).collect();
-        let mut expected = lines.clone();
-        expected.sort_by_key(|l| l.time_secs);
-        sort_by_time(&mut lines);
-        assert_eq!(lines, expected);
-        // Already ordered lines stay as they are.
-        sort_by_time(&mut lines);
-        assert_eq!(lines, expected);
+    fn seconds_sort_and_add_as_the_general_paths_do() {
+        let mut times: Vec<u32> = (0..10_000u32)
+            .map(|i| (i * 7_919 + i / 3) % 86_400)
+            .collect();
+        let mut want = times.clone();
+        want.sort_unstable();
+        sort_seconds(&mut times);
+        assert_eq!(times, want);
+        let day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        for start in [
+            day.and_hms_opt(0, 0, 0).unwrap(),
+            day.and_hms_opt(17, 0, 0).unwrap(),
+        ] {
+            for secs in [0u32, 1, 3_599, 25_199, 25_200, 86_399, 90_000, 200_000] {
+                assert_eq!(
+                    after_seconds(start, secs),
+                    start + Duration::seconds(i64::from(secs)),
+                    "{start} + {secs}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_finding_type_is_listed_at_its_index() {
+        for (k, f) in ALL_F.iter().enumerate() {
+            assert_eq!(*f as usize, k);
+        }
     }
 }

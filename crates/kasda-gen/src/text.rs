@@ -1,22 +1,32 @@
 //! Digit writers for the hot paths: the same text as `format!("{n:0w$}")` and friends, appended
 //! to a reused buffer without going through `core::fmt`.
 
-/// Appends `n` in decimal, zero-padded to at least `width` digits (`{n:0width$}`).
+/// Appends `n` in decimal, zero-padded to at least `width` digits (`{n:0width$}`). Digits are
+/// made two at a time and pushed as characters (no UTF-8 check of a digit buffer).
 pub fn pad(out: &mut String, n: u64, width: usize) {
-    let mut buf = [b'0'; 40];
+    let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    while n >= 100 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(crate::stmt::pair(n % 100));
+        n /= 100;
     }
-    let start = buf.len() - (buf.len() - i).max(width.min(buf.len()));
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[start..]).unwrap_or_default());
+    if n >= 10 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(crate::stmt::pair(n));
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    let digits = buf.len() - i;
+    out.reserve(digits.max(width));
+    for _ in digits..width {
+        out.push('0');
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
 }
 
 /// Appends `n` in decimal (`{n}`).
