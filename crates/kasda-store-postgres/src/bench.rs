@@ -11,6 +11,7 @@ use tokio_postgres::types::{ToSql, Type};
 
 use crate::linebody::line_body;
 use crate::pgtypes::RawJson;
+use crate::write::{hash_bytes, ENTRIES_TYPES};
 use crate::{map_err, PgStore};
 
 /// A statement file of `lines` booked lines on `account` (March 2026, spread over 28 days,
@@ -160,7 +161,9 @@ pub fn bare_copy(
             .flat_map(|s| s.lines.iter().filter_map(|l| l.entry.as_ref()))
             .chain(batch.documents.iter().filter_map(|d| d.entry.as_ref()))
             .collect();
-        let zero_hash = kasda_core::ledger::GENESIS_HASH;
+        // Hashes and the file as the store writes them (32 bytes each, migration 0007).
+        let zero_hash = hash_bytes(kasda_core::ledger::GENESIS_HASH)?;
+        let source = Some(hash_bytes(sha)?);
         let sink = tx
             .copy_in(
                 "COPY bare_entries (ledger_id, seq, kind, booked_on, value_date, natural_key,
@@ -169,29 +172,10 @@ pub fn bare_copy(
             )
             .await
             .map_err(|e| map_err("bare copy", e))?;
-        let w = BinaryCopyInWriter::new(
-            sink,
-            &[
-                Type::TEXT,
-                Type::INT8,
-                Type::TEXT,
-                Type::DATE,
-                Type::DATE,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::INT8,
-                Type::TEXT,
-                Type::INT8,
-                Type::TIMESTAMPTZ,
-                Type::TEXT,
-                Type::TEXT,
-            ],
-        );
+        let w = BinaryCopyInWriter::new(sink, &ENTRIES_TYPES);
         pin_mut!(w);
         for (i, e) in entries.iter().enumerate() {
             let seq = i as i64 + 1;
-            let source = Some(sha);
             w.as_mut()
                 .write(&[
                     &ledger,
@@ -330,7 +314,9 @@ pub fn single_row_inserts(
         let sha = batch.file.sha256.as_str();
         let ledger = "bench";
         let run_id = 1i64;
-        let zero_hash = kasda_core::ledger::GENESIS_HASH;
+        // Hashes and the file as the store writes them (32 bytes each, migration 0007).
+        let zero_hash = hash_bytes(kasda_core::ledger::GENESIS_HASH)?;
+        let source = Some(hash_bytes(sha)?);
         let mut seq = 0i64;
         for l in batch
             .statements
@@ -366,7 +352,6 @@ pub fn single_row_inserts(
             .map_err(|e| map_err("single-row inserts", e))?;
             stats.lines += 1;
             let Some(e) = &l.entry else { continue };
-            let source = Some(sha);
             tx.execute(
                 &ins_entry,
                 &[

@@ -458,9 +458,12 @@ impl EntrySink {
             "INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key,
                                   position, memo, reverses, source_sha256, run_id, recorded_at,
                                   prev_hash, hash)
-             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::date[], $5::date[],
+             SELECT $1, s, k, b, v, n, p, m, r, decode(src, 'hex'), run, at, decode(ph, 'hex'),
+                    decode(h, 'hex')
+               FROM unnest($2::bigint[], $3::text[], $4::date[], $5::date[],
                     $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[],
-                    $12::timestamptz[], $13::text[], $14::text[])",
+                    $12::timestamptz[], $13::text[], $14::text[])
+                 AS u(s, k, b, v, n, p, m, r, src, run, at, ph, h)",
             &[
                 &ledger,
                 &seqs,

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_lean_storage.sql",
         sql: include_str!("../../../schema/postgres/0007_lean_storage.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_hash_bytes.sql",
+        sql: include_str!("../../../schema/postgres/0008_hash_bytes.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

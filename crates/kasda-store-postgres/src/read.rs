@@ -76,7 +76,8 @@ pub(crate) async fn ledgers(c: &Client) -> Result<Vec<kasda_store::LedgerInfo>, 
 // ---------------------------------------------------------------------------------------------
 
 const ENTRY_COLUMNS: &str = "seq, kind, booked_on, value_date, natural_key, position, memo,
-    reverses, source_sha256, run_id, recorded_at, prev_hash, hash";
+    reverses, encode(source_sha256, 'hex'), run_id, recorded_at, encode(prev_hash, 'hex'),
+    encode(hash, 'hex')";
 
 /// Entries selected by `filter` (a WHERE clause over `e`, `$1` = ledger), in seq order, with
 /// their postings.

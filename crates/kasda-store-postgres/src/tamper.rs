@@ -129,7 +129,8 @@ impl TamperHook for PgStore {
             require_ledger(&tx, ledger).await?;
             let head = tx
                 .query_opt(
-                    "SELECT seq, hash FROM entries WHERE ledger_id = $1 ORDER BY seq DESC LIMIT 1",
+                    "SELECT seq, encode(hash, 'hex') FROM entries WHERE ledger_id = $1
+                      ORDER BY seq DESC LIMIT 1",
                     &[&ledger],
                 )
                 .await
@@ -153,7 +154,7 @@ impl TamperHook for PgStore {
                 INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
                                      memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
                 SELECT $1, $2, 'opening', $6, $6, 'raw:unbalanced', '', '', NULL, NULL, run.run_id,
-                       clock_timestamp(), $3, $4
+                       clock_timestamp(), decode($3::text, 'hex'), decode($4::text, 'hex')
                   FROM run";
             tx.execute(sql, &[&ledger, &seq, &prev, &hash, &details, &day, &debit_key, &credit_key])
                 .await

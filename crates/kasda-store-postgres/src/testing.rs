@@ -175,6 +175,21 @@ impl PgStore {
             .block_on(crate::migrate::migrate_through(&mut self.client, version))
     }
 
+    /// Runs one statement with parameters; returns the rows it touched (tests: rows written as
+    /// an older schema wrote them).
+    pub fn execute_with(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64, kasda_store::StoreError> {
+        self.rt.block_on(async {
+            self.client
+                .execute(sql, params)
+                .await
+                .map_err(|e| crate::map_err("execute", e))
+        })
+    }
+
     /// The single bigint `sql` answers (tests and benches: counts and sizes).
     pub fn query_i64(
         &mut self,

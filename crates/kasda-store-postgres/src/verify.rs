@@ -193,11 +193,11 @@ async fn read_range(
             Type::TEXT,
             Type::TEXT,
             Type::INT8,
-            Type::TEXT,
+            Type::BYTEA,
             Type::INT8,
             Type::TIMESTAMPTZ,
-            Type::TEXT,
-            Type::TEXT,
+            Type::BYTEA,
+            Type::BYTEA,
         ],
     );
     pin_mut!(rows);
@@ -224,11 +224,14 @@ async fn read_range(
                 reverses: r.try_get(7).map_err(fail)?,
                 postings: own,
             },
-            source_sha256: r.try_get(8).map_err(fail)?,
+            source_sha256: r
+                .try_get::<Option<&[u8]>>(8)
+                .map_err(fail)?
+                .map(hex::encode),
             run_id: r.try_get(9).map_err(fail)?,
             recorded_at: r.try_get(10).map_err(fail)?,
-            prev_hash: r.try_get(11).map_err(fail)?,
-            hash: r.try_get(12).map_err(fail)?,
+            prev_hash: hex::encode(r.try_get::<&[u8]>(11).map_err(fail)?),
+            hash: hex::encode(r.try_get::<&[u8]>(12).map_err(fail)?),
         });
     }
     Ok(out)

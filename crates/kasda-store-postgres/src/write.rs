@@ -235,7 +235,8 @@ pub(crate) struct ChainWriter {
 async fn chain_head(tx: &Transaction<'_>, ledger: &str) -> Result<(i64, String), StoreError> {
     let row = tx
         .query_opt(
-            "SELECT seq, hash FROM entries WHERE ledger_id = $1 ORDER BY seq DESC LIMIT 1",
+            "SELECT seq, encode(hash, 'hex') FROM entries WHERE ledger_id = $1
+              ORDER BY seq DESC LIMIT 1",
             &[&ledger],
         )
         .await
@@ -355,28 +356,12 @@ impl ChainWriter {
         let direct = self.direct;
 
         let sink = begin_copy(tx, "entries", ENTRIES_COLUMNS, direct).await?;
-        let w = BinaryCopyInWriter::new(
-            sink,
-            &[
-                Type::TEXT,
-                Type::INT8,
-                Type::TEXT,
-                Type::DATE,
-                Type::DATE,
-                Type::TEXT,
-                Type::TEXT,
-                Type::TEXT,
-                Type::INT8,
-                Type::TEXT,
-                Type::INT8,
-                Type::TIMESTAMPTZ,
-                Type::TEXT,
-                Type::TEXT,
-            ],
-        );
+        let w = BinaryCopyInWriter::new(sink, &ENTRIES_TYPES);
         pin_mut!(w);
         for p in &self.pending {
             let e = &p.entry;
+            let source = p.source.as_deref().map(hash_bytes).transpose()?;
+            let (prev_hash, hash) = (hash_bytes(&p.prev_hash)?, hash_bytes(&p.hash)?);
             w.as_mut()
                 .write(&[
                     &ledger,
@@ -388,11 +373,11 @@ impl ChainWriter {
                     &e.position,
                     &e.memo,
                     &e.reverses,
-                    &p.source,
+                    &source,
                     &self.run_id,
                     &self.at,
-                    &p.prev_hash,
-                    &p.hash,
+                    &prev_hash,
+                    &hash,
                 ])
                 .await
                 .map_err(|e| map_err("copy entries", e))?;
@@ -499,6 +484,36 @@ impl ChainWriter {
         Ok(self.pending.iter().map(|p| p.seq).collect())
     }
 }
+
+/// A hash or file sha256 (64 lower-case hex digits) as the 32 bytes stored since migration 0007.
+pub(crate) fn hash_bytes(hex_text: &str) -> Result<Vec<u8>, StoreError> {
+    match hex::decode(hex_text) {
+        Ok(b) if b.len() == 32 && !hex_text.bytes().any(|c| c.is_ascii_uppercase()) => Ok(b),
+        _ => Err(StoreError::InvalidInput {
+            field: "hash".into(),
+            expected: "64 lower-case hexadecimal digits".into(),
+            found: hex_text.to_string(),
+        }),
+    }
+}
+
+/// Types of the [`ENTRIES_COLUMNS`] of a binary COPY (hashes and source file as bytea).
+pub(crate) const ENTRIES_TYPES: [Type; 14] = [
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::DATE,
+    Type::DATE,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::BYTEA,
+    Type::INT8,
+    Type::TIMESTAMPTZ,
+    Type::BYTEA,
+    Type::BYTEA,
+];
 
 /// Columns each COPY writes.
 const ENTRIES_COLUMNS: &str = "ledger_id, seq, kind, booked_on, value_date, natural_key, position, memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash";
@@ -1637,7 +1652,7 @@ pub(crate) const FAST_APPEND_MAX: usize = 1_000;
 /// What [`append_small`] reads under the ledger lock, in one statement.
 const SMALL_APPEND_READS: &str = "
 SELECT EXISTS (SELECT 1 FROM ledgers WHERE ledger_id = $1),
-       h.seq, h.hash,
+       h.seq, encode(h.hash, 'hex'),
        (SELECT max(through_date) FROM period_locks WHERE ledger_id = $1),
        greatest((SELECT max(started_at) FROM runs WHERE ledger_id = $1),
                 (SELECT max(proposed_at) FROM proposals WHERE ledger_id = $1),
@@ -1920,7 +1935,8 @@ async fn append_small_in(
                                       position, memo, reverses, source_sha256, run_id,
                                       recorded_at, prev_hash, hash)
                  SELECT $1, u.seq, u.kind, u.booked_on, u.value_date, u.natural_key, u.position,
-                        u.memo, u.reverses, NULL, $2, $3, u.prev_hash, u.hash
+                        u.memo, u.reverses, NULL, $2, $3, decode(u.prev_hash, 'hex'),
+                        decode(u.hash, 'hex')
                    FROM unnest($4::int8[], $5::text[], $6::date[], $7::date[], $8::text[],
                                $9::text[], $10::text[], $11::int8[], $12::text[], $13::text[])
                         AS u(seq, kind, booked_on, value_date, natural_key, position, memo,

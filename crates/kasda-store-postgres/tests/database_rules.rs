@@ -70,7 +70,7 @@ fn raw_entry_of_kind(
          INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
                               memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
          VALUES ('{LEDGER}', {seq}, '{kind}', '{booked_on}', '{booked_on}', '{natural_key}', '', '',
-                 NULL, NULL, 1, now(), '{prev_hash}', repeat('b', 64));
+                 NULL, NULL, 1, now(), decode('{prev_hash}', 'hex'), decode(repeat('b', 64), 'hex'));
          INSERT INTO postings (ledger_id, seq, idx, account_id, side, amount, currency)
          VALUES {};
          COMMIT;",
@@ -309,7 +309,7 @@ fn postings_after_an_immediate_check_are_refused() {
          INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
                               memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
          VALUES ('{LEDGER}', {next}, 'opening', '2026-03-10', '2026-03-10', 'raw:late', '', '',
-                 NULL, NULL, 1, now(), '{hash}', repeat('b', 64));
+                 NULL, NULL, 1, now(), decode('{hash}', 'hex'), decode(repeat('b', 64), 'hex'));
          INSERT INTO postings (ledger_id, seq, idx, account_id, side, amount, currency)
          VALUES ('{LEDGER}', {next}, 0, 1, 'debit', 5, 'IDR'), ('{LEDGER}', {next}, 1, 2, 'credit', 5, 'IDR');
          SET CONSTRAINTS ALL IMMEDIATE;
@@ -342,14 +342,14 @@ fn dangling_references_are_refused() {
         "INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
                               memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
          VALUES ('{LEDGER}', {next}, 'opening', '2026-03-10', '2026-03-10', 'raw:run', '', '',
-                 NULL, NULL, 999, now(), '{hash}', repeat('b', 64))"
+                 NULL, NULL, 999, now(), decode('{hash}', 'hex'), decode(repeat('b', 64), 'hex'))"
     ));
     refused_with(unknown_run, "names run 999");
     let unknown_reversal = s.execute_sql(&format!(
         "INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
                               memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
          VALUES ('{LEDGER}', {next}, 'reversal', '2026-03-10', '2026-03-10', 'raw:rev', '', '',
-                 777, NULL, 1, now(), '{hash}', repeat('b', 64))"
+                 777, NULL, 1, now(), decode('{hash}', 'hex'), decode(repeat('b', 64), 'hex'))"
     ));
     refused_with(unknown_reversal, "reverses entry 777");
     let unknown_account = s.execute_sql(&format!(
@@ -357,7 +357,7 @@ fn dangling_references_are_refused() {
          INSERT INTO entries (ledger_id, seq, kind, booked_on, value_date, natural_key, position,
                               memo, reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
          VALUES ('{LEDGER}', {next}, 'opening', '2026-03-10', '2026-03-10', 'raw:acct', '', '',
-                 NULL, NULL, 1, now(), '{hash}', repeat('b', 64));
+                 NULL, NULL, 1, now(), decode('{hash}', 'hex'), decode(repeat('b', 64), 'hex'));
          INSERT INTO postings (ledger_id, seq, idx, account_id, side, amount, currency)
          VALUES ('{LEDGER}', {next}, 0, 4242, 'debit', 5, 'IDR');
          COMMIT;"

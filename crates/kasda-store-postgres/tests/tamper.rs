@@ -109,7 +109,7 @@ fn rewritten_hash_is_found() {
     let mut s = store_with_entries(20);
     s.with_triggers_disabled(
         &["entries"],
-        "UPDATE entries SET memo = 'forged', hash = repeat('a', 64) WHERE ledger_id = $1 AND seq = 3",
+        "UPDATE entries SET memo = 'forged', hash = decode(repeat('a', 64), 'hex') WHERE ledger_id = $1 AND seq = 3",
         &[&LEDGER],
     )
     .expect("tamper");

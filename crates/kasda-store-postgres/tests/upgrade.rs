@@ -1,12 +1,15 @@
-//! `kasda db migrate` on a database of the previous schema: migration 0007 converts the stored
-//! statement lines (whole LineFacts JSON, as 0001–0006 wrote them) to bodies without what the
-//! columns hold, and every answer of the store stays the same.
+//! `kasda db migrate` on a database of the previous schema (through 0006): migration 0007
+//! converts the stored statement lines (the whole LineFacts JSON, as 0001–0006 wrote them) to
+//! bodies without what the columns hold, 0008 the entry hashes from hex text to 32 bytes; every
+//! answer of the store stays the same and every write path works on the converted database.
 
 use chrono::NaiveDate;
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, JournalEntry, Posting};
 use kasda_core::money::Currency;
 use kasda_store::conformance::{line, sha_of, statement_batch};
-use kasda_store::{LedgerInfo, Store, StoreError};
-use kasda_store_postgres::testing;
+use kasda_store::memory::MemoryStore;
+use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, Store, StoreError};
+use kasda_store_postgres::{testing, PgStore};
 use rust_decimal::Decimal;
 
 const LEDGER: &str = "kota-upgrade";
@@ -16,8 +19,33 @@ fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, d).expect("date")
 }
 
+fn fee(key: &str, d: u32, cents: i64, joins: &[&str]) -> NewEntry {
+    let amount = Decimal::new(cents, 2);
+    NewEntry {
+        entry: JournalEntry::new(
+            EntryKind::Fee,
+            day(d),
+            day(d),
+            key,
+            "",
+            "biaya administrasi",
+            None,
+            vec![
+                Posting::debit(AccountKey::new(AccountKind::BebanBank, RKUD), amount),
+                Posting::credit(AccountKey::new(AccountKind::KasDaerah, RKUD), amount),
+            ],
+        )
+        .expect("valid fee"),
+        joins: joins.iter().map(|j| j.to_string()).collect(),
+    }
+}
+
+fn count(s: &mut PgStore, sql: &str) -> i64 {
+    s.query_i64(sql, &[]).expect(sql)
+}
+
 #[test]
-fn migrating_a_0006_database_converts_lines_and_keeps_every_answer() {
+fn migrating_a_0006_database_converts_lines_and_hashes_and_keeps_every_answer() {
     let mut s = testing::fresh_store();
     s.migrate_through(6).expect("migrate through 0006");
     s.ensure_ledger(&LedgerInfo {
@@ -50,29 +78,81 @@ fn migrating_a_0006_database_converts_lines_and_keeps_every_answer() {
         f.amount = Decimal::new(7, 0);
         assert_eq!(f.currency, Currency::IDR);
     }
-    s.import_file(LEDGER, batch.clone()).expect("import");
-    // The lines as 0001–0006 stored them: the whole LineFacts, nulls and all.
+    // The lines as 0001–0006 stored them: the whole LineFacts as JSON, nulls and all.
+    let sha = batch.file.sha256.clone();
+    s.execute_with(
+        "WITH r AS (INSERT INTO runs (ledger_id, run_id, kind, actor, started_at, details)
+                    VALUES ($1, 1, 'import', 'test', now(), '{}') RETURNING run_id)
+         INSERT INTO source_files (ledger_id, sha256, name, size_bytes, format, imported_by,
+                                   imported_at, run_id)
+         SELECT $1, $2, 'upgrade.sta', 100, 'mt940', 'test', now(), r.run_id FROM r",
+        &[&LEDGER, &sha],
+    )
+    .expect("run and file");
     for l in &batch.statements[0].lines {
-        let full = serde_json::to_string(&l.facts).expect("json");
-        let n = s
-            .with_triggers_disabled(
-                &["statement_lines"],
-                "UPDATE statement_lines SET facts = $2::text::json
-                  WHERE ledger_id = $1 AND natural_key = $3",
-                &[&LEDGER, &full, &l.facts.natural_key],
-            )
-            .expect("store the old form");
-        assert_eq!(n, 1);
-    }
-    let bytes = |s: &mut kasda_store_postgres::PgStore| {
-        s.query_i64(
-            "SELECT sum(octet_length(facts::text))::bigint FROM statement_lines",
-            &[],
+        let f = &l.facts;
+        let full = serde_json::to_string(f).expect("json");
+        s.execute_with(
+            "INSERT INTO statement_lines (ledger_id, natural_key, file_sha256, run_id,
+                 recorded_at, statement_idx, pos_index, account, booking_date, amount, currency,
+                 search_text, facts, entry_seq)
+             VALUES ($1, $2, $3, 1, now(), $4, $5, $6, $7, $8, $9, $10, $11::text::json, NULL)",
+            &[
+                &LEDGER,
+                &f.natural_key,
+                &sha,
+                &(f.statement_index as i32),
+                &i64::from(f.pos.index),
+                &f.account,
+                &f.booking_date,
+                &f.amount,
+                &f.currency.as_str(),
+                &f.text,
+                &full,
+            ],
         )
-        .expect("bytes")
-    };
-    let old_bytes = bytes(&mut s);
-    let before = s
+        .expect("line as 0006 stored it");
+    }
+    // Entries with hashes in hex text: kasda_append_small as 0002 defined it.
+    let keys: Vec<&str> = batch.statements[0]
+        .lines
+        .iter()
+        .map(|l| l.facts.natural_key.as_str())
+        .collect();
+    let fees = vec![
+        fee("upgrade:fee:1", 3, 650, &keys[..1]),
+        fee("upgrade:fee:2", 4, 700, &keys[1..]),
+    ];
+    // The same appends in the memory store: the chain every store must produce.
+    let mut oracle = MemoryStore::new();
+    oracle
+        .ensure_ledger(&LedgerInfo {
+            code: LEDGER.into(),
+            name: "Kota Upgrade".into(),
+        })
+        .expect("oracle ledger");
+    oracle
+        .append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "ani"),
+            fees.clone(),
+        )
+        .expect("oracle append");
+    s.append_entries(LEDGER, RunInfo::new(RunKind::Reconcile, "ani"), fees)
+        .expect("append at 0006");
+    assert_eq!(
+        count(
+            &mut s,
+            "SELECT count(*) FROM entries WHERE octet_length(hash) = 64"
+        ),
+        2
+    );
+
+    let old_bytes = count(
+        &mut s,
+        "SELECT sum(octet_length(facts::text))::bigint FROM statement_lines",
+    );
+    let lines_before = s
         .statement_lines(LEDGER, None, day(1), day(31))
         .expect("lines before");
     let expected: Vec<_> = batch.statements[0]
@@ -81,60 +161,99 @@ fn migrating_a_0006_database_converts_lines_and_keeps_every_answer() {
         .map(|l| l.facts.clone())
         .collect();
     assert_eq!(
-        before.iter().map(|l| l.facts.clone()).collect::<Vec<_>>(),
+        lines_before
+            .iter()
+            .map(|l| l.facts.clone())
+            .collect::<Vec<_>>(),
         expected
     );
-    let report = s.verify(LEDGER).expect("verify before");
+    let chain = |s: &mut dyn Store| {
+        s.entries(LEDGER, 0, 100)
+            .expect("entries")
+            .into_iter()
+            .map(|e| (e.seq, e.entry, e.source_sha256, e.prev_hash, e.hash))
+            .collect::<Vec<_>>()
+    };
+    let entries_expected = chain(&mut oracle);
+    let report = oracle.verify(LEDGER).expect("oracle verify");
+    assert!(report.first_bad.is_none(), "{report:?}");
 
     let applied = s.migrate().expect("migrate to the newest schema");
     let names: Vec<&str> = applied.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(names, ["0007_lean_storage.sql"]);
+    assert_eq!(names, ["0007_lean_storage.sql", "0008_hash_bytes.sql"]);
 
-    let after = s
+    // Same answers.
+    let lines_after = s
         .statement_lines(LEDGER, None, day(1), day(31))
         .expect("lines after");
-    assert_eq!(after, before);
-    for (a, e) in after.iter().zip(&expected) {
+    assert_eq!(lines_after, lines_before);
+    for (a, e) in lines_after.iter().zip(&expected) {
         // Same bytes as written, scale of the amount included.
         assert_eq!(
             serde_json::to_string(&a.facts).unwrap(),
             serde_json::to_string(e).unwrap()
         );
     }
-    let new_bytes = bytes(&mut s);
+    assert_eq!(
+        s.lines_by_keys(
+            LEDGER,
+            &keys.iter().map(|k| k.to_string()).collect::<Vec<_>>()
+        )
+        .expect("by keys"),
+        lines_after
+    );
+    assert_eq!(chain(&mut s), entries_expected);
+    assert_eq!(s.verify(LEDGER).expect("verify after"), report);
+
+    // Stored as intended.
+    let new_bytes = count(
+        &mut s,
+        "SELECT sum(octet_length(facts::text))::bigint FROM statement_lines",
+    );
     assert!(
         new_bytes * 3 < old_bytes,
         "bodies {new_bytes} B, were {old_bytes} B"
     );
     assert_eq!(
-        s.query_i64(
+        count(
+            &mut s,
             "SELECT count(*) FROM statement_lines
               WHERE facts::text LIKE '%null%' OR facts::text LIKE '%natural_key%'
-                 OR facts::text LIKE '%\"index\"%'",
-            &[],
-        )
-        .expect("count"),
+                 OR facts::text LIKE '%\"index\"%'"
+        ),
         0
     );
     // Only the line whose amount is written at another scale keeps it.
     assert_eq!(
-        s.query_i64(
-            "SELECT count(*) FROM statement_lines WHERE (facts::jsonb) ? 'amount'",
-            &[]
-        )
-        .expect("count"),
+        count(
+            &mut s,
+            "SELECT count(*) FROM statement_lines WHERE (facts::jsonb) ? 'amount'"
+        ),
         1
     );
-    assert_eq!(s.verify(LEDGER).expect("verify after"), report);
-
-    // Still append-only, and the converted lines still recognise their duplicates.
-    let err = s
-        .execute_sql("UPDATE statement_lines SET account = 'x'")
-        .expect_err("update refused");
-    assert!(
-        matches!(err, StoreError::AppendOnly { .. }) || err.to_string().contains("append-only"),
-        "{err}"
+    assert_eq!(
+        count(
+            &mut s,
+            "SELECT count(*) FROM entries
+              WHERE octet_length(hash) = 32 AND octet_length(prev_hash) = 32"
+        ),
+        2
     );
+
+    // Still append-only.
+    for sql in [
+        "UPDATE statement_lines SET account = 'x'",
+        "UPDATE entries SET memo = 'x'",
+    ] {
+        let err = s.execute_sql(sql).expect_err("update refused");
+        assert!(
+            matches!(err, StoreError::AppendOnly { .. }) || err.to_string().contains("append-only"),
+            "{err}"
+        );
+    }
+
+    // Every write path on the converted database: a re-sent file (its lines are duplicates of
+    // the converted ones), an import that posts, a small append; the chain still verifies.
     let mut again = batch;
     again.file.sha256 = sha_of("upgrade-resent");
     again.file.name = "upgrade-resent.sta".into();
@@ -144,6 +263,16 @@ fn migrating_a_0006_database_converts_lines_and_keeps_every_answer() {
     let dups = s.duplicates(LEDGER, None).expect("duplicates");
     assert_eq!(dups.len(), 3);
     assert!(dups.iter().all(|d| d.same_content), "{dups:?}");
-    let keys: Vec<String> = expected.iter().map(|f| f.natural_key.clone()).collect();
-    assert_eq!(s.lines_by_keys(LEDGER, &keys).expect("by keys"), after);
+    let fresh = statement_batch("upgrade-2", RKUD, &[line(6, "UP-4", 500, true)]);
+    let out = s.import_file(LEDGER, fresh).expect("import after upgrade");
+    assert_eq!(out.entries_appended, 1);
+    s.append_entries(
+        LEDGER,
+        RunInfo::new(RunKind::Reconcile, "ani"),
+        vec![fee("upgrade:fee:3", 6, 650, &[])],
+    )
+    .expect("append after upgrade");
+    let end = s.verify(LEDGER).expect("verify at the end");
+    assert!(end.first_bad.is_none(), "{end:?}");
+    assert_eq!(end.entries, 4);
 }
