@@ -55,6 +55,9 @@ pub use error::SqliteError;
 pub use migrate::MigrationState;
 pub use writer::{from_minor, to_minor, Appended, ChainWriter};
 
+/// Page size of a database file this store creates (bytes).
+pub const NEW_DATABASE_PAGE_SIZE: i64 = 16_384;
+
 /// Default wait for another process's write lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = 5_000;
 
@@ -202,6 +205,12 @@ impl SqliteStore {
             self.conn
                 .busy_timeout(Duration::from_millis(options.busy_timeout_ms))?;
             if file {
+                // 16 KiB pages for a new database (no effect on an existing one, which keeps the
+                // size it was made with). Set before WAL mode, which writes the file's first page.
+                // A bulk import of 200,000 postings ran 3.3% fewer instructions than with SQLite's
+                // 4 KiB default (shallower B-trees, fewer page splits), its commit wrote 6% fewer
+                // bytes in fewer, larger writes and took about half the time.
+                self.conn.pragma_update(None, "page_size", NEW_DATABASE_PAGE_SIZE)?;
                 let _mode: String = self
                     .conn
                     .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;

@@ -677,6 +677,28 @@ fn pragmas_are_wal_full_and_foreign_keys() {
         .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
         .unwrap();
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+    let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    assert_eq!(page, kasda_store_sqlite::NEW_DATABASE_PAGE_SIZE);
+    // A database made with another page size keeps it, and takes imports as before.
+    let old = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&old).unwrap();
+        conn.pragma_update(None, "page_size", 4096).unwrap();
+        kasda_store_sqlite::migrate::migrate(&mut conn, 1).unwrap();
+    }
+    let mut s = SqliteStore::open(&old).unwrap();
+    let page: i64 = s
+        .connection()
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(page, 4096);
+    s.ensure_ledger(&ledger()).unwrap();
+    s.import_file(
+        "kota-serang",
+        synthetic::statement_batch("a", "0012345678", 50, d("2026-01-02")),
+    )
+    .unwrap();
+    assert!(s.verify("kota-serang").unwrap().first_bad.is_none());
 }
 
 #[test]
