@@ -50,6 +50,8 @@ pub struct KindSink {
     pending_csv: Vec<Document>,
     csv_header_written: bool,
     pub count: u64,
+    /// Dates lately written, for the receipt encoders.
+    memo: fastdoc::Memo,
 }
 
 impl KindSink {
@@ -66,6 +68,7 @@ impl KindSink {
             pending_csv: Vec::new(),
             csv_header_written: false,
             count: 0,
+            memo: fastdoc::Memo::default(),
         }
     }
 
@@ -114,7 +117,7 @@ impl KindSink {
         if let Some(j) = self.jsonl.as_mut() {
             j.out
                 .append(|buf| {
-                    fastdoc::receipt_row_json(buf, r);
+                    fastdoc::receipt_row_json_memo(buf, r, &mut self.memo);
                     buf.push(b'\n');
                 })
                 .map_err(|source| GenError::Io {
@@ -143,7 +146,7 @@ impl KindSink {
             }
             // The encoder writes nothing when it declines the row.
             if c.out
-                .append(|buf| fastdoc::receipt_row_csv(buf, r))
+                .append(|buf| fastdoc::receipt_row_csv_memo(buf, r, &mut self.memo))
                 .map_err(|source| GenError::Io {
                     path: c.path.clone(),
                     source,

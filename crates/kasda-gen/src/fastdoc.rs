@@ -221,6 +221,72 @@ fn int(out: &mut Vec<u8>, n: i64) {
     uint(out, n.unsigned_abs());
 }
 
+/// The last few dates written, as text: a day's receipts carry a handful of distinct dates
+/// (payment day in UTC and WIB, settlement days), and chrono's month and day of a date are
+/// worth computing once, not four times a receipt.
+#[derive(Debug, Default)]
+pub struct Memo {
+    dates: [Option<(NaiveDate, [u8; 10])>; 4],
+    next: usize,
+}
+
+impl Memo {
+    /// [`date`] of `d`, from the memo when it was written lately.
+    fn date(&mut self, out: &mut Vec<u8>, d: NaiveDate) {
+        for (seen, text) in self.dates.iter().flatten() {
+            if *seen == d {
+                out.extend_from_slice(text);
+                return;
+            }
+        }
+        let start = out.len();
+        date(out, d);
+        if let Ok(text) = <[u8; 10]>::try_from(&out[start..]) {
+            self.dates[self.next] = Some((d, text));
+            self.next = (self.next + 1) % self.dates.len();
+        }
+    }
+}
+
+/// The text of a receipt's total, kept to write its equal amounts (the line's amount, and the
+/// pokok when there is no denda) by copying.
+struct Total {
+    value: Decimal,
+    text: [u8; 40],
+    len: usize,
+}
+
+impl Total {
+    fn of(total: Decimal) -> Total {
+        let mut text = [0u8; 40];
+        let mut len = usize::MAX;
+        if let (Ok(sen), 2, false) = (
+            i64::try_from(total.mantissa()),
+            total.scale(),
+            total.is_sign_negative(),
+        ) {
+            let mut rest: &mut [u8] = &mut text;
+            if crate::stmt::write_amount(&mut rest, sen, b'.', None).is_ok() {
+                len = 40 - rest.len();
+            }
+        }
+        Total {
+            value: total,
+            text,
+            len,
+        }
+    }
+
+    /// `dec(out, d)`, by copy when `d` is the total (same value and scale, so same text).
+    fn dec(&self, out: &mut Vec<u8>, d: Decimal) {
+        if self.len <= 40 && d == self.value && d.scale() == self.value.scale() {
+            out.extend_from_slice(&self.text[..self.len]);
+        } else {
+            dec(out, d);
+        }
+    }
+}
+
 /// `YYYY-MM-DD` for years 1000–9999 (others through chrono).
 pub fn date(out: &mut Vec<u8>, d: NaiveDate) {
     let y = d.year();
@@ -238,8 +304,8 @@ pub fn date(out: &mut Vec<u8>, d: NaiveDate) {
 }
 
 /// `YYYY-MM-DD<sep>HH:MM:SS`.
-fn date_time(out: &mut Vec<u8>, t: NaiveDateTime, sep: u8) {
-    date(out, t.date());
+fn date_time(out: &mut Vec<u8>, t: NaiveDateTime, sep: u8, memo: &mut Memo) {
+    memo.date(out, t.date());
     out.push(sep);
     two(out, t.hour());
     out.push(b':');
@@ -257,8 +323,8 @@ fn key(out: &mut Vec<u8>, k: &str) {
 
 /// RFC 3339 as chrono serializes a `DateTime<Utc>` (`SecondsFormat::AutoSi`: no fraction, or
 /// 3, 6 or 9 digits).
-fn datetime_utc(out: &mut Vec<u8>, t: NaiveDateTime, z: &str) {
-    date_time(out, t, b'T');
+fn datetime_utc(out: &mut Vec<u8>, t: NaiveDateTime, z: &str, memo: &mut Memo) {
+    date_time(out, t, b'T', memo);
     let n = t.nanosecond();
     if n != 0 {
         let _ = match (n % 1_000_000, n % 1_000) {
@@ -277,7 +343,14 @@ pub fn receipt_json(out: &mut Vec<u8>, r: &Receipt) {
 }
 
 /// [`receipt_json`] of a borrowed row.
+#[cfg(test)]
 pub fn receipt_row_json(out: &mut Vec<u8>, r: &ReceiptRow<'_>) {
+    receipt_row_json_memo(out, r, &mut Memo::default());
+}
+
+/// [`receipt_row_json`] with dates from (and into) `memo`.
+pub fn receipt_row_json_memo(out: &mut Vec<u8>, r: &ReceiptRow<'_>, memo: &mut Memo) {
+    let total = Total::of(r.total);
     out.extend_from_slice(b"{\"kind\":\"receipt\",\"ntpd\":");
     json_str(out, r.ntpd);
     key(out, "kode_billing");
@@ -301,7 +374,7 @@ pub fn receipt_row_json(out: &mut Vec<u8>, r: &ReceiptRow<'_>) {
         out.extend_from_slice(b"{\"kode_rekening\":");
         json_str(out, kode);
         out.extend_from_slice(b",\"amount\":\"");
-        dec(out, amount);
+        total.dec(out, amount);
         out.extend_from_slice(b"\"}");
     });
     out.push(b']');
@@ -318,7 +391,7 @@ pub fn receipt_row_json(out: &mut Vec<u8>, r: &ReceiptRow<'_>) {
     for (k, v) in [("pokok", r.pokok), ("denda", r.denda), ("total", r.total)] {
         key(out, k);
         out.push(b'"');
-        dec(out, v);
+        total.dec(out, v);
         out.push(b'"');
     }
     key(out, "channel");
@@ -329,7 +402,7 @@ pub fn receipt_row_json(out: &mut Vec<u8>, r: &ReceiptRow<'_>) {
     json_opt(out, r.account);
     key(out, "paid_at");
     out.push(b'"');
-    datetime_utc(out, r.paid_at, "Z");
+    datetime_utc(out, r.paid_at, "Z", memo);
     out.push(b'"');
     key(out, "paid_zone");
     json_opt(out, r.paid_zone);
@@ -337,7 +410,7 @@ pub fn receipt_row_json(out: &mut Vec<u8>, r: &ReceiptRow<'_>) {
     match r.settlement_date {
         Some(d) => {
             out.push(b'"');
-            date(out, d);
+            memo.date(out, d);
             out.push(b'"');
         }
         None => out.extend_from_slice(b"null"),
@@ -396,10 +469,17 @@ pub fn receipt_csv(out: &mut Vec<u8>, r: &Receipt) -> bool {
 }
 
 /// [`receipt_csv`] of a borrowed row.
+#[cfg(test)]
 pub fn receipt_row_csv(out: &mut Vec<u8>, r: &ReceiptRow<'_>) -> bool {
+    receipt_row_csv_memo(out, r, &mut Memo::default())
+}
+
+/// [`receipt_row_csv`] with dates from (and into) `memo`.
+pub fn receipt_row_csv_memo(out: &mut Vec<u8>, r: &ReceiptRow<'_>, memo: &mut Memo) -> bool {
     if r.paid_zone != Some("WIB") {
         return false;
     }
+    let total = Total::of(r.total);
     cell(out, r.ntpd);
     for v in [
         r.kode_billing,
@@ -442,7 +522,11 @@ pub fn receipt_row_csv(out: &mut Vec<u8>, r: &ReceiptRow<'_>) -> bool {
     }
     for v in [r.pokok, r.denda, r.total] {
         out.push(b',');
-        amount(out, v);
+        if v.scale() == 2 && !v.is_sign_negative() {
+            total.dec(out, v);
+        } else {
+            amount(out, v);
+        }
     }
     out.push(b',');
     out.extend_from_slice(r.channel.as_str().as_bytes());
@@ -452,7 +536,7 @@ pub fn receipt_row_csv(out: &mut Vec<u8>, r: &ReceiptRow<'_>) -> bool {
     cell_opt(out, r.account);
     out.push(b',');
     let local = r.paid_at + Duration::hours(7);
-    date_time(out, local, b' ');
+    date_time(out, local, b' ', memo);
     if local.nanosecond() != 0 {
         let frac = format!("{:09}", local.nanosecond());
         out.push(b'.');
@@ -460,7 +544,7 @@ pub fn receipt_row_csv(out: &mut Vec<u8>, r: &ReceiptRow<'_>) -> bool {
     }
     out.extend_from_slice(b",WIB,");
     if let Some(d) = r.settlement_date {
-        date(out, d);
+        memo.date(out, d);
     }
     out.push(b',');
     out.extend_from_slice(match r.status {

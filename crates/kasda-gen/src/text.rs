@@ -87,10 +87,24 @@ pub fn has_special<const N: usize>(bytes: &[u8], controls: bool, specials: [u8; 
             return true;
         }
     }
-    words
-        .remainder()
-        .iter()
-        .any(|&b| (controls && b < 0x20) || specials.contains(&b))
+    let rest = words.remainder();
+    if rest.is_empty() {
+        return false;
+    }
+    if bytes.len() < 8 {
+        return rest
+            .iter()
+            .any(|&b| (controls && b < 0x20) || specials.contains(&b));
+    }
+    // The last eight bytes as one more word (overlapping bytes already tested is harmless).
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&bytes[bytes.len() - 8..]);
+    let x = u64::from_le_bytes(x);
+    let mut hit = if controls { word_below(x, 0x20) } else { 0 };
+    for b in specials {
+        hit |= word_has(x, b);
+    }
+    hit != 0
 }
 
 #[cfg(test)]
