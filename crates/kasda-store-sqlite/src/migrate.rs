@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_import_without_statement_journal.sql",
         sql: include_str!("../../../schema/sqlite/0007_import_without_statement_journal.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_cheaper_seal.sql",
+        sql: include_str!("../../../schema/sqlite/0008_cheaper_seal.sql"),
+    },
 ];
 
 /// State of one migration in a database.

@@ -358,6 +358,47 @@ fn database_refuses_unbalanced_and_unlinked_entries() {
     assert_eq!(s.verify("kota-serang").unwrap().entries, 403);
 }
 
+/// The seal's postings verdict per currency (schema 0008 reads it with fewer aggregates): an entry
+/// mixing currencies must balance in each, and every code must have three characters.
+#[test]
+fn database_refuses_entries_unbalanced_per_currency_or_with_bad_codes() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    script(&mut s);
+    let conn = s.connection();
+    let broken_link = "'0000000000000000000000000000000000000000000000000000000000000000'";
+    // Balanced in each of two currencies: passes the verdict and meets the (broken) link check.
+    let mixed = Raw {
+        postings: "(0, 1, 'debit', 100, 'IDR'), (1, 2, 'credit', 100, 'IDR'),
+                   (2, 1, 'debit', 5, 'USD'), (3, 2, 'credit', 5, 'USD')",
+        link: broken_link,
+        ..Raw::next()
+    };
+    assert!(mixed.refused(conn).contains("prev_hash"));
+    for (postings, message) in [
+        (
+            "(0, 1, 'debit', 100, 'IDR'), (1, 2, 'credit', 100, 'USD')",
+            "does not balance",
+        ),
+        (
+            "(0, 1, 'debit', 100, 'ID'), (1, 2, 'credit', 100, 'ID')",
+            "three-letter",
+        ),
+        (
+            "(0, 1, 'debit', 100, 'IDR'), (1, 2, 'credit', 100, 'IDR'),
+             (2, 1, 'debit', 5, 'US'), (3, 2, 'credit', 5, 'US')",
+            "three-letter",
+        ),
+    ] {
+        let err = Raw {
+            postings,
+            ..Raw::next()
+        }
+        .refused(conn);
+        assert!(err.contains(message), "{postings}: {err}");
+    }
+    assert_eq!(s.verify("kota-serang").unwrap().entries, 403);
+}
+
 /// An opening-balance entry is one only under its account's standard key (schema 0006): any
 /// other key is refused as the entry goes in, before the seal.
 #[test]
