@@ -405,6 +405,44 @@ impl Store for PgStore {
             .block_on(read::documents(&self.client, ledger, kind, from, to))
     }
 
+    fn each_statement_line(
+        &mut self,
+        ledger: &str,
+        account: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+        each: &mut dyn FnMut(StoredLine) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(crate::recon_read::each_statement_line(
+            &self.client,
+            ledger,
+            account,
+            from,
+            to,
+            each,
+        ))
+    }
+
+    fn each_document(
+        &mut self,
+        ledger: &str,
+        kind: DocKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        each: &mut dyn FnMut(StoredDocument) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(crate::recon_read::each_document(
+            &self.client,
+            ledger,
+            kind,
+            from,
+            to,
+            each,
+        ))
+    }
+
     fn documents_by_keys(
         &mut self,
         ledger: &str,

@@ -29,6 +29,7 @@ mod import;
 pub mod migrate;
 mod read;
 mod recon_read;
+mod recon_write;
 pub mod synthetic;
 pub mod tamper;
 mod workflow;
@@ -435,26 +436,9 @@ pub(crate) fn append_in_tx(
         entries.len(),
         kasda_store::MAX_ENTRIES_PER_APPEND,
     )?;
-    require_ledger(tx, ledger)?;
-    let stamp = ledger_stamp(tx, ledger)?;
-    let run_id = next_run_id(tx, ledger)?;
-    let mut w = ChainWriter::new(tx, ledger, run_id, stamp)?;
-    let mut out = AppendOutcome {
-        run_id,
-        ..AppendOutcome::default()
-    };
-    for n in entries {
-        match w.append(&n.entry, None)? {
-            Appended::New(seq) => {
-                w.insert_joins(seq, &n.joins)?;
-                out.appended.push(seq);
-            }
-            Appended::Existing(_) => out.duplicates.push(n.entry.natural_key.clone()),
-        }
-    }
-    w.finish()?;
-    insert_run(tx, ledger, run_id, run, stamp)?;
-    Ok(out)
+    recon_write::append_each(tx, ledger, run, &mut |write| {
+        entries.iter().try_for_each(write)
+    })
 }
 
 impl Store for SqliteStore {
@@ -541,6 +525,15 @@ impl Store for SqliteStore {
         entries: Vec<NewEntry>,
     ) -> Result<AppendOutcome, StoreError> {
         Ok(self.write(|tx| append_in_tx(tx, ledger, &run, &entries))?)
+    }
+
+    fn append_entries_from(
+        &mut self,
+        ledger: &str,
+        run: RunInfo,
+        fill: &mut dyn FnMut(kasda_store::EntrySink<'_>) -> Result<(), StoreError>,
+    ) -> Result<AppendOutcome, StoreError> {
+        Ok(self.write(|tx| recon_write::append_from(tx, ledger, &run, fill))?)
     }
 
     fn balance(
@@ -795,6 +788,32 @@ impl Store for SqliteStore {
         to: Option<NaiveDate>,
     ) -> Result<Vec<StoredDocument>, StoreError> {
         Ok(self.read_ledger(ledger, |tx| read::documents(tx, ledger, kind, from, to))?)
+    }
+
+    fn each_statement_line(
+        &mut self,
+        ledger: &str,
+        account: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+        each: &mut dyn FnMut(StoredLine) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            recon_read::each_statement_line(tx, ledger, account, from, to, each)
+        })?)
+    }
+
+    fn each_document(
+        &mut self,
+        ledger: &str,
+        kind: DocKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        each: &mut dyn FnMut(StoredDocument) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            recon_read::each_document(tx, ledger, kind, from, to, each)
+        })?)
     }
 
     fn documents_by_keys(

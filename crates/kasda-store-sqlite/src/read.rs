@@ -24,8 +24,8 @@ use crate::time_from_us;
 use crate::writer::{date_text, from_minor};
 
 /// A date far enough ahead to mean "no bound" in text comparisons.
-const NO_DATE_BOUND: &str = "9999-12-31";
-const NO_DATE_START: &str = "0000-01-01";
+pub(crate) const NO_DATE_BOUND: &str = "9999-12-31";
+pub(crate) const NO_DATE_START: &str = "0000-01-01";
 
 pub(crate) fn corrupt(
     table: &'static str,
@@ -767,11 +767,12 @@ pub(crate) fn statements(
     Ok(out)
 }
 
-const LINE_COLUMNS: &str = "file_sha256, run_id, recorded_at, body, entry_seq, natural_key";
-const LINE_ORDER: &str =
+pub(crate) const LINE_COLUMNS: &str =
+    "file_sha256, run_id, recorded_at, body, entry_seq, natural_key";
+pub(crate) const LINE_ORDER: &str =
     "ORDER BY booking_date, account, run_id, statement_idx, entry_index, natural_key";
 
-fn line_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredLine, SqliteError> {
+pub(crate) fn line_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredLine, SqliteError> {
     let key: String = r.get(5)?;
     let body: String = r.get(3)?;
     let facts: LineFacts = parse_json("statement_lines", ledger, &key, "body", &body)?;
@@ -791,15 +792,11 @@ pub(crate) fn statement_lines(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<StoredLine>, SqliteError> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {LINE_COLUMNS} FROM statement_lines
-         WHERE ledger = ?1 AND booking_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR account = ?4) {LINE_ORDER}"
-    ))?;
-    let mut rows = stmt.query(params![ledger, date_text(from), date_text(to), account])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(line_from_row(ledger, r)?);
-    }
+    crate::recon_read::each_statement_line(tx, ledger, account, from, to, &mut |l| {
+        out.push(l);
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -830,10 +827,10 @@ pub(crate) fn lines_by_keys(
     Ok(found.into_iter().map(|(_, l)| l).collect())
 }
 
-const DOC_COLUMNS: &str =
+pub(crate) const DOC_COLUMNS: &str =
     "file_sha256, run_id, recorded_at, row, natural_key, kind, date, body, entry_seq";
 
-fn document_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredDocument, SqliteError> {
+pub(crate) fn document_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredDocument, SqliteError> {
     let key: String = r.get(4)?;
     let kind_text: String = r.get(5)?;
     let kind = DocKind::parse(&kind_text).ok_or_else(|| {

@@ -1,8 +1,16 @@
-//! Reads for reconciliation: the ledger's match entries without the rest of the ledger.
+//! Reads for reconciliation: the ledger's match entries without the rest of the ledger, and the
+//! period's statement lines and documents handed out row by row as SQLite steps through them.
 
+use chrono::NaiveDate;
+use kasda_store::{DocKind, StoreError, StoredDocument, StoredLine};
 use rusqlite::{params, Transaction};
 
 use crate::error::SqliteError;
+use crate::read::{
+    document_from_row, line_from_row, DOC_COLUMNS, LINE_COLUMNS, LINE_ORDER, NO_DATE_BOUND,
+    NO_DATE_START,
+};
+use crate::writer::date_text;
 
 /// `(seq, natural key)` of match entries (kind `match`, or a natural key starting `match:`)
 /// with `seq > after_seq`, in seq order, at most `limit`. One walk of the entries' primary key
@@ -27,4 +35,52 @@ pub(crate) fn match_entry_keys(
         out.push(row?);
     }
     Ok(out)
+}
+
+/// `Store::each_statement_line`: the lines booked in `from..=to` in the trait's order, each
+/// decoded and handed to `each` as SQLite steps to it. The date index gives (booking date,
+/// account) order; SQLite sorts only the rest of the key within one account's day, so the
+/// period's lines are never all in memory, here or in SQLite's sorter.
+pub(crate) fn each_statement_line(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+    each: &mut dyn FnMut(StoredLine) -> Result<(), StoreError>,
+) -> Result<(), SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {LINE_COLUMNS} FROM statement_lines
+         WHERE ledger = ?1 AND booking_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR account = ?4) {LINE_ORDER}"
+    ))?;
+    let mut rows = stmt.query(params![ledger, date_text(from), date_text(to), account])?;
+    while let Some(r) = rows.next()? {
+        each(line_from_row(ledger, r)?)?;
+    }
+    Ok(())
+}
+
+/// `Store::each_document`: the documents of one kind dated within the bounds, by (date, natural
+/// key) — the trait's document order within a kind — handed to `each` one by one. The
+/// (kind, date) index gives the date order; SQLite sorts only one day's documents by key.
+pub(crate) fn each_document(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    kind: DocKind,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    each: &mut dyn FnMut(StoredDocument) -> Result<(), StoreError>,
+) -> Result<(), SqliteError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {DOC_COLUMNS} FROM documents INDEXED BY documents_by_kind_date
+          WHERE ledger = ?1 AND kind = ?2 AND date BETWEEN ?3 AND ?4
+          ORDER BY date, natural_key"
+    ))?;
+    let from = from.map_or_else(|| NO_DATE_START.to_string(), date_text);
+    let to = to.map_or_else(|| NO_DATE_BOUND.to_string(), date_text);
+    let mut rows = stmt.query(params![ledger, kind.as_str(), from, to])?;
+    while let Some(r) = rows.next()? {
+        each(document_from_row(ledger, r)?)?;
+    }
+    Ok(())
 }

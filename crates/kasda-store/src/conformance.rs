@@ -3262,6 +3262,8 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     open_items_and_account_flows(make);
     match_entry_keys_paging(make);
     joining_entries_and_open_documents(make);
+    each_line_and_document(make);
+    append_entries_from_matches_list(make);
 }
 
 /// `(seq, natural key)` of the ledger's match entries, found by reading every entry
@@ -3383,7 +3385,8 @@ macro_rules! conformance_tests {
             chain_matches_oracle, tamper_detection, unbalanced_refused, import_atomicity, append_only,
             findings_history, maker_checker, opening_balances, period_close, paging_and_limits, trail_truncates, facts_round_trip,
             random_operations, account_flows_aggregate, open_items_and_account_flows,
-            match_entry_keys_paging, joining_entries_and_open_documents);
+            match_entry_keys_paging, joining_entries_and_open_documents, each_line_and_document,
+            append_entries_from_matches_list);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -4061,4 +4064,267 @@ fn sts_key_of<S: Store>(s: &mut S, number: &str) -> String {
         Some(d) => d.natural_key.clone(),
         None => panic!("no STS {number}: {docs:?}"),
     }
+}
+
+/// [`Store::each_statement_line`] and [`Store::each_document`] hand out exactly the rows of
+/// [`Store::statement_lines`] and [`Store::documents`] (of one kind), in the same order, for
+/// every bound and account filter; an error from the callback stops the read and is returned;
+/// an unknown ledger is an error.
+pub fn each_line_and_document<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    // Two files on the RKUD (two runs) and one on the holding account, lines over several days,
+    // one pending; documents of every kind, keys on one day out of insertion order.
+    for (label, account, lines) in [
+        (
+            "each-1",
+            RKUD,
+            vec![line(4, "R4", 40, true), line(2, "R2", 20, false)],
+        ),
+        (
+            "each-2",
+            HOLDING,
+            vec![line(2, "H2", 25, true), line(5, "H5", 55, false)],
+        ),
+        (
+            "each-3",
+            RKUD,
+            vec![
+                line(2, "S2", 21, true),
+                Line {
+                    booked: false,
+                    ..line(3, "S3", 30, true)
+                },
+                line(4, "S4", 41, false),
+            ],
+        ),
+    ] {
+        ok(
+            "lines",
+            s.import_file(LEDGER, statement_batch(label, account, &lines)),
+        );
+    }
+    let docs = vec![
+        Document::Receipt(receipt("NTPD-20", Channel::Teller, "4.1.01.06", 200, 3)),
+        Document::Receipt(receipt("NTPD-100", Channel::Qris, "4.1.01.07", 100, 3)),
+        Document::Receipt(receipt("NTPD-05", Channel::Retail, "4.1.01.07", 50, 2)),
+        Document::Sts(sts("STS-B", "DISHUB", "4.1.02.01", 60, 4)),
+        Document::Sts(sts("STS-A", "DINKES", "4.1.02.01", 70, 4)),
+        Document::Sp2d(sp2d("SP2D-9", 500, 5)),
+        Document::Bku(bku(7, 60, 4)),
+        Document::Bku(bku(3, 70, 2)),
+    ];
+    ok(
+        "docs",
+        s.import_file(LEDGER, document_batch("each-docs", docs)),
+    );
+
+    for (from, to) in [(1, 28), (2, 2), (3, 4), (5, 9)] {
+        for account in [None, Some(RKUD), Some(HOLDING)] {
+            let want = ok(
+                "statement_lines",
+                s.statement_lines(LEDGER, account, day(from), day(to)),
+            );
+            let mut got = Vec::new();
+            ok(
+                "each_statement_line",
+                s.each_statement_line(LEDGER, account, day(from), day(to), &mut |l| {
+                    got.push(l);
+                    Ok(())
+                }),
+            );
+            assert_eq!(
+                got, want,
+                "lines of days {from}..={to}, account {account:?}"
+            );
+        }
+    }
+    let bounds = [
+        (None, None),
+        (Some(day(3)), None),
+        (None, Some(day(3))),
+        (Some(day(4)), Some(day(4))),
+    ];
+    for kind in [DocKind::Receipt, DocKind::Sts, DocKind::Sp2d, DocKind::Bku] {
+        for (from, to) in bounds {
+            let want = ok("documents", s.documents(LEDGER, Some(kind), from, to));
+            let mut got = Vec::new();
+            ok(
+                "each_document",
+                s.each_document(LEDGER, kind, from, to, &mut |d| {
+                    got.push(d);
+                    Ok(())
+                }),
+            );
+            assert_eq!(got, want, "{kind:?} documents within {from:?}..={to:?}");
+        }
+    }
+    let all = ok(
+        "documents",
+        s.documents(LEDGER, Some(DocKind::Receipt), None, None),
+    );
+    assert_eq!(
+        all.iter()
+            .map(|d| d.natural_key.as_str())
+            .collect::<Vec<_>>(),
+        ["receipt:NTPD-05", "receipt:NTPD-100", "receipt:NTPD-20"],
+        "receipts by date, then natural key in byte order"
+    );
+
+    // The callback's error ends the read after the row that caused it.
+    let stop = || StoreError::InvalidInput {
+        field: "test".into(),
+        expected: "two rows".into(),
+        found: "a third".into(),
+    };
+    let mut seen = 0;
+    let r = s.each_statement_line(LEDGER, None, day(1), day(28), &mut |_| {
+        seen += 1;
+        if seen == 2 {
+            Err(stop())
+        } else {
+            Ok(())
+        }
+    });
+    assert!(
+        matches!(r, Err(StoreError::InvalidInput { .. })) && seen == 2,
+        "a line callback's error must stop the read and come back: {r:?} after {seen} rows"
+    );
+    let mut seen = 0;
+    let r = s.each_document(LEDGER, DocKind::Receipt, None, None, &mut |_| {
+        seen += 1;
+        Err(stop())
+    });
+    assert!(
+        matches!(r, Err(StoreError::InvalidInput { .. })) && seen == 1,
+        "a document callback's error must stop the read and come back: {r:?} after {seen} rows"
+    );
+    assert!(
+        s.each_statement_line("no-such-ledger", None, day(1), day(28), &mut |_| Ok(()))
+            .is_err()
+            && s.each_document("no-such-ledger", DocKind::Sts, None, None, &mut |_| Ok(()))
+                .is_err(),
+        "an unknown ledger must be an error"
+    );
+}
+
+/// [`Store::append_entries_from`] appends what [`Store::append_entries`] appends for the same
+/// list — seqs, run, entries, joins, duplicates skipped (already in the ledger or earlier in the
+/// call) — and an error from the producer or an invalid entry writes nothing.
+pub fn append_entries_from_matches_list<S: Store>(make: &mut dyn FnMut() -> S) {
+    let plain = |key: &str, amount: i64| NewEntry {
+        entry: JournalEntry {
+            kind: EntryKind::Match,
+            booked_on: day(3),
+            value_date: day(3),
+            natural_key: key.into(),
+            position: String::new(),
+            memo: format!("match {key}"),
+            reverses: None,
+            postings: vec![
+                Posting::debit(suspense_in(RKUD), idr(amount)),
+                Posting::credit(ddp(Channel::Qris), idr(amount)),
+            ],
+        },
+        joins: vec![format!("fact:{key}"), "receipt:shared".into()],
+    };
+    let first = || vec![plain("match:a", 10), plain("match:b", 20)];
+    // Already in the ledger (match:a), repeated within the call (match:c), new (match:c, d).
+    let second = || {
+        vec![
+            plain("match:c", 30),
+            plain("match:a", 10),
+            plain("match:d", 40),
+            plain("match:c", 30),
+        ]
+    };
+    let run = || RunInfo::new(RunKind::Reconcile, "recon-bot");
+    let mut by_list = fresh(make);
+    let mut by_sink = fresh(make);
+    let mut outcomes = Vec::new();
+    for s in [&mut by_list, &mut by_sink] {
+        ok(
+            "receipt",
+            s.import_file(
+                LEDGER,
+                document_batch(
+                    "from-r",
+                    vec![Document::Receipt(receipt(
+                        "NTPD-FROM-1",
+                        Channel::Qris,
+                        "4.1.01.06",
+                        100,
+                        2,
+                    ))],
+                ),
+            ),
+        );
+    }
+    for batch in [first(), second()] {
+        let listed = ok(
+            "append list",
+            by_list.append_entries(LEDGER, run(), batch.clone()),
+        );
+        let streamed = ok(
+            "append from",
+            by_sink.append_entries_from(LEDGER, run(), &mut |sink| {
+                batch.iter().cloned().try_for_each(sink)
+            }),
+        );
+        assert_eq!(streamed, listed, "outcome of the same list");
+        outcomes.push(streamed);
+    }
+    assert_eq!(outcomes[1].appended.len(), 2, "{:?}", outcomes[1]);
+    assert_eq!(outcomes[1].duplicates, ["match:a", "match:c"]);
+    let same = |s: &mut S| {
+        let entries = all_entries(s);
+        let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+        let joins = ok("joins", s.entry_joins(LEDGER, &seqs));
+        let entries: Vec<(i64, i64, JournalEntry)> = entries
+            .into_iter()
+            .map(|e| (e.seq, e.run_id, e.entry))
+            .collect();
+        (entries, joins)
+    };
+    assert_eq!(same(&mut by_sink), same(&mut by_list), "entries and joins");
+    assert_verified(&mut by_sink, "after appends from a producer");
+
+    // Nothing is written when the producer fails after handing over an entry, nor when an
+    // entry is invalid.
+    let before = same(&mut by_sink);
+    let runs_before = ok("runs", by_sink.runs(LEDGER)).len();
+    let r = by_sink.append_entries_from(LEDGER, run(), &mut |sink| {
+        sink(plain("match:e", 50))?;
+        Err(StoreError::InvalidInput {
+            field: "producer".into(),
+            expected: "entries".into(),
+            found: "a failure".into(),
+        })
+    });
+    assert!(
+        matches!(r, Err(StoreError::InvalidInput { .. })),
+        "the producer's error comes back: {r:?}"
+    );
+    let mut unbalanced = plain("match:f", 60);
+    unbalanced.entry.postings[1] = Posting::credit(ddp(Channel::Qris), idr(61));
+    let r = by_sink.append_entries_from(LEDGER, run(), &mut |sink| {
+        sink(plain("match:g", 70))?;
+        sink(unbalanced.clone())
+    });
+    assert!(r.is_err(), "an unbalanced entry must be refused: {r:?}");
+    assert_eq!(
+        same(&mut by_sink),
+        before,
+        "nothing written by failed appends"
+    );
+    assert_eq!(
+        ok("runs", by_sink.runs(LEDGER)).len(),
+        runs_before,
+        "no run recorded"
+    );
+    assert!(
+        by_sink
+            .append_entries_from("no-such-ledger", run(), &mut |_| Ok(()))
+            .is_err(),
+        "an unknown ledger must be an error"
+    );
 }

@@ -957,6 +957,9 @@ pub fn is_match_entry(entry: &JournalEntry) -> bool {
 // The trait
 // ---------------------------------------------------------------------------------------------
 
+/// Where [`Store::append_entries_from`]'s producer hands each entry to append.
+pub type EntrySink<'s> = &'s mut dyn FnMut(NewEntry) -> Result<(), StoreError>;
+
 /// A kasda ledger store. See the crate docs for the guarantees; [`conformance`] checks them.
 ///
 /// Every method that takes `ledger` fails with [`StoreError::UnknownLedger`] when the ledger was
@@ -1014,6 +1017,28 @@ pub trait Store {
         run: RunInfo,
         entries: Vec<NewEntry>,
     ) -> Result<AppendOutcome, StoreError>;
+
+    /// [`Store::append_entries`] with the entries made while the store writes them: `fill` is
+    /// called once, inside the append, with a sink; every entry it hands the sink is appended
+    /// in order under the one new run exactly as [`Store::append_entries`] would append the
+    /// same list (validation, idempotency by natural key, limits, closed periods, outcome), so a
+    /// caller producing many entries (reconciliation's matches) never holds them all. An error
+    /// from `fill` or from the sink fails the whole call and nothing is written. The default
+    /// collects the entries and calls [`Store::append_entries`]; a store may write each entry
+    /// as it arrives.
+    fn append_entries_from(
+        &mut self,
+        ledger: &str,
+        run: RunInfo,
+        fill: &mut dyn FnMut(EntrySink<'_>) -> Result<(), StoreError>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let mut entries = Vec::new();
+        fill(&mut |e| {
+            entries.push(e);
+            Ok(())
+        })?;
+        self.append_entries(ledger, run, entries)
+    }
 
     /// Debit-positive balance of one account: Σ debits − Σ credits of postings with
     /// `booked_on ≤ as_of` (all dates if `None`) and `recorded_at ≤ known_at` (everything if
@@ -1279,6 +1304,43 @@ pub trait Store {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Vec<StoredDocument>, StoreError>;
+
+    /// [`Store::statement_lines`] handed to `each` one at a time, in the same order, so a reader
+    /// that keeps only part of each line (reconciliation's loader) never holds the period's
+    /// lines as full rows at once. Stops at the first error `each` returns and returns it. The
+    /// default reads [`Store::statement_lines`]; stores hand out the rows of one query as they
+    /// come.
+    fn each_statement_line(
+        &mut self,
+        ledger: &str,
+        account: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+        each: &mut dyn FnMut(StoredLine) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for line in self.statement_lines(ledger, account, from, to)? {
+            each(line)?;
+        }
+        Ok(())
+    }
+
+    /// The documents of `kind` that [`Store::documents`] returns for these bounds, handed to
+    /// `each` one at a time in the same order (date, then natural key), as
+    /// [`Store::each_statement_line`] does for lines. The default reads [`Store::documents`];
+    /// stores hand out the rows of one query as they come.
+    fn each_document(
+        &mut self,
+        ledger: &str,
+        kind: DocKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        each: &mut dyn FnMut(StoredDocument) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for doc in self.documents(ledger, Some(kind), from, to)? {
+            each(doc)?;
+        }
+        Ok(())
+    }
 
     /// Documents with these natural keys, ordered as [`Store::documents`].
     fn documents_by_keys(

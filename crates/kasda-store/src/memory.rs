@@ -52,6 +52,40 @@ struct Ledger {
 }
 
 impl Ledger {
+    /// The lines [`Store::statement_lines`] returns, in its order.
+    fn period_lines(
+        &self,
+        account: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Vec<&StoredLine> {
+        let mut out: Vec<&StoredLine> = self
+            .lines
+            .iter()
+            .filter(|x| x.facts.booking_date >= from && x.facts.booking_date <= to)
+            .filter(|x| account.is_none_or(|a| x.facts.account == a))
+            .collect();
+        out.sort_by(|a, b| line_order(a, b));
+        out
+    }
+
+    /// The documents [`Store::documents`] returns, in its order.
+    fn dated_documents(
+        &self,
+        kind: Option<DocKind>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Vec<&StoredDocument> {
+        let mut out: Vec<&StoredDocument> = self
+            .documents
+            .iter()
+            .filter(|d| kind.is_none_or(|k| d.kind == k))
+            .filter(|d| from.is_none_or(|f| d.date >= f) && to.is_none_or(|t| d.date <= t))
+            .collect();
+        out.sort_by(|a, b| doc_order(a, b));
+        out
+    }
+
     fn new(info: LedgerInfo) -> Self {
         Ledger {
             info: Some(info),
@@ -907,15 +941,10 @@ impl Store for MemoryStore {
         to: NaiveDate,
     ) -> Result<Vec<StoredLine>, StoreError> {
         let l = self.ledger(ledger)?;
-        let mut out: Vec<StoredLine> = l
-            .lines
-            .iter()
-            .filter(|x| x.facts.booking_date >= from && x.facts.booking_date <= to)
-            .filter(|x| account.is_none_or(|a| x.facts.account == a))
+        Ok(l.period_lines(account, from, to)
+            .into_iter()
             .cloned()
-            .collect();
-        out.sort_by(line_order);
-        Ok(out)
+            .collect())
     }
 
     fn lines_by_keys(
@@ -947,15 +976,40 @@ impl Store for MemoryStore {
         to: Option<NaiveDate>,
     ) -> Result<Vec<StoredDocument>, StoreError> {
         let l = self.ledger(ledger)?;
-        let mut out: Vec<StoredDocument> = l
-            .documents
-            .iter()
-            .filter(|d| kind.is_none_or(|k| d.kind == k))
-            .filter(|d| from.is_none_or(|f| d.date >= f) && to.is_none_or(|t| d.date <= t))
+        Ok(l.dated_documents(kind, from, to)
+            .into_iter()
             .cloned()
-            .collect();
-        out.sort_by(doc_order);
-        Ok(out)
+            .collect())
+    }
+
+    fn each_statement_line(
+        &mut self,
+        ledger: &str,
+        account: Option<&str>,
+        from: NaiveDate,
+        to: NaiveDate,
+        each: &mut dyn FnMut(StoredLine) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let l = self.ledger(ledger)?;
+        for line in l.period_lines(account, from, to) {
+            each(line.clone())?;
+        }
+        Ok(())
+    }
+
+    fn each_document(
+        &mut self,
+        ledger: &str,
+        kind: DocKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        each: &mut dyn FnMut(StoredDocument) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let l = self.ledger(ledger)?;
+        for doc in l.dated_documents(Some(kind), from, to) {
+            each(doc.clone())?;
+        }
+        Ok(())
     }
 
     fn documents_by_keys(
