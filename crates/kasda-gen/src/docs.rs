@@ -45,6 +45,8 @@ pub struct KindSink {
     out_dir: PathBuf,
     jsonl_rel: PathBuf,
     csv_rel: Option<PathBuf>,
+    /// Whether this sink writes the JSON Lines file (a CSV-only sink does not).
+    json: bool,
     jsonl: Option<Open>,
     csv: Option<Open>,
     pending_csv: Vec<Document>,
@@ -63,6 +65,7 @@ impl KindSink {
             out_dir: out_dir.to_path_buf(),
             jsonl_rel: PathBuf::from("documents").join(format!("{name}-{d}.jsonl")),
             csv_rel: csv.then(|| PathBuf::from("documents").join(format!("{name}-{d}.csv"))),
+            json: true,
             jsonl: None,
             csv: None,
             pending_csv: Vec::new(),
@@ -73,8 +76,24 @@ impl KindSink {
     }
 
     /// The receipts' files of `date`.
+    #[cfg(test)]
     pub fn receipts(out_dir: &Path, date: NaiveDate, csv: bool) -> KindSink {
         KindSink::new(out_dir, Kind::Receipts, date, csv)
+    }
+
+    /// The receipts' files of `date` as two sinks, so two threads can encode them: the JSON
+    /// Lines file alone, and (with `csv`) the CSV file alone.
+    pub fn receipts_split(
+        out_dir: &Path,
+        date: NaiveDate,
+        csv: bool,
+    ) -> (KindSink, Option<KindSink>) {
+        let json = KindSink::new(out_dir, Kind::Receipts, date, false);
+        let csv = csv.then(|| KindSink {
+            json: false,
+            ..KindSink::new(out_dir, Kind::Receipts, date, true)
+        });
+        (json, csv)
     }
 
     /// The JSON Lines file's full path.
@@ -111,7 +130,7 @@ impl KindSink {
     /// allocation), writing straight into the files' chunks; anything they do not cover goes
     /// through the generic path.
     pub fn write_receipt(&mut self, r: &ReceiptRow<'_>) -> Result<(), GenError> {
-        if self.jsonl.is_none() {
+        if self.json && self.jsonl.is_none() {
             self.jsonl = Some(open(&self.out_dir, &self.jsonl_rel)?);
         }
         if let Some(j) = self.jsonl.as_mut() {
@@ -231,7 +250,7 @@ pub struct DayDocs {
 impl DayDocs {
     pub fn new(out_dir: &Path, date: NaiveDate, csv: bool) -> DayDocs {
         DayDocs {
-            receipts: ReceiptSink::new(KindSink::receipts(out_dir, date, csv)),
+            receipts: ReceiptSink::new(out_dir, date, csv),
             sts: KindSink::new(out_dir, Kind::Sts, date, csv),
             sp2d: KindSink::new(out_dir, Kind::Sp2d, date, csv),
             bku: KindSink::new(out_dir, Kind::Bku, date, csv),

@@ -8,8 +8,8 @@
 //! Emptied batches come back to be refilled, so a run allocates a few batches, not a string per
 //! field; at most [`IN_FLIGHT`] batches wait, so memory stays bounded however long the day.
 
-use std::path::PathBuf;
-use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -174,38 +174,71 @@ impl Batch {
 
 type Outcome = Result<Vec<PathBuf>, GenError>;
 
-/// The day's receipt files, written by an encoder thread.
+/// Encodes every batch from `rx` into `sink`, then hands it to the next stage, or back to the
+/// simulation when there is none (or the next stage has stopped: its own result says why).
+fn encode(
+    mut sink: KindSink,
+    rx: Receiver<Batch>,
+    mut next: Option<SyncSender<Batch>>,
+    back: Sender<Batch>,
+) -> Outcome {
+    for batch in rx {
+        for p in &batch.rows {
+            sink.write_receipt(&batch.row(p))?;
+        }
+        let mut batch = match next.as_ref() {
+            None => batch,
+            Some(tx) => match tx.send(batch) {
+                Ok(()) => continue,
+                Err(refused) => {
+                    next = None;
+                    refused.0
+                }
+            },
+        };
+        batch.clear();
+        // The simulation may be gone already; the batch is then simply freed.
+        let _ = back.send(batch);
+    }
+    sink.finish()
+}
+
+/// The day's receipt files, written by encoder threads: one for the JSON Lines file, and one
+/// for the CSV file that takes each batch after it (the two encodings were one thread's
+/// 1.07 G instructions a province day, more than the simulation's own).
 pub struct ReceiptSink {
     batch: Batch,
     tx: Option<SyncSender<Batch>>,
     spare: Receiver<Batch>,
-    handle: Option<JoinHandle<Outcome>>,
-    /// Where the receipts go, for an error when the thread dies without saying why.
+    /// The JSON Lines encoder, then the CSV encoder.
+    handles: Vec<JoinHandle<Outcome>>,
+    /// Where the receipts go, for an error when a thread dies without saying why.
     path: PathBuf,
 }
 
 impl ReceiptSink {
-    pub fn new(sink: KindSink) -> ReceiptSink {
+    /// The receipts of `date` under `out_dir` (with `csv`, as CSV too).
+    pub fn new(out_dir: &Path, date: NaiveDate, csv: bool) -> ReceiptSink {
+        let (json, csv) = KindSink::receipts_split(out_dir, date, csv);
         let (tx, rx) = sync_channel::<Batch>(IN_FLIGHT);
         let (back, spare) = channel::<Batch>();
-        let path = sink.jsonl_path();
-        let handle = std::thread::spawn(move || -> Outcome {
-            let mut sink = sink;
-            for mut batch in rx {
-                for p in &batch.rows {
-                    sink.write_receipt(&batch.row(p))?;
-                }
-                batch.clear();
-                // The simulation may be gone already; the batch is then simply freed.
-                let _ = back.send(batch);
-            }
-            sink.finish()
-        });
+        let path = json.jsonl_path();
+        let mut handles = Vec::with_capacity(2);
+        let mut csv_tx = None;
+        let mut csv_thread = None;
+        if let Some(sink) = csv {
+            let (tx2, rx2) = sync_channel::<Batch>(IN_FLIGHT);
+            let back2 = back.clone();
+            csv_tx = Some(tx2);
+            csv_thread = Some(std::thread::spawn(move || encode(sink, rx2, None, back2)));
+        }
+        handles.push(std::thread::spawn(move || encode(json, rx, csv_tx, back)));
+        handles.extend(csv_thread);
         ReceiptSink {
             batch: Batch::default(),
             tx: Some(tx),
             spare,
-            handle: Some(handle),
+            handles,
             path,
         }
     }
@@ -241,11 +274,22 @@ impl ReceiptSink {
         }
     }
 
+    /// Waits for the encoders; their files in order (JSON Lines, CSV), or the first error.
     fn join(&mut self) -> Outcome {
         self.tx = None;
-        match self.handle.take() {
-            Some(h) => h.join().unwrap_or_else(|_| Err(self.died())),
-            None => Ok(Vec::new()),
+        let mut files = Vec::new();
+        let mut first_error = None;
+        for h in std::mem::take(&mut self.handles) {
+            match h.join().unwrap_or_else(|_| Err(self.died())) {
+                Ok(f) => files.extend(f),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(files),
         }
     }
 
@@ -259,7 +303,7 @@ impl ReceiptSink {
 
 impl Drop for ReceiptSink {
     fn drop(&mut self) {
-        if self.handle.is_some() {
+        if !self.handles.is_empty() {
             let _ = self.join();
         }
     }
@@ -333,7 +377,7 @@ mod tests {
         }
     }
 
-    /// Across several batches (and a row the CSV fast path declines), the thread writes the
+    /// Across several batches (and a row the CSV fast path declines), the threads write the
     /// same files as the sink used directly.
     #[test]
     fn the_thread_writes_what_the_sink_writes() {
@@ -344,15 +388,14 @@ mod tests {
         let mut files = Vec::new();
         for (dir, thread) in [(direct.path(), false), (piped.path(), true)] {
             std::fs::create_dir_all(dir.join("documents")).unwrap();
-            let sink = KindSink::receipts(dir, date, true);
             let written = if thread {
-                let mut s = ReceiptSink::new(sink);
+                let mut s = ReceiptSink::new(dir, date, true);
                 for r in &rs {
                     s.write_receipt(&ReceiptRow::of(r)).unwrap();
                 }
                 s.finish().unwrap()
             } else {
-                let mut s = sink;
+                let mut s = KindSink::receipts(dir, date, true);
                 for r in &rs {
                     s.write_receipt(&ReceiptRow::of(r)).unwrap();
                 }
@@ -368,5 +411,16 @@ mod tests {
             assert!(a.len() > 500_000, "{}", rel.display());
             assert!(a == b, "{} differs", rel.display());
         }
+        // Without CSV, only the JSON Lines file, the same one.
+        let json_only = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(json_only.path().join("documents")).unwrap();
+        let mut s = ReceiptSink::new(json_only.path(), date, false);
+        for r in &rs {
+            s.write_receipt(&ReceiptRow::of(r)).unwrap();
+        }
+        let written = s.finish().unwrap();
+        assert_eq!(written, files[0][..1]);
+        let a = std::fs::read(direct.path().join(&written[0])).unwrap();
+        assert!(a == std::fs::read(json_only.path().join(&written[0])).unwrap());
     }
 }
