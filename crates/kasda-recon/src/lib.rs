@@ -150,32 +150,95 @@ pub fn reconcile_each(
     input: &ReconInput,
     cfg: &ReconConfig,
     cal: &dyn WorkingDays,
-    mut emit: impl FnMut(Match),
+    emit: impl FnMut(Match),
 ) -> ReconReport {
-    let mut engine = Engine::new(input, ConfigIndex::new(cfg), cal);
-    let earliest = input
-        .lines
-        .iter()
-        .map(|l| l.booking_date)
-        .chain(
-            input
-                .documents
-                .receipts
-                .iter()
-                .map(|(_, r)| r.paid_local_date()),
-        )
-        .min();
-    for date in [Some(input.as_of), earliest].into_iter().flatten() {
-        if !cal.covers(date) {
-            engine.warnings.push(format!(
-                "calendar: no holiday list loaded for {}; working days that year are counted Monday to Friday",
-                chrono::Datelike::year(&date)
-            ));
+    let run = Reconciled::new(input, cfg, cal);
+    run.each_match(emit);
+    run.into_report()
+}
+
+/// A finished run whose new matches have not been handed out yet: [`reconcile_each`] in two
+/// steps, so a caller can read the findings and stats ([`Reconciled::report`]) before it takes
+/// the matches one by one ([`Reconciled::each_match`]) — to open the store's append with the
+/// run's stats, say, and write each match's entries as it comes.
+pub struct Reconciled<'a> {
+    engine: Engine<'a>,
+    report: ReconReport,
+}
+
+impl<'a> Reconciled<'a> {
+    /// Runs every rule over `input` and computes the findings, stats and warnings.
+    pub fn new(input: &'a ReconInput, cfg: &'a ReconConfig, cal: &'a dyn WorkingDays) -> Self {
+        let mut engine = Engine::new(input, ConfigIndex::new(cfg), cal);
+        let earliest = input
+            .lines
+            .iter()
+            .map(|l| l.booking_date)
+            .chain(
+                input
+                    .documents
+                    .receipts
+                    .iter()
+                    .map(|(_, r)| r.paid_local_date()),
+            )
+            .min();
+        for date in [Some(input.as_of), earliest].into_iter().flatten() {
+            if !cal.covers(date) {
+                engine.warnings.push(format!(
+                    "calendar: no holiday list loaded for {}; working days that year are counted Monday to Friday",
+                    chrono::Datelike::year(&date)
+                ));
+            }
+        }
+        engine.run();
+        let findings = engine.findings();
+        let stats = stats_of(&engine, input, &findings);
+        let warnings = std::mem::take(&mut engine.warnings);
+        Reconciled {
+            engine,
+            report: ReconReport {
+                findings,
+                stats,
+                warnings,
+            },
         }
     }
-    engine.run();
-    let findings = engine.findings();
 
+    /// Findings, stats and warnings of the run.
+    pub fn report(&self) -> &ReconReport {
+        &self.report
+    }
+
+    /// Number of new matches [`Reconciled::each_match`] will hand out.
+    pub fn match_count(&self) -> usize {
+        self.engine.matches.len()
+    }
+
+    /// Hands each new match to `emit` in the order the rules made them, written out only then.
+    pub fn each_match(&self, mut emit: impl FnMut(Match)) {
+        let done: Result<(), std::convert::Infallible> = self.try_each_match(|m| {
+            emit(m);
+            Ok(())
+        });
+        let Ok(()) = done;
+    }
+
+    /// [`Reconciled::each_match`] stopping at the first error `emit` returns.
+    pub fn try_each_match<E>(&self, mut emit: impl FnMut(Match) -> Result<(), E>) -> Result<(), E> {
+        for k in 0..self.engine.matches.len() {
+            emit(self.engine.materialize(k))?;
+        }
+        Ok(())
+    }
+
+    /// The findings, stats and warnings, once the matches are out.
+    pub fn into_report(self) -> ReconReport {
+        self.report
+    }
+}
+
+/// Counts of a finished run.
+fn stats_of(engine: &Engine<'_>, input: &ReconInput, findings: &[Finding]) -> ReconStats {
     let mut stats = ReconStats {
         existing_matches: engine.existing_links as u64,
         lines: engine.n_lines as u64,
@@ -227,20 +290,13 @@ pub fn reconcile_each(
     }
     stats.unmatched_sts = engine.sts_link.iter().filter(|l| l.is_none()).count() as u64;
     stats.unmatched_sp2d = engine.sp2d_links.iter().filter(|l| l.is_empty()).count() as u64;
-    for f in &findings {
+    for f in findings {
         *stats
             .findings_per_type
             .entry(f.finding_type.as_str().to_string())
             .or_default() += 1;
     }
-    for k in 0..engine.matches.len() {
-        emit(engine.materialize(k));
-    }
-    ReconReport {
-        findings,
-        stats,
-        warnings: engine.warnings,
-    }
+    stats
 }
 
 /// The existing-match records a store keeps for `matches`, to feed back on the next run.

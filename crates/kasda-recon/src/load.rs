@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 use kasda_core::document::Document;
-use kasda_store::{Store, StoreError, StoredLine};
+use kasda_store::{DocKind, Store, StoreError, StoredLine};
 
 use crate::{Documents, ExistingMatch, Interner, Line, ReconInput, StatementHeader};
 
@@ -37,18 +37,20 @@ pub fn load_input(
     input.period = Some((from, to));
     // Each row becomes recon's compact form as it is taken from the store's answer, its strings
     // moved rather than copied and the values lines repeat (account, statement) shared.
+    // The store hands the rows out one at a time, so the period is never held as full rows.
     let mut names = Interner::default();
     let mut statement_id = String::new();
-    let rows = store.statement_lines(ledger, None, from, to)?;
-    input.lines.reserve_exact(rows.len());
-    for l in rows {
-        input.lines.push(line_of(
+    let lines = &mut input.lines;
+    store.each_statement_line(ledger, None, from, to, &mut |l| {
+        lines.push(line_of(
             l,
             opts.strip_references,
             &mut names,
             &mut statement_id,
         ));
-    }
+        Ok(())
+    })?;
+    input.lines.shrink_to_fit();
     for s in store.statements(ledger, None)? {
         let h = &s.header;
         input.statements.push(StatementHeader {
@@ -69,14 +71,19 @@ pub fn load_input(
             source: s.file_name.clone(),
         });
     }
+    // Kind by kind, each in the store's document order (date, natural key): the same lists a
+    // read of every document would give, one row at a time.
     let mut docs = Documents::default();
-    for d in store.documents(ledger, None, Some(from), Some(to))? {
-        match d.document {
-            Document::Receipt(r) => docs.receipts.push((d.natural_key, r)),
-            Document::Sts(s) => docs.sts.push(s),
-            Document::Sp2d(s) => docs.sp2d.push(s),
-            Document::Bku(b) => docs.bku.push(b),
-        }
+    for kind in [DocKind::Receipt, DocKind::Sts, DocKind::Sp2d, DocKind::Bku] {
+        store.each_document(ledger, kind, Some(from), Some(to), &mut |d| {
+            match d.document {
+                Document::Receipt(r) => docs.receipts.push((d.natural_key, r)),
+                Document::Sts(s) => docs.sts.push(s),
+                Document::Sp2d(s) => docs.sp2d.push(s),
+                Document::Bku(b) => docs.bku.push(b),
+            }
+            Ok(())
+        })?;
     }
     docs.receipts.shrink_to_fit();
     input.documents = docs;

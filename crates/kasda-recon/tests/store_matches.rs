@@ -1,13 +1,15 @@
 //! The existing-match load reads only the ledger's match entries (`Store::match_entry_keys`):
 //! the SQLite store's own query and the default over `entries` give the same keys, page by
 //! page, as filtering every entry; and a second reconcile through the store adds nothing.
+//! Matches written as they are handed out (`Store::append_entries_from`) make the same ledger,
+//! hash for hash, as the list of every match's entries appended at once.
 
 use chrono::NaiveDate;
 use kasda_recon::load::{existing_matches, load_input, LoadOptions};
-use kasda_recon::{workload, ReconConfig, WeekdayCalendar};
+use kasda_recon::{workload, Match, ReconConfig, Reconciled, WeekdayCalendar};
 use kasda_store::conformance::{match_keys_by_filter, match_keys_paged};
 use kasda_store::memory::MemoryStore;
-use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, Store};
+use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, Store, StoreError};
 use kasda_store_sqlite::SqliteStore;
 
 const LEDGER: &str = "36.73";
@@ -38,18 +40,7 @@ fn reconcile_into(store: &mut dyn Store) -> usize {
     let out = kasda_recon::reconcile(&input, &ReconConfig::default(), &cal);
     let mut entries = Vec::new();
     for m in &out.matches {
-        for (i, entry) in kasda_recon::match_entries(m)
-            .unwrap()
-            .into_iter()
-            .enumerate()
-        {
-            let joins = if i == 0 {
-                m.line_ids.iter().chain(&m.document_ids).cloned().collect()
-            } else {
-                Vec::new()
-            };
-            entries.push(NewEntry { entry, joins });
-        }
+        entries.extend(entries_of(m));
     }
     if !entries.is_empty() {
         store
@@ -57,6 +48,94 @@ fn reconcile_into(store: &mut dyn Store) -> usize {
             .unwrap();
     }
     out.matches.len()
+}
+
+/// The entries of one match, the first naming the facts it joins.
+fn entries_of(m: &Match) -> Vec<NewEntry> {
+    kasda_recon::match_entries(m)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let joins = if i == 0 {
+                m.line_ids.iter().chain(&m.document_ids).cloned().collect()
+            } else {
+                Vec::new()
+            };
+            NewEntry { entry, joins }
+        })
+        .collect()
+}
+
+/// [`reconcile_into`] with each match's entries written while the store appends
+/// (`Store::append_entries_from`), as `kasda reconcile` can; returns the matches handed out.
+fn reconcile_streamed(store: &mut dyn Store) -> usize {
+    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    let input = load_input(
+        store,
+        LEDGER,
+        d(3, 1),
+        d(3, 31),
+        d(4, 10),
+        LoadOptions::default(),
+    )
+    .unwrap();
+    let cal = WeekdayCalendar::new(Vec::new());
+    let cfg = ReconConfig::default();
+    let run = Reconciled::new(&input, &cfg, &cal);
+    let mut handed = 0;
+    store
+        .append_entries_from(
+            LEDGER,
+            RunInfo::new(RunKind::Reconcile, "test"),
+            &mut |sink| {
+                run.try_each_match(|m| {
+                    handed += 1;
+                    entries_of(&m).into_iter().try_for_each(&mut *sink)
+                })
+            },
+        )
+        .unwrap();
+    handed
+}
+
+#[test]
+fn matches_written_as_handed_out_make_the_same_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut listed = SqliteStore::open(dir.path().join("listed.db")).unwrap();
+    let mut streamed = SqliteStore::open(dir.path().join("streamed.db")).unwrap();
+    let mut memory = MemoryStore::new();
+    let mut heads = Vec::new();
+    for (store, stream) in [
+        (&mut listed as &mut dyn Store, false),
+        (&mut streamed, true),
+        (&mut memory, true),
+    ] {
+        import(store, 500);
+        let n = if stream {
+            reconcile_streamed(store)
+        } else {
+            reconcile_into(store)
+        };
+        assert!(n >= 450, "{n} matches");
+        assert_eq!(reconcile_streamed(store), 0, "a re-run adds nothing");
+        let report = store.verify(LEDGER).unwrap();
+        heads.push(format!("{report:?}"));
+    }
+    assert_eq!(heads[1], heads[0], "SQLite, streamed against listed");
+    assert_eq!(heads[2], heads[0], "memory store (the default), streamed");
+    // A producer's error leaves the ledger as it was.
+    let before = streamed.verify(LEDGER).unwrap();
+    let r = streamed.append_entries_from(
+        LEDGER,
+        RunInfo::new(RunKind::Reconcile, "test"),
+        &mut |_| Err(StoreError::backend("test", "producer failed")),
+    );
+    assert!(r.is_err());
+    assert_eq!(
+        format!("{:?}", streamed.verify(LEDGER).unwrap()),
+        format!("{before:?}")
+    );
 }
 
 #[test]

@@ -69,3 +69,31 @@ fn reference_explanations_are_written_when_handed_out() {
     assert_eq!(seen, 36, "{:?}", report.stats.per_rule);
     assert_eq!(report.stats.per_rule["reference"].count, 36);
 }
+
+#[test]
+fn two_step_run_reports_first_and_hands_out_the_same_matches() {
+    let inp = synth(2_000, 11);
+    let collected = run(&inp);
+    let (cfg, cal) = (cfg(), cal());
+    let run = Reconciled::new(&inp, &cfg, &cal);
+    assert_eq!(run.match_count(), collected.matches.len());
+    // The report is complete before any match is handed out.
+    assert_eq!(run.report().findings, collected.findings);
+    assert_eq!(run.report().stats, collected.stats);
+    let mut matches = Vec::new();
+    run.each_match(|m| matches.push(m));
+    assert_eq!(matches, collected.matches);
+    // Handed out again (the engine keeps them compact), stopping at the first error.
+    let mut seen = 0;
+    let stopped = run.try_each_match(|_| {
+        seen += 1;
+        if seen == 3 {
+            Err("third")
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!((stopped, seen), (Err("third"), 3));
+    let report = run.into_report();
+    assert_eq!(report.warnings, collected.warnings);
+}
