@@ -142,6 +142,7 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     // Names, numbers and codes almost never need escaping: copy them whole.
     if !crate::text::has_special(bytes, true, [b'"', b'\\']) {
+        out.reserve(bytes.len() + 1);
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
@@ -314,13 +315,6 @@ fn date_time(out: &mut Vec<u8>, t: NaiveDateTime, sep: u8, memo: &mut Memo) {
     two(out, t.second());
 }
 
-fn key(out: &mut Vec<u8>, k: &str) {
-    out.push(b',');
-    out.push(b'"');
-    out.extend_from_slice(k.as_bytes());
-    out.extend_from_slice(b"\":");
-}
-
 /// RFC 3339 as chrono serializes a `DateTime<Utc>` (`SecondsFormat::AutoSi`: no fraction, or
 /// 3, 6 or 9 digits).
 fn datetime_utc(out: &mut Vec<u8>, t: NaiveDateTime, z: &str, memo: &mut Memo) {
@@ -353,19 +347,19 @@ pub fn receipt_row_json_memo(out: &mut Vec<u8>, r: &ReceiptRow<'_>, memo: &mut M
     let total = Total::of(r.total);
     out.extend_from_slice(b"{\"kind\":\"receipt\",\"ntpd\":");
     json_str(out, r.ntpd);
-    key(out, "kode_billing");
+    out.extend_from_slice(b",\"kode_billing\":");
     json_opt(out, r.kode_billing);
-    key(out, "ntb");
+    out.extend_from_slice(b",\"ntb\":");
     json_opt(out, r.ntb);
-    key(out, "nop");
+    out.extend_from_slice(b",\"nop\":");
     json_opt(out, r.nop);
-    key(out, "npwpd");
+    out.extend_from_slice(b",\"npwpd\":");
     json_opt(out, r.npwpd);
-    key(out, "taxpayer_name");
+    out.extend_from_slice(b",\"taxpayer_name\":");
     json_opt(out, r.taxpayer_name);
-    key(out, "jenis_pajak");
+    out.extend_from_slice(b",\"jenis_pajak\":");
     json_opt(out, r.jenis_pajak);
-    key(out, "lines");
+    out.extend_from_slice(b",\"lines\":");
     out.push(b'[');
     r.lines.for_each(|i, kode, amount| {
         if i > 0 {
@@ -378,35 +372,38 @@ pub fn receipt_row_json_memo(out: &mut Vec<u8>, r: &ReceiptRow<'_>, memo: &mut M
         out.extend_from_slice(b"\"}");
     });
     out.push(b']');
-    key(out, "masa_pajak");
+    out.extend_from_slice(b",\"masa_pajak\":");
     match r.masa_pajak {
         Some(m) => uint(out, u64::from(m)),
         None => out.extend_from_slice(b"null"),
     }
-    key(out, "tahun_pajak");
+    out.extend_from_slice(b",\"tahun_pajak\":");
     match r.tahun_pajak {
         Some(y) => int(out, i64::from(y)),
         None => out.extend_from_slice(b"null"),
     }
-    for (k, v) in [("pokok", r.pokok), ("denda", r.denda), ("total", r.total)] {
-        key(out, k);
-        out.push(b'"');
+    for (k, v) in [
+        (&b",\"pokok\":\""[..], r.pokok),
+        (b",\"denda\":\"", r.denda),
+        (b",\"total\":\"", r.total),
+    ] {
+        out.extend_from_slice(k);
         total.dec(out, v);
         out.push(b'"');
     }
-    key(out, "channel");
+    out.extend_from_slice(b",\"channel\":");
     json_str(out, r.channel.as_str());
-    key(out, "bank");
+    out.extend_from_slice(b",\"bank\":");
     json_opt(out, r.bank);
-    key(out, "account");
+    out.extend_from_slice(b",\"account\":");
     json_opt(out, r.account);
-    key(out, "paid_at");
+    out.extend_from_slice(b",\"paid_at\":");
     out.push(b'"');
     datetime_utc(out, r.paid_at, "Z", memo);
     out.push(b'"');
-    key(out, "paid_zone");
+    out.extend_from_slice(b",\"paid_zone\":");
     json_opt(out, r.paid_zone);
-    key(out, "settlement_date");
+    out.extend_from_slice(b",\"settlement_date\":");
     match r.settlement_date {
         Some(d) => {
             out.push(b'"');
@@ -415,14 +412,14 @@ pub fn receipt_row_json_memo(out: &mut Vec<u8>, r: &ReceiptRow<'_>, memo: &mut M
         }
         None => out.extend_from_slice(b"null"),
     }
-    key(out, "status");
+    out.extend_from_slice(b",\"status\":");
     out.extend_from_slice(match r.status {
         ReceiptStatus::Paid => b"\"paid\"",
         ReceiptStatus::Reversed => b"\"reversed\"",
     });
-    key(out, "reverses_ntpd");
+    out.extend_from_slice(b",\"reverses_ntpd\":");
     json_opt(out, r.reverses_ntpd);
-    key(out, "opd");
+    out.extend_from_slice(b",\"opd\":");
     json_opt(out, r.opd);
     out.push(b'}');
 }
