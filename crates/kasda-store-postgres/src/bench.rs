@@ -92,6 +92,7 @@ pub fn bare_copy(
         }
         let now = kasda_store::now_micros();
         let sha = batch.file.sha256.as_str();
+        let file = hash_bytes(sha)?;
         let ledger = "bench";
         let sink = tx
             .copy_in(
@@ -106,7 +107,7 @@ pub fn bare_copy(
             &[
                 Type::TEXT,
                 Type::TEXT,
-                Type::TEXT,
+                Type::BYTEA,
                 Type::INT8,
                 Type::TIMESTAMPTZ,
                 Type::INT4,
@@ -133,7 +134,7 @@ pub fn bare_copy(
                 let values: [&(dyn ToSql + Sync); 14] = [
                     &ledger,
                     &f.natural_key,
-                    &sha,
+                    &file,
                     &run_id,
                     &now,
                     &statement_idx,
@@ -312,6 +313,7 @@ pub fn single_row_inserts(
             .map_err(|e| map_err("single-row inserts", e))?;
         let now = kasda_store::now_micros();
         let sha = batch.file.sha256.as_str();
+        let file = hash_bytes(sha)?;
         let ledger = "bench";
         let run_id = 1i64;
         // Hashes and the file as the store writes them (32 bytes each, migration 0007).
@@ -334,7 +336,7 @@ pub fn single_row_inserts(
                 &[
                     &ledger,
                     &f.natural_key,
-                    &sha,
+                    &file,
                     &run_id,
                     &now,
                     &statement_idx,

@@ -586,7 +586,7 @@ async fn insert_lines(
         "INSERT INTO statement_lines (ledger_id, natural_key, file_sha256, run_id, recorded_at,
             statement_idx, pos_index, account, booking_date, amount, currency, search_text, facts,
             entry_seq)
-         SELECT $1, k, f, r, t, si, pi, a, bd, am, cur, st, fj::json, es
+         SELECT $1, k, decode(f, 'hex'), r, t, si, pi, a, bd, am, cur, st, fj::json, es
            FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::int[],
                        $7::bigint[], $8::text[], $9::date[], $10::numeric[], $11::text[],
                        $12::text[], $13::text[], $14::bigint[])
@@ -651,7 +651,7 @@ async fn insert_documents(
     tx.execute(
         "INSERT INTO documents (ledger_id, natural_key, kind, file_sha256, run_id, recorded_at,
             row_no, doc_date, body, entry_seq)
-         SELECT $1, k, kd, f, r, t, rn, dd, b::json, es
+         SELECT $1, k, kd, decode(f, 'hex'), r, t, rn, dd, b::json, es
            FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[],
                        $7::bigint[], $8::date[], $9::text[], $10::bigint[])
              AS u(k, kd, f, r, t, rn, dd, b, es)",

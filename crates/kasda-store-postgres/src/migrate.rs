@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_hash_bytes.sql",
         sql: include_str!("../../../schema/postgres/0008_hash_bytes.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_file_bytes.sql",
+        sql: include_str!("../../../schema/postgres/0009_file_bytes.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

@@ -495,7 +495,7 @@ pub(crate) const LINE_ORDER: &str =
 /// What [`line_row`] reads, from `statement_lines` (no alias): the row's own columns, then
 /// the line's facts as [`crate::linebody::FACT_COLUMNS`] (since migration 0007 `facts` holds
 /// only what no column holds).
-pub(crate) const LINE_COLUMNS: &str = "file_sha256, run_id, recorded_at, entry_seq, natural_key, account, statement_idx, pos_index, booking_date, amount, currency, search_text, facts::text";
+pub(crate) const LINE_COLUMNS: &str = "encode(file_sha256, 'hex'), run_id, recorded_at, entry_seq, natural_key, account, statement_idx, pos_index, booking_date, amount, currency, search_text, facts::text";
 
 /// One stored line from a row of [`LINE_COLUMNS`].
 pub(crate) fn line_row(r: &Row) -> Result<StoredLine, StoreError> {
@@ -575,7 +575,8 @@ pub(crate) fn doc_rows(rows: &[Row]) -> Result<Vec<StoredDocument>, StoreError> 
 }
 
 pub(crate) const DOC_COLUMNS: &str =
-    "file_sha256, run_id, recorded_at, row_no, kind, natural_key, doc_date, body::text, entry_seq";
+    "encode(file_sha256, 'hex'), run_id, recorded_at, row_no, kind, natural_key, doc_date,
+     body::text, entry_seq";
 
 pub(crate) async fn documents(
     c: &Client,

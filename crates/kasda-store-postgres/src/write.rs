@@ -723,7 +723,7 @@ pub(crate) async fn import_file(
     let stored_lines = stored_facts(
         &tx,
         &format!(
-            "SELECT natural_key, file_sha256, {FACT_COLUMNS} FROM statement_lines
+            "SELECT natural_key, encode(file_sha256, 'hex'), {FACT_COLUMNS} FROM statement_lines
               WHERE ledger_id = $1 AND natural_key = ANY($2)"
         ),
         ledger,
@@ -733,7 +733,7 @@ pub(crate) async fn import_file(
     .await?;
     let stored_docs = stored_facts(
         &tx,
-        "SELECT natural_key, file_sha256, body::text FROM documents
+        "SELECT natural_key, encode(file_sha256, 'hex'), body::text FROM documents
           WHERE ledger_id = $1 AND natural_key = ANY($2)",
         ledger,
         &doc_keys,
@@ -984,12 +984,13 @@ async fn copy_lines(
         return Ok(());
     }
     let sink = begin_copy(tx, "statement_lines", STATEMENT_LINES_COLUMNS, direct).await?;
+    let file = hash_bytes(sha)?;
     let w = BinaryCopyInWriter::new(
         sink,
         &[
             Type::TEXT,
             Type::TEXT,
-            Type::TEXT,
+            Type::BYTEA,
             Type::INT8,
             Type::TIMESTAMPTZ,
             Type::INT4,
@@ -1012,7 +1013,7 @@ async fn copy_lines(
         let values: [&(dyn ToSql + Sync); 14] = [
             &ledger,
             &f.natural_key,
-            &sha,
+            &file,
             &run_id,
             &at,
             &statement_idx,
@@ -1050,13 +1051,14 @@ async fn copy_documents(
         return Ok(());
     }
     let sink = begin_copy(tx, "documents", DOCUMENTS_COLUMNS, direct).await?;
+    let file = hash_bytes(sha)?;
     let w = BinaryCopyInWriter::new(
         sink,
         &[
             Type::TEXT,
             Type::TEXT,
             Type::TEXT,
-            Type::TEXT,
+            Type::BYTEA,
             Type::INT8,
             Type::TIMESTAMPTZ,
             Type::INT8,
@@ -1072,7 +1074,7 @@ async fn copy_documents(
                 &ledger,
                 &d.natural_key,
                 &d.kind.as_str(),
-                &sha,
+                &file,
                 &run_id,
                 &at,
                 &d.row,
