@@ -35,7 +35,7 @@ type Fast<T> = Option<T>;
 /// Reads the next child of the element being walked: its local name, whether it is empty and
 /// whether its start tag has attributes; `Some(None)` after the element's end tag. Blank text
 /// between children is passed over; any other text, a comment or CDATA gives `None`.
-#[inline]
+#[inline(always)]
 fn next_child<'t>(cur: &mut Cursor<'t>) -> Fast<Option<(&'t [u8], bool, bool)>> {
     loop {
         match *cur.tape.get(cur.i)? {
@@ -449,4 +449,106 @@ pub(crate) fn entry(ctx: &Ctx, pos: SourcePos, account_currency: Option<Currency
         details,
         amount_notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::camt::fast::{self, tests::buffered, tests::TYPICAL};
+
+    /// Reads `xml` both ways: whether the direct reading took it; when it did, it must be the
+    /// two-step reading exactly, with no warning.
+    fn direct(xml: &str) -> bool {
+        let tree = buffered(xml);
+        let ctx = Ctx {
+            file: "t.xml",
+            tree: &tree,
+            path: "Stmt[1]/Ntry",
+            entry: Some(0),
+        };
+        let pos = SourcePos { line: 3, index: 0 };
+        let Some(built) = entry(&ctx, pos, Some(Currency::IDR)) else {
+            return false;
+        };
+        let model = fast::entry(&tree).expect("the builder reads what the direct reading reads");
+        let mut warnings = Vec::new();
+        let other = convert::entry(&ctx, &model, pos, Some(Currency::IDR), &mut warnings)
+            .expect("the model converts");
+        assert!(warnings.is_empty(), "{xml}: {warnings:?}");
+        assert_eq!(format!("{built:?}"), format!("{other:?}"), "{xml}");
+        true
+    }
+
+    #[test]
+    fn usual_entries_are_read_as_the_two_step_path_reads_them() {
+        assert!(direct(TYPICAL));
+        // Pretty-printed, prefixed, `Sts` as text, the currency in single quotes, escaped text,
+        // a party without `Pty`, a debit reversal, no details, an empty `NtryDtls`.
+        assert!(direct(&TYPICAL.replace("><", ">\n\t  <")));
+        assert!(direct(&TYPICAL.replace("<", "<c:").replace("<c:/", "</c:")));
+        assert!(direct(
+            &TYPICAL.replace("<Sts><Cd>BOOK</Cd></Sts>", "<Sts>\n PDNG </Sts>")
+        ));
+        assert!(direct(&TYPICAL.replace("Ccy=\"IDR\"", "Ccy='IDR'")));
+        assert!(direct(&TYPICAL.replace(
+            "<Pty><Nm>WAJIB PAJAK 7</Nm></Pty>",
+            "<Nm> A &amp; B &#x41; </Nm>"
+        )));
+        assert!(direct(
+            &TYPICAL
+                .replace("CRDT", "DBIT")
+                .replace("<Dbtr>", "<Cdtr>")
+                .replace("</Dbtr>", "</Cdtr>")
+                .replace("<Sts>", "<RvslInd>true</RvslInd><Sts>")
+        ));
+        assert!(direct(
+            r#"<Ntry><Amt Ccy="IDR">5</Amt><CdtDbtInd>DBIT</CdtDbtInd><BookgDt><DtTm>2026-03-02T10:00:00+07:00</DtTm></BookgDt><AddtlNtryInf> x </AddtlNtryInf></Ntry>"#
+        ));
+        assert!(direct(
+            r#"<Ntry><Amt Ccy="IDR">5</Amt><CdtDbtInd>CRDT</CdtDbtInd><NtryDtls/></Ntry>"#
+        ));
+        // A detail amount that differs from the entry's is noted.
+        assert!(direct(&TYPICAL.replacen("125000.00", "125001.00", 1)));
+    }
+
+    #[test]
+    fn every_other_shape_is_left_to_the_two_step_path() {
+        for xml in [
+            // Two transactions, a batch, charges, amount details, an account, an agent.
+            TYPICAL.replace("<TxDtls>", "<TxDtls/><TxDtls>"),
+            TYPICAL.replace("<TxDtls>", "<Btch><NbOfTxs>1</NbOfTxs></Btch><TxDtls>"),
+            TYPICAL.replace(
+                "<NtryDtls>",
+                "<Chrgs><Amt Ccy=\"IDR\">1</Amt></Chrgs><NtryDtls>",
+            ),
+            TYPICAL.replace("<RltdPties>", "<AmtDtls/><RltdPties>"),
+            TYPICAL.replace("</Dbtr>", "</Dbtr><DbtrAcct/>"),
+            TYPICAL.replace("</RltdPties>", "</RltdPties><RltdAgts/>"),
+            // No direction (a warning), a bad amount, a bad date, an unknown status.
+            TYPICAL.replace("<CdtDbtInd>CRDT</CdtDbtInd>", ""),
+            TYPICAL.replacen("125000.00", "125,000.00", 1),
+            TYPICAL.replace("2026-03-02", "2026-02-30"),
+            TYPICAL.replace("BOOK", "DONE"),
+            // An element repeated, an unknown one, an attribute, text where elements belong.
+            TYPICAL.replace(
+                "<NtryRef>7</NtryRef>",
+                "<NtryRef>7</NtryRef><NtryRef>8</NtryRef>",
+            ),
+            TYPICAL.replace("<NtryRef>", "<Purp/><NtryRef>"),
+            TYPICAL.replace("<NtryRef>", "<NtryRef a=\"1\">"),
+            TYPICAL.replace("<NtryRef>", "loose<NtryRef>"),
+            // Details before the entry's amount.
+            TYPICAL
+                .replace(
+                    "<Amt Ccy=\"IDR\">125000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>",
+                    "",
+                )
+                .replace(
+                    "</NtryDtls>",
+                    "</NtryDtls><Amt Ccy=\"IDR\">125000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>",
+                ),
+        ] {
+            assert!(!direct(&xml), "{xml}");
+        }
+    }
 }

@@ -100,6 +100,7 @@ pub(super) fn unescape(raw: &str) -> Fast<Txt<'_>> {
     quick_xml::escape::unescape(raw).ok().map(Txt)
 }
 
+#[inline]
 pub(super) fn local(qname: &[u8]) -> &[u8] {
     match qname.iter().rposition(|&b| b == b':') {
         Some(i) => &qname[i + 1..],
@@ -660,12 +661,12 @@ impl Subtree {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use quick_xml::events::Event;
 
     /// Buffers `xml` the way the streaming walk buffers an `Ntry`.
-    fn buffered(xml: &str) -> Subtree {
+    pub(crate) fn buffered(xml: &str) -> Subtree {
         let mut r = quick_xml::Reader::from_str(xml);
         let mut tree = Subtree::default();
         loop {
@@ -694,7 +695,7 @@ mod tests {
         fast.is_some()
     }
 
-    const TYPICAL: &str = r#"<Ntry><NtryRef>7</NtryRef><Amt Ccy="IDR">125000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-02</Dt></BookgDt><ValDt><Dt>2026-03-02</Dt></ValDt><AcctSvcrRef>BBTN0000000007</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><TxDtls><Refs><EndToEndId>NTPD1</EndToEndId></Refs><Amt Ccy="IDR">125000.00</Amt><RltdPties><Dbtr><Pty><Nm>WAJIB PAJAK 7</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>PBB-P2 NOP 1</Ustrd><Ustrd>TAHUN 2026</Ustrd></RmtInf><AddtlTxInf>x</AddtlTxInf></TxDtls></NtryDtls></Ntry>"#;
+    pub(crate) const TYPICAL: &str = r#"<Ntry><NtryRef>7</NtryRef><Amt Ccy="IDR">125000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-02</Dt></BookgDt><ValDt><Dt>2026-03-02</Dt></ValDt><AcctSvcrRef>BBTN0000000007</AcctSvcrRef><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls><TxDtls><Refs><EndToEndId>NTPD1</EndToEndId></Refs><Amt Ccy="IDR">125000.00</Amt><RltdPties><Dbtr><Pty><Nm>WAJIB PAJAK 7</Nm></Pty></Dbtr></RltdPties><RmtInf><Ustrd>PBB-P2 NOP 1</Ustrd><Ustrd>TAHUN 2026</Ustrd></RmtInf><AddtlTxInf>x</AddtlTxInf></TxDtls></NtryDtls></Ntry>"#;
 
     #[test]
     fn usual_entries_are_built_as_serde_reads_them() {

@@ -269,7 +269,7 @@ enum Token {
 fn token(rest: &[u8], at: usize) -> Option<Token> {
     let tail = rest.get(at..).filter(|t| !t.is_empty())?;
     if tail[0] != b'<' {
-        let len = memchr::memchr(b'<', tail)?;
+        let len = find_lt(tail)?;
         return Some(Token::Text { end: at + len });
     }
     // Tags are short: plain loops over their bytes beat `memchr` calls here.
@@ -277,6 +277,16 @@ fn token(rest: &[u8], at: usize) -> Option<Token> {
         b'!' | b'?' => None,
         b'/' => {
             let body = &tail[2..];
+            // The usual `</Name>`: no blank, no quote before the `>`.
+            if let Some(close) = plain_run(body) {
+                if close == 0 {
+                    return None;
+                }
+                return Some(Token::End {
+                    name: (at + 2, at + 2 + close),
+                    end: at + 2 + close + 1,
+                });
+            }
             // One past the last non-blank byte before the `>`: quick-xml drops trailing
             // blanks from an end tag's name. Quotes make it read attributes: left to it.
             let mut name_end = 0;
@@ -300,6 +310,22 @@ fn token(rest: &[u8], at: usize) -> Option<Token> {
         }
         _ => {
             let body = &tail[1..];
+            // The usual `<Name>` or `<Name/>`: no attribute, no blank.
+            if let Some(close) = plain_run(body) {
+                let (name_len, empty) = match body[..close].strip_suffix(b"/") {
+                    Some(c) => (c.len(), true),
+                    None => (close, false),
+                };
+                if name_len == 0 {
+                    return None;
+                }
+                return Some(Token::Start {
+                    content: name_len,
+                    name_len,
+                    empty,
+                    end: at + close + 2,
+                });
+            }
             // The `>` that ends the tag is the first one outside quoted attribute values; the
             // name ends at the first blank (a quote before any blank is left to quick-xml).
             let mut first_blank = None;
@@ -333,6 +359,55 @@ fn token(rest: &[u8], at: usize) -> Option<Token> {
             })
         }
     }
+}
+
+/// Eight bytes at once, each repeated: `splat(b'>')`.
+const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// A flag (the top bit) on every byte of `w` equal to `b`, exact up to and including the
+/// first such byte (the flags above it may be false): `w` is read little-endian, so the first
+/// flag is at `trailing_zeros() / 8`.
+#[inline(always)]
+fn bytes_equal(w: u64, b: u8) -> u64 {
+    let x = w ^ splat(b);
+    x.wrapping_sub(splat(1)) & !x & splat(0x80)
+}
+
+/// The offset of the first `>` in `body` when no byte before it is a blank, a quote or any
+/// other byte below `(` (the tokenizer's plain tag); `None` otherwise, and when none of those
+/// comes within the whole words of `body`: the tag loop then reads it.
+#[inline(always)]
+fn plain_run(body: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(word) = body.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().ok()?);
+        // Bytes below `(` (blanks, quotes, `!`…`&`), exact as `bytes_equal` is.
+        let below = w.wrapping_sub(splat(b'(')) & !w & splat(0x80);
+        let stop = below | bytes_equal(w, b'>');
+        if stop != 0 {
+            let k = i + (stop.trailing_zeros() / 8) as usize;
+            return (body[k] == b'>').then_some(k);
+        }
+        i += 8;
+    }
+    None
+}
+
+/// The offset of the first `<` in `text`: a word at a time over the first bytes (texts are
+/// short), `memchr` beyond.
+#[inline(always)]
+fn find_lt(text: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(word) = text.get(i..i + 8).filter(|_| i < 32) {
+        let stop = bytes_equal(u64::from_le_bytes(word.try_into().ok()?), b'<');
+        if stop != 0 {
+            return Some(i + (stop.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr::memchr(b'<', &text[i..]).map(|k| i + k)
 }
 
 /// Byte-wise equality of two short names (a `memcmp` call costs more than the comparison).
@@ -427,6 +502,36 @@ mod tests {
     }
 
     #[test]
+    fn word_scans_agree_with_byte_scans() {
+        let samples: [&[u8]; 9] = [
+            b"NtryRef>1</NtryRef>",
+            b"Amt Ccy=\"IDR\">",
+            b"a/>........",
+            b"LongElementName>",
+            b"\xc3\xa9l\xc3\xa9ment>rest of it",
+            b"x\ty>........",
+            b"Nm>A &amp; B</Nm>",
+            b"short>",
+            b"no end at all here....",
+        ];
+        for s in samples {
+            for from in 0..s.len() {
+                let body = &s[from..];
+                let first = body.iter().position(|&b| b < b'(' || b == b'>');
+                // Only whole words are looked at.
+                let expected = first.filter(|&k| body[k] == b'>' && k < body.len() / 8 * 8);
+                assert_eq!(
+                    plain_run(body),
+                    expected,
+                    "{:?}",
+                    String::from_utf8_lossy(body)
+                );
+                assert_eq!(find_lt(body), memchr::memchr(b'<', body));
+            }
+        }
+    }
+
+    #[test]
     fn tokens_are_cut_as_quick_xml_cuts_them() {
         for xml in [
             "<a>text</a>",
@@ -438,6 +543,9 @@ mod tests {
             "<c:Ntry xmlns:c='u'>\n\t<c:Amt>5</c:Amt>\n</c:Ntry>",
             "<a>1 &gt; 0 &amp; > </a>",
             "<a\tb='1'\n/>",
+            "<Document><BkToCstmrStmt><Ntry/></BkToCstmrStmt></Document>",
+            "<a>\u{e9}t\u{e9} &lt;</a><LongerElementName/><x:Y>z</x:Y>",
+            "<Nm>A &amp; B</Nm><Ustrd>PBB-P2 NOP 367301000100000010 TAHUN 2026</Ustrd>",
         ] {
             let mut mine = Vec::new();
             let mut at = 0;
