@@ -161,6 +161,22 @@ impl<'t> ChainWriter<'t> {
             |r| r.get(0),
         )?;
         let closed = closed_through(tx, ledger)?;
+        // OR FAIL, and triggers that raise FAIL (schema 0005): nothing in these inserts can ask
+        // SQLite to undo the statement alone, so it keeps no statement journal; any error rolls
+        // the whole transaction back.
+        let mut insert_posting = tx.prepare_cached(
+            "INSERT OR FAIL INTO postings (ledger, seq, idx, account_id, side, amount, currency)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let mut insert_entry = tx.prepare_cached(
+            "INSERT OR FAIL INTO entries (ledger, seq, kind, booked_on, value_date, natural_key, position, memo,
+                                  reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?;
+        // Every row of this writer has the same ledger: bound once, as a statement keeps its
+        // bindings from one execution to the next (`execute_from` binds the rest).
+        insert_posting.raw_bind_parameter(1, ledger)?;
+        insert_entry.raw_bind_parameter(1, ledger)?;
         Ok(ChainWriter {
             tx,
             ledger: ledger.to_string(),
@@ -172,19 +188,10 @@ impl<'t> ChainWriter<'t> {
             next_account_id,
             day_deltas: HashMap::new(),
             closed_through: closed,
-            find_key: tx.prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?,
-            // OR FAIL, and triggers that raise FAIL (schema 0005): nothing in these inserts can
-            // ask SQLite to undo the statement alone, so it keeps no statement journal; any
-            // error rolls the whole transaction back.
-            insert_posting: tx.prepare_cached(
-                "INSERT OR FAIL INTO postings (ledger, seq, idx, account_id, side, amount, currency)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
-            insert_entry: tx.prepare_cached(
-                "INSERT OR FAIL INTO entries (ledger, seq, kind, booked_on, value_date, natural_key, position, memo,
-                                      reverses, source_sha256, run_id, recorded_at, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?,
+            find_key: tx
+                .prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?,
+            insert_posting,
+            insert_entry,
         })
     }
 
@@ -376,15 +383,18 @@ impl<'t> ChainWriter<'t> {
         // rows of its own statement out of order): the two-row posting insert built and freed
         // one per entry, which cost more than the statement step it saved.
         for (idx, (p, (account_id, minor))) in e.postings.iter().zip(&rows).enumerate() {
-            self.insert_posting.execute(params![
-                self.ledger,
-                seq,
-                idx as i64,
-                account_id,
-                side_text(p.side),
-                minor,
-                p.currency.as_str()
-            ])?;
+            execute_from(
+                &mut self.insert_posting,
+                2,
+                &[
+                    &seq,
+                    &(idx as i64),
+                    account_id,
+                    &side_text(p.side),
+                    minor,
+                    &p.currency.as_str(),
+                ],
+            )?;
         }
         for (p, &(account_id, minor)) in e.postings.iter().zip(&rows) {
             let slot = self
@@ -400,22 +410,25 @@ impl<'t> ChainWriter<'t> {
                 None => return Err(self.range_error(e, p)),
             }
         }
-        self.insert_entry.execute(params![
-            self.ledger,
-            seq,
-            e.kind.as_str(),
-            date_text(e.booked_on),
-            date_text(e.value_date),
-            e.natural_key,
-            e.position,
-            e.memo,
-            e.reverses,
-            source_sha256,
-            run_id,
-            recorded_at_us,
-            prev_hash,
-            hash
-        ])?;
+        execute_from(
+            &mut self.insert_entry,
+            2,
+            &[
+                &seq,
+                &e.kind.as_str(),
+                &date_text(e.booked_on),
+                &date_text(e.value_date),
+                &e.natural_key,
+                &e.position,
+                &e.memo,
+                &e.reverses,
+                &source_sha256,
+                &run_id,
+                &recorded_at_us,
+                &prev_hash,
+                &hash,
+            ],
+        )?;
         Ok(())
     }
 
@@ -446,6 +459,19 @@ impl<'t> ChainWriter<'t> {
         )?;
         Ok((self.head_seq, self.head_hash))
     }
+}
+
+/// Binds `values` to the parameters numbered from `first` on (the ones before keep what was bound
+/// earlier) and runs the statement.
+pub(crate) fn execute_from(
+    stmt: &mut rusqlite::Statement<'_>,
+    first: usize,
+    values: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<usize> {
+    for (i, v) in values.iter().enumerate() {
+        stmt.raw_bind_parameter(first + i, v)?;
+    }
+    stmt.raw_execute()
 }
 
 /// Upserts balance movements `(account id, currency, day, recorded_at, debits, credits)` into
