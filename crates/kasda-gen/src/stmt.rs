@@ -513,9 +513,10 @@ fn write_camt(s: &DayStatement<'_>, v08: bool, w: &mut impl Write) -> io::Result
     write_amount(w, sd, b'.', None)?;
     writeln!(w, "</Sum></TtlDbtNtries></TxsSummry>")?;
     let mut b = Vec::with_capacity(1024);
+    let fixed = CamtFixed::new(s.bank.bic, v08);
     for (i, l) in s.lines.iter().enumerate() {
         b.clear();
-        camt_entry(&mut b, s, &l, i, v08, &date);
+        camt_entry(&mut b, s, &l, i, &fixed, &date);
         w.write_all(&b)?;
     }
     writeln!(w, "</Stmt>")?;
@@ -558,35 +559,109 @@ fn hms(b: &mut Vec<u8>, secs: u32) {
     two(b, secs % 60);
 }
 
+/// The parts of a camt entry that depend only on the statement and on a line's direction,
+/// reversal and kind, made once per statement: an entry is then a few copies of them around
+/// its own values.
+struct CamtFixed {
+    v08: bool,
+    /// `</Amt>` to `<BookgDt><DtTm>`, per direction (credit, debit) and reversal.
+    after_amount: [[Vec<u8>; 2]; 2],
+    /// `</AcctSvcrRef>` to `<NtryDtls>` (the bank transaction code), per kind and direction.
+    codes: [[Vec<u8>; 2]; 5],
+}
+
+const TX_KINDS: [TxKind; 5] = [
+    TxKind::Transfer,
+    TxKind::Charge,
+    TxKind::Interest,
+    TxKind::Tax,
+    TxKind::Cash,
+];
+
+const DIRECTIONS: [Direction; 2] = [Direction::Credit, Direction::Debit];
+
+fn direction_index(d: Direction) -> usize {
+    match d {
+        Direction::Credit => 0,
+        Direction::Debit => 1,
+    }
+}
+
+impl CamtFixed {
+    fn new(bic: &str, v08: bool) -> CamtFixed {
+        let after_amount = DIRECTIONS.map(|d| {
+            [false, true].map(|reversal| {
+                let mut b = Vec::with_capacity(128);
+                b.extend_from_slice(b"</Amt><CdtDbtInd>");
+                b.extend_from_slice(match d {
+                    Direction::Credit => b"CRDT",
+                    Direction::Debit => b"DBIT",
+                });
+                b.extend_from_slice(b"</CdtDbtInd>");
+                if reversal {
+                    b.extend_from_slice(b"<RvslInd>true</RvslInd>");
+                }
+                if v08 {
+                    b.extend_from_slice(b"<Sts><Cd>BOOK</Cd></Sts>");
+                } else {
+                    b.extend_from_slice(b"<Sts>BOOK</Sts>");
+                }
+                b.extend_from_slice(b"<BookgDt><DtTm>");
+                b
+            })
+        });
+        let codes = TX_KINDS.map(|kind| {
+            DIRECTIONS.map(|d| {
+                let (dom, fam, sub) = kind.iso(d);
+                let mut b = Vec::with_capacity(256);
+                for part in [
+                    "</AcctSvcrRef><BkTxCd><Domn><Cd>",
+                    dom,
+                    "</Cd><Fmly><Cd>",
+                    fam,
+                    "</Cd><SubFmlyCd>",
+                    sub,
+                    "</SubFmlyCd></Fmly></Domn><Prtry><Cd>",
+                    kind.swift(),
+                    "</Cd><Issr>",
+                    bic,
+                    "</Issr></Prtry></BkTxCd><NtryDtls>",
+                ] {
+                    b.extend_from_slice(part.as_bytes());
+                }
+                b
+            })
+        });
+        CamtFixed {
+            v08,
+            after_amount,
+            codes,
+        }
+    }
+
+    fn codes(&self, kind: TxKind, d: Direction) -> &[u8] {
+        let k = TX_KINDS.iter().position(|&x| x == kind).unwrap_or(0);
+        &self.codes[k][direction_index(d)]
+    }
+}
+
 fn camt_entry(
     b: &mut Vec<u8>,
     s: &DayStatement<'_>,
     l: &Line<'_>,
     index: usize,
-    v08: bool,
+    fixed: &CamtFixed,
     date: &str,
 ) {
     // Writing into a Vec cannot fail.
-    let ind: &[u8] = match l.head.direction {
-        Direction::Credit => b"CRDT",
-        Direction::Debit => b"DBIT",
-    };
+    let v08 = fixed.v08;
     b.extend_from_slice(b"<Ntry><NtryRef>");
     fastdoc::uint(b, index as u64 + 1);
     b.extend_from_slice(b"</NtryRef><Amt Ccy=\"IDR\">");
     let _ = write_amount(b, l.head.amount_sen, b'.', None);
-    b.extend_from_slice(b"</Amt><CdtDbtInd>");
-    b.extend_from_slice(ind);
-    b.extend_from_slice(b"</CdtDbtInd>");
-    if l.head.reversal {
-        b.extend_from_slice(b"<RvslInd>true</RvslInd>");
-    }
-    if v08 {
-        b.extend_from_slice(b"<Sts><Cd>BOOK</Cd></Sts>");
-    } else {
-        b.extend_from_slice(b"<Sts>BOOK</Sts>");
-    }
-    b.extend_from_slice(b"<BookgDt><DtTm>");
+    b.extend_from_slice(
+        &fixed.after_amount[direction_index(l.head.direction)][usize::from(l.head.reversal)],
+    );
     match l.head.booked_on {
         Some(d) => fastdoc::date(b, d),
         None => b.extend_from_slice(date.as_bytes()),
@@ -601,22 +676,7 @@ fn camt_entry(
     }
     b.extend_from_slice(b"</Dt></ValDt><AcctSvcrRef>");
     let _ = xml_text(b, l.bank_ref);
-    let (dom, fam, sub) = l.head.kind.iso(l.head.direction);
-    for part in [
-        "</AcctSvcrRef><BkTxCd><Domn><Cd>",
-        dom,
-        "</Cd><Fmly><Cd>",
-        fam,
-        "</Cd><SubFmlyCd>",
-        sub,
-        "</SubFmlyCd></Fmly></Domn><Prtry><Cd>",
-        l.head.kind.swift(),
-        "</Cd><Issr>",
-        s.bank.bic,
-        "</Issr></Prtry></BkTxCd><NtryDtls>",
-    ] {
-        b.extend_from_slice(part.as_bytes());
-    }
+    b.extend_from_slice(fixed.codes(l.head.kind, l.head.direction));
     if let Some(n) = l.head.batch_count {
         b.extend_from_slice(b"<Btch><NbOfTxs>");
         fastdoc::uint(b, u64::from(n));
