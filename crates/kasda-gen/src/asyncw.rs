@@ -103,6 +103,10 @@ impl AsyncFile {
 
 impl Write for AsyncFile {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        // A write that would outgrow the chunk's allocation sends what is there first.
+        if self.buf.len() + data.len() > self.buf.capacity() && !self.buf.is_empty() {
+            self.send()?;
+        }
         self.buf.extend_from_slice(data);
         if self.buf.len() >= CHUNK {
             self.send()?;
