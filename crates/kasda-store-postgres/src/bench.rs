@@ -588,29 +588,14 @@ pub const LEDGER_TABLES: [&str; 17] = [
 /// `pg_total_relation_size` (heap, TOAST, indexes) of each ledger table, largest first, and
 /// the number of postings stored (all ledgers).
 pub fn ledger_storage(store: &mut PgStore) -> Result<(Vec<(String, i64)>, i64), StoreError> {
-    let PgStore { client, rt, .. } = store;
-    rt.block_on(async {
-        client
-            .batch_execute("CHECKPOINT")
-            .await
-            .map_err(|e| map_err("storage", e))?;
-        let tables: Vec<&str> = LEDGER_TABLES.to_vec();
-        let rows = client
-            .query(
-                "SELECT t, pg_total_relation_size(t::regclass) FROM unnest($1::text[]) AS t
-                  ORDER BY 2 DESC, 1",
-                &[&tables],
-            )
-            .await
-            .map_err(|e| map_err("storage", e))?;
-        let sizes = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        let postings: i64 = client
-            .query_one("SELECT count(*) FROM postings", &[])
-            .await
-            .map_err(|e| map_err("storage", e))?
-            .get(0);
-        Ok((sizes, postings))
-    })
+    let mut totals: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for (table, _, bytes) in storage_breakdown(store)? {
+        *totals.entry(table).or_default() += bytes;
+    }
+    let mut sizes: Vec<(String, i64)> = totals.into_iter().collect();
+    sizes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let postings = store.query_i64("SELECT count(*) FROM postings", &[])?;
+    Ok((sizes, postings))
 }
 
 /// Bytes of each ledger table's heap (with TOAST and maps, `pg_table_size`) and of each of its

@@ -105,34 +105,59 @@ fn corrupt(what: &str, found: impl std::fmt::Display) -> StoreError {
     ))
 }
 
+/// What the columns of a line hold (`amount` as the column gives it back).
+struct Columns {
+    natural_key: String,
+    account: String,
+    statement_index: u32,
+    pos_index: u32,
+    booking_date: NaiveDate,
+    amount: Decimal,
+    currency: Currency,
+    text: String,
+}
+
 /// The line of a row whose columns from `at` on are [`FACT_COLUMNS`].
 pub(crate) fn line_facts(r: &Row, at: usize) -> Result<LineFacts, StoreError> {
     let statement_idx: i32 = r.get(at + 2);
     let pos_index: i64 = r.get(at + 3);
-    let amount: Decimal = r.get(at + 5);
     let cur: &str = r.get(at + 6);
     let text: &str = r.get(at + 8);
-    let currency = Currency::parse(cur.trim()).map_err(|_| corrupt("currency", cur))?;
     let body: Body = serde_json::from_str(text)
         .map_err(|e| StoreError::Corrupt(format!("statement line: facts: {e}")))?;
-    Ok(LineFacts {
+    let columns = Columns {
         natural_key: r.get(at),
         account: r.get(at + 1),
         statement_index: u32::try_from(statement_idx)
             .map_err(|_| corrupt("statement index", statement_idx))?,
+        pos_index: u32::try_from(pos_index).map_err(|_| corrupt("position index", pos_index))?,
+        booking_date: r.get(at + 4),
+        amount: r.get(at + 5),
+        currency: Currency::parse(cur.trim()).map_err(|_| corrupt("currency", cur))?,
+        text: r.get(at + 7),
+    };
+    Ok(rebuild(columns, body))
+}
+
+/// The line the columns and the body describe.
+fn rebuild(c: Columns, body: Body) -> LineFacts {
+    LineFacts {
+        natural_key: c.natural_key,
+        account: c.account,
+        statement_index: c.statement_index,
         pos: SourcePos {
             line: body.pos.line,
-            index: u32::try_from(pos_index).map_err(|_| corrupt("position index", pos_index))?,
+            index: c.pos_index,
         },
-        booking_date: r.get(at + 4),
+        booking_date: c.booking_date,
         value_date: body.value_date,
         booked_at: body.booked_at,
         amount: body.amount.unwrap_or_else(|| {
-            let mut a = amount;
-            a.rescale(currency.scale());
+            let mut a = c.amount;
+            a.rescale(c.currency.scale());
             a
         }),
-        currency,
+        currency: c.currency,
         direction: body.direction,
         status: body.status,
         reversal: body.reversal,
@@ -140,9 +165,9 @@ pub(crate) fn line_facts(r: &Row, at: usize) -> Result<LineFacts, StoreError> {
         refs: body.refs,
         bank_tx_code: body.bank_tx_code,
         counterparty: body.counterparty,
-        text: r.get(at + 7),
+        text: c.text,
         balance_after: body.balance_after,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -154,33 +179,20 @@ mod tests {
     fn round_trip(f: &LineFacts) -> LineFacts {
         let text = line_body(f).expect("body");
         let body: Body = serde_json::from_str(&text).expect("parse body");
-        let mut column_amount = f.amount;
-        column_amount.rescale(3);
-        let mut amount = column_amount;
-        amount.rescale(f.currency.scale());
-        LineFacts {
+        // NUMERIC(20,3) hands every amount back with three decimals.
+        let mut amount = f.amount;
+        amount.rescale(3);
+        let columns = Columns {
             natural_key: f.natural_key.clone(),
             account: f.account.clone(),
             statement_index: f.statement_index,
-            pos: SourcePos {
-                line: body.pos.line,
-                index: f.pos.index,
-            },
+            pos_index: f.pos.index,
             booking_date: f.booking_date,
-            value_date: body.value_date,
-            booked_at: body.booked_at,
-            amount: body.amount.unwrap_or(amount),
+            amount,
             currency: f.currency,
-            direction: body.direction,
-            status: body.status,
-            reversal: body.reversal,
-            bank_ref: body.bank_ref,
-            refs: body.refs,
-            bank_tx_code: body.bank_tx_code,
-            counterparty: body.counterparty,
             text: f.text.clone(),
-            balance_after: body.balance_after,
-        }
+        };
+        rebuild(columns, body)
     }
 
     fn same_bytes(a: &LineFacts, b: &LineFacts) {

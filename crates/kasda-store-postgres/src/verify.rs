@@ -18,6 +18,7 @@ use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 use crate::map_err;
+use crate::write::ENTRIES_TYPES;
 
 /// Entries per COPY range: bounds memory (one range being hashed, one streaming, one queued).
 const RANGE: i64 = 50_000;
@@ -182,24 +183,8 @@ async fn read_range(
                 ORDER BY seq) TO STDOUT (FORMAT binary)"
     );
     let stream = tx.copy_out(sql.as_str()).await.map_err(fail)?;
-    let rows = BinaryCopyOutStream::new(
-        stream,
-        &[
-            Type::INT8,
-            Type::TEXT,
-            Type::DATE,
-            Type::DATE,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::INT8,
-            Type::BYTEA,
-            Type::INT8,
-            Type::TIMESTAMPTZ,
-            Type::BYTEA,
-            Type::BYTEA,
-        ],
-    );
+    // The entries' columns as an import writes them, without the ledger.
+    let rows = BinaryCopyOutStream::new(stream, &ENTRIES_TYPES[1..]);
     pin_mut!(rows);
     let mut out: Vec<StoredEntry> = Vec::with_capacity((to - from + 1).min(RANGE) as usize);
     let mut postings = postings.into_iter().peekable();
