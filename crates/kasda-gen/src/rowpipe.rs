@@ -18,24 +18,13 @@ use rust_decimal::Decimal;
 
 use crate::docs::KindSink;
 use crate::fastdoc::{Lines, ReceiptRow};
+use crate::text::{Arena, Span};
 use crate::GenError;
 
 /// Receipts per batch.
 const BATCH: usize = 2048;
 /// Batches queued before the simulation waits for the encoder.
 const IN_FLIGHT: usize = 4;
-
-/// Where a text sits in [`Batch::text`]; `len == u32::MAX` is "no value".
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    start: u32,
-    len: u32,
-}
-
-const ABSENT: Span = Span {
-    start: 0,
-    len: u32::MAX,
-};
 
 #[derive(Debug, Clone, Copy)]
 enum PackedLines {
@@ -64,23 +53,18 @@ struct Packed {
 
 #[derive(Debug, Default)]
 struct Batch {
-    text: String,
+    text: Arena,
     rows: Vec<Packed>,
     many: Vec<Vec<RevenueLine>>,
 }
 
 impl Batch {
     fn span(&mut self, s: &str) -> Span {
-        let start = self.text.len() as u32;
-        self.text.push_str(s);
-        Span {
-            start,
-            len: s.len() as u32,
-        }
+        self.text.push(&[s])
     }
 
     fn span_opt(&mut self, s: Option<&str>) -> Span {
-        s.map_or(ABSENT, |s| self.span(s))
+        self.text.push_opt(s)
     }
 
     fn push(&mut self, r: &ReceiptRow<'_>) {
@@ -124,11 +108,7 @@ impl Batch {
     }
 
     fn get(&self, s: Span) -> Option<&str> {
-        if s.len == u32::MAX {
-            return None;
-        }
-        let start = s.start as usize;
-        self.text.get(start..start + s.len as usize)
+        self.text.get(s)
     }
 
     fn row(&self, p: &Packed) -> ReceiptRow<'_> {

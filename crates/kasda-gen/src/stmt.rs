@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use kasda_core::Direction;
 
 use crate::pemda::{Account, Bank};
+use crate::text::{Arena, Span};
 use crate::{fastdoc, StatementFormatOut};
 
 /// SWIFT-style transaction type of a line (MT940 `:61:` type code, camt proprietary code).
@@ -104,18 +105,6 @@ impl BankLine {
     }
 }
 
-/// Where a text sits in a [`DayLines`] arena; `len == u32::MAX` is "no value".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    start: u32,
-    len: u32,
-}
-
-const ABSENT: Span = Span {
-    start: 0,
-    len: u32::MAX,
-};
-
 /// A line of a [`DayLines`]: its scalars, and its texts as spans of the arena.
 #[derive(Debug, Clone, Copy)]
 struct Rec {
@@ -132,7 +121,7 @@ struct Rec {
 /// instructions (allocating, cloning, freeing). Cleared and refilled day after day.
 #[derive(Debug, Default, Clone)]
 pub struct DayLines {
-    text: String,
+    text: Arena,
     recs: Vec<Rec>,
 }
 
@@ -149,26 +138,15 @@ pub struct Line<'a> {
 
 impl DayLines {
     fn span(&mut self, parts: &[&str]) -> Span {
-        let start = self.text.len();
-        for p in parts {
-            self.text.push_str(p);
-        }
-        Span {
-            start: start as u32,
-            len: (self.text.len() - start) as u32,
-        }
+        self.text.push(parts)
     }
 
     fn span_opt(&mut self, s: Option<&str>) -> Span {
-        s.map_or(ABSENT, |s| self.span(&[s]))
+        self.text.push_opt(s)
     }
 
     fn get(&self, s: Span) -> Option<&str> {
-        if s.len == u32::MAX {
-            return None;
-        }
-        let start = s.start as usize;
-        self.text.get(start..start + s.len as usize)
+        self.text.get(s)
     }
 
     /// Books `head` with its texts; the narrative is `narrative`'s parts end to end.

@@ -53,6 +53,58 @@ pub fn left_zero(out: &mut String, text: &str, width: usize) {
     }
 }
 
+/// Where a text sits in an [`Arena`]; `len == u32::MAX` is "no value".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// The span of no value.
+pub const ABSENT: Span = Span {
+    start: 0,
+    len: u32::MAX,
+};
+
+/// Texts end to end in one string, each known by its [`Span`]: what the receipt batches and a
+/// day's bank lines keep instead of a string per field. Cleared and refilled, so a run
+/// allocates a few arenas, not a string per text.
+#[derive(Debug, Default, Clone)]
+pub struct Arena {
+    text: String,
+}
+
+impl Arena {
+    /// Appends `parts` end to end as one text.
+    pub fn push(&mut self, parts: &[&str]) -> Span {
+        let start = self.text.len();
+        for p in parts {
+            self.text.push_str(p);
+        }
+        Span {
+            start: start as u32,
+            len: (self.text.len() - start) as u32,
+        }
+    }
+
+    /// [`Arena::push`] of a text that may be absent.
+    pub fn push_opt(&mut self, s: Option<&str>) -> Span {
+        s.map_or(ABSENT, |s| self.push(&[s]))
+    }
+
+    pub fn get(&self, s: Span) -> Option<&str> {
+        if s.len == u32::MAX {
+            return None;
+        }
+        let start = s.start as usize;
+        self.text.get(start..start + s.len as usize)
+    }
+
+    pub fn clear(&mut self) {
+        self.text.clear();
+    }
+}
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
