@@ -27,7 +27,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
-use kasda_recon::load::{load_input, LoadOptions};
+use kasda_recon::load::{load_input, new_entries, LoadOptions};
 use kasda_recon::{workload, Match, ReconConfig, Reconciled, WeekdayCalendar};
 use kasda_store::{FindingInput, LedgerInfo, NewEntry, RunInfo, RunKind, Store, StoreError};
 use kasda_store_sqlite::SqliteStore;
@@ -278,20 +278,7 @@ fn period() -> (NaiveDate, NaiveDate, NaiveDate) {
     (d(3, 1), d(3, 31), d(4, 10))
 }
 
-/// The entries of one match, ready to append: the first names the facts it joins.
+/// The entries of one match, ready to append.
 fn entries_of(m: &Match) -> Result<Vec<NewEntry>, StoreError> {
-    let built =
-        kasda_recon::match_entries(m).map_err(|e| StoreError::backend("match entries", e))?;
-    Ok(built
-        .into_iter()
-        .enumerate()
-        .map(|(i, entry)| {
-            let joins = if i == 0 {
-                m.line_ids.iter().chain(&m.document_ids).cloned().collect()
-            } else {
-                Vec::new()
-            };
-            NewEntry { entry, joins }
-        })
-        .collect())
+    new_entries(m).map_err(|e| StoreError::backend("match entries", e))
 }

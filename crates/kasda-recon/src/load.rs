@@ -7,9 +7,11 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 use kasda_core::document::Document;
-use kasda_store::{DocKind, Store, StoreError, StoredLine};
+use kasda_store::{DocKind, NewEntry, Store, StoreError, StoredLine};
 
-use crate::{Documents, ExistingMatch, Interner, Line, ReconInput, StatementHeader};
+use crate::{
+    Documents, ExistingMatch, Interner, Line, Match, ReconError, ReconInput, StatementHeader,
+};
 
 /// Entries read per page while collecting earlier matches.
 const PAGE: usize = 50_000;
@@ -169,4 +171,21 @@ pub fn existing_matches(
         }
     }
     Ok(out)
+}
+
+/// The entries that record `m` ([`crate::match_entries`]) as a store appends them: the first
+/// joins the facts the match names (what `kasda trail` walks), the others (a fee) join nothing.
+pub fn new_entries(m: &Match) -> Result<Vec<NewEntry>, ReconError> {
+    Ok(crate::match_entries(m)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let joins = if i == 0 {
+                m.line_ids.iter().chain(&m.document_ids).cloned().collect()
+            } else {
+                Vec::new()
+            };
+            NewEntry { entry, joins }
+        })
+        .collect())
 }

@@ -5,8 +5,9 @@
 //! hash for hash, as the list of every match's entries appended at once.
 
 use chrono::NaiveDate;
-use kasda_recon::load::{existing_matches, load_input, LoadOptions};
-use kasda_recon::{workload, Match, ReconConfig, Reconciled, WeekdayCalendar};
+use kasda_recon::load::{existing_matches, load_input, new_entries, LoadOptions};
+
+use kasda_recon::{workload, Match, ReconConfig, ReconInput, Reconciled, WeekdayCalendar};
 use kasda_store::conformance::{match_keys_by_filter, match_keys_paged};
 use kasda_store::memory::MemoryStore;
 use kasda_store::{LedgerInfo, NewEntry, RunInfo, RunKind, Store, StoreError};
@@ -25,9 +26,10 @@ fn import(store: &mut dyn Store, n: usize) {
     workload::import_into(store, LEDGER, n, "store-matches").unwrap();
 }
 
-fn reconcile_into(store: &mut dyn Store) -> usize {
+/// The workload's month as `kasda reconcile` loads it.
+fn load_march(store: &mut dyn Store) -> ReconInput {
     let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-    let input = load_input(
+    load_input(
         store,
         LEDGER,
         d(3, 1),
@@ -35,7 +37,11 @@ fn reconcile_into(store: &mut dyn Store) -> usize {
         d(4, 10),
         LoadOptions::default(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn reconcile_into(store: &mut dyn Store) -> usize {
+    let input = load_march(store);
     let cal = WeekdayCalendar::new(Vec::new());
     let out = kasda_recon::reconcile(&input, &ReconConfig::default(), &cal);
     let mut entries = Vec::new();
@@ -52,34 +58,13 @@ fn reconcile_into(store: &mut dyn Store) -> usize {
 
 /// The entries of one match, the first naming the facts it joins.
 fn entries_of(m: &Match) -> Vec<NewEntry> {
-    kasda_recon::match_entries(m)
-        .unwrap()
-        .into_iter()
-        .enumerate()
-        .map(|(i, entry)| {
-            let joins = if i == 0 {
-                m.line_ids.iter().chain(&m.document_ids).cloned().collect()
-            } else {
-                Vec::new()
-            };
-            NewEntry { entry, joins }
-        })
-        .collect()
+    new_entries(m).unwrap()
 }
 
 /// [`reconcile_into`] with each match's entries written while the store appends
 /// (`Store::append_entries_from`), as `kasda reconcile` can; returns the matches handed out.
 fn reconcile_streamed(store: &mut dyn Store) -> usize {
-    let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-    let input = load_input(
-        store,
-        LEDGER,
-        d(3, 1),
-        d(3, 31),
-        d(4, 10),
-        LoadOptions::default(),
-    )
-    .unwrap();
+    let input = load_march(store);
     let cal = WeekdayCalendar::new(Vec::new());
     let cfg = ReconConfig::default();
     let run = Reconciled::new(&input, &cfg, &cal);
