@@ -361,7 +361,7 @@ pub fn write_amount(w: &mut impl Write, sen: i64, mark: u8, group: Option<u8>) -
 }
 
 /// `00`, `01`, … `99`.
-const PAIRS: [u8; 200] = {
+pub(crate) const PAIRS: [u8; 200] = {
     let mut t = [0u8; 200];
     let mut n = 0;
     while n < 100 {

@@ -1,31 +1,44 @@
 //! Digit writers for the hot paths: the same text as `format!("{n:0w$}")` and friends, appended
 //! to a reused buffer without going through `core::fmt`.
 
-/// Appends `n` in decimal, zero-padded to at least `width` digits (`{n:0width$}`). Digits are
-/// made two at a time and pushed as characters (no UTF-8 check of a digit buffer).
+/// `00`, `01`, … `99` as one text, and the ten digits: digits are appended as slices of them
+/// (`push_str` of ASCII needs no UTF-8 check, a `char` push takes the general encoding path).
+const DIGIT_PAIRS: &str = match std::str::from_utf8(&crate::stmt::PAIRS) {
+    Ok(s) => s,
+    Err(_) => panic!("digit pairs are ASCII"),
+};
+const DIGITS: &str = "0123456789";
+const ZEROS: &str = "00000000000000000000";
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits (`{n:0width$}`), two digits
+/// at a time.
 pub fn pad(out: &mut String, n: u64, width: usize) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
+    // The pairs from the least significant, then written from the most significant.
+    let mut pairs = [0u8; 10];
+    let mut count = 0;
     let mut n = n;
     while n >= 100 {
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(crate::stmt::pair(n % 100));
+        pairs[count] = (n % 100) as u8;
+        count += 1;
         n /= 100;
     }
-    if n >= 10 {
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(crate::stmt::pair(n));
+    let lead = n as usize;
+    let digits = 2 * count + if lead >= 10 { 2 } else { 1 };
+    let mut zeros = width.saturating_sub(digits);
+    out.reserve(digits + zeros);
+    while zeros > 0 {
+        let z = zeros.min(ZEROS.len());
+        out.push_str(&ZEROS[..z]);
+        zeros -= z;
+    }
+    if lead >= 10 {
+        out.push_str(&DIGIT_PAIRS[2 * lead..2 * lead + 2]);
     } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
+        out.push_str(&DIGITS[lead..lead + 1]);
     }
-    let digits = buf.len() - i;
-    out.reserve(digits.max(width));
-    for _ in digits..width {
-        out.push('0');
-    }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
+    for &p in pairs[..count].iter().rev() {
+        let p = usize::from(p) * 2;
+        out.push_str(&DIGIT_PAIRS[p..p + 2]);
     }
 }
 
@@ -208,7 +221,20 @@ mod tests {
 
     #[test]
     fn digits_match_the_formatter() {
-        for n in [0u64, 7, 42, 999, 1_000, 123_456_789, u64::MAX] {
+        for n in [
+            0u64,
+            7,
+            10,
+            42,
+            99,
+            100,
+            101,
+            999,
+            1_000,
+            12_345,
+            123_456_789,
+            u64::MAX,
+        ] {
             for w in [0usize, 1, 2, 3, 6, 7, 8, 9, 25] {
                 let mut s = String::new();
                 pad(&mut s, n, w);
