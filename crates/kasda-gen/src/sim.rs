@@ -569,7 +569,7 @@ impl<'a> Sim<'a> {
     }
 
     fn push_line(&mut self, account: usize, line: BankLine) {
-        self.day_net[account] += line.direction.signed_sen(line.amount_sen);
+        self.day_net[account] += line.head.direction.signed_sen(line.head.amount_sen);
         self.day_lines[account].push(&line);
     }
 
@@ -869,37 +869,23 @@ impl<'a> Sim<'a> {
         self.push_line(
             from,
             BankLine {
-                time_secs,
-                value_date: date,
-                direction: Direction::Debit,
-                reversal: false,
-                amount_sen: amount,
-                kind: TxKind::Transfer,
+                head: LineHead::new(time_secs, date, Direction::Debit, amount, TxKind::Transfer),
                 bank_ref: r.clone(),
                 customer_ref: Some(format!("SWEEP{}", date.format("%Y%m%d"))),
                 narrative: narrative.clone(),
                 counterparty_name: Some(self.p.accounts[to].name.clone()),
                 counterparty_account: Some(to_no.clone()),
-                batch_count: None,
-                booked_on: None,
             },
         );
         self.push_line(
             to,
             BankLine {
-                time_secs,
-                value_date: date,
-                direction: Direction::Credit,
-                reversal: false,
-                amount_sen: amount,
-                kind: TxKind::Transfer,
+                head: LineHead::new(time_secs, date, Direction::Credit, amount, TxKind::Transfer),
                 bank_ref: r.clone(),
                 customer_ref: Some(format!("SWEEP{}", date.format("%Y%m%d"))),
                 narrative,
                 counterparty_name: Some(self.p.accounts[from].name.clone()),
                 counterparty_account: Some(from_no),
-                batch_count: None,
-                booked_on: None,
             },
         );
         bud.push(BkuDraft {
@@ -1232,16 +1218,13 @@ impl<'a> Sim<'a> {
                                 "QRIS P2G payment credited net of a 0.7% MDR; the agreed MDR is 0",
                             )?;
                         }
-                        let head = LineHead {
-                            time_secs: time,
+                        let head = LineHead::new(
+                            time,
                             value_date,
-                            direction: Direction::Credit,
-                            reversal: false,
-                            amount_sen: credited,
-                            kind: TxKind::Transfer,
-                            batch_count: None,
-                            booked_on: None,
-                        };
+                            Direction::Credit,
+                            credited,
+                            TxKind::Transfer,
+                        );
                         let narrative = [p0, p1, p2, p3, p4, p5, net_mdr];
                         // Booked twice when the bank posts it twice.
                         let mut times_booked = 1;
@@ -1280,19 +1263,21 @@ impl<'a> Sim<'a> {
                                 self.push_line(
                                     account,
                                     BankLine {
-                                        time_secs: (t + 240).min(86_399),
-                                        value_date,
-                                        direction: Direction::Debit,
-                                        reversal: true,
-                                        amount_sen: total,
-                                        kind: TxKind::Transfer,
+                                        head: LineHead {
+                                            reversal: true,
+                                            ..LineHead::new(
+                                                (t + 240).min(86_399),
+                                                value_date,
+                                                Direction::Debit,
+                                                total,
+                                                TxKind::Transfer,
+                                            )
+                                        },
                                         bank_ref: rr.clone(),
                                         customer_ref: Some(ntb.clone()),
                                         narrative: format!("REVERSAL {r} NTB {ntb}"),
                                         counterparty_name: None,
                                         counterparty_account: None,
-                                        batch_count: None,
-                                        booked_on: None,
                                     },
                                 );
                                 let refs = vec![ntpd.clone(), ntb.clone(), r.clone(), rr];
@@ -1486,12 +1471,10 @@ impl<'a> Sim<'a> {
             self.push_line(
                 account,
                 BankLine {
-                    time_secs: time,
-                    value_date: date,
-                    direction: Direction::Credit,
-                    reversal: false,
-                    amount_sen: net,
-                    kind: TxKind::Transfer,
+                    head: LineHead {
+                        batch_count: Some(count),
+                        ..LineHead::new(time, date, Direction::Credit, net, TxKind::Transfer)
+                    },
                     bank_ref: r.clone(),
                     customer_ref: Some(format!("STL{}{}", date.format("%y%m%d"), ci)),
                     narrative: format!(
@@ -1500,8 +1483,6 @@ impl<'a> Sim<'a> {
                     ),
                     counterparty_name: Some(settler.to_string()),
                     counterparty_account: None,
-                    batch_count: Some(count),
-                    booked_on: None,
                 },
             );
             let refs = vec![
@@ -1742,19 +1723,12 @@ impl<'a> Sim<'a> {
         self.push_line(
             RKUD_BPD,
             BankLine {
-                time_secs: time,
-                value_date: date,
-                direction: Direction::Credit,
-                reversal: false,
-                amount_sen: total,
-                kind: TxKind::Cash,
+                head: LineHead::new(time, date, Direction::Credit, total, TxKind::Cash),
                 bank_ref: r.clone(),
                 customer_ref: Some(number.clone()),
                 narrative: format!("SETORAN STS {number} BEND PENERIMAAN {}", c.opd),
                 counterparty_name: Some(format!("BEND PENERIMAAN {}", c.opd)),
                 counterparty_account: None,
-                batch_count: None,
-                booked_on: None,
             },
         );
         let mut booked = total;
@@ -1822,19 +1796,18 @@ impl<'a> Sim<'a> {
         self.push_line(
             RKUD_BPD,
             BankLine {
-                time_secs: 8 * 3600 + 15 * 60,
-                value_date: date,
-                direction: Direction::Credit,
-                reversal: false,
-                amount_sen: amount,
-                kind: TxKind::Transfer,
+                head: LineHead::new(
+                    8 * 3600 + 15 * 60,
+                    date,
+                    Direction::Credit,
+                    amount,
+                    TxKind::Transfer,
+                ),
                 bank_ref: r,
                 customer_ref: Some(doc.clone()),
                 narrative: format!("TKD DAU BULAN {} KPPN SERANG", date.format("%m/%Y")),
                 counterparty_name: Some("RPKBUN KAS NEGARA".into()),
                 counterparty_account: None,
-                batch_count: None,
-                booked_on: None,
             },
         );
         bud.push(BkuDraft {
@@ -2054,19 +2027,12 @@ impl<'a> Sim<'a> {
             }
             let mut time = 10 * 3600 + rng.gen_range(0..6 * 3600);
             let mut lines = vec![BankLine {
-                time_secs: time,
-                value_date: pay_date,
-                direction: Direction::Debit,
-                reversal: false,
-                amount_sen: debit,
-                kind: TxKind::Transfer,
+                head: LineHead::new(time, pay_date, Direction::Debit, debit, TxKind::Transfer),
                 bank_ref: r.clone(),
                 customer_ref: Some(shown.clone()),
                 narrative: format!("SP2D {shown} {ben_name}"),
                 counterparty_name: Some(ben_name.clone()),
                 counterparty_account: Some(ben_acct.clone()),
-                batch_count: None,
-                booked_on: None,
             }];
             for d in &deductions {
                 time += 1;
@@ -2079,19 +2045,18 @@ impl<'a> Sim<'a> {
                     "RKUD IWP"
                 };
                 lines.push(BankLine {
-                    time_secs: time,
-                    value_date: pay_date,
-                    direction: Direction::Debit,
-                    reversal: false,
-                    amount_sen: dec_sen(d.amount),
-                    kind: TxKind::Tax,
+                    head: LineHead::new(
+                        time,
+                        pay_date,
+                        Direction::Debit,
+                        dec_sen(d.amount),
+                        TxKind::Tax,
+                    ),
                     bank_ref: dr,
                     customer_ref: Some(shown.clone()),
                     narrative: format!("PFK {} SP2D {shown}", d.kind.to_ascii_uppercase()),
                     counterparty_name: Some(payee.into()),
                     counterparty_account: None,
-                    batch_count: None,
-                    booked_on: None,
                 });
             }
             if !same_bank {
@@ -2111,19 +2076,12 @@ impl<'a> Sim<'a> {
                     "transfer fee debited beside the SP2D",
                 )?;
                 lines.push(BankLine {
-                    time_secs: time,
-                    value_date: pay_date,
-                    direction: Direction::Debit,
-                    reversal: false,
-                    amount_sen: fee,
-                    kind: TxKind::Charge,
+                    head: LineHead::new(time, pay_date, Direction::Debit, fee, TxKind::Charge),
                     bank_ref: fr,
                     customer_ref: Some(shown.clone()),
                     narrative: format!("BIAYA {fee_kind} {shown}"),
                     counterparty_name: None,
                     counterparty_account: None,
-                    batch_count: None,
-                    booked_on: None,
                 });
                 // The BUD books transfer fees with the month's charges.
                 self.month_charges[account] += fee;
@@ -2165,19 +2123,18 @@ impl<'a> Sim<'a> {
                     self.push_line(
                         account,
                         BankLine {
-                            time_secs: 14 * 3600 + rng.gen_range(0..3600),
-                            value_date: date,
-                            direction: Direction::Debit,
-                            reversal: false,
-                            amount_sen: amount,
-                            kind: TxKind::Transfer,
+                            head: LineHead::new(
+                                14 * 3600 + rng.gen_range(0..3600),
+                                date,
+                                Direction::Debit,
+                                amount,
+                                TxKind::Transfer,
+                            ),
                             bank_ref: dr.clone(),
                             customer_ref: None,
                             narrative: format!("PEMINDAHBUKUAN KE {target}"),
                             counterparty_name: None,
                             counterparty_account: Some(target),
-                            batch_count: None,
-                            booked_on: None,
                         },
                     );
                     let refs = vec![dr, self.p.accounts[account].number.clone()];
@@ -2209,19 +2166,18 @@ impl<'a> Sim<'a> {
             self.push_line(
                 acct,
                 BankLine {
-                    time_secs: 11 * 3600 + irng.gen_range(0..4 * 3600),
-                    value_date: date,
-                    direction: Direction::Credit,
-                    reversal: false,
-                    amount_sen: amount,
-                    kind: TxKind::Cash,
+                    head: LineHead::new(
+                        11 * 3600 + irng.gen_range(0..4 * 3600),
+                        date,
+                        Direction::Credit,
+                        amount,
+                        TxKind::Cash,
+                    ),
                     bank_ref: r.clone(),
                     customer_ref: None,
                     narrative: "SETORAN TUNAI".into(),
                     counterparty_name: None,
                     counterparty_account: None,
-                    batch_count: None,
-                    booked_on: None,
                 },
             );
             let refs = vec![r, self.p.accounts[acct].number.clone()];
@@ -2281,19 +2237,12 @@ impl<'a> Sim<'a> {
                 self.push_line(
                     acct,
                     BankLine {
-                        time_secs: 23 * 3600 + 50 * 60,
-                        value_date: date,
-                        direction: dir,
-                        reversal: false,
-                        amount_sen: amount,
-                        kind,
+                        head: LineHead::new(23 * 3600 + 50 * 60, date, dir, amount, kind),
                         bank_ref: r.clone(),
                         customer_ref: None,
                         narrative: text.clone(),
                         counterparty_name: None,
                         counterparty_account: None,
-                        batch_count: None,
-                        booked_on: None,
                     },
                 );
                 let noise_kind = match kind {

@@ -48,17 +48,11 @@ impl TxKind {
     }
 }
 
-/// One booked line on an account.
+/// One booked line on an account, its texts owned (the lines kept from one day to the next;
+/// a day's lines live in a [`DayLines`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankLine {
-    /// Seconds after midnight (WIB) the bank booked it; lines are written in this order.
-    pub time_secs: u32,
-    pub value_date: NaiveDate,
-    pub direction: Direction,
-    /// True for the bank's own reversal of an earlier line (MT940 `RC`/`RD`, camt `RvslInd`).
-    pub reversal: bool,
-    pub amount_sen: i64,
-    pub kind: TxKind,
+    pub head: LineHead,
     /// The bank's booking reference (camt `AcctSvcrRef`, MT940 `//` reference, CSV reference).
     pub bank_ref: String,
     /// The payer's / ordering reference (NTB, SP2D number, STS number) when the bank keeps one.
@@ -66,11 +60,6 @@ pub struct BankLine {
     pub narrative: String,
     pub counterparty_name: Option<String>,
     pub counterparty_account: Option<String>,
-    /// Number of payments a bulk settlement covers.
-    pub batch_count: Option<u32>,
-    /// Booking date when it is not the statement's date (lines of an undelivered statement
-    /// re-delivered in the next one keep their own booking date).
-    pub booked_on: Option<NaiveDate>,
 }
 
 /// The scalar part of a booked line (everything but its texts).
@@ -86,21 +75,29 @@ pub struct LineHead {
     pub kind: TxKind,
     /// Number of payments a bulk settlement covers.
     pub batch_count: Option<u32>,
-    /// Booking date when it is not the statement's date.
+    /// Booking date when it is not the statement's date (lines of an undelivered statement
+    /// re-delivered in the next one keep their own booking date).
     pub booked_on: Option<NaiveDate>,
 }
 
-impl BankLine {
-    fn head(&self) -> LineHead {
+impl LineHead {
+    /// A line booked on its statement's day: not a reversal, not a batch.
+    pub fn new(
+        time_secs: u32,
+        value_date: NaiveDate,
+        direction: Direction,
+        amount_sen: i64,
+        kind: TxKind,
+    ) -> LineHead {
         LineHead {
-            time_secs: self.time_secs,
-            value_date: self.value_date,
-            direction: self.direction,
-            reversal: self.reversal,
-            amount_sen: self.amount_sen,
-            kind: self.kind,
-            batch_count: self.batch_count,
-            booked_on: self.booked_on,
+            time_secs,
+            value_date,
+            direction,
+            reversal: false,
+            amount_sen,
+            kind,
+            batch_count: None,
+            booked_on: None,
         }
     }
 }
@@ -173,7 +170,7 @@ impl DayLines {
     /// Books an owned line.
     pub fn push(&mut self, l: &BankLine) {
         self.push_parts(
-            l.head(),
+            l.head,
             &l.bank_ref,
             l.customer_ref.as_deref(),
             &[&l.narrative],
@@ -1069,39 +1066,33 @@ mod tests {
 
     fn line(day: NaiveDate, time_secs: u32, n: usize) -> BankLine {
         BankLine {
-            time_secs,
-            value_date: day,
-            direction: Direction::Credit,
-            reversal: false,
-            amount_sen: n as i64,
-            kind: TxKind::Transfer,
+            head: LineHead {
+                time_secs,
+                value_date: day,
+                direction: Direction::Credit,
+                reversal: false,
+                amount_sen: n as i64,
+                kind: TxKind::Transfer,
+                batch_count: None,
+                booked_on: None,
+            },
             bank_ref: format!("REF{n}"),
             customer_ref: n.is_multiple_of(2).then(|| format!("C{n}")),
             narrative: format!("N {n}"),
             counterparty_name: n.is_multiple_of(3).then(|| format!("P{n}")),
             counterparty_account: n.is_multiple_of(5).then(|| format!("A{n}")),
-            batch_count: None,
-            booked_on: None,
         }
     }
 
     /// The line as a [`DayLines`] hands it back, owned again.
     fn owned(l: Line<'_>) -> BankLine {
-        let h = l.head;
         BankLine {
-            time_secs: h.time_secs,
-            value_date: h.value_date,
-            direction: h.direction,
-            reversal: h.reversal,
-            amount_sen: h.amount_sen,
-            kind: h.kind,
+            head: l.head,
             bank_ref: l.bank_ref.to_string(),
             customer_ref: l.customer_ref.map(str::to_string),
             narrative: l.narrative.to_string(),
             counterparty_name: l.counterparty_name.map(str::to_string),
             counterparty_account: l.counterparty_account.map(str::to_string),
-            batch_count: h.batch_count,
-            booked_on: h.booked_on,
         }
     }
 
@@ -1121,7 +1112,7 @@ mod tests {
         }
         let back: Vec<BankLine> = lines.iter().map(owned).collect();
         assert_eq!(back, expected);
-        expected.sort_by_key(|l| l.time_secs);
+        expected.sort_by_key(|l| l.head.time_secs);
         lines.sort_by_time();
         assert_eq!(lines.iter().map(owned).collect::<Vec<_>>(), expected);
         // Already ordered lines stay as they are.
@@ -1129,7 +1120,7 @@ mod tests {
         assert_eq!(lines.iter().map(owned).collect::<Vec<_>>(), expected);
         // Parts end to end and an append keep their texts.
         let mut more = DayLines::default();
-        let h = expected[0].head();
+        let h = expected[0].head;
         more.push_parts(h, "R", None, &["A ", "B", "", " C"], Some("N"), None);
         more.push_parts(h, "R", None, &["A B", " C"], Some("N"), None);
         lines.extend_from(&more);
@@ -1151,12 +1142,12 @@ mod tests {
         let n = 5 * CAMT_BLOCK + 17;
         for i in 0..n {
             let mut l = line(day, (i * 7 % 86_400) as u32, i);
-            l.direction = if i % 3 == 0 {
+            l.head.direction = if i % 3 == 0 {
                 Direction::Debit
             } else {
                 Direction::Credit
             };
-            l.reversal = i % 11 == 0;
+            l.head.reversal = i % 11 == 0;
             lines.push(&l);
         }
         let s = DayStatement {
