@@ -55,6 +55,9 @@ fn bulk_import(c: &mut Criterion) {
             || tempfile::tempdir().expect("tempdir"),
             |dir| {
                 let mut conn = rusqlite::Connection::open(dir.path().join("bare.db")).expect("open");
+                // The store's page size, so the two differ only in what is written.
+                conn.pragma_update(None, "page_size", kasda_store_sqlite::NEW_DATABASE_PAGE_SIZE)
+                    .expect("page size");
                 conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
                 conn.pragma_update(None, "synchronous", "FULL").expect("sync");
                 conn.execute_batch(
@@ -155,6 +158,12 @@ fn storage(_c: &mut Criterion) {
     drop(conn);
 
     let bare = rusqlite::Connection::open(dir.path().join("bare.db")).expect("bare");
+    bare.pragma_update(
+        None,
+        "page_size",
+        kasda_store_sqlite::NEW_DATABASE_PAGE_SIZE,
+    )
+    .expect("page size");
     bare.execute_batch(
         "PRAGMA journal_mode = WAL;
          CREATE TABLE postings (ledger TEXT NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,

@@ -6,7 +6,7 @@
 //! each line is stored with its facts and one entry of two postings. `append` appends the same
 //! entries without statement lines (the matching / opening-balance path). `bare` is the
 //! benchmark's baseline: the same postings through a bare rusqlite insert loop into one table
-//! (WAL, the same `synchronous`, one transaction, one prepared statement). `normal` runs with
+//! (WAL, the same `synchronous` and page size, one transaction, one prepared statement). `normal` runs with
 //! `synchronous=NORMAL` for comparison; the ledger's default is FULL. With `KASDA_BULK_TABLES`
 //! set it folds the WAL in and prints the bytes per posting of every table and index (SQLite's
 //! `dbstat`), which is where the write volume of an import goes. An import also prints its row
@@ -146,6 +146,12 @@ fn bare_loop(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let rows = kasda_store_sqlite::synthetic::bare_posting_rows(batch);
     let mut conn = rusqlite::Connection::open(path)?;
+    // The store's page size, so the two differ only in what is written.
+    conn.pragma_update(
+        None,
+        "page_size",
+        kasda_store_sqlite::NEW_DATABASE_PAGE_SIZE,
+    )?;
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     let sync = match synchronous {
         Synchronous::Full => "FULL",

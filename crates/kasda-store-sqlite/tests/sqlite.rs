@@ -466,12 +466,7 @@ fn database_refuses_entries_outside_an_open_run() {
 /// the old rows verify, new imports continue the chain, and the old trigger is gone.
 #[test]
 fn ledger_made_at_0004_upgrades_and_verifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.db");
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        kasda_store_sqlite::migrate::migrate_through(&mut conn, 1, 4).unwrap();
-    }
+    let (_dir, path) = database_at_schema(4);
     let start = d("2026-03-02");
     let ledger = LedgerInfo {
         code: "old".into(),
@@ -792,17 +787,21 @@ fn amounts_are_exact_minor_units_and_out_of_range_is_refused() {
     assert_eq!(stored, i64::MAX);
 }
 
+/// A database file migrated up to `version` only, in a directory that lives as long as the guard.
+fn database_at_schema(version: i64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("v{version}.db"));
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    kasda_store_sqlite::migrate::migrate_through(&mut conn, 1, version).unwrap();
+    (dir, path)
+}
+
 /// A ledger written at schema 0006 (opening-balance key trigger on `entries`, JSON CHECKs on line
-/// and document bodies) upgrades in place to 0007: every row reads back the same, the chain
-/// verifies, new imports continue it, and the tables carry the new definitions.
+/// and document bodies) upgrades in place to the current schema (0007, 0008): every row reads back
+/// the same, the chain verifies, new imports continue it, and the tables carry the new definitions.
 #[test]
 fn ledger_made_at_0006_upgrades_and_verifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v6.db");
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        kasda_store_sqlite::migrate::migrate_through(&mut conn, 1, 6).unwrap();
-    }
+    let (_dir, path) = database_at_schema(6);
     let no_migrate = OpenOptions {
         migrate: false,
         ..OpenOptions::default()
