@@ -455,6 +455,7 @@ pub(crate) fn entry(ctx: &Ctx, pos: SourcePos, account_currency: Option<Currency
 mod tests {
     use super::*;
     use crate::camt::fast::{self, tests::buffered, tests::TYPICAL};
+    use proptest::prelude::*;
 
     /// Reads `xml` both ways: whether the direct reading took it; when it did, it must be the
     /// two-step reading exactly, with no warning.
@@ -470,7 +471,13 @@ mod tests {
         let Some(built) = entry(&ctx, pos, Some(Currency::IDR)) else {
             return false;
         };
-        let model = fast::entry(&tree).expect("the builder reads what the direct reading reads");
+        // The builder's reading, or serde's for what the builder leaves to it.
+        let text = std::str::from_utf8(&tree.xml).expect("UTF-8");
+        let model = match fast::entry(&tree) {
+            Some(model) => model,
+            None => quick_xml::de::from_str(text)
+                .unwrap_or_else(|e| panic!("{xml}: the model refuses what was read directly: {e}")),
+        };
         let mut warnings = Vec::new();
         let other = convert::entry(&ctx, &model, pos, Some(Currency::IDR), &mut warnings)
             .expect("the model converts");
@@ -549,6 +556,62 @@ mod tests {
                 ),
         ] {
             assert!(!direct(&xml), "{xml}");
+        }
+    }
+
+    /// Balanced pieces that, put between two tags of an entry, make the shapes the direct
+    /// reading takes and those it leaves (repeats, unknown elements, other values).
+    const PIECES: &[&str] = &[
+        "<Ustrd>x</Ustrd>",
+        "<Nm>y &amp; z</Nm>",
+        "<Pty><Nm>z</Nm></Pty>",
+        "<Cd>BOOK</Cd>",
+        "<Cd>PDNG</Cd>",
+        "<Sts>INFO</Sts>",
+        "<TxDtls/>",
+        "<NtryDtls/>",
+        "<Refs><TxId> 1 </TxId></Refs>",
+        "<Amt Ccy=\"IDR\">1.00</Amt>",
+        "<Amt Ccy=\"USD\">1.5</Amt>",
+        "<CdtDbtInd>DBIT</CdtDbtInd>",
+        "<RvslInd>1</RvslInd>",
+        "<Dt>2026-03-03</Dt>",
+        "<DtTm>2026-03-02T01:02:03+07:00</DtTm>",
+        "<AddtlNtryInf>i</AddtlNtryInf>",
+        "<AddtlTxInf/>",
+        "<Issr>BI</Issr>",
+        "<Fmly><Cd>X</Cd></Fmly>",
+        "<Dbtr><Nm>d</Nm></Dbtr>",
+        "<Cdtr/>",
+        "<Purp/>",
+        "\n\t ",
+        "text",
+        "&lt;",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Entries edited at random (pieces put after tags): whatever the direct reading takes,
+        /// it reads exactly as the two-step path does.
+        #[test]
+        fn edited_entries_read_as_the_two_step_path_reads_them(
+            edits in proptest::collection::vec(
+                (any::<prop::sample::Index>(), proptest::sample::select(PIECES)),
+                1..4,
+            ),
+        ) {
+            let mut xml = TYPICAL.to_string();
+            for (at, piece) in edits {
+                // After a `>` that is not the entry's last.
+                let ends: Vec<usize> = xml
+                    .match_indices('>')
+                    .map(|(i, _)| i + 1)
+                    .filter(|&i| i < xml.len())
+                    .collect();
+                xml.insert_str(ends[at.index(ends.len())], piece);
+            }
+            direct(&xml);
         }
     }
 }
