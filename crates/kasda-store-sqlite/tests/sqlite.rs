@@ -509,12 +509,7 @@ fn ledger_made_at_0004_upgrades_and_verifies() {
             .unwrap();
         assert_eq!(out.entries_appended, 300);
     }
-    let mut s = SqliteStore::open(&path).unwrap();
-    assert!(s
-        .migration_status()
-        .unwrap()
-        .iter()
-        .all(|m| m.applied_at.is_some()));
+    let mut s = open_upgraded(&path);
     let triggers: Vec<String> = {
         let mut st = s
             .connection()
@@ -796,6 +791,17 @@ fn database_at_schema(version: i64) -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, path)
 }
 
+/// Opens `path` with migrations on and checks that every known migration is now applied.
+fn open_upgraded(path: &std::path::Path) -> SqliteStore {
+    let mut s = SqliteStore::open(path).unwrap();
+    assert!(s
+        .migration_status()
+        .unwrap()
+        .iter()
+        .all(|m| m.applied_at.is_some()));
+    s
+}
+
 /// A ledger written at schema 0006 (opening-balance key trigger on `entries`, JSON CHECKs on line
 /// and document bodies) upgrades in place to the current schema (0007, 0008): every row reads back
 /// the same, the chain verifies, new imports continue it, and the tables carry the new definitions.
@@ -837,12 +843,7 @@ fn ledger_made_at_0006_upgrades_and_verifies() {
         assert!(!lines.is_empty() && !documents.is_empty() && !duplicates.is_empty());
         (lines, documents, duplicates, head.head_hash)
     };
-    let mut s = SqliteStore::open(&path).unwrap();
-    assert!(s
-        .migration_status()
-        .unwrap()
-        .iter()
-        .all(|m| m.applied_at.is_some()));
+    let mut s = open_upgraded(&path);
     assert_eq!(schema_sql(&s, "entries_opening_balance_key"), None);
     for table in ["statement_lines", "documents"] {
         let sql = schema_sql(&s, table).unwrap();
