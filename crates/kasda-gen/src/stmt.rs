@@ -245,12 +245,13 @@ impl DayLines {
     }
 }
 
-/// Positions of `keys` in stable ascending order of key: a counting sort when the keys are
-/// seconds of a day (they always are here), a sort of (key, position) pairs otherwise.
+/// Positions of `keys` in stable ascending order of key: a counting sort when there are many
+/// and they are seconds of a day (a province's RKUD day), a sort of (key, position) pairs
+/// otherwise (a kota's few hundred lines do not pay for 86,400 counters).
 pub fn stable_order(keys: impl ExactSizeIterator<Item = u32> + Clone) -> Vec<u32> {
     const DAY: usize = 86_400;
     let n = keys.len();
-    if keys.clone().all(|k| (k as usize) < DAY) {
+    if n >= 4_096 && keys.clone().all(|k| (k as usize) < DAY) {
         let mut start = vec![0u32; DAY + 1];
         for k in keys.clone() {
             start[k as usize + 1] += 1;
@@ -1174,10 +1175,12 @@ mod tests {
 
     #[test]
     fn stable_order_matches_a_stable_sort_beyond_a_day_too() {
+        let many: Vec<u32> = (0..10_000u32).map(|i| (i * 7_919) % 86_400 / 3).collect();
         for keys in [
             vec![3u32, 1, 3, 0, 2, 1, 86_399, 0],
             vec![100_000, 5, 86_400, 5, 4_000_000_000, 0],
             vec![],
+            many,
         ] {
             let mut want: Vec<u32> = (0..keys.len() as u32).collect();
             want.sort_by_key(|&i| keys[i as usize]);
