@@ -4,9 +4,10 @@
 //! The reader streams: it follows the message skeleton event by event and reads one statement
 //! child at a time (each `Bal`, each `Ntry` with its `TxDtls`), so memory is bounded by the
 //! largest single element ([`Limits::max_element_bytes`]) whether the file holds ten entries or
-//! ten million. Entries, the hot path, are built by a hand-written handler from the events seen
-//! while buffering them; serde reads the other statement children and any entry of an unusual
-//! shape, to the same models (debug builds check every entry against serde's reading). [`read_stream`] hands statements and entries to a [`CamtSink`];
+//! ten million. Entries, the hot path, are built by hand-written readers from the events seen
+//! while buffering them (the usual entry straight into the shared [`Entry`], others into the
+//! entry model); serde reads the other statement children and any entry of an unusual shape,
+//! to the same models (debug builds check every entry read by hand against the slower readings). [`read_stream`] hands statements and entries to a [`CamtSink`];
 //! [`read`] builds the whole [`StatementFile`]; [`scan`] only counts and sums (the throughput
 //! path for benchmarks and quick summaries); [`sniff`] recognises camt content for format
 //! detection.

@@ -4,9 +4,11 @@
 //! is followed event by event. Every child of a statement (`Acct`, each `Bal`, each `Ntry`, …)
 //! is copied into one reusable buffer, read into its model, converted and handed on, so memory
 //! stays bounded by the largest single child (limit `Limits::max_element_bytes`) whatever the
-//! file size. An `Ntry` is read into its model by the hand-written builder in `fast.rs` from the
-//! tokens recorded while it was buffered (one pass over its bytes); the rarer elements, and the
-//! entries the builder leaves alone, are deserialized from the buffer with serde.
+//! file size. An `Ntry` of the usual shape is read straight into its `Entry` by `direct.rs` from
+//! the tokens recorded while it was buffered; any other is read into its model by the
+//! hand-written builder in `fast.rs` from the same tokens and converted by `convert.rs`; the
+//! rarer elements, and the entries the builder leaves alone, are deserialized from the buffer
+//! with serde.
 
 use std::io::{BufRead, Read as _};
 
