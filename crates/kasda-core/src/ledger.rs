@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::money::{canonical, Currency, Direction};
+use crate::money::{Currency, Direction};
 
 /// The posting model's account kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -549,30 +549,54 @@ pub fn canonical_encoding(
     source_sha256: Option<&str>,
     e: &JournalEntry,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256 + 96 * e.postings.len());
-    let mut field = |s: &str| {
-        out.extend_from_slice(&(s.len() as u32).to_be_bytes());
-        out.extend_from_slice(s.as_bytes());
-    };
-    field("kasda-entry-v1");
-    field(ledger);
-    field(&seq.to_string());
-    field(e.kind.as_str());
-    field(&e.booked_on.format("%Y-%m-%d").to_string());
-    field(&e.value_date.format("%Y-%m-%d").to_string());
-    field(&e.natural_key);
-    field(&e.position);
-    field(&e.memo);
-    field(source_sha256.unwrap_or(""));
-    field(&e.reverses.map(|r| r.to_string()).unwrap_or_default());
-    field(&e.postings.len().to_string());
+    use crate::digits::{push_i64, push_iso_date, push_u64};
+    let mut out = Vec::with_capacity(
+        160 + ledger.len() + e.natural_key.len() + e.memo.len() + 96 * e.postings.len(),
+    );
+    field(&mut out, b"kasda-entry-v1");
+    field(&mut out, ledger.as_bytes());
+    field_with(&mut out, |o| push_i64(o, seq));
+    field(&mut out, e.kind.as_str().as_bytes());
+    field_with(&mut out, |o| push_iso_date(o, e.booked_on));
+    field_with(&mut out, |o| push_iso_date(o, e.value_date));
+    field(&mut out, e.natural_key.as_bytes());
+    field(&mut out, e.position.as_bytes());
+    field(&mut out, e.memo.as_bytes());
+    field(&mut out, source_sha256.unwrap_or("").as_bytes());
+    field_with(&mut out, |o| {
+        if let Some(r) = e.reverses {
+            push_i64(o, r)
+        }
+    });
+    field_with(&mut out, |o| push_u64(o, e.postings.len() as u64));
     for p in &e.postings {
-        field(&p.account.to_string());
-        field(p.side.as_str());
-        field(&canonical(p.amount, p.currency));
-        field(p.currency.as_str());
+        field_with(&mut out, |o| {
+            o.extend_from_slice(p.account.kind.as_str().as_bytes());
+            o.push(b'/');
+            o.extend_from_slice(p.account.qualifier.as_bytes());
+        });
+        field(&mut out, p.side.as_str().as_bytes());
+        field_with(&mut out, |o| {
+            crate::money::push_plain(o, p.amount, p.currency.scale())
+        });
+        field(&mut out, p.currency.as_str().as_bytes());
     }
     out
+}
+
+/// One field of the canonical encoding: its length as 4 bytes big-endian, then its bytes.
+fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// [`field`] for text written by `write`: the length is filled in once the text is there.
+fn field_with(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    write(out);
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_be_bytes());
 }
 
 /// `sha256(prev_hash ‖ canonical encoding)`, hex.
@@ -744,6 +768,80 @@ mod tests {
         assert_eq!(k.to_string(), "pendapatan-lra/4.1.01.15.01.0001");
         assert!(AccountKey::parse("nope/1").is_err());
         assert!(AccountKey::parse("kas-daerah/").is_err());
+    }
+
+    /// The canonical encoding as first written, field by field through `String`s: the
+    /// buffer-writing [`canonical_encoding`] must give the same bytes for every entry.
+    fn reference_encoding(
+        ledger: &str,
+        seq: i64,
+        source_sha256: Option<&str>,
+        e: &JournalEntry,
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut field = |s: &str| {
+            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+            out.extend_from_slice(s.as_bytes());
+        };
+        field("kasda-entry-v1");
+        field(ledger);
+        field(&seq.to_string());
+        field(e.kind.as_str());
+        field(&e.booked_on.format("%Y-%m-%d").to_string());
+        field(&e.value_date.format("%Y-%m-%d").to_string());
+        field(&e.natural_key);
+        field(&e.position);
+        field(&e.memo);
+        field(source_sha256.unwrap_or(""));
+        field(&e.reverses.map(|r| r.to_string()).unwrap_or_default());
+        field(&e.postings.len().to_string());
+        for p in &e.postings {
+            field(&p.account.to_string());
+            field(p.side.as_str());
+            field(&crate::money::format_amount(
+                p.amount,
+                crate::money::NumberFormat::Plain,
+                p.currency.scale(),
+            ));
+            field(p.currency.as_str());
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_encoding_matches_the_reference(
+            seq in proptest::num::i64::ANY,
+            days in -400_000i32..4_000_000,
+            value_days in -400_000i32..4_000_000,
+            key in "\\PC{0,40}",
+            memo in "\\PC{0,60}",
+            source in proptest::option::of("[0-9a-f]{64}"),
+            reverses in proptest::option::of(proptest::num::i64::ANY),
+            cents in 1i64..i64::MAX,
+            scale in 0u32..=3,
+            qualifier in "[0-9A-Za-z./-]{1,30}",
+        ) {
+            let date = |n: i32| NaiveDate::from_num_days_from_ce_opt(n).unwrap();
+            let amount = Decimal::new(cents, scale);
+            let e = JournalEntry {
+                kind: EntryKind::Match,
+                booked_on: date(days),
+                value_date: date(value_days),
+                natural_key: key,
+                position: "3:0".into(),
+                memo,
+                reverses,
+                postings: vec![
+                    Posting::debit(AccountKey::new(AccountKind::KasDaerah, qualifier.clone()), amount),
+                    Posting::credit(AccountKey::new(AccountKind::PendapatanLra, qualifier), amount),
+                ],
+            };
+            proptest::prop_assert_eq!(
+                canonical_encoding("kota-serang", seq, source.as_deref(), &e),
+                reference_encoding("kota-serang", seq, source.as_deref(), &e)
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 pub mod calendar;
 pub mod chart;
 pub mod config;
+pub mod digits;
 pub mod document;
 pub mod kode_rekening;
 pub mod ledger;

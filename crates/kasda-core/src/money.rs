@@ -382,7 +382,40 @@ pub fn format_amount(amount: Decimal, format: NumberFormat, scale: u32) -> Strin
 /// Canonical text of an amount: plain notation with exactly the currency's scale
 /// (`1234567.00`). Used in JSON output and in the hash chain's canonical encoding.
 pub fn canonical(amount: Decimal, currency: Currency) -> String {
-    format_amount(amount, NumberFormat::Plain, currency.scale())
+    let mut out = Vec::with_capacity(24);
+    push_plain(&mut out, amount, currency.scale());
+    // Only ASCII digits, '-' and '.' are written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `amount` in plain notation with at least `scale` decimals, exactly the text of
+/// `format_amount(amount, NumberFormat::Plain, scale)`, written from the mantissa's digits.
+pub fn push_plain(out: &mut Vec<u8>, amount: Decimal, scale: u32) {
+    let mut a = amount;
+    a.rescale(scale.max(a.scale()));
+    let m = a.mantissa();
+    let decimals = a.scale() as usize;
+    if m < 0 {
+        out.push(b'-');
+    }
+    let mut v = m.unsigned_abs();
+    let mut buf = [0u8; 48];
+    let mut i = buf.len();
+    let mut written = 0;
+    // At least one digit before the point: "0.05", not ".05".
+    while v != 0 || written <= decimals {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        written += 1;
+    }
+    let digits = &buf[i..];
+    let int_len = digits.len() - decimals;
+    out.extend_from_slice(&digits[..int_len]);
+    if decimals > 0 {
+        out.push(b'.');
+        out.extend_from_slice(&digits[int_len..]);
+    }
 }
 
 /// Display form for people: `Rp1.234.567,00` for IDR, `1.234.567,00 EUR` otherwise.
@@ -513,6 +546,22 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn push_plain_writes_what_format_amount_writes(
+            mantissa in proptest::num::i128::ANY,
+            from_scale in 0u32..=28,
+            scale in 0u32..=4,
+        ) {
+            let bound = 79_228_162_514_264_337_593_543_950_335i128; // 2^96 - 1
+            let amount = Decimal::from_i128_with_scale(mantissa % bound, from_scale);
+            let mut out = Vec::new();
+            push_plain(&mut out, amount, scale);
+            proptest::prop_assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format_amount(amount, NumberFormat::Plain, scale)
+            );
+        }
+
         #[test]
         fn plain_digits_agree_with_parse_in(t in "[0-9]{0,20}(\\.[0-9]{0,3})?") {
             if let Some(v) = parse_plain_digits(&t, 2) {
