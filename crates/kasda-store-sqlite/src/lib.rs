@@ -211,7 +211,8 @@ impl SqliteStore {
                 // A bulk import of 200,000 postings ran 3.3% fewer instructions than with SQLite's
                 // 4 KiB default (shallower B-trees, fewer page splits), its commit wrote 6% fewer
                 // bytes in fewer, larger writes and took about half the time.
-                self.conn.pragma_update(None, "page_size", NEW_DATABASE_PAGE_SIZE)?;
+                self.conn
+                    .pragma_update(None, "page_size", NEW_DATABASE_PAGE_SIZE)?;
                 let _mode: String = self
                     .conn
                     .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
