@@ -52,35 +52,37 @@ pub fn reconcile_store(
     let input = load_input(store, ledger, from, to, as_of, LoadOptions::default())
         .map_err(Failure::store)?;
 
-    // Matches are turned into entries as the engine hands them out, so they are never all held
-    // at once beside their entries.
+    // The rules run first (findings and stats known); then each match is turned into its
+    // entries as the engine hands it out and the store appends them as they come
+    // (`Store::append_entries_from`), so neither the matches nor their entries are ever all held.
     // A fact of a closed period is booked on the first open day, naming its own date.
     let closed_through = store.closed_through(ledger).map_err(Failure::store)?;
-    let mut entries = Vec::new();
-    let mut matches_new = 0usize;
-    let mut failed: Option<Failure> = None;
-    let out = kasda_recon::reconcile_each(&input, &rcfg, &calendar, |m| {
-        matches_new += 1;
-        if failed.is_some() {
-            return;
-        }
-        match kasda_recon::match_entries(&m) {
-            Ok(built) => entries.extend(entries_of_match(&m, built, closed_through)),
-            Err(e) => failed = Some(Failure::input(e)),
-        }
-    });
-    if let Some(f) = failed {
-        return Err(f);
-    }
+    let recon = kasda_recon::Reconciled::new(&input, &rcfg, &calendar);
     let mut run = RunInfo::new(RunKind::Reconcile, actor());
     run.details = serde_json::json!({
         "from": from, "to": to, "as_of": as_of,
         "matcher": concat!("kasda-recon ", env!("CARGO_PKG_VERSION")),
-        "stats": out.stats,
+        "stats": recon.report().stats,
     });
-    let appended = store
-        .append_entries(ledger, run, entries)
-        .map_err(Failure::store)?;
+    let matches_new = recon.match_count();
+    let mut failed: Option<Failure> = None;
+    let appended = store.append_entries_from(ledger, run, &mut |sink| {
+        recon.try_each_match(|m| {
+            let built = kasda_recon::match_entries(&m).map_err(|e| {
+                let shown = kasda_store::StoreError::backend("match entries", &e);
+                failed = Some(Failure::input(e));
+                shown
+            })?;
+            entries_of_match(&m, built, closed_through)
+                .into_iter()
+                .try_for_each(&mut *sink)
+        })
+    });
+    if let Some(f) = failed {
+        return Err(f);
+    }
+    let appended = appended.map_err(Failure::store)?;
+    let out = recon.into_report();
 
     // Findings: new and still-open ones as reported now; open ones no longer reported resolve.
     let mut inputs: Vec<FindingInput> = out.findings.iter().map(finding_input).collect();
