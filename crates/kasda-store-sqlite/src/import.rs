@@ -17,7 +17,9 @@ use std::collections::HashSet;
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::error::SqliteError;
-use crate::writer::{date_text, execute_from, to_minor, Appended, ChainWriter};
+use crate::writer::{
+    date_text, execute_from, to_minor, Appended, ChainWriter, EntryPreparer, PreparedEntry,
+};
 use crate::{insert_run, ledger_stamp, next_run_id, require_ledger};
 
 fn status_text(s: EntryStatus) -> &'static str {
@@ -305,6 +307,83 @@ impl<'b> MaybeStored<'b> {
     fn may_hold(&self, key: &str) -> bool {
         self.all || self.keys.contains(key)
     }
+
+    /// No key of the file can be stored already.
+    fn none(&self) -> bool {
+        !self.all && self.keys.is_empty()
+    }
+}
+
+/// Lines a preparing thread hands to the SQLite thread at a time.
+const PREPARED_CHUNK: usize = 512;
+/// Chunks the preparing thread may be ahead by.
+const PREPARED_AHEAD: usize = 8;
+
+/// What a statement line's row needs besides its facts: worked out without the database, on the
+/// import's second thread when the file holds no key that may already be stored.
+struct PreparedLine {
+    body: String,
+    booking_date: String,
+    value_date: Option<String>,
+    amount: i64,
+    entry: Option<PreparedEntry>,
+}
+
+fn line_amount(f: &LineFacts) -> Result<i64, SqliteError> {
+    to_minor(f.amount, f.currency).ok_or_else(|| {
+        SqliteError::Store(StoreError::InvalidInput {
+            field: format!("line {} amount", f.natural_key),
+            expected: format!("a non-negative amount within {} minor units", i64::MAX),
+            found: f.amount.to_string(),
+        })
+    })
+}
+
+/// A new line's row values, and its entry's number and hash continuing `chain` (the entry first,
+/// as the writer appends it before the line).
+fn prepare_line(
+    line: &kasda_store::LineRecord,
+    chain: &mut EntryPreparer,
+    sha: &str,
+) -> Result<PreparedLine, SqliteError> {
+    let entry = match &line.entry {
+        Some(e) => Some(chain.prepare(e, Some(sha))?),
+        None => None,
+    };
+    let f = &line.facts;
+    Ok(PreparedLine {
+        amount: line_amount(f)?,
+        booking_date: date_text(f.booking_date),
+        value_date: f.value_date.map(date_text),
+        body: line_body(f)?,
+        entry,
+    })
+}
+
+/// Runs `prepare_line` over every line of `batch` in order (meant for a second thread), sending
+/// the results in chunks; stops after the first error (sent last) or when the receiver is gone.
+fn prepare_lines(
+    batch: &ImportBatch,
+    mut chain: EntryPreparer,
+    sha: &str,
+    send: std::sync::mpsc::SyncSender<Vec<Result<PreparedLine, SqliteError>>>,
+) {
+    let mut chunk = Vec::with_capacity(PREPARED_CHUNK);
+    for line in batch.statements.iter().flat_map(|s| &s.lines) {
+        let r = prepare_line(line, &mut chain, sha);
+        let failed = r.is_err();
+        chunk.push(r);
+        if failed || chunk.len() == PREPARED_CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(PREPARED_CHUNK));
+            if send.send(full).is_err() || failed {
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        // A receiver that is gone has stopped on an error of its own.
+        let _ = send.send(chunk);
+    }
 }
 
 pub(crate) fn import_file(
@@ -451,7 +530,7 @@ pub(crate) fn import_file(
         }
     };
 
-    for s in &batch.statements {
+    let mut insert_header = |s: &kasda_store::StatementRecord| -> Result<(), SqliteError> {
         let h = &s.header;
         insert_statement.execute(params![
             ledger,
@@ -467,76 +546,127 @@ pub(crate) fn import_file(
             h.to.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
             json("statement header", h)?
         ])?;
-        out.statements_new += 1;
-        for line in &s.lines {
-            let f = &line.facts;
-            let stored: Option<(String, String)> = if stored_lines.may_hold(&f.natural_key) {
-                find_line
-                    .query_row(params![ledger, f.natural_key], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
-                    .optional()?
-            } else {
-                None
-            };
-            if let Some((first_sha, body)) = stored {
-                let same = serde_json::from_str::<LineFacts>(&body)
-                    .is_ok_and(|first| same_line_content(&first, f));
-                insert_dup.execute(params![
-                    ledger,
-                    next_dup_id,
-                    "line",
-                    f.natural_key,
-                    sha,
-                    format!("{}:{}", f.pos.line, f.pos.index),
-                    run_id,
-                    stamp,
-                    first_sha,
-                    same,
-                    Option::<String>::None
-                ])?;
-                next_dup_id += 1;
-                out.lines_duplicate += 1;
-                continue;
-            }
-            let entry_seq = match &line.entry {
-                Some(e) => {
-                    let lookup = stored_entries.may_hold(&e.natural_key);
-                    Some(append(&mut w, e, &mut out, lookup)?)
+        Ok(())
+    };
+    let mut write_line = |line_id: i64,
+                          f: &LineFacts,
+                          p: &PreparedLine,
+                          entry_seq: Option<i64>|
+     -> Result<(), SqliteError> {
+        insert_line.raw_bind_parameter(2, line_id)?;
+        insert_line.raw_bind_parameter(3, &f.natural_key)?;
+        execute_from(
+            &mut insert_line,
+            7,
+            &[
+                &f.statement_index,
+                &f.pos.line,
+                &f.pos.index,
+                &f.account,
+                &p.booking_date,
+                &p.value_date,
+                &p.amount,
+                &f.currency.as_str(),
+                &f.direction.as_str(),
+                &status_text(f.status),
+                &f.reversal,
+                &f.text,
+                &p.body,
+                &entry_seq,
+            ],
+        )?;
+        Ok(())
+    };
+
+    if stored_lines.none() && stored_entries.none() {
+        // Every line and entry of the file is new, so each entry's number and chain hash are
+        // known in advance: a second thread checks, hashes and encodes the lines (in order) while
+        // this one only writes rows.
+        let chain = w.preparer();
+        std::thread::scope(|scope| -> Result<(), SqliteError> {
+            let (send, recv) = std::sync::mpsc::sync_channel(PREPARED_AHEAD);
+            scope.spawn(move || prepare_lines(batch, chain, sha, send));
+            let mut prepared = recv.iter().flatten();
+            for s in &batch.statements {
+                insert_header(s)?;
+                out.statements_new += 1;
+                for line in &s.lines {
+                    let mut p = prepared.next().ok_or_else(|| SqliteError::Refused {
+                        message: format!(
+                            "line {}: its prepared row is missing (the preparing thread stopped)",
+                            line.facts.natural_key
+                        ),
+                    })??;
+                    let entry_seq = match (&line.entry, p.entry.take()) {
+                        (Some(e), Some(pe)) => {
+                            let seq = w.append_prepared(e, Some(sha), pe)?;
+                            out.entries_appended += 1;
+                            out.first_seq.get_or_insert(seq);
+                            out.last_seq = Some(seq);
+                            Some(seq)
+                        }
+                        _ => None,
+                    };
+                    write_line(next_line_id, &line.facts, &p, entry_seq)?;
+                    next_line_id += 1;
+                    out.lines_new += 1;
                 }
-                None => None,
-            };
-            let amount = to_minor(f.amount, f.currency).ok_or_else(|| {
-                SqliteError::Store(StoreError::InvalidInput {
-                    field: format!("line {} amount", f.natural_key),
-                    expected: format!("a non-negative amount within {} minor units", i64::MAX),
-                    found: f.amount.to_string(),
-                })
-            })?;
-            insert_line.raw_bind_parameter(2, next_line_id)?;
-            insert_line.raw_bind_parameter(3, &f.natural_key)?;
-            execute_from(
-                &mut insert_line,
-                7,
-                &[
-                    &f.statement_index,
-                    &f.pos.line,
-                    &f.pos.index,
-                    &f.account,
-                    &date_text(f.booking_date),
-                    &f.value_date.map(date_text),
-                    &amount,
-                    &f.currency.as_str(),
-                    &f.direction.as_str(),
-                    &status_text(f.status),
-                    &f.reversal,
-                    &f.text,
-                    &line_body(f)?,
-                    &entry_seq,
-                ],
-            )?;
-            next_line_id += 1;
-            out.lines_new += 1;
+            }
+            Ok(())
+        })?;
+    } else {
+        for s in &batch.statements {
+            insert_header(s)?;
+            out.statements_new += 1;
+            for line in &s.lines {
+                let f = &line.facts;
+                let stored: Option<(String, String)> = if stored_lines.may_hold(&f.natural_key) {
+                    find_line
+                        .query_row(params![ledger, f.natural_key], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })
+                        .optional()?
+                } else {
+                    None
+                };
+                if let Some((first_sha, body)) = stored {
+                    let same = serde_json::from_str::<LineFacts>(&body)
+                        .is_ok_and(|first| same_line_content(&first, f));
+                    insert_dup.execute(params![
+                        ledger,
+                        next_dup_id,
+                        "line",
+                        f.natural_key,
+                        sha,
+                        format!("{}:{}", f.pos.line, f.pos.index),
+                        run_id,
+                        stamp,
+                        first_sha,
+                        same,
+                        Option::<String>::None
+                    ])?;
+                    next_dup_id += 1;
+                    out.lines_duplicate += 1;
+                    continue;
+                }
+                let entry_seq = match &line.entry {
+                    Some(e) => {
+                        let lookup = stored_entries.may_hold(&e.natural_key);
+                        Some(append(&mut w, e, &mut out, lookup)?)
+                    }
+                    None => None,
+                };
+                let p = PreparedLine {
+                    amount: line_amount(f)?,
+                    booking_date: date_text(f.booking_date),
+                    value_date: f.value_date.map(date_text),
+                    body: line_body(f)?,
+                    entry: None,
+                };
+                write_line(next_line_id, f, &p, entry_seq)?;
+                next_line_id += 1;
+                out.lines_new += 1;
+            }
         }
     }
 

@@ -66,6 +66,20 @@ pub(crate) fn side_text(d: Direction) -> &'static str {
     d.as_str()
 }
 
+/// The columns of one entry row besides the entry's own fields.
+struct EntryRow<'a> {
+    seq: i64,
+    source_sha256: Option<&'a str>,
+    run_id: i64,
+    recorded_at_us: i64,
+    prev_hash: &'a str,
+    hash: &'a str,
+    /// Each posting's amount in minor units, in posting order.
+    minors: &'a [i64],
+    booked_on: &'a str,
+    value_date: &'a str,
+}
+
 /// Per-transaction entry writer for one ledger.
 pub struct ChainWriter<'t> {
     tx: &'t Transaction<'t>,
@@ -122,6 +136,98 @@ pub(crate) fn closed_through(
                 expected: "YYYY-MM-DD",
                 found: text,
             }),
+    }
+}
+
+/// Invariants, reversal link (to an entry at or before `head_seq`) and period lock of one entry.
+fn check_entry(
+    ledger: &str,
+    head_seq: i64,
+    closed_through: Option<NaiveDate>,
+    e: &JournalEntry,
+) -> Result<(), SqliteError> {
+    e.validate().map_err(|source| SqliteError::InvalidEntry {
+        ledger: ledger.to_string(),
+        natural_key: e.natural_key.clone(),
+        source,
+    })?;
+    if let Some(r) = e.reverses {
+        if r < 1 || r > head_seq {
+            return Err(SqliteError::UnknownReversed {
+                ledger: ledger.to_string(),
+                natural_key: e.natural_key.clone(),
+                reverses: r,
+                head: head_seq,
+            });
+        }
+    }
+    if let Some(closed) = closed_through {
+        if e.booked_on <= closed {
+            return Err(SqliteError::PeriodClosed {
+                ledger: ledger.to_string(),
+                natural_key: e.natural_key.clone(),
+                booked_on: e.booked_on,
+                closed_through: closed,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn range_error(ledger: &str, e: &JournalEntry, p: &Posting) -> SqliteError {
+    SqliteError::AmountRange {
+        ledger: ledger.to_string(),
+        natural_key: e.natural_key.clone(),
+        amount: p.amount.to_string(),
+        currency: p.currency.to_string(),
+        limit: i64::MAX,
+    }
+}
+
+/// Everything about a new entry that needs no database: its number, chain hash, minor units and
+/// date texts. [`EntryPreparer`] works these out (on the import's second thread) and
+/// [`ChainWriter::append_prepared`] only writes them.
+pub(crate) struct PreparedEntry {
+    seq: i64,
+    hash: String,
+    minors: Vec<i64>,
+    booked_on: String,
+    value_date: String,
+}
+
+/// The chain continued ahead of the writer: started from the writer's head
+/// ([`ChainWriter::preparer`]), it numbers, checks and hashes the entries the writer will append,
+/// in the same order, as [`ChainWriter::append_unrecorded`] would.
+pub(crate) struct EntryPreparer {
+    ledger: String,
+    head_seq: i64,
+    head_hash: String,
+    closed_through: Option<NaiveDate>,
+}
+
+impl EntryPreparer {
+    pub(crate) fn prepare(
+        &mut self,
+        e: &JournalEntry,
+        source_sha256: Option<&str>,
+    ) -> Result<PreparedEntry, SqliteError> {
+        check_entry(&self.ledger, self.head_seq, self.closed_through, e)?;
+        let minors = e
+            .postings
+            .iter()
+            .map(|p| to_minor(p.amount, p.currency).ok_or_else(|| range_error(&self.ledger, e, p)))
+            .collect::<Result<Vec<i64>, SqliteError>>()?;
+        let seq = self.head_seq + 1;
+        let hash = chain_hash(&self.head_hash, &self.ledger, seq, source_sha256, e);
+        self.head_seq = seq;
+        self.head_hash.clone_from(&hash);
+        Ok(PreparedEntry {
+            seq,
+            hash,
+            minors,
+            booked_on: date_text(e.booked_on),
+            value_date: date_text(e.value_date),
+        })
     }
 }
 
@@ -317,32 +423,7 @@ impl<'t> ChainWriter<'t> {
 
     /// Invariants, reversal link and period lock of one entry.
     fn check(&self, e: &JournalEntry) -> Result<(), SqliteError> {
-        e.validate().map_err(|source| SqliteError::InvalidEntry {
-            ledger: self.ledger.clone(),
-            natural_key: e.natural_key.clone(),
-            source,
-        })?;
-        if let Some(r) = e.reverses {
-            if r < 1 || r > self.head_seq {
-                return Err(SqliteError::UnknownReversed {
-                    ledger: self.ledger.clone(),
-                    natural_key: e.natural_key.clone(),
-                    reverses: r,
-                    head: self.head_seq,
-                });
-            }
-        }
-        if let Some(closed) = self.closed_through {
-            if e.booked_on <= closed {
-                return Err(SqliteError::PeriodClosed {
-                    ledger: self.ledger.clone(),
-                    natural_key: e.natural_key.clone(),
-                    booked_on: e.booked_on,
-                    closed_through: closed,
-                });
-            }
-        }
-        Ok(())
+        check_entry(&self.ledger, self.head_seq, self.closed_through, e)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -356,20 +437,89 @@ impl<'t> ChainWriter<'t> {
         prev_hash: &str,
         hash: &str,
     ) -> Result<(), SqliteError> {
-        let mut rows: Vec<(i64, i64)> = Vec::with_capacity(e.postings.len());
+        let minors = e
+            .postings
+            .iter()
+            .map(|p| self.minor(e, p))
+            .collect::<Result<Vec<i64>, SqliteError>>()?;
+        let row = EntryRow {
+            seq,
+            source_sha256,
+            run_id,
+            recorded_at_us,
+            prev_hash,
+            hash,
+            minors: &minors,
+            booked_on: &date_text(e.booked_on),
+            value_date: &date_text(e.value_date),
+        };
+        self.insert_row(e, &row)
+    }
+
+    /// A writer's head and settings as an [`EntryPreparer`] that continues its chain.
+    pub(crate) fn preparer(&self) -> EntryPreparer {
+        EntryPreparer {
+            ledger: self.ledger.clone(),
+            head_seq: self.head_seq,
+            head_hash: self.head_hash.clone(),
+            closed_through: self.closed_through,
+        }
+    }
+
+    /// Appends an entry an [`EntryPreparer`] made from this writer's head: checked, numbered and
+    /// hashed already, not recorded (the caller knows its key is new). Refuses an entry prepared
+    /// out of order.
+    pub(crate) fn append_prepared(
+        &mut self,
+        e: &JournalEntry,
+        source_sha256: Option<&str>,
+        p: PreparedEntry,
+    ) -> Result<i64, SqliteError> {
+        if p.seq != self.head_seq + 1 {
+            return Err(SqliteError::Refused {
+                message: format!(
+                    "ledger {}: entry {:?} was prepared as seq {}, the chain is at {}",
+                    self.ledger, e.natural_key, p.seq, self.head_seq
+                ),
+            });
+        }
+        let prev = std::mem::take(&mut self.head_hash);
+        let row = EntryRow {
+            seq: p.seq,
+            source_sha256,
+            run_id: self.run_id,
+            recorded_at_us: self.recorded_at_us,
+            prev_hash: &prev,
+            hash: &p.hash,
+            minors: &p.minors,
+            booked_on: &p.booked_on,
+            value_date: &p.value_date,
+        };
+        let r = self.insert_row(e, &row);
+        self.head_hash = prev;
+        r?;
+        self.head_seq = p.seq;
+        self.head_hash = p.hash;
+        Ok(p.seq)
+    }
+
+    fn insert_row(&mut self, e: &JournalEntry, row: &EntryRow<'_>) -> Result<(), SqliteError> {
+        let mut ids: Vec<i64> = Vec::with_capacity(e.postings.len());
         for p in &e.postings {
-            rows.push((self.account_id(&p.account)?, self.minor(e, p)?));
+            ids.push(self.account_id(&p.account)?);
         }
         // One row per statement. A multi-row VALUES insert into a table with an insert trigger
         // is first materialized in an ephemeral table (SQLite's rule, so the trigger cannot see
         // rows of its own statement out of order): the two-row posting insert built and freed
         // one per entry, which cost more than the statement step it saved.
-        for (idx, (p, (account_id, minor))) in e.postings.iter().zip(&rows).enumerate() {
+        for (idx, ((p, account_id), minor)) in
+            e.postings.iter().zip(&ids).zip(row.minors).enumerate()
+        {
             execute_from(
                 &mut self.insert_posting,
                 2,
                 &[
-                    &seq,
+                    &row.seq,
                     &(idx as i64),
                     account_id,
                     &side_text(p.side),
@@ -378,10 +528,10 @@ impl<'t> ChainWriter<'t> {
                 ],
             )?;
         }
-        for (p, &(account_id, minor)) in e.postings.iter().zip(&rows) {
+        for ((p, &account_id), &minor) in e.postings.iter().zip(&ids).zip(row.minors) {
             let slot = self
                 .day_deltas
-                .entry((account_id, p.currency, e.booked_on, recorded_at_us))
+                .entry((account_id, p.currency, e.booked_on, row.recorded_at_us))
                 .or_insert((0, 0));
             let side = match p.side {
                 Direction::Debit => &mut slot.0,
@@ -396,19 +546,19 @@ impl<'t> ChainWriter<'t> {
             &mut self.insert_entry,
             2,
             &[
-                &seq,
+                &row.seq,
                 &e.kind.as_str(),
-                &date_text(e.booked_on),
-                &date_text(e.value_date),
+                &row.booked_on,
+                &row.value_date,
                 &e.natural_key,
                 &e.position,
                 &e.memo,
                 &e.reverses,
-                &source_sha256,
-                &run_id,
-                &recorded_at_us,
-                &prev_hash,
-                &hash,
+                &row.source_sha256,
+                &row.run_id,
+                &row.recorded_at_us,
+                &row.prev_hash,
+                &row.hash,
             ],
         )?;
         Ok(())
@@ -419,13 +569,7 @@ impl<'t> ChainWriter<'t> {
     }
 
     fn range_error(&self, e: &JournalEntry, p: &Posting) -> SqliteError {
-        SqliteError::AmountRange {
-            ledger: self.ledger.clone(),
-            natural_key: e.natural_key.clone(),
-            amount: p.amount.to_string(),
-            currency: p.currency.to_string(),
-            limit: i64::MAX,
-        }
+        range_error(&self.ledger, e, p)
     }
 
     /// Writes the summed balance movements and returns the new chain head; call once, before

@@ -181,6 +181,80 @@ fn balances_as_of_and_known_at_match_the_oracle() {
     assert_eq!(sql.check_aggregates("kota-serang").unwrap(), None);
 }
 
+/// A file of new lines is prepared (checked, hashed, encoded) on a second thread in chunks of
+/// 512 lines: over several chunks the chain, lines and balances equal the in-memory oracle's, and
+/// a file that overlaps it (written by the one-thread path) continues the same chain.
+#[test]
+fn pipelined_import_over_several_chunks_matches_the_oracle() {
+    fn two_files<S: Store>(s: &mut S) {
+        s.ensure_ledger(&ledger()).unwrap();
+        let a = synthetic::statement_batch("a", "0012345678", 1_300, d("2026-01-02"));
+        assert_eq!(
+            s.import_file("kota-serang", a).unwrap().entries_appended,
+            1_300
+        );
+        let b = synthetic::statement_batch("b", "0012345678", 1_400, d("2026-01-02"));
+        let out = s.import_file("kota-serang", b).unwrap();
+        assert_eq!((out.entries_appended, out.lines_duplicate), (100, 1_300));
+    }
+    let mut sql = SqliteStore::open_memory().unwrap();
+    let mut mem = MemoryStore::new();
+    two_files(&mut sql);
+    two_files(&mut mem);
+    let a = sql.verify("kota-serang").unwrap();
+    let b = mem.verify("kota-serang").unwrap();
+    assert_eq!((a.first_bad, a.entries), (None, 1_400));
+    assert_eq!(a.head_hash, b.head_hash);
+    let ea = sql.entries("kota-serang", 0, 2_000).unwrap();
+    let eb = mem.entries("kota-serang", 0, 2_000).unwrap();
+    assert_eq!(ea.len(), eb.len());
+    for (x, y) in ea.iter().zip(&eb) {
+        assert_eq!(
+            (x.seq, &x.entry, &x.hash, &x.prev_hash, &x.source_sha256),
+            (y.seq, &y.entry, &y.hash, &y.prev_hash, &y.source_sha256)
+        );
+    }
+    let from = d("2026-01-01");
+    let to = d("2026-01-31");
+    let la = sql.statement_lines("kota-serang", None, from, to).unwrap();
+    let lb = mem.statement_lines("kota-serang", None, from, to).unwrap();
+    assert_eq!(la.len(), 1_400);
+    assert_eq!(
+        la.iter()
+            .map(|l| (&l.facts, l.entry_seq))
+            .collect::<Vec<_>>(),
+        lb.iter()
+            .map(|l| (&l.facts, l.entry_seq))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        sql.balances("kota-serang", None, None, None).unwrap(),
+        mem.balances("kota-serang", None, None, None).unwrap()
+    );
+    assert_eq!(sql.check_aggregates("kota-serang").unwrap(), None);
+}
+
+/// An entry refused in a later chunk of a pipelined file refuses the whole file, naming the
+/// entry; nothing of the file is stored and the corrected file imports.
+#[test]
+fn pipelined_import_refuses_the_file_for_an_entry_in_a_later_chunk() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    s.ensure_ledger(&ledger()).unwrap();
+    let good = synthetic::statement_batch("a", "0012345678", 1_300, d("2026-01-02"));
+    let mut bad = good.clone();
+    let line = &mut bad.statements[0].lines[1_100];
+    let key = line.facts.natural_key.clone();
+    let e = line.entry.as_mut().unwrap();
+    e.postings[0].amount += dec!(1);
+    let err = s.import_file("kota-serang", bad).unwrap_err();
+    assert!(err.to_string().contains(&key), "{err}");
+    assert_eq!(s.entry_count("kota-serang").unwrap(), 0);
+    assert!(s.files("kota-serang").unwrap().is_empty());
+    let out = s.import_file("kota-serang", good).unwrap();
+    assert_eq!((out.lines_new, out.entries_appended), (1_300, 1_300));
+    assert_eq!(s.verify("kota-serang").unwrap().first_bad, None);
+}
+
 #[test]
 fn import_is_idempotent_and_overlaps_are_recorded_as_duplicates() {
     let mut s = SqliteStore::open_memory().unwrap();
