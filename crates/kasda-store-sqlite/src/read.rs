@@ -767,15 +767,130 @@ pub(crate) fn statements(
     Ok(out)
 }
 
+/// The columns `line_from_row` reads, in its order.
 pub(crate) const LINE_COLUMNS: &str =
-    "file_sha256, run_id, recorded_at, body, entry_seq, natural_key";
+    "file_sha256, run_id, recorded_at, body, entry_seq, natural_key, account, statement_idx, line,
+     entry_index, booking_date, value_date, amount, currency, direction, status, reversal, text";
+/// How many columns [`LINE_COLUMNS`] names (a query's own columns follow them).
+pub(crate) const LINE_COLUMN_COUNT: usize = 18;
 pub(crate) const LINE_ORDER: &str =
     "ORDER BY booking_date, account, run_id, statement_idx, entry_index, natural_key";
 
+/// The members of a line's facts its body holds (`import::line_body`); a body written before
+/// also repeats the row's columns, which are ignored here.
+#[derive(serde::Deserialize)]
+pub(crate) struct LineBody {
+    #[serde(default)]
+    pub(crate) booked_at: Option<chrono::NaiveDateTime>,
+    #[serde(default)]
+    pub(crate) bank_ref: Option<String>,
+    #[serde(default)]
+    pub(crate) refs: kasda_core::statement::References,
+    #[serde(default)]
+    pub(crate) bank_tx_code: Option<String>,
+    #[serde(default)]
+    pub(crate) counterparty: kasda_core::statement::Party,
+    #[serde(default)]
+    pub(crate) balance_after: Option<Decimal>,
+}
+
+/// A stored line from a row of [`LINE_COLUMNS`]: the facts from the columns and the body.
 pub(crate) fn line_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredLine, SqliteError> {
+    const T: &str = "statement_lines";
     let key: String = r.get(5)?;
     let body: String = r.get(3)?;
-    let facts: LineFacts = parse_json("statement_lines", ledger, &key, "body", &body)?;
+    let LineBody {
+        booked_at,
+        bank_ref,
+        refs,
+        bank_tx_code,
+        counterparty,
+        balance_after,
+    } = parse_json(T, ledger, &key, "body", &body)?;
+    // A TEXT column (NULL when `nullable`), or the corrupt-row error naming it.
+    let text =
+        |i: usize, column: &'static str, nullable: bool| -> Result<Option<&str>, SqliteError> {
+            let v = r.get_ref(i)?;
+            match v.as_str_or_null() {
+                Ok(Some(t)) => Ok(Some(t)),
+                Ok(None) if nullable => Ok(None),
+                _ => Err(corrupt(
+                    T,
+                    ledger,
+                    &key,
+                    column,
+                    "text",
+                    format!("{:?}", v.data_type()),
+                )),
+            }
+        };
+    let text_of = |i: usize, column: &'static str| -> Result<&str, SqliteError> {
+        Ok(text(i, column, false)?.unwrap_or_default())
+    };
+    let currency = parse_currency(T, ledger, &key, text_of(13, "currency")?)?;
+    let direction = match text(14, "direction", true)? {
+        Some("credit") => Direction::Credit,
+        Some("debit") => Direction::Debit,
+        other => {
+            return Err(corrupt(
+                T,
+                ledger,
+                &key,
+                "direction",
+                "credit or debit",
+                format!("{other:?}"),
+            ))
+        }
+    };
+    let status = match text_of(15, "status")? {
+        "booked" => kasda_core::statement::EntryStatus::Booked,
+        "pending" => kasda_core::statement::EntryStatus::Pending,
+        "info" => kasda_core::statement::EntryStatus::Info,
+        other => {
+            return Err(corrupt(
+                T,
+                ledger,
+                &key,
+                "status",
+                "booked, pending or info",
+                other,
+            ))
+        }
+    };
+    let booking_date = parse_date(
+        T,
+        ledger,
+        &key,
+        "booking_date",
+        text_of(10, "booking_date")?,
+    )?;
+    let value_date = match text(11, "value_date", true)? {
+        Some(text) => Some(parse_date(T, ledger, &key, "value_date", text)?),
+        None => None,
+    };
+    let facts = LineFacts {
+        account: r.get(6)?,
+        statement_index: r.get(7)?,
+        pos: kasda_core::statement::SourcePos {
+            line: r.get(8)?,
+            index: r.get(9)?,
+        },
+        booking_date,
+        value_date,
+        booked_at,
+        amount: from_minor(r.get(12)?, currency),
+        currency,
+        direction,
+        status,
+        reversal: r.get(16)?,
+        bank_ref,
+        refs,
+        bank_tx_code,
+        counterparty,
+        text: r.get(17)?,
+        balance_after,
+        natural_key: key,
+    };
     Ok(StoredLine {
         file_sha256: r.get(0)?,
         run_id: r.get(1)?,
@@ -805,19 +920,22 @@ pub(crate) fn lines_by_keys(
     ledger: &str,
     keys: &[String],
 ) -> Result<Vec<StoredLine>, SqliteError> {
-    let mut stmt = tx.prepare_cached(&format!("SELECT {LINE_COLUMNS}, booking_date, account, statement_idx, entry_index FROM statement_lines WHERE ledger = ?1 AND natural_key = ?2"))?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {LINE_COLUMNS} FROM statement_lines WHERE ledger = ?1 AND natural_key = ?2"
+    ))?;
     let wanted: BTreeSet<&String> = keys.iter().collect();
     let mut found = Vec::new();
     for k in wanted {
         let mut rows = stmt.query(params![ledger, k])?;
         if let Some(r) = rows.next()? {
             let line = line_from_row(ledger, r)?;
+            let f = &line.facts;
             let order = (
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
+                date_text(f.booking_date),
+                f.account.clone(),
                 line.run_id,
-                r.get::<_, i64>(8)?,
-                r.get::<_, i64>(9)?,
+                i64::from(f.statement_index),
+                i64::from(f.pos.index),
                 k.clone(),
             );
             found.push((order, line));
@@ -1025,7 +1143,7 @@ pub(crate) fn lines_page(
     let mut rows = stmt.query(params![ledger, after_line_id, limit as i64])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push((r.get(6)?, line_from_row(ledger, r)?));
+        out.push((r.get(LINE_COLUMN_COUNT)?, line_from_row(ledger, r)?));
     }
     Ok(out)
 }
