@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_file_bytes.sql",
         sql: include_str!("../../../schema/postgres/0009_file_bytes.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_import_checks.sql",
+        sql: include_str!("../../../schema/postgres/0010_import_checks.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

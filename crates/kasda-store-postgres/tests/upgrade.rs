@@ -173,8 +173,9 @@ fn migrating_a_0006_database_converts_lines_and_hashes_and_keeps_every_answer() 
 
     let applied = s.migrate().expect("migrate to the newest schema");
     let names: Vec<&str> = applied.iter().map(|m| m.name.as_str()).collect();
+    // (Later migrations follow; they have upgrade tests of their own.)
     assert_eq!(
-        names,
+        names[..3],
         [
             "0007_lean_storage.sql",
             "0008_hash_bytes.sql",
