@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_import_checks.sql",
         sql: include_str!("../../../schema/postgres/0010_import_checks.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_check_cleanup.sql",
+        sql: include_str!("../../../schema/postgres/0011_check_cleanup.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.
