@@ -255,6 +255,40 @@ fn pipelined_import_refuses_the_file_for_an_entry_in_a_later_chunk() {
     assert_eq!(s.verify("kota-serang").unwrap().first_bad, None);
 }
 
+/// A line over a text limit refuses the file with a label naming the line and the limit.
+#[test]
+fn line_over_a_text_limit_is_refused_naming_it() {
+    let mut s = SqliteStore::open_memory().unwrap();
+    s.ensure_ledger(&ledger()).unwrap();
+    let good = synthetic::statement_batch("a", "0012345678", 3, d("2026-01-02"));
+    let long_key = "k".repeat(kasda_core::ledger::MAX_ENTRY_TEXT + 1);
+    let mut over = good.clone();
+    over.statements[0].lines[1].facts.text = "t".repeat(kasda_store::MAX_LINE_TEXT + 1);
+    let mut over_key = good.clone();
+    over_key.statements[0].lines[2].facts.natural_key = long_key.clone();
+    if let Some(e) = over_key.statements[0].lines[2].entry.as_mut() {
+        e.natural_key = long_key;
+    }
+    for (batch, what, limit) in [
+        (over, "line 3:1 text length", kasda_store::MAX_LINE_TEXT),
+        (
+            over_key,
+            "line 4:2 natural key length",
+            kasda_core::ledger::MAX_ENTRY_TEXT,
+        ),
+    ] {
+        match s.import_file("kota-serang", batch) {
+            Err(StoreError::LimitExceeded {
+                what: w,
+                limit: l,
+                found,
+            }) => assert_eq!((w.as_str(), l, found), (what, limit, limit + 1)),
+            other => panic!("expected a limit error, got {other:?}"),
+        }
+    }
+    assert_eq!(s.entry_count("kota-serang").unwrap(), 0);
+}
+
 #[test]
 fn import_is_idempotent_and_overlaps_are_recorded_as_duplicates() {
     let mut s = SqliteStore::open_memory().unwrap();
