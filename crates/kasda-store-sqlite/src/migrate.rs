@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0008_cheaper_seal.sql",
         sql: include_str!("../../../schema/sqlite/0008_cheaper_seal.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_report_aggregates.sql",
+        sql: include_str!("../../../schema/sqlite/0009_report_aggregates.sql"),
+    },
 ];
 
 /// State of one migration in a database.

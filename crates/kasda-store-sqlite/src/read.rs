@@ -1202,11 +1202,9 @@ pub(crate) fn duplicates_in_order(
 // Period flows (reports)
 // ---------------------------------------------------------------------------------------------
 
-/// `Store::account_flows`: one pass over the period's entries (the `booked_on` index) joined to
-/// their postings. A SQLite GROUP BY would sort every posting row first, so the rows are
-/// aggregated here as they stream: an entry's postings arrive together, which gives its net
-/// effect per (account, currency) without a sort, and a hash map adds those up per (account,
-/// day, entry kind).
+/// `Store::account_flows`: the accounts of `kinds`, each one's rows of the `report_flows`
+/// aggregate (migration 0009, kept by the run's seal) over the period: a range of its primary key
+/// per account, so the cost follows the accounts and days, not the month's postings.
 pub(crate) fn account_flows(
     tx: &Transaction<'_>,
     ledger: &str,
@@ -1215,8 +1213,7 @@ pub(crate) fn account_flows(
     to: NaiveDate,
     known_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<kasda_store::AccountFlow>, SqliteError> {
-    use std::collections::HashMap;
-    let mut accounts: HashMap<i64, AccountKey> = HashMap::new();
+    let mut accounts: Vec<(i64, AccountKey)> = Vec::new();
     {
         let mut stmt =
             tx.prepare_cached("SELECT account_id, key FROM accounts WHERE ledger = ?1")?;
@@ -1235,116 +1232,77 @@ pub(crate) fn account_flows(
                 )
             })?;
             if kinds.is_empty() || kinds.contains(&key.kind()) {
-                accounts.insert(id, key);
+                accounts.push((id, key));
             }
         }
     }
-    if accounts.is_empty() || from > to {
+    let mut out = BTreeMap::new();
+    if from > to {
         return Ok(Vec::new());
     }
+    for (id, key) in &accounts {
+        add_report_flows(tx, ledger, *id, key, from, to, known_at, &mut out)?;
+    }
+    Ok(out.into_values().collect())
+}
+
+/// Flows in the order the trait states: (account key text, day, entry kind text).
+type FlowMap = BTreeMap<(String, NaiveDate, &'static str), kasda_store::AccountFlow>;
+
+/// Adds one account's `report_flows` rows within `from..=to`, known at `known_at` (rows recorded
+/// by then; every row when `None`), to `out`, summing recording times and currencies.
+#[allow(clippy::too_many_arguments)]
+fn add_report_flows(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account_id: i64,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+    out: &mut FlowMap,
+) -> Result<(), SqliteError> {
     let mut stmt = tx.prepare_cached(
-        // Pinned (INDEXED BY, CROSS JOIN): the period's entries, then each one's postings by
-        // key; never the ledger's postings in account order (`postings_by_account`).
-        "SELECT e.seq, e.booked_on, e.kind, p.account_id, p.currency, p.side, p.amount
-           FROM entries e INDEXED BY entries_by_booked_on
-          CROSS JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
-          WHERE e.ledger = ?1 AND e.booked_on BETWEEN ?2 AND ?3
-            AND (?4 IS NULL OR e.recorded_at <= ?4)",
+        // Along the primary key (account, day, kind, currency, recorded_at): no sort.
+        "SELECT day, kind, currency, sum(debit), sum(credit) FROM report_flows
+          WHERE ledger = ?1 AND account_id = ?2 AND day BETWEEN ?3 AND ?4
+            AND (?5 IS NULL OR recorded_at <= ?5)
+          GROUP BY day, kind, currency",
     )?;
     let mut rows = stmt.query(params![
         ledger,
+        account_id,
         date_text(from),
         date_text(to),
         known_at.map(|t| t.timestamp_micros())
     ])?;
-    type Key = (i64, NaiveDate, EntryKind, Currency);
-    let mut totals: HashMap<Key, (i64, i64)> = HashMap::new();
-    // The entry being read: its seq, day, kind and net minor units per (account, currency).
-    let mut current: Option<(i64, NaiveDate, EntryKind)> = None;
-    let mut nets: Vec<(i64, Currency, i64)> = Vec::new();
-    let overflow = |seq: i64| {
-        corrupt(
-            "postings",
-            ledger,
-            format!("seq {seq}"),
-            "amount",
-            "sums within 64-bit minor units",
-            "overflow",
-        )
-    };
-    let mut flush = |entry: Option<(i64, NaiveDate, EntryKind)>,
-                     nets: &mut Vec<(i64, Currency, i64)>|
-     -> Result<(), SqliteError> {
-        if let Some((seq, day, kind)) = entry {
-            for (account, currency, net) in nets.drain(..) {
-                let slot = totals.entry((account, day, kind, currency)).or_default();
-                if net > 0 {
-                    slot.0 = slot.0.checked_add(net).ok_or_else(|| overflow(seq))?;
-                } else {
-                    slot.1 = slot.1.checked_sub(net).ok_or_else(|| overflow(seq))?;
-                }
-            }
-        }
-        nets.clear();
-        Ok(())
-    };
+    let text = account.to_string();
     let (mut last_day_text, mut last_day) = (String::new(), from);
-    let (mut last_kind_text, mut last_kind) = (String::new(), EntryKind::StatementLine);
-    let (mut last_cur_text, mut last_cur) = (String::new(), Currency::IDR);
     while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        if current.map(|c| c.0) != Some(seq) {
-            flush(current, &mut nets)?;
-            let key = format!("seq {seq}");
-            let day_text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-            if day_text != last_day_text {
-                last_day = parse_date("entries", ledger, &key, "booked_on", day_text)?;
-                last_day_text = day_text.to_string();
-            }
-            let kind_text = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
-            if kind_text != last_kind_text {
-                last_kind = EntryKind::parse(kind_text).ok_or_else(|| {
-                    corrupt("entries", ledger, &key, "kind", "an entry kind", kind_text)
-                })?;
-                last_kind_text = kind_text.to_string();
-            }
-            current = Some((seq, last_day, last_kind));
+        let day_text = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        if day_text != last_day_text {
+            last_day = parse_date("report_flows", ledger, &text, "day", day_text)?;
+            last_day_text = day_text.to_string();
         }
-        let account: i64 = r.get(3)?;
-        if !accounts.contains_key(&account) {
-            continue;
-        }
-        let cur_text = r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?;
-        if cur_text != last_cur_text {
-            last_cur = parse_currency("postings", ledger, &format!("seq {seq}"), cur_text)?;
-            last_cur_text = cur_text.to_string();
-        }
-        let amount: i64 = r.get(6)?;
-        let signed = match r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)? {
-            "debit" => amount,
-            _ => -amount,
-        };
-        match nets
-            .iter_mut()
-            .find(|(a, c, _)| *a == account && *c == last_cur)
-        {
-            Some(slot) => slot.2 = slot.2.checked_add(signed).ok_or_else(|| overflow(seq))?,
-            None => nets.push((account, last_cur, signed)),
-        }
-    }
-    flush(current, &mut nets)?;
-    // Sum currencies per (account, day, kind) and order as the trait states.
-    let mut out: BTreeMap<(String, NaiveDate, &'static str), kasda_store::AccountFlow> =
-        BTreeMap::new();
-    for ((account, day, kind, currency), (debit, credit)) in totals {
-        let Some(key) = accounts.get(&account) else {
-            continue;
-        };
+        let kind_text = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let kind = EntryKind::parse(kind_text).ok_or_else(|| {
+            corrupt(
+                "report_flows",
+                ledger,
+                &text,
+                "kind",
+                "an entry kind",
+                kind_text,
+            )
+        })?;
+        let currency_text = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+        let currency = parse_currency("report_flows", ledger, &text, currency_text)?;
+        let (debit, credit): (i64, i64) = (r.get(3)?, r.get(4)?);
         let slot = out
-            .entry((key.to_string(), day, kind.as_str()))
+            .entry((text.clone(), last_day, kind.as_str()))
             .or_insert_with(|| kasda_store::AccountFlow {
-                account: key.clone(),
-                day,
+                account: account.clone(),
+                day: last_day,
                 entry_kind: kind,
                 debits: Decimal::ZERO,
                 credits: Decimal::ZERO,
@@ -1352,14 +1310,30 @@ pub(crate) fn account_flows(
         slot.debits += from_minor(debit, currency);
         slot.credits += from_minor(credit, currency);
     }
-    Ok(out.into_values().collect())
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Open items and one account's flows (reports)
 // ---------------------------------------------------------------------------------------------
 
-/// `Store::open_items`: one query over the account's postings (the `postings_by_account` index
+/// The (entry kind, account kind) pairs `report_facts` (migration 0009) keeps: the facts the
+/// Berita Acara lists as reconciling items. Keep in step with the migration's trigger.
+fn tracked_fact(kind: EntryKind, account: AccountKind) -> bool {
+    matches!(
+        (kind, account),
+        (EntryKind::Sp2d, AccountKind::Sp2dBelumDicairkan)
+            | (
+                EntryKind::StatementLine,
+                AccountKind::PenerimaanBelumTeridentifikasi
+                    | AccountKind::PengeluaranBelumTeridentifikasi
+            )
+            | (EntryKind::Sts, AccountKind::KasBendaharaPenerimaan)
+    )
+}
+
+/// `Store::open_items`: without a cut-off, for the facts `report_facts` keeps (migration 0009),
+/// the open rows of that table; otherwise one query over the account's postings (the `postings_by_account` index
 /// of migration 0003), each fact checked for a joining entry (`entry_joins_by_key`) and a
 /// reversing entry (`entries_by_reverses`) known at the cut-off and booked by `as_of`.
 pub(crate) fn open_items(
@@ -1373,9 +1347,26 @@ pub(crate) fn open_items(
     let Some(id) = account_id(tx, ledger, account)? else {
         return Ok(Vec::new());
     };
-    // Opening balances are found by their natural keys (the account's key range, the rule the
-    // stores identify them by), not by walking every posting the kas account ever had.
-    let (from, range) = if kind == EntryKind::OpeningBalance {
+    let (from, range) = if known_at.is_none() && tracked_fact(kind, account.kind()) {
+        (
+            // Migration 0009: the facts booked by the date whose closing date (earliest joining
+            // or reversing entry) is unknown or later, two ranges of `report_facts_open`; the
+            // checks below then hold by construction and cost one probe each.
+            "(SELECT seq FROM report_facts INDEXED BY report_facts_open
+               WHERE ledger = ?1 AND account_id = ?2 AND kind = ?3 AND closed_on IS NULL
+                 AND booked_on <= ?4
+              UNION ALL
+              SELECT seq FROM report_facts INDEXED BY report_facts_open
+               WHERE ledger = ?1 AND account_id = ?2 AND kind = ?3 AND closed_on > ?4
+                 AND booked_on <= ?4) AS o
+              CROSS JOIN entries e ON e.ledger = ?1 AND e.seq = o.seq
+              CROSS JOIN postings p ON p.ledger = e.ledger AND p.seq = e.seq
+              WHERE p.account_id = ?2 AND ?6 IS NULL AND ?7 IS NULL",
+            None,
+        )
+    } else if kind == EntryKind::OpeningBalance {
+        // Opening balances are found by their natural keys (the account's key range, the rule
+        // the stores identify them by), not by walking every posting the kas account ever had.
         (
             // The entries' UNIQUE (ledger, natural_key) index, by its name from migration 0001:
             // with the range bound as parameters the planner walked `entries_by_booked_on`
@@ -1462,9 +1453,8 @@ pub(crate) fn open_items(
     Ok(out)
 }
 
-/// `Store::account_flows_of`: the account's postings (the `postings_by_account` index of
-/// migration 0003) within the period's seq span ([`seq_span`]), each entry's net effect split
-/// by sign and summed per (day, entry kind).
+/// `Store::account_flows_of`: the account's rows of the `report_flows` aggregate (migration
+/// 0009) over the period, one range of its primary key.
 pub(crate) fn account_flows_of(
     tx: &Transaction<'_>,
     ledger: &str,
@@ -1479,64 +1469,8 @@ pub(crate) fn account_flows_of(
     if from > to {
         return Ok(Vec::new());
     }
-    let Some((lo, hi)) = seq_span(tx, ledger, from, to)? else {
-        return Ok(Vec::new());
-    };
-    let mut stmt = tx.prepare_cached(
-        "SELECT e.seq, e.booked_on, e.kind, p.currency,
-                sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
-           FROM postings p INDEXED BY postings_by_account
-          CROSS JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
-          WHERE p.ledger = ?1 AND p.account_id = ?2 AND p.seq BETWEEN ?6 AND ?7
-            AND +e.booked_on BETWEEN ?3 AND ?4 AND (?5 IS NULL OR e.recorded_at <= ?5)
-          GROUP BY e.seq, p.currency",
-    )?;
-    let mut rows = stmt.query(params![
-        ledger,
-        id,
-        date_text(from),
-        date_text(to),
-        known_at.map(|t| t.timestamp_micros()),
-        lo,
-        hi
-    ])?;
-    let mut out: BTreeMap<(NaiveDate, &'static str), kasda_store::AccountFlow> = BTreeMap::new();
-    while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let key = format!("seq {seq}");
-        let booked: String = r.get(1)?;
-        let day = parse_date("entries", ledger, &key, "booked_on", &booked)?;
-        let kind_text: String = r.get(2)?;
-        let kind = EntryKind::parse(&kind_text)
-            .ok_or_else(|| corrupt("entries", ledger, &key, "kind", "an entry kind", &kind_text))?;
-        let currency_text: String = r.get(3)?;
-        let currency = parse_currency("postings", ledger, &key, &currency_text)?;
-        let net: i64 = r.get(4)?;
-        let slot = out
-            .entry((day, kind.as_str()))
-            .or_insert_with(|| kasda_store::AccountFlow {
-                account: account.clone(),
-                day,
-                entry_kind: kind,
-                debits: Decimal::ZERO,
-                credits: Decimal::ZERO,
-            });
-        if net > 0 {
-            slot.debits += from_minor(net, currency);
-        } else if net < 0 {
-            let credit = net.checked_neg().ok_or_else(|| {
-                corrupt(
-                    "postings",
-                    ledger,
-                    &key,
-                    "amount",
-                    "sums within 64-bit minor units",
-                    "overflow",
-                )
-            })?;
-            slot.credits += from_minor(credit, currency);
-        }
-    }
+    let mut out = BTreeMap::new();
+    add_report_flows(tx, ledger, id, account, from, to, known_at, &mut out)?;
     Ok(out.into_values().collect())
 }
 
