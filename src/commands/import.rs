@@ -169,29 +169,68 @@ pub fn import_files(
         files_seen: files.len(),
         ..RunReport::default()
     };
-    for (i, path) in files.iter().enumerate() {
-        let mut r = import_one(store, ledger, cfg, chart.as_ref(), path, &who, opts)?;
-        match r.status.as_str() {
-            "imported" => report.files_imported += 1,
-            "already_imported" => report.files_already_imported += 1,
-            _ => report.files_rejected += 1,
-        }
-        if let Some(o) = &r.outcome {
-            report.lines_new += o.lines_new;
-            report.lines_duplicate += o.lines_duplicate;
-            report.documents_new += o.documents_new;
-            report.documents_duplicate += o.documents_duplicate;
-            report.entries_appended += o.entries_appended;
-        }
-        report.documents_quarantined += r.quarantined_rows;
-        if r.status != "rejected" {
-            if let Some(dir) = &opts.archive {
-                r.archived_to = Some(archive(path, dir).map_err(Failure::Input)?);
+    // The next file is read and parsed on a thread of its own while the store writes the
+    // current one (a rendezvous channel: at most the file being written and the next one are
+    // held). Everything that moves or writes files happens here, in file order, so a run that
+    // stops at a store error has touched nothing of the files after it.
+    std::thread::scope(|scope| -> Result<(), Failure> {
+        let (ready, prepared) = std::sync::mpsc::sync_channel::<Prepared>(0);
+        let who = who.as_str();
+        let chart = chart.as_ref();
+        scope.spawn(move || {
+            for path in files {
+                if ready.send(read_one(cfg, chart, path, who, opts)).is_err() {
+                    break;
+                }
             }
+        });
+        for (i, (path, next)) in files.iter().zip(prepared.iter()).enumerate() {
+            let r = write_one(store, ledger, path, opts, next)?;
+            tally(&mut report, r, opts, path, i, &mut progress)?;
         }
-        progress(i, &r);
-        report.files.push(r);
+        Ok(())
+    })?;
+    finish_report(store, report, started)
+}
+
+/// Counts one file's result into the run report and archives the file when asked.
+fn tally(
+    report: &mut RunReport,
+    mut r: FileResult,
+    opts: &ImportOptions,
+    path: &Path,
+    i: usize,
+    progress: &mut impl FnMut(usize, &FileResult),
+) -> Result<(), Failure> {
+    match r.status.as_str() {
+        "imported" => report.files_imported += 1,
+        "already_imported" => report.files_already_imported += 1,
+        _ => report.files_rejected += 1,
     }
+    if let Some(o) = &r.outcome {
+        report.lines_new += o.lines_new;
+        report.lines_duplicate += o.lines_duplicate;
+        report.documents_new += o.documents_new;
+        report.documents_duplicate += o.documents_duplicate;
+        report.entries_appended += o.entries_appended;
+    }
+    report.documents_quarantined += r.quarantined_rows;
+    if r.status != "rejected" {
+        if let Some(dir) = &opts.archive {
+            r.archived_to = Some(archive(path, dir).map_err(Failure::Input)?);
+        }
+    }
+    progress(i, &r);
+    report.files.push(r);
+    Ok(())
+}
+
+/// Refreshes the store's statistics after a big run and stamps the run's duration and rate.
+fn finish_report(
+    store: &mut dyn Store,
+    mut report: RunReport,
+    started: Instant,
+) -> Result<RunReport, Failure> {
     if report.entries_appended >= REFRESH_STATISTICS_AFTER {
         // The reports and reconciliation that follow a daily import must not be planned on the
         // statistics of an emptier ledger. The import itself is committed either way, so a
@@ -239,19 +278,44 @@ fn rejected(file: &str, sha: Option<String>, kind: Option<&str>, error: String) 
     }
 }
 
-fn import_one(
-    store: &mut dyn Store,
-    ledger: &str,
+/// A file read and parsed, before the store or the file system is touched: what the reading
+/// thread hands to the writing one.
+enum Prepared {
+    /// Refused before the store saw it; `quarantine`: the file itself goes to the quarantine.
+    Rejected {
+        result: FileResult,
+        quarantine: bool,
+    },
+    /// A document file as read (its bad rows are written to the quarantine before the import).
+    Documents {
+        result: FileResult,
+        docs: ReadDocs,
+        file: SourceFile,
+    },
+    /// A statement file's import batch.
+    Statement {
+        result: FileResult,
+        batch: ImportBatch,
+    },
+}
+
+/// Reads, classifies and parses one file: no store, no writes (see [`write_one`]).
+fn read_one(
     cfg: &Config,
     chart: Option<&kasda_core::chart::Chart>,
     path: &Path,
     who: &str,
     opts: &ImportOptions,
-) -> Result<FileResult, Failure> {
+) -> Prepared {
     let name = path.display().to_string();
     let bytes = match read_limited(path) {
         Ok(b) => b,
-        Err(e) => return Ok(rejected(&name, None, None, format!("{e:#}"))),
+        Err(e) => {
+            return Prepared::Rejected {
+                result: rejected(&name, None, None, format!("{e:#}")),
+                quarantine: false,
+            }
+        }
     };
     let sha = hex::encode(Sha256::digest(&bytes));
     let short_name = path
@@ -280,7 +344,7 @@ fn import_one(
         archived_to: None,
         warnings: Vec::new(),
     };
-    let batch = if is_documents {
+    if is_documents {
         let lookup = |code: &str| chart.map(|c| c.contains(code)).unwrap_or(true);
         let mut ropts = ReadOptions::new(Utc::now());
         ropts.kode_lookup = Some(&lookup);
@@ -303,9 +367,10 @@ fn import_one(
         let docs = match read {
             Ok(d) => d,
             Err(e) => {
-                let r = rejected(&name, Some(sha), Some("documents"), e.to_string());
-                quarantine_file(path, opts, &r)?;
-                return Ok(r);
+                return Prepared::Rejected {
+                    result: rejected(&name, Some(sha), Some("documents"), e.to_string()),
+                    quarantine: true,
+                }
             }
         };
         if docs.rows_in() != docs.accepted() + docs.quarantined() {
@@ -315,19 +380,10 @@ fn import_one(
                 docs.accepted(),
                 docs.quarantined()
             );
-            return Ok(rejected(&name, Some(sha), Some("documents"), e));
-        }
-        if let Some(dir) = &opts.quarantine {
-            if docs.quarantined() > 0 {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))
-                    .map_err(Failure::Input)?;
-                let q = docs
-                    .write_quarantine(dir, &short_name)
-                    .with_context(|| format!("writing quarantine for {name}"))
-                    .map_err(Failure::Input)?;
-                result.quarantine_file = Some(q.display().to_string());
-            }
+            return Prepared::Rejected {
+                result: rejected(&name, Some(sha), Some("documents"), e),
+                quarantine: false,
+            };
         }
         result.quarantined_rows = docs.quarantined();
         let (kind, container) = docs.kind_and_container();
@@ -335,22 +391,20 @@ fn import_one(
         result.format = Some(format.clone());
         let file = SourceFile {
             name: short_name,
-            sha256: sha.clone(),
+            sha256: sha,
             size_bytes: bytes.len() as u64,
             format,
             imported_by: who.to_string(),
         };
-        match docs.into_batch(file) {
-            Ok(b) => b,
-            Err(e) => return Ok(rejected(&name, Some(sha), Some("documents"), e.to_string())),
-        }
+        Prepared::Documents { result, docs, file }
     } else {
         let sf = match kasda_statement::read_bytes(&name, &bytes) {
             Ok(sf) => sf,
             Err(e) => {
-                let r = rejected(&name, Some(sha), Some("statement"), e.to_string());
-                quarantine_file(path, opts, &r)?;
-                return Ok(r);
+                return Prepared::Rejected {
+                    result: rejected(&name, Some(sha), Some("statement"), e.to_string()),
+                    quarantine: true,
+                }
             }
         };
         let format = sf.format.as_ref().map(|f| f.id()).unwrap_or_default();
@@ -368,10 +422,59 @@ fn import_one(
         };
         let roles = |n: &str| role_of(cfg, n);
         match kasda_store::build_import_batch(file, &sf, &roles) {
-            Ok(b) => b,
-            Err(e) => return Ok(rejected(&name, Some(sha), Some("statement"), e.to_string())),
+            Ok(batch) => Prepared::Statement { result, batch },
+            Err(e) => Prepared::Rejected {
+                result: rejected(&name, Some(sha), Some("statement"), e.to_string()),
+                quarantine: false,
+            },
+        }
+    }
+}
+
+/// Quarantines what [`read_one`] refused and imports what it read, in one transaction per file.
+fn write_one(
+    store: &mut dyn Store,
+    ledger: &str,
+    path: &Path,
+    opts: &ImportOptions,
+    prepared: Prepared,
+) -> Result<FileResult, Failure> {
+    let (mut result, batch) = match prepared {
+        Prepared::Rejected { result, quarantine } => {
+            if quarantine {
+                quarantine_file(path, opts, &result)?;
+            }
+            return Ok(result);
+        }
+        Prepared::Statement { result, batch } => (result, batch),
+        Prepared::Documents {
+            mut result,
+            docs,
+            file,
+        } => {
+            if let Some(dir) = &opts.quarantine {
+                if docs.quarantined() > 0 {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))
+                        .map_err(Failure::Input)?;
+                    let q = docs
+                        .write_quarantine(dir, &file.name)
+                        .with_context(|| format!("writing quarantine for {}", result.file))
+                        .map_err(Failure::Input)?;
+                    result.quarantine_file = Some(q.display().to_string());
+                }
+            }
+            let sha = file.sha256.clone();
+            match docs.into_batch(file) {
+                Ok(b) => (result, b),
+                Err(e) => {
+                    let name = result.file;
+                    return Ok(rejected(&name, Some(sha), Some("documents"), e.to_string()));
+                }
+            }
         }
     };
+    let name = result.file.clone();
     let outcome = store
         .import_file(ledger, batch)
         .map_err(|e| Failure::Store(anyhow::anyhow!("{name}: {e}")))?;
