@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_check_cleanup.sql",
         sql: include_str!("../../../schema/postgres/0011_check_cleanup.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_report_aggregates.sql",
+        sql: include_str!("../../../schema/postgres/0012_report_aggregates.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

@@ -865,9 +865,10 @@ pub(crate) async fn posting_sums(
 // Period flows (reports)
 // ---------------------------------------------------------------------------------------------
 
-/// `Store::account_flows`: one aggregate over the period's entries (the `booked_on` index)
-/// and their postings, in the database: each entry's net effect per (account, currency) first,
-/// then split by sign and summed per (account, day, entry kind).
+/// `Store::account_flows`: the `report_flows` aggregate (migration 0012, kept at COMMIT) of the
+/// accounts of `kinds` over the period, known at the cut-off: per account a range of its primary
+/// key, so the cost follows the accounts and days, not the month's postings. Currencies and
+/// recording times are summed here; each row already splits every entry's net effect by sign.
 pub(crate) async fn account_flows(
     c: &Client,
     ledger: &str,
@@ -880,34 +881,60 @@ pub(crate) async fn account_flows(
     let rows = query(
         c,
         "account flows",
-        "SELECT a.account_key, x.booked_on, x.kind,
-                coalesce(sum(x.net) FILTER (WHERE x.net > 0), 0),
-                coalesce(-sum(x.net) FILTER (WHERE x.net < 0), 0)
-           FROM (SELECT e.seq, e.booked_on, e.kind, p.account_id, p.currency,
-                        sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END) AS net
-                   FROM entries e
-                   JOIN postings p ON p.ledger_id = e.ledger_id AND p.seq = e.seq
-                  WHERE e.ledger_id = $1 AND e.booked_on BETWEEN $2 AND $3
-                    AND ($4::timestamptz IS NULL OR e.recorded_at <= $4)
-                  GROUP BY e.seq, e.booked_on, e.kind, p.account_id, p.currency) x
-           JOIN accounts a ON a.ledger_id = $1 AND a.account_id = x.account_id
-          WHERE cardinality($5::text[]) = 0 OR a.kind = ANY($5::text[])
-          GROUP BY a.account_key, x.booked_on, x.kind
-          ORDER BY a.account_key COLLATE \"C\", x.booked_on, x.kind COLLATE \"C\"",
+        "SELECT a.account_key, f.day, f.kind, f.currency, sum(f.debit), sum(f.credit)
+           FROM accounts a
+           JOIN report_flows f ON f.ledger_id = a.ledger_id AND f.account_id = a.account_id
+                              AND f.day BETWEEN $2 AND $3
+          WHERE a.ledger_id = $1
+            AND (cardinality($5::text[]) = 0 OR a.kind = ANY($5::text[]))
+            AND ($4::timestamptz IS NULL OR f.recorded_at <= $4)
+          GROUP BY a.account_key, f.day, f.kind, f.currency
+          ORDER BY a.account_key COLLATE \"C\", f.day, f.kind COLLATE \"C\"",
         &[&ledger, &from, &to, &known_at, &kinds],
     )
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let key: String = r.get(0);
-        let kind: String = r.get(2);
-        out.push(kasda_store::AccountFlow {
-            account: AccountKey::parse(&key).map_err(|_| corrupt("account key", &key))?,
-            day: r.get(1),
-            entry_kind: EntryKind::parse(&kind).ok_or_else(|| corrupt("entry kind", &kind))?,
-            debits: r.get::<_, Decimal>(3).normalize_to_currency(),
-            credits: r.get::<_, Decimal>(4).normalize_to_currency(),
-        });
+    flows_from_rows(&rows, None)
+}
+
+/// Flow rows `(account key | -, day, kind, currency, debit, credit)` summed per (account, day,
+/// kind) over currencies, in the order the rows come (already (account, day, kind)).
+fn flows_from_rows(
+    rows: &[Row],
+    account: Option<&AccountKey>,
+) -> Result<Vec<kasda_store::AccountFlow>, StoreError> {
+    let mut out: Vec<kasda_store::AccountFlow> = Vec::with_capacity(rows.len());
+    for r in rows {
+        let key = match account {
+            Some(a) => a.clone(),
+            None => {
+                let text: String = r.get(0);
+                AccountKey::parse(&text).map_err(|_| corrupt("account key", &text))?
+            }
+        };
+        let day: NaiveDate = r.get(1);
+        let kind_text: String = r.get(2);
+        let kind = EntryKind::parse(&kind_text).ok_or_else(|| corrupt("entry kind", &kind_text))?;
+        let cur: String = r.get(3);
+        let cur = currency(&cur)?;
+        let debits = at_scale(r.get::<_, Decimal>(4), cur);
+        let credits = at_scale(r.get::<_, Decimal>(5), cur);
+        match out.last_mut() {
+            Some(f) if f.account == key && f.day == day && f.entry_kind == kind => {
+                f.debits += debits;
+                f.credits += credits;
+            }
+            _ => out.push(kasda_store::AccountFlow {
+                account: key,
+                day,
+                entry_kind: kind,
+                debits,
+                credits,
+            }),
+        }
+    }
+    for f in &mut out {
+        f.debits = f.debits.normalize_to_currency();
+        f.credits = f.credits.normalize_to_currency();
     }
     Ok(out)
 }
@@ -947,7 +974,23 @@ fn not_joined(key: &str, as_of: &str, known_at: &str) -> String {
     )
 }
 
-/// `Store::open_items`: one query over the account's postings (`postings_by_account`), each
+/// The (entry kind, account kind) pairs `report_facts` (migration 0012) keeps: the facts the
+/// Berita Acara lists as reconciling items. Keep in step with the migration's function.
+fn tracked_fact(kind: EntryKind, account: AccountKind) -> bool {
+    matches!(
+        (kind, account),
+        (EntryKind::Sp2d, AccountKind::Sp2dBelumDicairkan)
+            | (
+                EntryKind::StatementLine,
+                AccountKind::PenerimaanBelumTeridentifikasi
+                    | AccountKind::PengeluaranBelumTeridentifikasi
+            )
+            | (EntryKind::Sts, AccountKind::KasBendaharaPenerimaan)
+    )
+}
+
+/// `Store::open_items`: without a cut-off, for the facts `report_facts` keeps (migration 0012),
+/// its open rows; otherwise one query over the account's postings (`postings_by_account`), each
 /// fact checked for a joining entry (`entry_joins_by_key`) and a reversing entry posting to the
 /// account (`entries_by_reverses`) known at the cut-off and booked by `as_of`.
 pub(crate) async fn open_items(
@@ -961,9 +1004,25 @@ pub(crate) async fn open_items(
     let Some(id) = account_id_of(c, ledger, account).await? else {
         return Ok(Vec::new());
     };
-    // Opening balances are found by their natural keys (the account's key range, the rule the
-    // stores identify them by), not by walking every posting the kas account ever had.
-    let (drive, range) = if kind == EntryKind::OpeningBalance {
+    let (drive, range) = if known_at.is_none() && tracked_fact(kind, account.kind()) {
+        (
+            // Migration 0012: the facts booked by the date whose closing date (earliest joining
+            // or reversing entry) is unknown or later, from `report_facts_open`; the checks
+            // below then hold by construction and cost one probe each.
+            "(SELECT k.seq FROM report_facts k
+               WHERE k.ledger_id = $1 AND k.account_id = $2 AND k.kind = $3
+                 AND k.closed_on IS NULL AND k.booked_on <= $4
+              UNION ALL
+              SELECT k.seq FROM report_facts k
+               WHERE k.ledger_id = $1 AND k.account_id = $2 AND k.kind = $3
+                 AND k.closed_on > $4 AND k.booked_on <= $4
+              OFFSET 0) o
+             JOIN postings p ON p.ledger_id = $1 AND p.seq = o.seq AND p.account_id = $2",
+            None,
+        )
+    } else if kind == EntryKind::OpeningBalance {
+        // Opening balances are found by their natural keys (the account's key range, the rule
+        // the stores identify them by), not by walking every posting the kas account ever had.
         (
             "(SELECT k.seq FROM entries k
                WHERE k.ledger_id = $1 AND k.natural_key >= $6 AND k.natural_key < $7
@@ -1034,9 +1093,8 @@ pub(crate) async fn open_items(
     Ok(out)
 }
 
-/// `Store::account_flows_of`: the account's postings within the period (`postings_by_account`),
-/// each entry's net effect per currency split by sign and summed per (day, entry kind), over
-/// the period's seq span only ([`seq_span`]).
+/// `Store::account_flows_of`: the account's rows of the `report_flows` aggregate (migration
+/// 0012) over the period, one range of its primary key.
 pub(crate) async fn account_flows_of(
     c: &Client,
     ledger: &str,
@@ -1048,53 +1106,19 @@ pub(crate) async fn account_flows_of(
     let Some(id) = account_id_of(c, ledger, account).await? else {
         return Ok(Vec::new());
     };
-    let Some((lo, hi)) = seq_span(c, ledger, from, to).await? else {
-        return Ok(Vec::new());
-    };
     let rows = query(
         c,
         "account flows of one account",
-        "SELECT e.booked_on, e.kind, p.currency,
-                sum(CASE p.side WHEN 'debit' THEN p.amount ELSE -p.amount END)
-           FROM postings p
-           JOIN entries e ON e.ledger_id = p.ledger_id AND e.seq = p.seq
-          WHERE p.ledger_id = $1 AND p.account_id = $2 AND p.seq BETWEEN $6 AND $7
-            AND e.booked_on BETWEEN $3 AND $4
-            AND ($5::timestamptz IS NULL OR e.recorded_at <= $5)
-          GROUP BY e.seq, e.booked_on, e.kind, p.currency",
-        &[&ledger, &id, &from, &to, &known_at, &lo, &hi],
+        "SELECT NULL::text, f.day, f.kind, f.currency, sum(f.debit), sum(f.credit)
+           FROM report_flows f
+          WHERE f.ledger_id = $1 AND f.account_id = $2 AND f.day BETWEEN $3 AND $4
+            AND ($5::timestamptz IS NULL OR f.recorded_at <= $5)
+          GROUP BY f.day, f.kind, f.currency
+          ORDER BY f.day, f.kind COLLATE \"C\"",
+        &[&ledger, &id, &from, &to, &known_at],
     )
     .await?;
-    let mut out: BTreeMap<(NaiveDate, String), kasda_store::AccountFlow> = BTreeMap::new();
-    for r in &rows {
-        let day: NaiveDate = r.get(0);
-        let kind_text: String = r.get(1);
-        let kind = EntryKind::parse(&kind_text).ok_or_else(|| corrupt("entry kind", &kind_text))?;
-        let cur: String = r.get(2);
-        let net = at_scale(r.get::<_, Decimal>(3), currency(&cur)?);
-        let slot = out
-            .entry((day, kind.as_str().to_string()))
-            .or_insert_with(|| kasda_store::AccountFlow {
-                account: account.clone(),
-                day,
-                entry_kind: kind,
-                debits: Decimal::ZERO,
-                credits: Decimal::ZERO,
-            });
-        if net > Decimal::ZERO {
-            slot.debits += net;
-        } else {
-            slot.credits -= net;
-        }
-    }
-    Ok(out
-        .into_values()
-        .map(|mut f| {
-            f.debits = f.debits.normalize_to_currency();
-            f.credits = f.credits.normalize_to_currency();
-            f
-        })
-        .collect())
+    flows_from_rows(&rows, Some(account))
 }
 
 /// `Store::joining_entries`: the joins by key (`entry_joins_by_key`) with each joining entry's
