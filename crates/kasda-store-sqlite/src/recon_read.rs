@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use kasda_store::{DocKind, StoreError, StoredDocument, StoredLine};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 
 use crate::error::SqliteError;
 use crate::read::{
@@ -11,6 +11,46 @@ use crate::read::{
     NO_DATE_START,
 };
 use crate::writer::date_text;
+
+/// SQLite's page cache (KiB) while reconciliation streams a period's lines and documents or
+/// appends its matches. The store's default (256 MiB, for bulk imports that should stay in memory
+/// until commit) would be filled by a month's rows read once, beside the engine's own facts;
+/// a streamed read needs only the pages it is on, and the append writes mostly at the ends of
+/// its B-trees.
+pub(crate) const RECON_CACHE_KIB: i64 = 16_384;
+
+/// Holds the connection's page cache at `kib` until dropped, then puts the earlier size back
+/// (SQLite frees the pages above a lowered limit at once).
+pub(crate) struct CacheLimit<'c> {
+    conn: &'c Connection,
+    before: Option<i64>,
+}
+
+impl<'c> CacheLimit<'c> {
+    pub(crate) fn new(conn: &'c Connection, kib: i64) -> Result<Self, SqliteError> {
+        let before: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        // A negative setting counts KiB: one at or under the limit is kept. A positive one
+        // counts pages (not set by this store) and is replaced for the while.
+        let limit = -kib;
+        if before < 0 && before >= limit {
+            return Ok(CacheLimit { conn, before: None });
+        }
+        conn.pragma_update(None, "cache_size", limit)?;
+        Ok(CacheLimit {
+            conn,
+            before: Some(before),
+        })
+    }
+}
+
+impl Drop for CacheLimit<'_> {
+    fn drop(&mut self) {
+        if let Some(before) = self.before {
+            // Only the size of a cache: failing to widen it again costs speed, never data.
+            let _ = self.conn.pragma_update(None, "cache_size", before);
+        }
+    }
+}
 
 /// `(seq, natural key)` of match entries (kind `match`, or a natural key starting `match:`)
 /// with `seq > after_seq`, in seq order, at most `limit`. One walk of the entries' primary key
@@ -49,6 +89,7 @@ pub(crate) fn each_statement_line(
     to: NaiveDate,
     each: &mut dyn FnMut(StoredLine) -> Result<(), StoreError>,
 ) -> Result<(), SqliteError> {
+    let _cache = CacheLimit::new(tx, RECON_CACHE_KIB)?;
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {LINE_COLUMNS} FROM statement_lines
          WHERE ledger = ?1 AND booking_date BETWEEN ?2 AND ?3 AND (?4 IS NULL OR account = ?4) {LINE_ORDER}"
@@ -71,6 +112,7 @@ pub(crate) fn each_document(
     to: Option<NaiveDate>,
     each: &mut dyn FnMut(StoredDocument) -> Result<(), StoreError>,
 ) -> Result<(), SqliteError> {
+    let _cache = CacheLimit::new(tx, RECON_CACHE_KIB)?;
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {DOC_COLUMNS} FROM documents INDEXED BY documents_by_kind_date
           WHERE ledger = ?1 AND kind = ?2 AND date BETWEEN ?3 AND ?4
@@ -83,4 +125,50 @@ pub(crate) fn each_document(
         each(document_from_row(ledger, r)?)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_size(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "cache_size", |r| r.get(0))
+            .expect("read cache_size")
+    }
+
+    #[test]
+    fn cache_limit_holds_the_smaller_size_and_puts_the_old_one_back() {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.pragma_update(None, "cache_size", -262_144)
+            .expect("set cache_size");
+        {
+            let _limit = CacheLimit::new(&conn, RECON_CACHE_KIB).expect("limit");
+            assert_eq!(cache_size(&conn), -RECON_CACHE_KIB);
+            {
+                // Nested (a read inside the append's transaction): nothing to widen back.
+                let _inner = CacheLimit::new(&conn, RECON_CACHE_KIB).expect("inner limit");
+                assert_eq!(cache_size(&conn), -RECON_CACHE_KIB);
+            }
+            assert_eq!(cache_size(&conn), -RECON_CACHE_KIB);
+        }
+        assert_eq!(cache_size(&conn), -262_144);
+
+        // A cache already smaller than the limit is left as it is.
+        conn.pragma_update(None, "cache_size", -1_024)
+            .expect("set cache_size");
+        {
+            let _limit = CacheLimit::new(&conn, RECON_CACHE_KIB).expect("limit");
+            assert_eq!(cache_size(&conn), -1_024);
+        }
+        assert_eq!(cache_size(&conn), -1_024);
+
+        // A size in pages is replaced by the limit in KiB and comes back in pages.
+        conn.pragma_update(None, "cache_size", 100_000)
+            .expect("set cache_size");
+        {
+            let _limit = CacheLimit::new(&conn, RECON_CACHE_KIB).expect("limit");
+            assert_eq!(cache_size(&conn), -RECON_CACHE_KIB);
+        }
+        assert_eq!(cache_size(&conn), 100_000);
+    }
 }

@@ -8,6 +8,7 @@ use kasda_store::{
 use rusqlite::Transaction;
 
 use crate::error::SqliteError;
+use crate::recon_read::{CacheLimit, RECON_CACHE_KIB};
 use crate::writer::{Appended, ChainWriter};
 use crate::{insert_run, ledger_stamp, next_run_id, require_ledger};
 
@@ -51,13 +52,17 @@ pub(crate) fn append_each(
 
 /// `Store::append_entries_from` inside `tx`: the caller's producer hands owned entries to a
 /// sink that writes each at once. A write error inside the sink is kept as it is (so a busy
-/// database still reads as locked) and returned after the producer gave up.
+/// database still reads as locked) and returned after the producer gave up. The page cache is
+/// held at [`RECON_CACHE_KIB`] meanwhile: the producer (reconciliation) holds a period's facts
+/// beside it, and the entries go mostly to the ends of their B-trees, so pages spilled to the
+/// WAL before commit are seldom written twice.
 pub(crate) fn append_from(
     tx: &Transaction<'_>,
     ledger: &str,
     run: &RunInfo,
     fill: &mut dyn FnMut(kasda_store::EntrySink<'_>) -> Result<(), StoreError>,
 ) -> Result<AppendOutcome, SqliteError> {
+    let _cache = CacheLimit::new(tx, RECON_CACHE_KIB)?;
     append_each(tx, ledger, run, &mut |write| {
         let mut failed: Option<SqliteError> = None;
         let produced = fill(&mut |n: NewEntry| {
