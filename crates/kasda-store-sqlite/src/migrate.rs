@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0009_report_aggregates.sql",
         sql: include_str!("../../../schema/sqlite/0009_report_aggregates.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_cheaper_report_aggregates.sql",
+        sql: include_str!("../../../schema/sqlite/0010_cheaper_report_aggregates.sql"),
+    },
 ];
 
 /// State of one migration in a database.
