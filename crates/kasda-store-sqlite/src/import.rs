@@ -99,7 +99,8 @@ impl JsonObject {
 
 /// The stored body of a line: the members of its facts that no column of `statement_lines` holds
 /// (booking time, bank reference, references, bank transaction code, counterparty, balance
-/// after), as JSON with every `None` member and empty object left out (a missing member reads
+/// after, and the amount when it is written at another scale than its currency's, which the
+/// minor-unit column cannot give back — as PostgreSQL's `linebody` does), as JSON with every `None` member and empty object left out (a missing member reads
 /// back as `None`); `read::line_from_row` takes the rest from the columns. Before this, the body
 /// repeated the key, text, dates and amount of its columns: 446 bytes for a typical line, now
 /// about 100. Bodies written before are read the same way (their repeated members are ignored).
@@ -115,8 +116,8 @@ pub(crate) fn line_body(f: &LineFacts) -> Result<String, SqliteError> {
         pos: _,
         booking_date: _,
         value_date: _,
-        amount: _,
-        currency: _,
+        amount,
+        currency,
         direction: _,
         status: _,
         reversal: _,
@@ -131,6 +132,9 @@ pub(crate) fn line_body(f: &LineFacts) -> Result<String, SqliteError> {
     } = f;
     let write = || -> serde_json::Result<Vec<u8>> {
         let mut o = JsonObject::open(Vec::with_capacity(256));
+        if amount.scale() != currency.scale() {
+            o.field("amount", amount)?;
+        }
         o.opt("booked_at", booked_at)?;
         o.opt("bank_ref", bank_ref)?;
         if *refs != kasda_core::statement::References::default() {
@@ -756,8 +760,9 @@ mod tests {
             }
         }
         let mut v = serde_json::to_value(f).expect("serializes");
+        let own_scale = f.amount.scale() != f.currency.scale();
         if let serde_json::Value::Object(m) = &mut v {
-            m.retain(|k, _| BODY.contains(&k.as_str()));
+            m.retain(|k, _| BODY.contains(&k.as_str()) || (own_scale && k == "amount"));
         }
         strip(&mut v);
         v
@@ -801,6 +806,12 @@ mod tests {
             ..sparse.clone()
         };
         let none = LineFacts {
+            // At its currency's scale, so the column gives it back and the body need not.
+            amount: {
+                let mut a = sparse.amount;
+                a.rescale(sparse.currency.scale());
+                a
+            },
             value_date: None,
             booked_at: None,
             bank_ref: None,
@@ -870,6 +881,12 @@ mod tests {
             .map(|l| &l.facts)
             .collect();
         assert_eq!(facts, expected);
+        // Equal as text too: an amount keeps the scale it was written at (`10000` stays `10000`,
+        // not `10000.00`), so an export of these lines is byte-identical to PostgreSQL's.
+        assert_eq!(
+            serde_json::to_string(&facts).expect("serializes"),
+            serde_json::to_string(&expected).expect("serializes")
+        );
         // A body written before this layout (every member, columns repeated) reads the same.
         let old = serde_json::to_string(&sparse).expect("serializes");
         let read: crate::read::LineBody = serde_json::from_str(&old).expect("old body");

@@ -780,6 +780,10 @@ pub(crate) const LINE_ORDER: &str =
 /// also repeats the row's columns, which are ignored here.
 #[derive(serde::Deserialize)]
 pub(crate) struct LineBody {
+    /// Present when the amount was written at another scale than its currency's (and in every
+    /// body written before the lean bodies, which repeated the facts whole).
+    #[serde(default)]
+    pub(crate) amount: Option<Decimal>,
     #[serde(default)]
     pub(crate) booked_at: Option<chrono::NaiveDateTime>,
     #[serde(default)]
@@ -800,6 +804,7 @@ pub(crate) fn line_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredLine, Sql
     let key: String = r.get(5)?;
     let body: String = r.get(3)?;
     let LineBody {
+        amount,
         booked_at,
         bank_ref,
         refs,
@@ -878,7 +883,10 @@ pub(crate) fn line_from_row(ledger: &str, r: &Row<'_>) -> Result<StoredLine, Sql
         booking_date,
         value_date,
         booked_at,
-        amount: from_minor(r.get(12)?, currency),
+        amount: match amount {
+            Some(a) => a,
+            None => from_minor(r.get(12)?, currency),
+        },
         currency,
         direction,
         status,
