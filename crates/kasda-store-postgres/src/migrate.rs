@@ -80,6 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0012_report_aggregates.sql",
         sql: include_str!("../../../schema/postgres/0012_report_aggregates.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_check_set_based.sql",
+        sql: include_str!("../../../schema/postgres/0013_check_set_based.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.
