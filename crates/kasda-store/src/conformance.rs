@@ -14,6 +14,8 @@
 //! The in-memory store is the oracle: [`chain_matches_oracle`] and [`random_operations`] replay
 //! the same imports on a [`MemoryStore`] and demand bit-identical hash chains.
 
+pub mod aggregates;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
