@@ -366,7 +366,7 @@ pub fn fresh<S: Store>(make: &mut dyn FnMut() -> S) -> S {
     s
 }
 
-fn all_entries<S: Store + ?Sized>(s: &mut S) -> Vec<StoredEntry> {
+pub(crate) fn all_entries<S: Store + ?Sized>(s: &mut S) -> Vec<StoredEntry> {
     let mut out = Vec::new();
     let mut after = 0;
     loop {
@@ -3462,40 +3462,8 @@ pub fn account_flows_aggregate<S: Store>(make: &mut dyn FnMut() -> S) {
     );
 
     // Independent expectation from the entries themselves.
-    type Expected = BTreeMap<(String, NaiveDate, String), (Decimal, Decimal)>;
-    let expect = |entries: &[StoredEntry],
-                  kinds: &[AccountKind],
-                  from: NaiveDate,
-                  to: NaiveDate,
-                  known: Option<DateTime<Utc>>|
-     -> Expected {
-        let mut out = Expected::new();
-        for e in entries {
-            if e.entry.booked_on < from
-                || e.entry.booked_on > to
-                || known.is_some_and(|k| e.recorded_at > k)
-            {
-                continue;
-            }
-            let mut nets: BTreeMap<String, Decimal> = BTreeMap::new();
-            for p in &e.entry.postings {
-                if kinds.is_empty() || kinds.contains(&p.account.kind()) {
-                    *nets.entry(p.account.to_string()).or_default() += p.debit_signed();
-                }
-            }
-            for (acct, net) in nets {
-                let slot = out
-                    .entry((acct, e.entry.booked_on, e.entry.kind.as_str().to_string()))
-                    .or_default();
-                if net > Decimal::ZERO {
-                    slot.0 += net;
-                } else {
-                    slot.1 -= net;
-                }
-            }
-        }
-        out
-    };
+    type Expected = aggregates::Flows;
+    let expect = aggregates::expected_flows;
     let entries = all_entries(&mut s);
     type Case<'a> = (
         &'a str,

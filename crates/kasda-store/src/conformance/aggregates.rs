@@ -281,15 +281,7 @@ pub fn populate<S: Store>(s: &mut S, rng: &mut Lcg, first: u32, days: u32) -> Ve
 }
 
 pub fn all_entries<S: Store>(s: &mut S) -> Vec<StoredEntry> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = must("entries", s.entries(LEDGER, after, 1000));
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        out.extend(page);
-    }
-    out
+    super::all_entries(s)
 }
 
 pub type Flows = BTreeMap<(String, NaiveDate, String), (Decimal, Decimal)>;
