@@ -198,29 +198,11 @@ fn two(out: &mut Vec<u8>, n: u32) {
     out.push(b'0' + (n % 10) as u8);
 }
 
-/// Appends `n` in decimal.
-pub fn uint(out: &mut Vec<u8>, n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
+/// Appends `n` in decimal (the core's digit writer, shared with the hash chain's encoding).
+pub use kasda_core::digits::push_u64 as uint;
 
 /// Appends `n` as `format!("{n}")` would.
-fn int(out: &mut Vec<u8>, n: i64) {
-    if n < 0 {
-        out.push(b'-');
-    }
-    uint(out, n.unsigned_abs());
-}
+use kasda_core::digits::push_i64 as int;
 
 /// The last few dates written, as text: a day's receipts carry a handful of distinct dates
 /// (payment day in UTC and WIB, settlement days), and chrono's month and day of a date are
