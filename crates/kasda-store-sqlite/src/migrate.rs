@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_cheaper_report_aggregates.sql",
         sql: include_str!("../../../schema/sqlite/0010_cheaper_report_aggregates.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_report_flows_by_writer.sql",
+        sql: include_str!("../../../schema/sqlite/0011_report_flows_by_writer.sql"),
+    },
 ];
 
 /// State of one migration in a database.

@@ -6,12 +6,14 @@
 //! again, converts amounts to exact minor units, inserts the postings and then the entry row (so
 //! the entry trigger can check the balance inside the database) and computes the chain hash with
 //! `kasda_core::ledger::chain_hash`. Balance movements are summed in memory and written once per
-//! touched (account, currency, day) by [`ChainWriter::finish`].
+//! touched (account, currency, day) by [`ChainWriter::finish`], and so are the report flows
+//! (`report_flows`, each entry's net effect per account split by sign) from schema
+//! [`WRITER_KEEPS_REPORT_FLOWS`] on.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use kasda_core::ledger::{chain_hash, AccountKey, JournalEntry, Posting, GENESIS_HASH};
+use kasda_core::ledger::{chain_hash, AccountKey, EntryKind, JournalEntry, Posting, GENESIS_HASH};
 use kasda_core::money::Currency;
 use kasda_core::Direction;
 use rusqlite::{params, CachedStatement, OptionalExtension, Transaction};
@@ -66,6 +68,59 @@ pub(crate) fn side_text(d: Direction) -> &'static str {
     d.as_str()
 }
 
+/// The schema version from which the writer, not the run's seal, keeps `report_flows`
+/// (migration 0011): the trigger of 0009/0010 read every posting of the run a second time after
+/// the seal had read them, with up to three probes per posting, to find sums the writer already
+/// has in hand. On an older schema (a file opened without migrating) the trigger still keeps
+/// them and the writer leaves them alone.
+pub const WRITER_KEEPS_REPORT_FLOWS: i64 = 11;
+
+/// A `report_flows` key without the ledger: (account id, booked day, entry kind, currency,
+/// recorded_at).
+type FlowKey = (i64, NaiveDate, EntryKind, Currency, i64);
+
+/// Adds one entry's net effect on each (account, currency) it posts to, split by sign, to
+/// `flows`: what 0009 defines (`sum(max(net, 0))`, `sum(max(-net, 0))` per key over the entries).
+/// An (account, currency) the entry posts to more than once is netted within the entry first; one
+/// whose postings cancel still opens its key (with 0 and 0), as the GROUP BY did. `None` when a
+/// sum leaves i64 (where SQLite's `sum` raised).
+fn add_entry_flows(
+    flows: &mut HashMap<FlowKey, (i64, i64)>,
+    e: &JournalEntry,
+    account_ids: &[i64],
+    minors: &[i64],
+    recorded_at_us: i64,
+) -> Option<()> {
+    // (account id, currency, signed minor units) of each posting, in posting order.
+    let mut signed: Vec<(i64, Currency, i64)> = Vec::with_capacity(e.postings.len());
+    for ((p, &account_id), &minor) in e.postings.iter().zip(account_ids).zip(minors) {
+        let amount = match p.side {
+            Direction::Debit => minor,
+            Direction::Credit => minor.checked_neg()?,
+        };
+        signed.push((account_id, p.currency, amount));
+    }
+    for (i, &(account_id, currency, _)) in signed.iter().enumerate() {
+        let same = |s: &&(i64, Currency, i64)| s.0 == account_id && s.1 == currency;
+        if signed[..i].iter().any(|s| same(&s)) {
+            continue; // netted with the first posting of its (account, currency)
+        }
+        let mut net: i64 = 0;
+        for s in signed[i..].iter().filter(same) {
+            net = net.checked_add(s.2)?;
+        }
+        let slot = flows
+            .entry((account_id, e.booked_on, e.kind, currency, recorded_at_us))
+            .or_insert((0, 0));
+        if net >= 0 {
+            slot.0 = slot.0.checked_add(net)?;
+        } else {
+            slot.1 = slot.1.checked_add(net.checked_neg()?)?;
+        }
+    }
+    Some(())
+}
+
 /// The columns of one entry row besides the entry's own fields.
 struct EntryRow<'a> {
     seq: i64,
@@ -93,6 +148,9 @@ pub struct ChainWriter<'t> {
     /// (account id, currency, day, recorded_at) → (debits, credits) in minor units. One
     /// `recorded_at` per transaction, except when a ledger is moved in with its own times.
     day_deltas: HashMap<(i64, Currency, NaiveDate, i64), (i64, i64)>,
+    /// `report_flows` sums of this transaction's entries, when the schema leaves them to the
+    /// writer ([`WRITER_KEEPS_REPORT_FLOWS`]); `None` when the run's seal keeps them.
+    report_flows: Option<HashMap<FlowKey, (i64, i64)>>,
     closed_through: Option<NaiveDate>,
     find_key: CachedStatement<'t>,
     insert_posting: CachedStatement<'t>,
@@ -249,6 +307,11 @@ impl<'t> ChainWriter<'t> {
             |r| r.get(0),
         )?;
         let closed = closed_through(tx, ledger)?;
+        let schema: i64 = tx.query_row(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
         // OR FAIL, and triggers that raise FAIL (schema 0005): nothing in these inserts can ask
         // SQLite to undo the statement alone, so it keeps no statement journal; any error rolls
         // the whole transaction back.
@@ -275,6 +338,7 @@ impl<'t> ChainWriter<'t> {
             accounts: HashMap::new(),
             next_account_id,
             day_deltas: HashMap::new(),
+            report_flows: (schema >= WRITER_KEEPS_REPORT_FLOWS).then(HashMap::new),
             closed_through: closed,
             find_key: tx
                 .prepare_cached("SELECT seq FROM entries WHERE ledger = ?1 AND natural_key = ?2")?,
@@ -542,6 +606,20 @@ impl<'t> ChainWriter<'t> {
                 None => return Err(self.range_error(e, p)),
             }
         }
+        if let Some(flows) = &mut self.report_flows {
+            if add_entry_flows(flows, e, &ids, row.minors, row.recorded_at_us).is_none() {
+                return Err(SqliteError::AmountRange {
+                    ledger: self.ledger.clone(),
+                    natural_key: e.natural_key.clone(),
+                    amount: "the sum of its report flows".into(),
+                    currency: e
+                        .postings
+                        .first()
+                        .map_or_else(String::new, |p| p.currency.to_string()),
+                    limit: i64::MAX,
+                });
+            }
+        }
         execute_from(
             &mut self.insert_entry,
             2,
@@ -583,8 +661,56 @@ impl<'t> ChainWriter<'t> {
                 .into_iter()
                 .map(|((a, c, d, at), (dr, cr))| (a, c, d, at, dr, cr)),
         )?;
+        if let Some(flows) = self.report_flows.take() {
+            write_report_flows(self.tx, &self.ledger, flows)?;
+        }
         Ok((self.head_seq, self.head_hash))
     }
+}
+
+/// One `report_flows` row to upsert: (account id, day, entry kind, currency, recorded_at, debit,
+/// credit).
+type FlowRow = (i64, String, &'static str, Currency, i64, i64, i64);
+
+/// Upserts the summed report flows of a transaction, in key order (a run's rows go to adjacent
+/// places of the table's B-tree). SQLite raises on integer overflow in `+`, so a sum cannot wrap.
+fn write_report_flows(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    flows: HashMap<FlowKey, (i64, i64)>,
+) -> Result<(), SqliteError> {
+    let mut rows: Vec<FlowRow> = flows
+        .into_iter()
+        .map(|((account_id, day, kind, currency, at), (debit, credit))| {
+            (
+                account_id,
+                date_text(day),
+                kind.as_str(),
+                currency,
+                at,
+                debit,
+                credit,
+            )
+        })
+        .collect();
+    rows.sort_unstable_by(|a, b| {
+        (a.0, &a.1, a.2, a.3.as_str(), a.4).cmp(&(b.0, &b.1, b.2, b.3.as_str(), b.4))
+    });
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO report_flows (ledger, account_id, day, kind, currency, recorded_at, debit, credit)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (ledger, account_id, day, kind, currency, recorded_at)
+         DO UPDATE SET debit = debit + excluded.debit, credit = credit + excluded.credit",
+    )?;
+    upsert.raw_bind_parameter(1, ledger)?;
+    for (account_id, day, kind, currency, at, debit, credit) in &rows {
+        execute_from(
+            &mut upsert,
+            2,
+            &[account_id, day, kind, &currency.as_str(), at, debit, credit],
+        )?;
+    }
+    Ok(())
 }
 
 /// Binds `values` to the parameters numbered from `first` on (the ones before keep what was bound
@@ -646,6 +772,53 @@ pub(crate) fn write_aggregates(
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn report_flows_net_each_account_within_its_entry() {
+        use kasda_core::ledger::AccountKind;
+        let kas = AccountKey::new(AccountKind::KasDaerah, "rkud");
+        let suspense = AccountKey::new(AccountKind::PenerimaanBelumTeridentifikasi, "rkud");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let entry = |postings: Vec<Posting>| JournalEntry {
+            kind: EntryKind::StatementLine,
+            booked_on: day,
+            value_date: day,
+            natural_key: "k".into(),
+            position: String::new(),
+            memo: String::new(),
+            reverses: None,
+            postings,
+        };
+        let idr = Currency::IDR;
+        let mut flows = HashMap::new();
+        // Suspense credited twice (netted), then debited and credited alike (nets to 0: the key
+        // is still opened, as 0009's GROUP BY opened it).
+        let e = entry(vec![
+            Posting::debit(kas.clone(), dec!(10)),
+            Posting::credit(suspense.clone(), dec!(3)),
+            Posting::credit(suspense.clone(), dec!(7)),
+        ]);
+        add_entry_flows(&mut flows, &e, &[1, 2, 2], &[1000, 300, 700], 5).unwrap();
+        let e = entry(vec![
+            Posting::debit(suspense.clone(), dec!(4)),
+            Posting::credit(suspense, dec!(4)),
+        ]);
+        add_entry_flows(&mut flows, &e, &[2, 2], &[400, 400], 6).unwrap();
+        let key = |account, at| (account, day, EntryKind::StatementLine, idr, at);
+        assert_eq!(flows.len(), 3);
+        assert_eq!(flows[&key(1, 5)], (1000, 0));
+        assert_eq!(flows[&key(2, 5)], (0, 1000));
+        assert_eq!(flows[&key(2, 6)], (0, 0));
+        // A sum beyond i64 is refused, not wrapped.
+        let e = entry(vec![
+            Posting::debit(kas.clone(), dec!(1)),
+            Posting::debit(kas, dec!(1)),
+        ]);
+        assert_eq!(
+            add_entry_flows(&mut flows, &e, &[1, 1], &[i64::MAX, 1], 7),
+            None
+        );
+    }
 
     #[test]
     fn minor_units_are_exact_per_currency_scale() {
