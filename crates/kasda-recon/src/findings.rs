@@ -292,15 +292,15 @@ impl Engine<'_> {
         let line = &self.input.lines[l as usize];
         let mut v = vec![line.id.clone()];
         if let Some(r) = &line.bank_ref {
-            v.push(r.clone());
+            v.push(r.to_string());
         }
         v
     }
 
     fn receipt_refs(&self, r: u32) -> Vec<String> {
         let (id, receipt) = &self.input.documents.receipts[r as usize];
-        let mut v = vec![id.clone(), receipt.ntpd.to_string()];
-        if let Some(n) = &receipt.ntb {
+        let mut v = vec![id.clone(), receipt.ntpd().to_string()];
+        if let Some(n) = receipt.ntb() {
             v.push(n.to_string());
         }
         v
@@ -364,7 +364,7 @@ impl Engine<'_> {
             }
             let explanation = format!(
                 "Receipt NTPD {} ({}, {}, paid {}) was due in account {} by {} but no bank credit was found up to {}.",
-                receipt.ntpd,
+                receipt.ntpd(),
                 display_idr(receipt.total),
                 receipt.channel.as_str(),
                 self.rec_paid_on[r],
@@ -460,7 +460,7 @@ impl Engine<'_> {
         let docs = &self.input.documents;
         let key = |r: usize| -> Option<u64> {
             let receipt = &docs.receipts[r].1;
-            let ntb = receipt.ntb.as_deref().filter(|n| !n.trim().is_empty())?;
+            let ntb = receipt.ntb().filter(|n| !n.trim().is_empty())?;
             let mut h = FxHasher::default();
             feed_normal(&mut h, ntb);
             feed_normal(&mut h, receipt.bank.as_deref().unwrap_or(""));
@@ -491,7 +491,7 @@ impl Engine<'_> {
             }
             let Some(k) = key(r) else { continue };
             if let Some(twins) = wanted.get(&k) {
-                let ntb = |x: usize| docs.receipts[x].1.ntb.as_deref().map(normalize_ref);
+                let ntb = |x: usize| docs.receipts[x].1.ntb().map(normalize_ref);
                 for &t in twins {
                     if ntb(t as usize) == ntb(r) {
                         out.insert(t);
@@ -552,12 +552,7 @@ impl Engine<'_> {
                     return true; // one receipt cannot be counted twice
                 }
                 let receipt = &docs.receipts[r as usize].1;
-                let Some(ntb) = receipt
-                    .ntb
-                    .as_deref()
-                    .map(normalize_ref)
-                    .filter(|n| !n.is_empty())
-                else {
+                let Some(ntb) = receipt.ntb().map(normalize_ref).filter(|n| !n.is_empty()) else {
                     return true;
                 };
                 let bank = receipt
@@ -791,7 +786,7 @@ impl Engine<'_> {
             let ntpds: Vec<&str> = late
                 .iter()
                 .take(5)
-                .map(|&r| docs.receipts[r as usize].1.ntpd.as_ref())
+                .map(|&r| docs.receipts[r as usize].1.ntpd())
                 .collect();
             let channel = docs.receipts[late[0] as usize].1.channel;
             let explanation = format!(
@@ -956,7 +951,7 @@ impl Engine<'_> {
                         display_idr(l.amount),
                         l.account,
                         l.booking_date,
-                        l.texts.first().map(String::as_str).unwrap_or("no narrative")
+                        l.narrative().unwrap_or("no narrative")
                     );
                     out.push(
                         Draft::new(
@@ -982,10 +977,7 @@ impl Engine<'_> {
                         display_idr(l.amount),
                         l.account,
                         l.booking_date,
-                        l.texts
-                            .first()
-                            .map(String::as_str)
-                            .unwrap_or("no narrative")
+                        l.narrative().unwrap_or("no narrative")
                     );
                     out.push(
                         Draft::new(
@@ -1026,7 +1018,7 @@ impl Engine<'_> {
             {
                 continue;
             }
-            if let Some(ntb) = receipt.ntb.as_deref() {
+            if let Some(ntb) = receipt.ntb() {
                 let mut h = FxHasher::default();
                 feed_normal(&mut h, ntb);
                 feed_normal(&mut h, receipt.bank.as_deref().unwrap_or(""));
@@ -1037,7 +1029,7 @@ impl Engine<'_> {
                     ntb_seen.insert(h.finish(), r as u32);
                 }
             }
-            if let (Some(nop), Some(year)) = (receipt.nop.as_deref(), receipt.tahun_pajak) {
+            if let (Some(nop), Some(year)) = (receipt.nop(), receipt.tahun_pajak) {
                 let mut h = FxHasher::default();
                 feed_normal(&mut h, nop);
                 h.write_i64(i64::from(year));
@@ -1056,13 +1048,13 @@ impl Engine<'_> {
                 continue;
             }
             if self.rec_duplicate_row[r] {
-                let first = first_by_ntpd.get(receipt.ntpd.trim()).copied();
+                let first = first_by_ntpd.get(receipt.ntpd().trim()).copied();
                 let first_id = first
                     .map(|f| docs.receipts[f as usize].0.clone())
                     .unwrap_or_default();
                 let explanation = format!(
                     "NTPD {} appears on two receipt rows ({} and {id}), {} each: the same payment is recorded twice.",
-                    receipt.ntpd,
+                    receipt.ntpd(),
                     first_id,
                     display_idr(receipt.total)
                 );
@@ -1073,22 +1065,17 @@ impl Engine<'_> {
                         self.rec_paid_on[r],
                         explanation,
                     )
-                    .refs([id.clone(), first_id, receipt.ntpd.to_string()]),
+                    .refs([id.clone(), first_id, receipt.ntpd().to_string()]),
                 );
                 continue;
             }
             if any_duplicate_row {
-                first_by_ntpd.insert(receipt.ntpd.trim(), r as u32);
+                first_by_ntpd.insert(receipt.ntpd().trim(), r as u32);
             }
             if self.rec_reversed_by[r].is_some() || !candidate[r] {
                 continue;
             }
-            if let Some(ntb) = receipt
-                .ntb
-                .as_deref()
-                .map(normalize_ref)
-                .filter(|n| !n.is_empty())
-            {
+            if let Some(ntb) = receipt.ntb().map(normalize_ref).filter(|n| !n.is_empty()) {
                 let bank = receipt
                     .bank
                     .as_deref()
@@ -1096,10 +1083,8 @@ impl Engine<'_> {
                     .unwrap_or_default();
                 by_ntb.entry((bank, ntb)).or_default().push(r as u32);
             }
-            if let (Some(nop), Some(year)) = (
-                receipt.nop.as_deref().map(normalize_ref),
-                receipt.tahun_pajak,
-            ) {
+            if let (Some(nop), Some(year)) = (receipt.nop().map(normalize_ref), receipt.tahun_pajak)
+            {
                 if !nop.is_empty() {
                     let kind = receipt
                         .jenis_pajak
@@ -1120,7 +1105,7 @@ impl Engine<'_> {
             }
             let ntpds: Vec<String> = rs
                 .iter()
-                .map(|&r| docs.receipts[r as usize].1.ntpd.to_string())
+                .map(|&r| docs.receipts[r as usize].1.ntpd().to_string())
                 .collect();
             let amount: Decimal = rs
                 .iter()
@@ -1146,7 +1131,7 @@ impl Engine<'_> {
         for ((nop, kind, year, masa), rs) in by_object {
             let distinct: std::collections::BTreeSet<&str> = rs
                 .iter()
-                .map(|&r| docs.receipts[r as usize].1.ntpd.as_ref())
+                .map(|&r| docs.receipts[r as usize].1.ntpd())
                 .collect();
             if distinct.len() < 2 {
                 continue;
@@ -1233,13 +1218,9 @@ impl Engine<'_> {
             if receipt.status != ReceiptStatus::Paid || self.rec_reversed_by[r].is_some() {
                 continue;
             }
-            for k in [
-                Some(&receipt.ntpd),
-                receipt.ntb.as_ref(),
-                receipt.kode_billing.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
+            for k in [Some(receipt.ntpd()), receipt.ntb(), receipt.kode_billing()]
+                .into_iter()
+                .flatten()
             {
                 idx.insert(k, r as u32);
             }
@@ -1326,9 +1307,9 @@ impl Engine<'_> {
             let reversal = &docs.receipts[v as usize].1;
             let explanation = format!(
                 "Receipt NTPD {} ({}) was reversed in the tax system on {reversed_on} (reversal {}), but its bank credit ({}) stays and no refund debit was found by {due}.",
-                receipt.ntpd,
+                receipt.ntpd(),
                 display_idr(receipt.total),
-                reversal.ntpd,
+                reversal.ntpd(),
                 link.lines.iter().map(|&l| lines[l as usize].id.as_str()).collect::<Vec<_>>().join(", ")
             );
             let mut refs = self.receipt_refs(r as u32);
@@ -1354,7 +1335,7 @@ impl Engine<'_> {
             let l = &lines[i as usize];
             let ntpds: Vec<&str> = receipts
                 .iter()
-                .map(|&r| docs.receipts[r as usize].1.ntpd.as_ref())
+                .map(|&r| docs.receipts[r as usize].1.ntpd())
                 .collect();
             let explanation = format!(
                 "The bank reversed {} on {} dated {}{}, but receipt(s) NTPD {} are still recorded as paid: the tax system has no matching reversal.",
@@ -1508,7 +1489,7 @@ impl Engine<'_> {
                 display_idr(l.amount),
                 l.booking_date,
                 l.account,
-                l.texts.first().map(String::as_str).unwrap_or("no narrative")
+                l.narrative().unwrap_or("no narrative")
             );
             out.push(
                 Draft::new(
@@ -1539,7 +1520,7 @@ impl Engine<'_> {
             }
             let explanation = format!(
                 "Receipt NTPD {} ({}, {}) names account {acct} as where the money lands; that account is not registered as an RKUD or holding account.",
-                receipt.ntpd,
+                receipt.ntpd(),
                 display_idr(receipt.total),
                 receipt.channel.as_str()
             );

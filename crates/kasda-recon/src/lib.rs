@@ -194,6 +194,7 @@ impl<'a> Reconciled<'a> {
         let findings = engine.findings();
         let stats = stats_of(&engine, input, &findings);
         let warnings = std::mem::take(&mut engine.warnings);
+        engine.release_rules_state();
         Reconciled {
             engine,
             report: ReconReport {

@@ -7,10 +7,11 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 use kasda_core::document::Document;
-use kasda_store::{DocKind, NewEntry, Store, StoreError, StoredLine};
+use kasda_store::{DocKind, NewEntry, ReconLine, Store, StoreError};
 
 use crate::{
-    Documents, ExistingMatch, Interner, Line, Match, ReconError, ReconInput, StatementHeader,
+    Documents, ExistingMatch, Interner, Line, Match, ReceiptFacts, ReconError, ReconInput,
+    StatementHeader,
 };
 
 /// Entries read per page while collecting earlier matches.
@@ -43,7 +44,7 @@ pub fn load_input(
     let mut names = Interner::default();
     let mut statement_id = String::new();
     let lines = &mut input.lines;
-    store.each_statement_line(ledger, None, from, to, &mut |l| {
+    store.each_recon_line(ledger, from, to, &mut |l| {
         lines.push(line_of(
             l,
             opts.strip_references,
@@ -74,15 +75,27 @@ pub fn load_input(
         });
     }
     // Kind by kind, each in the store's document order (date, natural key): the same lists a
-    // read of every document would give, one row at a time.
+    // read of every document would give, one row at a time. Receipts come as only the fields
+    // recon reads.
     let mut docs = Documents::default();
-    for kind in [DocKind::Receipt, DocKind::Sts, DocKind::Sp2d, DocKind::Bku] {
+    store.each_recon_receipt(ledger, Some(from), Some(to), &mut |key, r| {
+        docs.receipts
+            .push((key, ReceiptFacts::from_recon(r, &mut names)));
+        Ok(())
+    })?;
+    for kind in [DocKind::Sts, DocKind::Sp2d, DocKind::Bku] {
         store.each_document(ledger, kind, Some(from), Some(to), &mut |d| {
             match d.document {
-                Document::Receipt(r) => docs.receipts.push((d.natural_key, r)),
                 Document::Sts(s) => docs.sts.push(s),
                 Document::Sp2d(s) => docs.sp2d.push(s),
                 Document::Bku(b) => docs.bku.push(b),
+                Document::Receipt(_) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "document {} is listed as {} but its body is a receipt",
+                        d.natural_key,
+                        kind.as_str()
+                    )))
+                }
             }
             Ok(())
         })?;
@@ -93,45 +106,31 @@ pub fn load_input(
     Ok(input)
 }
 
-/// A stored statement line as the matcher sees it: its references and narrative as texts.
-/// `statement_id` is a buffer reused from line to line.
-fn line_of(l: StoredLine, strip: bool, names: &mut Interner, statement_id: &mut String) -> Line {
-    let f = l.facts;
-    let mut texts: Vec<String> = Vec::new();
-    if !strip {
-        let r = f.refs;
-        texts.extend(
-            [
-                f.bank_ref.clone(),
-                r.end_to_end_id,
-                r.instruction_id,
-                r.transaction_id,
-                r.entry_ref,
-                r.customer_ref,
-            ]
-            .into_iter()
-            .flatten(),
-        );
-        texts.push(f.text);
-        texts.shrink_to_fit();
-    }
+/// A statement line as the matcher sees it. Its texts are the store's joined text alone: that
+/// text already holds the bank reference, every other reference and the counterparty's name
+/// (`kasda_store::line_text`), so copies of them beside it would only be held and tokenised
+/// twice. `statement_id` is a buffer reused from line to line.
+fn line_of(l: ReconLine<'_>, strip: bool, names: &mut Interner, statement_id: &mut String) -> Line {
     statement_id.clear();
-    let _ = write!(statement_id, "{}#{}", l.file_sha256, f.statement_index);
+    let _ = write!(statement_id, "{}#{}", l.file_sha256, l.statement_index);
     Line {
-        id: f.natural_key,
-        account: names.intern(&f.account),
-        booking_date: f.booking_date,
-        value_date: f.value_date.unwrap_or(f.booking_date),
-        amount: f.amount,
-        direction: f.direction,
-        reversal: f.reversal,
-        status: f.status,
-        texts,
-        counterparty: f.counterparty.account.or(f.counterparty.iban),
-        counterparty_name: if strip { None } else { f.counterparty.name },
-        bank_ref: f.bank_ref,
+        id: l.natural_key,
+        account: names.intern(l.account),
+        booking_date: l.booking_date,
+        value_date: l.value_date.unwrap_or(l.booking_date),
+        amount: l.amount,
+        direction: l.direction,
+        reversal: l.reversal,
+        status: l.status,
+        texts: if strip { Vec::new() } else { vec![l.text] },
+        counterparty: l.counterparty.map(String::into_boxed_str),
+        counterparty_name: match strip {
+            true => None,
+            false => l.counterparty_name.map(String::into_boxed_str),
+        },
+        bank_ref: l.bank_ref.map(String::into_boxed_str),
         statement_id: Some(names.intern(statement_id)),
-        seq: f.pos.index,
+        seq: l.index,
     }
 }
 

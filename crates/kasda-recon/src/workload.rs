@@ -89,7 +89,7 @@ fn scale_lines(n: usize, names: &mut Interner, mut emit: impl FnMut(Line)) {
                 texts: vec![text],
                 counterparty: None,
                 counterparty_name: None,
-                bank_ref: Some(bank_ref),
+                bank_ref: Some(bank_ref.into()),
                 statement_id: Some(statements[day].clone()),
                 seq,
             })
@@ -149,7 +149,7 @@ pub fn bare_ntb_join(inp: &ReconInput) -> usize {
         .receipts
         .iter()
         .enumerate()
-        .filter_map(|(i, (_, r))| r.ntb.as_deref().map(|t| (t, i)))
+        .filter_map(|(i, (_, r))| r.ntb().map(|t| (t, i)))
         .collect();
     let mut joined = 0usize;
     for l in &inp.lines {
@@ -219,7 +219,7 @@ pub fn import_into(
             booking_date: Some(l.booking_date),
             value_date: Some(l.value_date),
             refs: References {
-                account_servicer: l.bank_ref.clone(),
+                account_servicer: l.bank_ref.as_deref().map(str::to_string),
                 ..Default::default()
             },
             remittance: Remittance {

@@ -580,7 +580,7 @@ fn transfer_from_the_kas_negara_is_revenue_not_an_unidentified_credit() {
             62_000_000,
             &["DAU-202601", "TKD DAU BULAN 01/2026 KPPN SERANG"],
         );
-        l.counterparty_name = party.map(str::to_string);
+        l.counterparty_name = party.map(Into::into);
         l
     };
     let kode = |out: &ReconOutput| {

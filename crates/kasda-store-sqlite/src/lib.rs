@@ -804,6 +804,30 @@ impl Store for SqliteStore {
         })?)
     }
 
+    fn each_recon_line(
+        &mut self,
+        ledger: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        each: &mut dyn FnMut(kasda_store::ReconLine<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            recon_read::each_recon_line(tx, ledger, from, to, each)
+        })?)
+    }
+
+    fn each_recon_receipt(
+        &mut self,
+        ledger: &str,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        each: &mut dyn FnMut(String, kasda_store::ReconReceipt) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            recon_read::each_recon_receipt(tx, ledger, from, to, each)
+        })?)
+    }
+
     fn each_document(
         &mut self,
         ledger: &str,

@@ -56,7 +56,7 @@ pub(crate) fn parse_date(
         .map_err(|_| corrupt(table, ledger, key, column, "YYYY-MM-DD", text))
 }
 
-fn parse_currency(
+pub(crate) fn parse_currency(
     table: &'static str,
     ledger: &str,
     key: &str,
@@ -66,7 +66,7 @@ fn parse_currency(
         .map_err(|_| corrupt(table, ledger, key, "currency", "ISO 4217 code", text))
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     table: &'static str,
     ledger: &str,
     key: &str,

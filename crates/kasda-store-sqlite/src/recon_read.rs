@@ -2,15 +2,18 @@
 //! period's statement lines and documents handed out row by row as SQLite steps through them.
 
 use chrono::NaiveDate;
-use kasda_store::{DocKind, StoreError, StoredDocument, StoredLine};
-use rusqlite::{params, Connection, Transaction};
+use kasda_core::money::Direction;
+use kasda_core::statement::EntryStatus;
+use kasda_store::{DocKind, ReconLine, ReconReceipt, StoreError, StoredDocument, StoredLine};
+use rusqlite::{params, Connection, Row, Transaction};
+use rust_decimal::Decimal;
 
 use crate::error::SqliteError;
 use crate::read::{
-    document_from_row, line_from_row, DOC_COLUMNS, LINE_COLUMNS, LINE_ORDER, NO_DATE_BOUND,
-    NO_DATE_START,
+    corrupt, document_from_row, line_from_row, parse_currency, parse_date, parse_json, DOC_COLUMNS,
+    LINE_COLUMNS, LINE_ORDER, NO_DATE_BOUND, NO_DATE_START,
 };
-use crate::writer::date_text;
+use crate::writer::{date_text, from_minor};
 
 /// SQLite's page cache (KiB) while reconciliation streams a period's lines and documents or
 /// appends its matches. The store's default (256 MiB, for bulk imports that should stay in memory
@@ -54,13 +57,16 @@ impl Drop for CacheLimit<'_> {
 
 /// `(seq, natural key)` of match entries (kind `match`, or a natural key starting `match:`)
 /// with `seq > after_seq`, in seq order, at most `limit`. One walk of the entries' primary key
-/// in SQLite: no other entry and no posting is decoded.
+/// in SQLite: no other entry and no posting is decoded. The walk reads every entry page of
+/// the ledger once, so it runs under the reconciliation cache limit: with the store's 256 MiB
+/// those pages stayed cached beside the engine's facts for the whole run.
 pub(crate) fn match_entry_keys(
     tx: &Transaction<'_>,
     ledger: &str,
     after_seq: i64,
     limit: usize,
 ) -> Result<Vec<(i64, String)>, SqliteError> {
+    let _cache = CacheLimit::new(tx, RECON_CACHE_KIB)?;
     let mut stmt = tx.prepare_cached(
         "SELECT seq, natural_key FROM entries
           WHERE ledger = ?1 AND seq > ?2
@@ -123,6 +129,183 @@ pub(crate) fn each_document(
     let mut rows = stmt.query(params![ledger, kind.as_str(), from, to])?;
     while let Some(r) = rows.next()? {
         each(document_from_row(ledger, r)?)?;
+    }
+    Ok(())
+}
+
+/// What [`each_recon_line`] reads of a line's body: the bank reference, the counterparty and an
+/// amount written at another scale than its currency's. The body's other members (the
+/// references `text` repeats, booking time, transaction code, balance) are skipped unread.
+#[derive(serde::Deserialize)]
+struct ReconLineBody {
+    #[serde(default)]
+    amount: Option<Decimal>,
+    #[serde(default)]
+    bank_ref: Option<String>,
+    #[serde(default)]
+    counterparty: ReconParty,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ReconParty {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    iban: Option<String>,
+    #[serde(default)]
+    account: Option<String>,
+}
+
+/// The columns [`recon_line`] reads, in its order.
+const RECON_LINE_COLUMNS: &str = "natural_key, account, file_sha256, statement_idx, entry_index,
+     booking_date, value_date, amount, currency, direction, status, reversal, text, body";
+
+/// A line as reconciliation reads it from a row of [`RECON_LINE_COLUMNS`], handed to `each`
+/// with its account and file lent from the row.
+fn recon_line(
+    ledger: &str,
+    r: &Row<'_>,
+    each: &mut dyn FnMut(ReconLine<'_>) -> Result<(), StoreError>,
+) -> Result<(), SqliteError> {
+    const T: &str = "statement_lines";
+    let key: String = r.get(0)?;
+    let text = |i: usize, column: &'static str| -> Result<&str, SqliteError> {
+        let v = r.get_ref(i)?;
+        v.as_str().map_err(|_| {
+            corrupt(
+                T,
+                ledger,
+                &key,
+                column,
+                "text",
+                format!("{:?}", v.data_type()),
+            )
+        })
+    };
+    let body: ReconLineBody = parse_json(T, ledger, &key, "body", text(13, "body")?)?;
+    let currency = parse_currency(T, ledger, &key, text(8, "currency")?)?;
+    let direction = match r.get_ref(9)?.as_str_or_null() {
+        Ok(Some("credit")) => Direction::Credit,
+        Ok(Some("debit")) => Direction::Debit,
+        other => {
+            let found = format!("{:?}", other.ok().flatten());
+            return Err(corrupt(
+                T,
+                ledger,
+                &key,
+                "direction",
+                "credit or debit",
+                found,
+            ));
+        }
+    };
+    let status = match text(10, "status")? {
+        "booked" => EntryStatus::Booked,
+        "pending" => EntryStatus::Pending,
+        "info" => EntryStatus::Info,
+        other => {
+            let expected = "booked, pending or info";
+            return Err(corrupt(T, ledger, &key, "status", expected, other));
+        }
+    };
+    let booking_date = parse_date(T, ledger, &key, "booking_date", text(5, "booking_date")?)?;
+    let value_date = match r.get_ref(6)?.as_str_or_null() {
+        Ok(Some(d)) => Some(parse_date(T, ledger, &key, "value_date", d)?),
+        Ok(None) => None,
+        Err(_) => {
+            return Err(corrupt(
+                T,
+                ledger,
+                &key,
+                "value_date",
+                "text",
+                "another type",
+            ))
+        }
+    };
+    let amount = match body.amount {
+        Some(a) => a,
+        None => from_minor(r.get(7)?, currency),
+    };
+    let party = body.counterparty;
+    let account = text(1, "account")?;
+    let file_sha256 = text(2, "file_sha256")?;
+    let line = ReconLine {
+        account,
+        file_sha256,
+        statement_index: r.get(3)?,
+        index: r.get(4)?,
+        booking_date,
+        value_date,
+        amount,
+        direction,
+        status,
+        reversal: r.get(11)?,
+        bank_ref: body.bank_ref,
+        counterparty: party.account.or(party.iban),
+        counterparty_name: party.name,
+        text: r.get(12)?,
+        natural_key: key,
+    };
+    Ok(each(line)?)
+}
+
+/// `Store::each_recon_line`: the lines of `each_statement_line` (every account), only the
+/// columns reconciliation uses, in the same order, under the same cache limit. No file hash,
+/// account or unused reference is copied out of the row.
+pub(crate) fn each_recon_line(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    each: &mut dyn FnMut(ReconLine<'_>) -> Result<(), StoreError>,
+) -> Result<(), SqliteError> {
+    let _cache = CacheLimit::new(tx, RECON_CACHE_KIB)?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {RECON_LINE_COLUMNS} FROM statement_lines
+         WHERE ledger = ?1 AND booking_date BETWEEN ?2 AND ?3 {LINE_ORDER}"
+    ))?;
+    let mut rows = stmt.query(params![ledger, date_text(from), date_text(to)])?;
+    while let Some(r) = rows.next()? {
+        recon_line(ledger, r, each)?;
+    }
+    Ok(())
+}
+
+/// `Store::each_recon_receipt`: the receipts of `each_document`, in the same order, each body
+/// decoded straight into [`ReconReceipt`] — no tagged [`kasda_core::document::Document`] is
+/// buffered and the fields reconciliation never reads are skipped.
+pub(crate) fn each_recon_receipt(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    each: &mut dyn FnMut(String, ReconReceipt) -> Result<(), StoreError>,
+) -> Result<(), SqliteError> {
+    let _cache = CacheLimit::new(tx, RECON_CACHE_KIB)?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT natural_key, body FROM documents INDEXED BY documents_by_kind_date
+          WHERE ledger = ?1 AND kind = 'receipt' AND date BETWEEN ?2 AND ?3
+          ORDER BY date, natural_key",
+    )?;
+    let from = from.map_or_else(|| NO_DATE_START.to_string(), date_text);
+    let to = to.map_or_else(|| NO_DATE_BOUND.to_string(), date_text);
+    let mut rows = stmt.query(params![ledger, from, to])?;
+    while let Some(r) = rows.next()? {
+        let key: String = r.get(0)?;
+        let body = r.get_ref(1)?;
+        let body = body.as_str().map_err(|_| {
+            corrupt(
+                "documents",
+                ledger,
+                &key,
+                "body",
+                "text",
+                format!("{:?}", body.data_type()),
+            )
+        })?;
+        let receipt: ReconReceipt = parse_json("documents", ledger, &key, "body", body)?;
+        each(key, receipt)?;
     }
     Ok(())
 }

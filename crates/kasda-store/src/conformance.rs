@@ -44,8 +44,8 @@ use crate::is_match_entry;
 use crate::{
     build_document_batch, build_import_batch, DocKind, FindingInput, FindingStatus, ImportBatch,
     LedgerInfo, MemoryStore, Mutation, NewEntry, NewProposal, ProposalKind, ProposalStatus,
-    RunInfo, RunKind, SourceFile, Store, StoreError, StoredLine, TamperHook, TrailQuery,
-    TrailRelation,
+    ReconLine, ReconReceipt, RunInfo, RunKind, SourceFile, Store, StoreError, StoredLine,
+    TamperHook, TrailQuery, TrailRelation,
 };
 
 /// The ledger every check uses.
@@ -3265,6 +3265,7 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     match_entry_keys_paging(make);
     joining_entries_and_open_documents(make);
     each_line_and_document(make);
+    recon_reads_match_full_rows(make);
     append_entries_from_matches_list(make);
 }
 
@@ -3388,7 +3389,7 @@ macro_rules! conformance_tests {
             findings_history, maker_checker, opening_balances, period_close, paging_and_limits, trail_truncates, facts_round_trip,
             random_operations, account_flows_aggregate, open_items_and_account_flows,
             match_entry_keys_paging, joining_entries_and_open_documents, each_line_and_document,
-            append_entries_from_matches_list);
+            recon_reads_match_full_rows, append_entries_from_matches_list);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -4172,6 +4173,191 @@ pub fn each_line_and_document<S: Store>(make: &mut dyn FnMut() -> S) {
         s.each_statement_line("no-such-ledger", None, day(1), day(28), &mut |_| Ok(()))
             .is_err()
             && s.each_document("no-such-ledger", DocKind::Sts, None, None, &mut |_| Ok(()))
+                .is_err(),
+        "an unknown ledger must be an error"
+    );
+}
+
+/// [`Store::each_recon_line`] and [`Store::each_recon_receipt`] hand out what
+/// reconciliation reads of [`Store::each_statement_line`]'s and [`Store::each_document`]'s rows
+/// ([`ReconLine::from_stored`], [`ReconReceipt`] from each receipt), in the same order, for
+/// every bound: lines with and without a bank reference, with a counterparty by account, by
+/// IBAN and by name only, pending, at another scale than their currency's, on two accounts;
+/// receipts with and without their optional references, a reversal among them. A callback's
+/// error stops the read and comes back; an unknown ledger is an error.
+pub fn recon_reads_match_full_rows<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    for (label, account, lines) in [
+        (
+            "recon-1",
+            RKUD,
+            vec![line(4, "R4", 40, true), line(2, "R2", 20, false)],
+        ),
+        (
+            "recon-2",
+            HOLDING,
+            vec![
+                line(2, "H2", 25, true),
+                Line {
+                    booked: false,
+                    ..line(3, "H3", 30, true)
+                },
+            ],
+        ),
+    ] {
+        ok(
+            "lines",
+            s.import_file(LEDGER, statement_batch(label, account, &lines)),
+        );
+    }
+    // Counterparties three ways, a line without a bank reference, an amount at scale 3.
+    let mut file = statement_file(
+        RKUD,
+        &[
+            line(3, "C1", 11, true),
+            line(3, "C2", 12, false),
+            line(5, "C3", 13, true),
+            line(6, "C4", 14, true),
+        ],
+    );
+    let entries = &mut file.statements[0].entries;
+    entries[0].counterparty = Party {
+        name: Some("PT SUMBER AIR".into()),
+        account: Some("0012345678".into()),
+        iban: Some("ID00BANK0012345678".into()),
+        ..Default::default()
+    };
+    entries[1].counterparty = Party {
+        iban: Some("ID00BANK0099".into()),
+        agent_bic: Some("BBTNIDJA".into()),
+        ..Default::default()
+    };
+    entries[2].counterparty = Party {
+        name: Some("DINAS PENDAPATAN".into()),
+        ..Default::default()
+    };
+    entries[2].refs = References {
+        end_to_end_id: Some("E2E-C3".into()),
+        customer_ref: Some("NONREF".into()),
+        ..Default::default()
+    };
+    entries[3].amount = Decimal::new(14_500, 3);
+    let batch = match build_import_batch(source("recon-3", "camt.053"), &file, &role_of) {
+        Ok(b) => b,
+        Err(e) => panic!("fixture statement batch recon-3 does not build: {e}"),
+    };
+    ok("lines", s.import_file(LEDGER, batch));
+    let mut reversal = receipt("NTPD-7R", Channel::Teller, "4.1.01.06", 70, 4);
+    reversal.status = ReceiptStatus::Reversed;
+    reversal.reverses_ntpd = Some("NTPD-7".into());
+    let mut bare = receipt("NTPD-8", Channel::Qris, "4.1.01.07", 80, 5);
+    (bare.kode_billing, bare.ntb, bare.jenis_pajak, bare.bank) = (None, None, None, None);
+    bare.nop = Some("36.73.010.001.001-0001.0".into());
+    let docs = vec![
+        Document::Receipt(receipt("NTPD-7", Channel::Teller, "4.1.01.06", 70, 3)),
+        Document::Receipt(reversal),
+        Document::Receipt(bare),
+        Document::Receipt(receipt("NTPD-1", Channel::Retail, "4.1.01.07", 10, 3)),
+        Document::Sts(sts("STS-R", "DISHUB", "4.1.02.01", 60, 4)),
+    ];
+    ok(
+        "docs",
+        s.import_file(LEDGER, document_batch("recon-docs", docs)),
+    );
+
+    for (from, to) in [(1, 28), (3, 3), (3, 5), (7, 9)] {
+        let mut want = Vec::new();
+        ok(
+            "each_statement_line",
+            s.each_statement_line(LEDGER, None, day(from), day(to), &mut |l| {
+                ReconLine::from_stored(l, &mut |r| {
+                    want.push(format!("{r:?}"));
+                    Ok(())
+                })
+            }),
+        );
+        let mut got = Vec::new();
+        ok(
+            "each_recon_line",
+            s.each_recon_line(LEDGER, day(from), day(to), &mut |r| {
+                got.push(format!("{r:?}"));
+                Ok(())
+            }),
+        );
+        assert_eq!(got, want, "recon lines of days {from}..={to}");
+    }
+    let mut all = Vec::new();
+    ok(
+        "each_recon_line",
+        s.each_recon_line(LEDGER, day(1), day(28), &mut |r| {
+            all.push((r.bank_ref.clone(), r.counterparty.clone(), r.amount));
+            Ok(())
+        }),
+    );
+    assert!(
+        all.contains(&(Some("C1".into()), Some("0012345678".into()), idr(11)))
+            && all.contains(&(Some("C2".into()), Some("ID00BANK0099".into()), idr(12)))
+            && all.contains(&(Some("C4".into()), None, Decimal::new(14_500, 3))),
+        "the fixture's counterparties and amounts must come through: {all:?}"
+    );
+    for (from, to) in [
+        (None, None),
+        (Some(day(4)), None),
+        (None, Some(day(3))),
+        (Some(day(5)), Some(day(5))),
+    ] {
+        let mut want = Vec::new();
+        ok(
+            "each_document",
+            s.each_document(LEDGER, DocKind::Receipt, from, to, &mut |d| {
+                if let Document::Receipt(r) = d.document {
+                    want.push((d.natural_key, ReconReceipt::from(r)));
+                }
+                Ok(())
+            }),
+        );
+        let mut got = Vec::new();
+        ok(
+            "each_recon_receipt",
+            s.each_recon_receipt(LEDGER, from, to, &mut |key, r| {
+                got.push((key, r));
+                Ok(())
+            }),
+        );
+        assert_eq!(got, want, "recon receipts within {from:?}..={to:?}");
+    }
+
+    let stop = || StoreError::InvalidInput {
+        field: "test".into(),
+        expected: "one row".into(),
+        found: "a second".into(),
+    };
+    let mut seen = 0;
+    let r = s.each_recon_line(LEDGER, day(1), day(28), &mut |_| {
+        seen += 1;
+        if seen == 2 {
+            Err(stop())
+        } else {
+            Ok(())
+        }
+    });
+    assert!(
+        matches!(r, Err(StoreError::InvalidInput { .. })) && seen == 2,
+        "a recon line callback's error must stop the read and come back: {r:?} after {seen}"
+    );
+    let mut seen = 0;
+    let r = s.each_recon_receipt(LEDGER, None, None, &mut |_, _| {
+        seen += 1;
+        Err(stop())
+    });
+    assert!(
+        matches!(r, Err(StoreError::InvalidInput { .. })) && seen == 1,
+        "a recon receipt callback's error must stop the read and come back: {r:?} after {seen}"
+    );
+    assert!(
+        s.each_recon_line("no-such-ledger", day(1), day(28), &mut |_| Ok(()))
+            .is_err()
+            && s.each_recon_receipt("no-such-ledger", None, None, &mut |_, _| Ok(()))
                 .is_err(),
         "an unknown ledger must be an error"
     );

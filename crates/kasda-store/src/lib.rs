@@ -476,6 +476,131 @@ pub struct StoredLine {
     pub entry_seq: Option<i64>,
 }
 
+/// A statement line as reconciliation reads it ([`Store::each_recon_line`]): the facts its
+/// rules and findings use and nothing else — no run, recording time, entry, currency, booking
+/// time, bank transaction code, balance, and no references apart from the bank's own (`text`
+/// holds every free text of the line, references and counterparty name included). The values
+/// many lines repeat (account, file) are lent for the call, so a reader that shares them
+/// copies nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconLine<'a> {
+    pub natural_key: String,
+    pub account: &'a str,
+    /// The file the line was read from, and the statement's index within it.
+    pub file_sha256: &'a str,
+    pub statement_index: u32,
+    /// Position of the line within its statement ([`SourcePos::index`]).
+    pub index: u32,
+    pub booking_date: NaiveDate,
+    pub value_date: Option<NaiveDate>,
+    /// Non-negative.
+    pub amount: Decimal,
+    pub direction: Direction,
+    pub status: EntryStatus,
+    pub reversal: bool,
+    pub bank_ref: Option<String>,
+    /// The counterparty's account number, else its IBAN.
+    pub counterparty: Option<String>,
+    pub counterparty_name: Option<String>,
+    /// [`LineFacts::text`].
+    pub text: String,
+}
+
+impl ReconLine<'_> {
+    /// Hands `line` to `each` as reconciliation reads it: what a store without a narrower read
+    /// of its own gives.
+    pub fn from_stored(
+        line: StoredLine,
+        each: &mut dyn FnMut(ReconLine<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let StoredLine {
+            file_sha256, facts, ..
+        } = line;
+        let LineFacts {
+            natural_key,
+            account,
+            statement_index,
+            pos,
+            booking_date,
+            value_date,
+            amount,
+            direction,
+            status,
+            reversal,
+            bank_ref,
+            counterparty,
+            text,
+            ..
+        } = facts;
+        each(ReconLine {
+            natural_key,
+            account: &account,
+            file_sha256: &file_sha256,
+            statement_index,
+            index: pos.index,
+            booking_date,
+            value_date,
+            amount,
+            direction,
+            status,
+            reversal,
+            bank_ref,
+            counterparty: counterparty.account.or(counterparty.iban),
+            counterparty_name: counterparty.name,
+            text,
+        })
+    }
+}
+
+/// A receipt as reconciliation reads it ([`Store::each_recon_receipt`]): the fields of
+/// [`kasda_core::document::Receipt`] its rules and findings use. The NPWPD, the taxpayer's name,
+/// the pokok/denda split and the OPD are not read. Deserialises from a stored receipt's JSON
+/// (the other fields are skipped without being kept).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReconReceipt {
+    pub ntpd: String,
+    pub kode_billing: Option<String>,
+    pub ntb: Option<String>,
+    pub nop: Option<String>,
+    pub jenis_pajak: Option<String>,
+    pub lines: Vec<kasda_core::document::RevenueLine>,
+    pub masa_pajak: Option<u32>,
+    pub tahun_pajak: Option<i32>,
+    pub total: Decimal,
+    pub channel: kasda_core::document::Channel,
+    pub bank: Option<String>,
+    pub account: Option<String>,
+    pub paid_at: DateTime<Utc>,
+    pub paid_zone: Option<String>,
+    pub settlement_date: Option<NaiveDate>,
+    pub status: kasda_core::document::ReceiptStatus,
+    pub reverses_ntpd: Option<String>,
+}
+
+impl From<kasda_core::document::Receipt> for ReconReceipt {
+    fn from(r: kasda_core::document::Receipt) -> Self {
+        ReconReceipt {
+            ntpd: r.ntpd,
+            kode_billing: r.kode_billing,
+            ntb: r.ntb,
+            nop: r.nop,
+            jenis_pajak: r.jenis_pajak,
+            lines: r.lines,
+            masa_pajak: r.masa_pajak,
+            tahun_pajak: r.tahun_pajak,
+            total: r.total,
+            channel: r.channel,
+            bank: r.bank,
+            account: r.account,
+            paid_at: r.paid_at,
+            paid_zone: r.paid_zone,
+            settlement_date: r.settlement_date,
+            status: r.status,
+            reverses_ntpd: r.reverses_ntpd,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredDocument {
     pub file_sha256: String,
@@ -1340,6 +1465,46 @@ pub trait Store {
             each(doc)?;
         }
         Ok(())
+    }
+
+    /// The lines [`Store::each_statement_line`] hands out for the period (every account), as
+    /// reconciliation reads them ([`ReconLine`]), in the same order. The default converts
+    /// [`Store::each_statement_line`]'s rows; a store may read only the columns it needs.
+    fn each_recon_line(
+        &mut self,
+        ledger: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        each: &mut dyn FnMut(ReconLine<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.each_statement_line(ledger, None, from, to, &mut |line| {
+            ReconLine::from_stored(line, each)
+        })
+    }
+
+    /// The receipts [`Store::each_document`] hands out for these bounds, each with its natural
+    /// key, as reconciliation reads them ([`ReconReceipt`]), in the same order. The default
+    /// converts [`Store::each_document`]'s rows; a store may decode only the fields it needs.
+    fn each_recon_receipt(
+        &mut self,
+        ledger: &str,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        each: &mut dyn FnMut(String, ReconReceipt) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.each_document(
+            ledger,
+            DocKind::Receipt,
+            from,
+            to,
+            &mut |d| match d.document {
+                Document::Receipt(r) => each(d.natural_key, r.into()),
+                _ => Err(StoreError::Corrupt(format!(
+                    "document {} is listed as a receipt but its body is another kind",
+                    d.natural_key
+                ))),
+            },
+        )
     }
 
     /// Documents with these natural keys, ordered as [`Store::documents`].

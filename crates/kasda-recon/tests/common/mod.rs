@@ -105,7 +105,7 @@ fn line(
         texts: texts.iter().map(|t| t.to_string()).collect(),
         counterparty: None,
         counterparty_name: None,
-        bank_ref: Some(format!("BR-{id}")),
+        bank_ref: Some(format!("BR-{id}").into()),
         statement_id: Some(format!("st:{account}:{date}").into()),
         seq: 0,
     }
