@@ -23,6 +23,7 @@
 //! (the PostgreSQL store must produce bit-identical chains for the same imports), store money as
 //! REAL, or update a ledger row in place.
 
+mod checkpoint;
 pub mod error;
 pub mod export;
 mod import;
@@ -93,6 +94,9 @@ impl Default for OpenOptions {
 
 /// The SQLite store. Holds one connection: the process's single writer.
 pub struct SqliteStore {
+    /// Started by the first large write to a file (see `checkpoint`). Declared first so that it
+    /// is dropped, and its checkpoint finished, while `conn` is still open.
+    checkpointer: Option<checkpoint::Checkpointer>,
     conn: Connection,
     /// File path, or `:memory:`; named in lock errors.
     path: PathBuf,
@@ -174,6 +178,7 @@ impl SqliteStore {
         )
         .map_err(open_err)?;
         let mut store = SqliteStore {
+            checkpointer: None,
             conn,
             path,
             busy_timeout_ms: options.busy_timeout_ms,
@@ -192,6 +197,7 @@ impl SqliteStore {
             source,
         })?;
         let mut store = SqliteStore {
+            checkpointer: None,
             conn,
             path: PathBuf::from(":memory:"),
             busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
@@ -294,6 +300,55 @@ impl SqliteStore {
         Ok(out)
     }
 
+    /// [`SqliteStore::write`] for a large write (an import, an append of many entries): its
+    /// COMMIT makes it durable in the WAL (synced, with `synchronous=FULL`) but does not copy the
+    /// WAL into the database file; a thread of the store's does that afterwards, beside whatever
+    /// the caller does next (see `checkpoint`). An in-memory database has no WAL.
+    pub(crate) fn write_large<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, SqliteError>,
+    ) -> Result<T, SqliteError> {
+        let file = self.path != Path::new(":memory:");
+        let automatic: i64 = if file {
+            let pages = self
+                .conn
+                .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+                .map_err(|e| self.wrap(e))?;
+            self.conn
+                .pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(|e| self.wrap(e))?;
+            pages
+        } else {
+            0
+        };
+        let out = self.write(f);
+        if !file {
+            return out;
+        }
+        let restored = self
+            .conn
+            .pragma_update(None, "wal_autocheckpoint", automatic)
+            .map_err(|e| self.wrap(e));
+        let out = out?;
+        restored?;
+        // The write has committed: nothing after this point may report it as failed.
+        if self.checkpointer.is_none() {
+            self.checkpointer =
+                checkpoint::Checkpointer::start(&self.path, self.busy_timeout_ms).ok();
+        }
+        match &self.checkpointer {
+            Some(c) => c.wake(),
+            // No second connection or thread to be had: checkpoint here, as the automatic
+            // checkpoint would have (its outcome is not the write's).
+            None => {
+                let _ = self
+                    .conn
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        }
+        Ok(out)
+    }
+
     /// [`SqliteStore::read`] on a ledger that must exist.
     fn read_ledger<T>(
         &mut self,
@@ -341,7 +396,7 @@ impl SqliteStore {
         before_commit: impl FnOnce(&ImportOutcome),
     ) -> Result<ImportOutcome, SqliteError> {
         kasda_store::check_batch_limits(batch)?;
-        self.write(|tx| {
+        self.write_large(|tx| {
             let out = import::import_file(tx, ledger, batch)?;
             before_commit(&out);
             Ok(out)
@@ -525,7 +580,7 @@ impl Store for SqliteStore {
         run: RunInfo,
         entries: Vec<NewEntry>,
     ) -> Result<AppendOutcome, StoreError> {
-        Ok(self.write(|tx| append_in_tx(tx, ledger, &run, &entries))?)
+        Ok(self.write_large(|tx| append_in_tx(tx, ledger, &run, &entries))?)
     }
 
     fn append_entries_from(
@@ -534,7 +589,7 @@ impl Store for SqliteStore {
         run: RunInfo,
         fill: &mut dyn FnMut(kasda_store::EntrySink<'_>) -> Result<(), StoreError>,
     ) -> Result<AppendOutcome, StoreError> {
-        Ok(self.write(|tx| recon_write::append_from(tx, ledger, &run, fill))?)
+        Ok(self.write_large(|tx| recon_write::append_from(tx, ledger, &run, fill))?)
     }
 
     fn balance(

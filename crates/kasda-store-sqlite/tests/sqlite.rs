@@ -830,6 +830,61 @@ fn pragmas_are_wal_full_and_foreign_keys() {
     assert!(s.verify("kota-serang").unwrap().first_bad.is_none());
 }
 
+/// An import or append on a file commits without the automatic checkpoint (the store's own
+/// thread copies the WAL back afterwards): the connection's automatic checkpoint is back at its
+/// setting after a write that committed and after one that was refused, a second store on the
+/// same file writes beside the first one's checkpoint thread, and what was committed is all
+/// there, verified, when the file is opened again.
+#[test]
+fn large_writes_leave_the_checkpoint_to_the_store_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.ensure_ledger(&ledger()).unwrap();
+    let automatic = |s: &SqliteStore| -> i64 {
+        s.connection()
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(automatic(&s), 1000, "SQLite's default");
+    let good = synthetic::statement_batch("a", "0012345678", 1_300, d("2026-01-02"));
+    let mut bad = good.clone();
+    bad.statements[0].lines[700]
+        .entry
+        .as_mut()
+        .unwrap()
+        .postings[0]
+        .amount += dec!(1);
+    assert!(s.import_file("kota-serang", bad).is_err());
+    assert_eq!(automatic(&s), 1000, "after a refused import");
+    assert_eq!(
+        s.import_file("kota-serang", good).unwrap().entries_appended,
+        1_300
+    );
+    assert_eq!(automatic(&s), 1000, "after an import");
+    let mut other = SqliteStore::open(&path).unwrap();
+    other
+        .append_entries(
+            "kota-serang",
+            RunInfo::new(RunKind::Manual, "x"),
+            vec![entry("m1", "2026-01-10", dec!(1)).into()],
+        )
+        .unwrap();
+    assert_eq!(automatic(&other), 1000, "after an append");
+    s.append_entries(
+        "kota-serang",
+        RunInfo::new(RunKind::Manual, "x"),
+        vec![entry("m2", "2026-01-11", dec!(1)).into()],
+    )
+    .unwrap();
+    drop(other);
+    drop(s);
+    let mut again = SqliteStore::open(&path).unwrap();
+    assert_eq!(again.entry_count("kota-serang").unwrap(), 1_302);
+    assert_eq!(again.verify("kota-serang").unwrap().first_bad, None);
+    assert_eq!(again.check_aggregates("kota-serang").unwrap(), None);
+}
+
 #[test]
 fn urls_parse() {
     assert_eq!(
