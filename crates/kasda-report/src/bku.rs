@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use kasda_core::config::{Config, SignatoryRole};
-use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, StoredEntry};
-use kasda_store::Store;
+use kasda_core::ledger::{AccountKey, AccountKind, EntryKind};
+use kasda_store::{BookLine, Store};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +23,7 @@ use crate::model::{
     Cell, Column, Report, ReportData, ReportKind, Row, RowStyle, Section, SignatureBlock,
     SCHEMA_VERSION,
 };
-use crate::read::{add, day_before, doc_ref, effect_on, header, rkud_accounts, signature, Reader};
+use crate::read::{add, day_before, doc_ref, header, rkud_accounts, signature, Reader};
 use crate::{ReportError, ReportParams, MAX_TABLE_ROWS};
 
 /// One BKU line.
@@ -234,23 +234,22 @@ fn book(
     } else if year_start < params.from {
         (before_in, before_out) = r.in_out(key, year_start, day_before(params.from))?;
     }
-    let entries = r.movements(key, params.from, params.to)?;
-    if entries.len() > MAX_TABLE_ROWS {
+    let lines = r.book_lines(key, params.from, params.to, &KODE_KINDS)?;
+    if lines.len() > MAX_TABLE_ROWS {
         return Err(ReportError::Limit {
             what: format!("BKU lines of {key}"),
             limit: MAX_TABLE_ROWS,
-            found: entries.len(),
+            found: lines.len(),
         });
     }
-    let documents = documents_of(r, &entries)?;
     let mut balance = opening;
     let mut split_balance = opening_split;
     let mut receipts_split = split.then(CashSplit::default);
     let mut payments_split = split.then(CashSplit::default);
-    let mut rows = Vec::with_capacity(entries.len());
+    let mut rows = Vec::with_capacity(lines.len());
     let (mut rin, mut rout) = (Decimal::ZERO, Decimal::ZERO);
-    for (i, (e, document)) in entries.iter().zip(documents).enumerate() {
-        let x = effect_on(e, key);
+    for (i, e) in lines.into_iter().enumerate() {
+        let x = e.effect;
         let (receipt, payment) = if x >= Decimal::ZERO {
             (x, Decimal::ZERO)
         } else {
@@ -264,7 +263,7 @@ fn book(
             receipts_split.as_mut(),
             payments_split.as_mut(),
         ) {
-            let (held, received, paid) = if e.entry.kind == EntryKind::StatementLine {
+            let (held, received, paid) = if e.kind == EntryKind::StatementLine {
                 (&mut sb.bank, &mut rs.bank, &mut ps.bank)
             } else {
                 (&mut sb.tunai, &mut rs.tunai, &mut ps.tunai)
@@ -273,26 +272,14 @@ fn book(
             *received = add(*received, receipt, "BKU split receipts")?;
             *paid = add(*paid, payment, "BKU split payments")?;
         }
-        let kode: BTreeSet<String> = e
-            .entry
-            .postings
-            .iter()
-            .filter(|p| {
-                matches!(
-                    p.account.kind(),
-                    AccountKind::PendapatanLra
-                        | AccountKind::PenerimaanBelumMasukRkud
-                        | AccountKind::Belanja
-                )
-            })
-            .map(|p| p.account.qualifier().to_string())
-            .collect();
+        let document = document_of(&e);
+        let kode: BTreeSet<String> = e.kode.into_iter().collect();
         rows.push(BkuRow {
             no: i as u64 + 1,
-            date: e.entry.booked_on,
+            date: e.booked_on,
             seq: e.seq,
             document,
-            description: e.entry.memo.clone(),
+            description: e.memo,
             kode_rekening: kode.into_iter().collect(),
             receipt,
             payment,
@@ -332,49 +319,33 @@ fn book(
     })
 }
 
-/// The document numbers behind each entry: its own document (STS, SP2D, receipt), the documents
-/// a match joins, or — for a bank line — the documents of the match that cleared it, else the
-/// bank reference in its key.
-fn documents_of(r: &mut Reader<'_>, entries: &[StoredEntry]) -> Result<Vec<String>, ReportError> {
-    let own_seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
-    let own_joins = r.joins_of(&own_seqs)?;
-    let line_keys: Vec<String> = entries
-        .iter()
-        .filter(|e| e.entry.kind == EntryKind::StatementLine)
-        .map(|e| e.entry.natural_key.clone())
-        .collect();
-    let joined = r.joined_by(&line_keys)?;
-    let match_seqs: Vec<i64> = joined.values().flatten().map(|e| e.seq).collect();
-    let match_joins = r.joins_of(&match_seqs)?;
-    let mut out = Vec::with_capacity(entries.len());
-    for e in entries {
-        let mut refs: Vec<String> = Vec::new();
-        if let Some(d) = doc_ref(&e.entry.natural_key) {
-            refs.push(d);
-        }
-        for k in own_joins.get(&e.seq).into_iter().flatten() {
-            refs.extend(doc_ref(k));
-        }
-        if e.entry.kind == EntryKind::StatementLine {
-            for m in joined.get(&e.entry.natural_key).into_iter().flatten() {
-                for k in match_joins.get(&m.seq).into_iter().flatten() {
-                    refs.extend(doc_ref(k));
-                }
-            }
-            if refs.is_empty() {
-                // stmt:<account>:<date>:<bank ref>:…
-                let bank_ref = e.entry.natural_key.split(':').nth(3).unwrap_or("-");
-                refs.push(format!("bank {bank_ref}"));
-            }
-        }
-        refs.dedup();
-        let shown = match refs.len() {
-            0..=3 => refs.join(", "),
-            n => format!("{} (+{} lainnya)", refs[..3].join(", "), n - 3),
-        };
-        out.push(shown);
+/// The kode rekening a BKU line shows: the revenue, revenue-in-transit and spending accounts the
+/// entry posts to.
+const KODE_KINDS: [AccountKind; 3] = [
+    AccountKind::PendapatanLra,
+    AccountKind::PenerimaanBelumMasukRkud,
+    AccountKind::Belanja,
+];
+
+/// The document numbers behind a line: its own document (STS, SP2D, receipt), the documents it
+/// joins, or — for a bank line — the documents of the match that cleared it, else the bank
+/// reference in its key.
+fn document_of(e: &BookLine) -> String {
+    let mut refs: Vec<String> = Vec::new();
+    if let Some(d) = doc_ref(&e.natural_key) {
+        refs.push(d);
     }
-    Ok(out)
+    refs.extend(e.documents.iter().filter_map(|k| doc_ref(k)));
+    if e.kind == EntryKind::StatementLine && refs.is_empty() {
+        // stmt:<account>:<date>:<bank ref>:…
+        let bank_ref = e.natural_key.split(':').nth(3).unwrap_or("-");
+        refs.push(format!("bank {bank_ref}"));
+    }
+    refs.dedup();
+    match refs.len() {
+        0..=3 => refs.join(", "),
+        n => format!("{} (+{} lainnya)", refs[..3].join(", "), n - 3),
+    }
 }
 
 fn layout(d: &BkuData) -> (Vec<Section>, Vec<String>) {

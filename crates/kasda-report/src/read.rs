@@ -1,14 +1,13 @@
 //! Reading the ledger for reports: every balance and movement goes through here, with the same
 //! as-of and known-at filters, so all reports agree with each other and with a re-run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use kasda_core::config::Config;
 use kasda_core::ledger::{AccountKey, AccountKind, EntryKind, StoredEntry};
 use kasda_store::{
-    AccountFlow, FindingRecord, FindingStatus, JoiningEntry, OpenItem, Store, StoredStatement,
-    MAX_KEYS_PER_LOOKUP,
+    AccountFlow, BookLine, FindingRecord, FindingStatus, OpenItem, Store, StoredStatement,
 };
 use rust_decimal::Decimal;
 
@@ -88,6 +87,30 @@ impl<'a> Reader<'a> {
         Ok(entries)
     }
 
+    /// The cash-book lines of `key` booked within `from..=to` and known at the cut-off
+    /// ([`Store::book_lines`]), in (booking date, seq) order; counted against
+    /// [`MAX_REPORT_ENTRIES`] like the entries read.
+    pub fn book_lines(
+        &mut self,
+        key: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+        kode_kinds: &[AccountKind],
+    ) -> Result<Vec<BookLine>, ReportError> {
+        let lines = self
+            .store
+            .book_lines(self.ledger, key, from, to, self.known_at, kode_kinds)?;
+        self.read_entries += lines.len();
+        if self.read_entries > MAX_REPORT_ENTRIES {
+            return Err(ReportError::Limit {
+                what: format!("ledger entries read by one report (at account {key})"),
+                limit: MAX_REPORT_ENTRIES,
+                found: self.read_entries,
+            });
+        }
+        Ok(lines)
+    }
+
     /// Facts of `kind` on `key` still open at the end of `as_of` as known at the cut-off
     /// ([`Store::open_items`]), in (booking date, seq) order; counted against
     /// [`MAX_REPORT_ENTRIES`] like the entries read.
@@ -164,35 +187,6 @@ impl<'a> Reader<'a> {
             }
         }
         Ok((debits, credits))
-    }
-
-    /// The entries known at the cut-off that join any of `keys`, per joined key, narrowed to
-    /// seq, booking date and recording time ([`Store::joining_entries`]).
-    pub fn joined_by(
-        &mut self,
-        keys: &[String],
-    ) -> Result<HashMap<String, Vec<JoiningEntry>>, ReportError> {
-        let mut out: HashMap<String, Vec<JoiningEntry>> = HashMap::new();
-        for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
-            for j in self.store.joining_entries(self.ledger, chunk)? {
-                if self.known_at.is_some_and(|k| j.recorded_at > k) {
-                    continue;
-                }
-                out.entry(j.key.clone()).or_default().push(j);
-            }
-        }
-        Ok(out)
-    }
-
-    /// `(seq, joined key)` of these entries.
-    pub fn joins_of(&mut self, seqs: &[i64]) -> Result<HashMap<i64, Vec<String>>, ReportError> {
-        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-        for chunk in seqs.chunks(MAX_KEYS_PER_LOOKUP) {
-            for (seq, key) in self.store.entry_joins(self.ledger, chunk)? {
-                out.entry(seq).or_default().push(key);
-            }
-        }
-        Ok(out)
     }
 
     /// Statements of one account that were imported at the cut-off.

@@ -1178,3 +1178,92 @@ pub(crate) async fn open_documents(
     .await?;
     doc_rows(&rows)
 }
+
+/// `Store::book_lines`: the account's postings in the period's seq span (`postings_by_account`),
+/// each entry by its key; the entry's own joins (primary key), the joins of the entries known at
+/// the cut-off that clear a statement line (`entry_joins_by_key`, then the primary key) and the
+/// kode accounts among its postings as arrays from correlated subqueries. No entry is built
+/// whole and nothing goes back and forth per line.
+pub(crate) async fn book_lines(
+    c: &Client,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+    kode_kinds: &[AccountKind],
+) -> Result<Vec<kasda_store::BookLine>, StoreError> {
+    let Some(id) = account_id_of(c, ledger, account).await? else {
+        return Ok(Vec::new());
+    };
+    let Some((lo, hi)) = seq_span(c, ledger, from, to).await? else {
+        return Ok(Vec::new());
+    };
+    let kinds: Vec<&str> = kode_kinds.iter().map(|k| k.as_str()).collect();
+    let rows = query(
+        c,
+        "book lines",
+        // The `OFFSET 0` fence keeps the plan on the account's postings, as in `open_items`.
+        "SELECT e.seq, e.kind, e.booked_on, e.natural_key, e.memo, p.side, p.amount, p.currency,
+                ARRAY(SELECT j.joined_key FROM entry_joins j
+                       WHERE j.ledger_id = $1 AND j.seq = e.seq ORDER BY j.idx),
+                CASE WHEN e.kind = 'statement_line' THEN
+                  ARRAY(SELECT c.joined_key FROM entry_joins c
+                         WHERE c.ledger_id = $1 AND c.seq IN (
+                               SELECT j.seq FROM entry_joins j
+                                 JOIN entries m ON m.ledger_id = j.ledger_id AND m.seq = j.seq
+                                WHERE j.ledger_id = $1 AND j.joined_key = e.natural_key
+                                  AND ($7::timestamptz IS NULL OR m.recorded_at <= $7))
+                         ORDER BY c.seq, c.idx)
+                END,
+                ARRAY(SELECT a.qualifier FROM postings q
+                        JOIN accounts a ON a.ledger_id = q.ledger_id AND a.account_id = q.account_id
+                       WHERE q.ledger_id = $1 AND q.seq = e.seq AND a.kind = ANY($8)
+                       ORDER BY q.idx)
+           FROM postings p
+          CROSS JOIN LATERAL (
+                SELECT x.seq, x.kind, x.booked_on, x.natural_key, x.memo FROM entries x
+                 WHERE x.ledger_id = p.ledger_id AND x.seq = p.seq
+                   AND x.booked_on BETWEEN $3 AND $4
+                   AND ($7::timestamptz IS NULL OR x.recorded_at <= $7)
+                OFFSET 0) e
+          WHERE p.ledger_id = $1 AND p.account_id = $2 AND p.seq BETWEEN $5 AND $6
+          ORDER BY e.booked_on, e.seq, p.idx",
+        &[&ledger, &id, &from, &to, &lo, &hi, &known_at, &kinds],
+    )
+    .await?;
+    let mut out: Vec<kasda_store::BookLine> = Vec::new();
+    for r in &rows {
+        let seq: i64 = r.get(0);
+        let side: String = r.get(5);
+        let cur: String = r.get(7);
+        let magnitude = at_scale(r.get::<_, Decimal>(6), currency(&cur)?);
+        let signed = match side.as_str() {
+            "debit" => magnitude,
+            "credit" => -magnitude,
+            other => return Err(corrupt("posting side", other)),
+        };
+        if let Some(line) = out.last_mut().filter(|l| l.seq == seq) {
+            // A second posting of the entry to the account.
+            line.effect = line
+                .effect
+                .checked_add(signed)
+                .ok_or_else(|| corrupt("effect of entry", seq))?;
+            continue;
+        }
+        let kind: String = r.get(1);
+        let mut documents: Vec<String> = r.get(8);
+        documents.extend(r.get::<_, Option<Vec<String>>>(9).unwrap_or_default());
+        out.push(kasda_store::BookLine {
+            seq,
+            kind: EntryKind::parse(&kind).ok_or_else(|| corrupt("entry kind", &kind))?,
+            booked_on: r.get(2),
+            natural_key: r.get(3),
+            memo: r.get(4),
+            effect: signed,
+            kode: r.get(10),
+            documents,
+        });
+    }
+    Ok(out)
+}

@@ -297,6 +297,27 @@ impl Store for PgStore {
             .block_on(read::entries_joining(&self.client, ledger, keys))
     }
 
+    fn book_lines(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+        kode_kinds: &[kasda_core::ledger::AccountKind],
+    ) -> Result<Vec<kasda_store::BookLine>, StoreError> {
+        self.known(ledger)?;
+        self.rt.block_on(read::book_lines(
+            &self.client,
+            ledger,
+            account,
+            from,
+            to,
+            known_at,
+            kode_kinds,
+        ))
+    }
+
     fn joining_entries(
         &mut self,
         ledger: &str,

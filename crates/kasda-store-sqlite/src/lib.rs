@@ -743,6 +743,20 @@ impl Store for SqliteStore {
         Ok(self.read_ledger(ledger, |tx| read::entries_joining(tx, ledger, keys))?)
     }
 
+    fn book_lines(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+        kode_kinds: &[kasda_core::ledger::AccountKind],
+    ) -> Result<Vec<kasda_store::BookLine>, StoreError> {
+        Ok(self.read_ledger(ledger, |tx| {
+            read::book_lines(tx, ledger, account, from, to, known_at, kode_kinds)
+        })?)
+    }
+
     fn joining_entries(
         &mut self,
         ledger: &str,

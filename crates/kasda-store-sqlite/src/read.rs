@@ -1553,3 +1553,137 @@ pub(crate) fn open_documents(
     sort_documents(&mut out);
     Ok(out)
 }
+
+/// `Store::book_lines`: one walk of the account's postings in the period's seq span
+/// (`postings_by_account`), each entry read by its key; the entry's own joins (primary key),
+/// the entries clearing a statement line (`entry_joins_by_key`) and their joins, and the kode
+/// accounts among its postings come from correlated subqueries as JSON arrays, so no entry is
+/// built whole and no lookup goes back and forth between Rust and SQLite.
+pub(crate) fn book_lines(
+    tx: &Transaction<'_>,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+    kode_kinds: &[AccountKind],
+) -> Result<Vec<kasda_store::BookLine>, SqliteError> {
+    let Some(id) = account_id(tx, ledger, account)? else {
+        return Ok(Vec::new());
+    };
+    let Some((lo, hi)) = seq_span(tx, ledger, from, to)? else {
+        return Ok(Vec::new());
+    };
+    // The kinds are the crate's own constant names, never input text.
+    let kinds: Vec<String> = kode_kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect();
+    let kode = if kinds.is_empty() {
+        "'[]'".to_string()
+    } else {
+        format!(
+            "(SELECT json_group_array(a.qualifier)
+                FROM postings q
+               CROSS JOIN accounts a ON a.ledger = q.ledger AND a.account_id = q.account_id
+               WHERE q.ledger = ?1 AND q.seq = e.seq AND a.kind IN ({}))",
+            kinds.join(", ")
+        )
+    };
+    let mut stmt = tx.prepare_cached(&format!(
+        // Join order and indexes fixed (CROSS JOIN, INDEXED BY, `+` on the date), as in
+        // `account_seqs`: without statistics the planner walks the ledger instead.
+        "SELECT e.seq, e.kind, e.booked_on, e.natural_key, e.memo, p.side, p.amount, p.currency,
+                (SELECT json_group_array(j.joined_key) FROM entry_joins j
+                  WHERE j.ledger = ?1 AND j.seq = e.seq),
+                CASE WHEN e.kind = 'statement_line' THEN
+                  (SELECT json_group_array(c.joined_key) FROM entry_joins c
+                    WHERE c.ledger = ?1 AND c.seq IN (
+                      SELECT j.seq FROM entry_joins j INDEXED BY entry_joins_by_key
+                       WHERE j.ledger = ?1 AND j.joined_key = e.natural_key
+                         AND (?7 IS NULL OR (SELECT m.recorded_at FROM entries m
+                                              WHERE m.ledger = ?1 AND m.seq = j.seq) <= ?7)))
+                END,
+                {kode}
+           FROM postings p INDEXED BY postings_by_account
+          CROSS JOIN entries e ON e.ledger = p.ledger AND e.seq = p.seq
+          WHERE p.ledger = ?1 AND p.account_id = ?2 AND p.seq BETWEEN ?5 AND ?6
+            AND +e.booked_on BETWEEN ?3 AND ?4 AND (?7 IS NULL OR e.recorded_at <= ?7)
+          ORDER BY p.seq, p.idx"
+    ))?;
+    let mut rows = stmt.query(params![
+        ledger,
+        id,
+        date_text(from),
+        date_text(to),
+        lo,
+        hi,
+        known_at.map(|t| t.timestamp_micros())
+    ])?;
+    let mut out: Vec<kasda_store::BookLine> = Vec::new();
+    let keys = |key: &str,
+                column: &'static str,
+                text: Option<String>|
+     -> Result<Vec<String>, SqliteError> {
+        match text {
+            None => Ok(Vec::new()),
+            Some(t) => serde_json::from_str(&t)
+                .map_err(|_| corrupt("entry_joins", ledger, key, column, "a JSON array", t)),
+        }
+    };
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let key = format!("seq {seq}");
+        let amount: i64 = r.get(6)?;
+        let currency_text: String = r.get(7)?;
+        let currency = parse_currency("postings", ledger, &key, &currency_text)?;
+        let side: String = r.get(5)?;
+        let magnitude = from_minor(amount, currency);
+        let signed = match side.as_str() {
+            "debit" => magnitude,
+            "credit" => -magnitude,
+            _ => {
+                return Err(corrupt(
+                    "postings",
+                    ledger,
+                    key,
+                    "side",
+                    "debit or credit",
+                    side,
+                ))
+            }
+        };
+        if let Some(line) = out.last_mut().filter(|l| l.seq == seq) {
+            // A second posting of the entry to the account.
+            line.effect = line.effect.checked_add(signed).ok_or_else(|| {
+                corrupt(
+                    "postings",
+                    ledger,
+                    &key,
+                    "amount",
+                    "a summable amount",
+                    amount.to_string(),
+                )
+            })?;
+            continue;
+        }
+        let kind_text: String = r.get(1)?;
+        let kind = EntryKind::parse(&kind_text)
+            .ok_or_else(|| corrupt("entries", ledger, &key, "kind", "an entry kind", &kind_text))?;
+        let booked: String = r.get(2)?;
+        let mut documents = keys(&key, "joined_key", r.get(8)?)?;
+        documents.extend(keys(&key, "joined_key", r.get(9)?)?);
+        out.push(kasda_store::BookLine {
+            seq,
+            kind,
+            booked_on: parse_date("entries", ledger, &key, "booked_on", &booked)?,
+            natural_key: r.get(3)?,
+            memo: r.get(4)?,
+            effect: signed,
+            kode: keys(&key, "qualifier", r.get(10)?)?,
+            documents,
+        });
+    }
+    out.sort_by_key(|l| (l.booked_on, l.seq));
+    Ok(out)
+}

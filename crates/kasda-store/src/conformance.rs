@@ -3267,6 +3267,7 @@ pub fn run_all<S: Store + TamperHook>(make: &mut dyn FnMut() -> S) {
     each_line_and_document(make);
     recon_reads_match_full_rows(make);
     append_entries_from_matches_list(make);
+    book_lines_of_accounts(make);
 }
 
 /// `(seq, natural key)` of the ledger's match entries, found by reading every entry
@@ -3389,7 +3390,7 @@ macro_rules! conformance_tests {
             findings_history, maker_checker, opening_balances, period_close, paging_and_limits, trail_truncates, facts_round_trip,
             random_operations, account_flows_aggregate, open_items_and_account_flows,
             match_entry_keys_paging, joining_entries_and_open_documents, each_line_and_document,
-            recon_reads_match_full_rows, append_entries_from_matches_list);
+            recon_reads_match_full_rows, append_entries_from_matches_list, book_lines_of_accounts);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -3836,6 +3837,261 @@ pub fn open_items_and_account_flows<S: Store>(make: &mut dyn FnMut() -> S) {
             assert!(!got.is_empty(), "{what}: the account moved in the period");
         }
     }
+}
+
+/// [`Store::book_lines`]: the entries posting to an account in a period and known at a cut-off,
+/// in (booking date, seq) order, with their effect, kode accounts and document keys (own joins,
+/// then the joins of the entries known at the cut-off that clear a statement line), equal to the
+/// answer written over the lookups ([`crate::book_lines_by_lookups`]) and to hand-checked lines.
+pub fn book_lines_of_accounts<S: Store>(make: &mut dyn FnMut() -> S) {
+    let mut s = fresh(make);
+    // Receipt (day 2), its settlement credit (day 3) and the match joining both (day 3).
+    match_fixture(&mut s);
+    ok(
+        "statement",
+        s.import_file(
+            LEDGER,
+            statement_batch(
+                "book-1",
+                RKUD,
+                &[
+                    line(2, "BOOK-A", 40, true),
+                    line(4, "BOOK-B", 60, true),
+                    line(3, "BOOK-C", 15, false),
+                ],
+            ),
+        ),
+    );
+    let lines = ok(
+        "lines",
+        s.statement_lines(LEDGER, Some(RKUD), day(1), day(31)),
+    );
+    let key_of = |reference: &str| -> String {
+        let found: Vec<&StoredLine> = lines
+            .iter()
+            .filter(|l| l.facts.natural_key.contains(reference))
+            .collect();
+        assert_eq!(found.len(), 1, "one line with {reference}: {lines:?}");
+        found[0].facts.natural_key.clone()
+    };
+    let settle = key_of("QRIS-SETTLE-1");
+    let (a, b) = (key_of("BOOK-A"), key_of("BOOK-B"));
+    let jasa_giro = AccountKey::new(AccountKind::PendapatanLra, "4.1.04.16.01.0001");
+    let clear = |key: &str, of: &str, amount: i64, d: u32| JournalEntry {
+        kind: EntryKind::WriteOff,
+        booked_on: day(d),
+        value_date: day(d),
+        natural_key: key.into(),
+        position: String::new(),
+        memo: format!("identified {of}"),
+        reverses: None,
+        postings: vec![
+            Posting::debit(suspense_in(RKUD), idr(amount)),
+            Posting::credit(jasa_giro.clone(), idr(amount)),
+        ],
+    };
+    // BOOK-B is cleared on day 6 by an entry that also names an STS.
+    ok(
+        "clear BOOK-B",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "book"),
+            vec![NewEntry {
+                entry: clear("book:clear-b", "B", 60, 6),
+                joins: vec![b.clone(), "sts:STS-BOOK-1".into()],
+            }],
+        ),
+    );
+    sleep_tick();
+    let before_late = Utc::now();
+    sleep_tick();
+    // Recorded after the cut-off: BOOK-A's clearing (day 5) and a late line (day 3).
+    ok(
+        "clear BOOK-A",
+        s.append_entries(
+            LEDGER,
+            RunInfo::new(RunKind::Manual, "book"),
+            vec![NewEntry {
+                entry: clear("book:clear-a", "A", 40, 5),
+                joins: vec![a.clone(), "sp2d:SP2D-BOOK-9".into()],
+            }],
+        ),
+    );
+    ok(
+        "late statement",
+        s.import_file(
+            LEDGER,
+            statement_batch("book-2", RKUD, &[line(3, "BOOK-E", 11, true)]),
+        ),
+    );
+    let kode_kinds = [
+        AccountKind::PendapatanLra,
+        AccountKind::PenerimaanBelumMasukRkud,
+        AccountKind::Belanja,
+    ];
+    let unused = AccountKey::new(AccountKind::KasDaerah, "0000000001");
+    /// (what, account, first day, last day, cut-off, kode kinds)
+    type Case<'a> = (
+        &'a str,
+        AccountKey,
+        u32,
+        u32,
+        Option<DateTime<Utc>>,
+        &'a [AccountKind],
+    );
+    let cases: Vec<Case<'_>> = vec![
+        ("kas daerah, month", kas(RKUD), 1, 31, None, &kode_kinds),
+        ("kas daerah, day 3", kas(RKUD), 3, 3, None, &kode_kinds),
+        (
+            "kas daerah before the late writes",
+            kas(RKUD),
+            1,
+            31,
+            Some(before_late),
+            &kode_kinds,
+        ),
+        (
+            "suspense in, month",
+            suspense_in(RKUD),
+            1,
+            31,
+            None,
+            &kode_kinds,
+        ),
+        (
+            "suspense in, no kode kinds",
+            suspense_in(RKUD),
+            1,
+            31,
+            None,
+            &[],
+        ),
+        (
+            "suspense in before the late writes",
+            suspense_in(RKUD),
+            4,
+            31,
+            Some(before_late),
+            &kode_kinds,
+        ),
+        (
+            "dana dalam perjalanan",
+            ddp(Channel::Qris),
+            1,
+            31,
+            None,
+            &kode_kinds,
+        ),
+        ("never posted to", unused, 1, 31, None, &kode_kinds),
+    ];
+    let mut books = BTreeMap::new();
+    for (what, account, from, to, known, kinds) in cases {
+        let got = ok(
+            "book_lines",
+            s.book_lines(LEDGER, &account, day(from), day(to), known, kinds),
+        );
+        let oracle = ok(
+            "book_lines_by_lookups",
+            crate::book_lines_by_lookups(
+                &mut s,
+                LEDGER,
+                &account,
+                day(from),
+                day(to),
+                known,
+                kinds,
+            ),
+        );
+        assert_eq!(got, oracle, "{what}: book_lines differs from the lookups");
+        let order: Vec<(NaiveDate, i64)> = got.iter().map(|l| (l.booked_on, l.seq)).collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted, "{what}: lines must be in (date, seq) order");
+        for l in &got {
+            assert!(
+                l.booked_on >= day(from) && l.booked_on <= day(to) && !l.effect.is_zero(),
+                "{what}: line {l:?} must be booked in the period and move the account"
+            );
+        }
+        books.insert(what, got);
+    }
+    let by_key = |what: &str, key: &str| -> crate::BookLine {
+        match books[what].iter().find(|l| l.natural_key == key) {
+            Some(l) => l.clone(),
+            None => panic!("{what}: no line {key} in {:?}", books[what]),
+        }
+    };
+    let effects = |what: &str| -> Vec<Decimal> {
+        let mut v: Vec<Decimal> = books[what].iter().map(|l| l.effect).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        effects("kas daerah, month"),
+        vec![-idr(15), idr(11), idr(40), idr(60), idr(125)],
+        "kas daerah: the five bank lines"
+    );
+    assert_eq!(
+        effects("kas daerah before the late writes"),
+        vec![-idr(15), idr(40), idr(60), idr(125)],
+        "kas daerah as known before the late line"
+    );
+    assert_eq!(
+        effects("kas daerah, day 3"),
+        vec![-idr(15), idr(11), idr(125)]
+    );
+    let settled = by_key("kas daerah, month", &settle);
+    assert_eq!(settled.kind, EntryKind::StatementLine);
+    assert_eq!(
+        settled.documents,
+        vec![settle.clone(), "receipt:NTPD-TRAIL-7781".to_string()],
+        "a settled line carries the match's joins"
+    );
+    assert_eq!(
+        by_key("kas daerah, month", &a).documents,
+        vec![a.clone(), "sp2d:SP2D-BOOK-9".to_string()]
+    );
+    assert!(
+        by_key("kas daerah before the late writes", &a)
+            .documents
+            .is_empty(),
+        "BOOK-A's clearing is recorded after the cut-off"
+    );
+    assert_eq!(
+        by_key("kas daerah, month", &b).documents,
+        vec![b.clone(), "sts:STS-BOOK-1".to_string()]
+    );
+    let cleared_b = by_key("suspense in, month", "book:clear-b");
+    assert_eq!(cleared_b.effect, idr(60));
+    assert_eq!(cleared_b.kode, vec!["4.1.04.16.01.0001".to_string()]);
+    assert_eq!(
+        cleared_b.documents,
+        vec![b.clone(), "sts:STS-BOOK-1".to_string()],
+        "an entry's own joins"
+    );
+    assert!(by_key("suspense in, no kode kinds", "book:clear-b")
+        .kode
+        .is_empty());
+    assert!(
+        books["suspense in before the late writes"]
+            .iter()
+            .all(|l| l.natural_key != "book:clear-a"),
+        "suspense in before the late writes: {:?}",
+        books["suspense in before the late writes"]
+    );
+    assert!(books["never posted to"].is_empty());
+    assert!(
+        s.book_lines(
+            "no-such-ledger",
+            &kas(RKUD),
+            day(1),
+            day(31),
+            None,
+            &kode_kinds
+        )
+        .is_err(),
+        "book_lines of an unknown ledger must fail"
+    );
 }
 
 /// [`Store::joining_entries`] and [`Store::open_documents`]: the entries joining given keys with

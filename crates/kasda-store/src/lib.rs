@@ -705,6 +705,26 @@ pub struct AccountFlow {
     pub credits: Decimal,
 }
 
+/// One line of an account's cash book (BKU): an entry posting to the account, narrowed to what
+/// the book shows. See [`Store::book_lines`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookLine {
+    pub seq: i64,
+    pub kind: EntryKind,
+    pub booked_on: NaiveDate,
+    pub natural_key: String,
+    pub memo: String,
+    /// The entry's debit-positive effect on the account (Σ over its postings to it).
+    pub effect: Decimal,
+    /// Qualifiers of the accounts of the asked kinds the entry posts to, one per such posting,
+    /// in posting order.
+    pub kode: Vec<String>,
+    /// The natural keys the entry joins, in join order; then, for a statement line, the keys
+    /// joined by each entry known at the cut-off that joins the line's natural key, in (seq,
+    /// join order).
+    pub documents: Vec<String>,
+}
+
 /// A fact still open on a clearing account: see [`Store::open_items`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenItem {
@@ -1259,6 +1279,26 @@ pub trait Store {
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Vec<OpenItem>, StoreError> {
         open_items_by_lookups(self, ledger, account, kind, as_of, known_at)
+    }
+
+    /// The cash book of `account` over `from..=to`: every entry posting to it booked within the
+    /// period and recorded at or before `known_at` (everything when `None`), ordered by
+    /// (booking date, seq), with its effect on the account, the qualifiers of its postings to
+    /// accounts of `kode_kinds`, and the document keys behind it (its own joins and, for a
+    /// statement line, the joins of the entries known at the cut-off that clear it). What a BKU
+    /// lists. The default is written over [`Store::account_entries`] and the join lookups
+    /// ([`book_lines_by_lookups`]); stores answer it with one read of the account's postings in
+    /// the period, without building whole entries.
+    fn book_lines(
+        &mut self,
+        ledger: &str,
+        account: &AccountKey,
+        from: NaiveDate,
+        to: NaiveDate,
+        known_at: Option<DateTime<Utc>>,
+        kode_kinds: &[AccountKind],
+    ) -> Result<Vec<BookLine>, StoreError> {
+        book_lines_by_lookups(self, ledger, account, from, to, known_at, kode_kinds)
     }
 
     /// For each of `keys` (at most [`MAX_KEYS_PER_LOOKUP`]), the entries that join it, with
@@ -2084,6 +2124,92 @@ pub fn open_items_by_lookups<S: Store + ?Sized>(
                 .sum(),
         })
         .collect())
+}
+
+/// [`Store::book_lines`] written over [`Store::account_entries`], [`Store::entry_joins`] and
+/// [`Store::joining_entries`]: the default, and the oracle the conformance check compares stores
+/// with.
+pub fn book_lines_by_lookups<S: Store + ?Sized>(
+    store: &mut S,
+    ledger: &str,
+    account: &AccountKey,
+    from: NaiveDate,
+    to: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+    kode_kinds: &[AccountKind],
+) -> Result<Vec<BookLine>, StoreError> {
+    let mut entries = store.account_entries(ledger, account, from, to)?;
+    entries.retain(|e| known_at.is_none_or(|k| e.recorded_at <= k));
+    entries.sort_by_key(|e| (e.entry.booked_on, e.seq));
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+    let mut own: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for chunk in seqs.chunks(MAX_KEYS_PER_LOOKUP) {
+        for (seq, key) in store.entry_joins(ledger, chunk)? {
+            own.entry(seq).or_default().push(key);
+        }
+    }
+    let line_keys: Vec<String> = entries
+        .iter()
+        .filter(|e| e.entry.kind == EntryKind::StatementLine)
+        .map(|e| e.entry.natural_key.clone())
+        .collect();
+    let mut clearing: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for chunk in line_keys.chunks(MAX_KEYS_PER_LOOKUP) {
+        for j in store.joining_entries(ledger, chunk)? {
+            if known_at.is_none_or(|k| j.recorded_at <= k) {
+                clearing.entry(j.key).or_default().push(j.seq);
+            }
+        }
+    }
+    let clearing_seqs: BTreeSet<i64> = clearing.values().flatten().copied().collect();
+    let clearing_seqs: Vec<i64> = clearing_seqs.into_iter().collect();
+    let mut cleared_by: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for chunk in clearing_seqs.chunks(MAX_KEYS_PER_LOOKUP) {
+        for (seq, key) in store.entry_joins(ledger, chunk)? {
+            cleared_by.entry(seq).or_default().push(key);
+        }
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let mut effect = Decimal::ZERO;
+        let mut kode = Vec::new();
+        for p in &e.entry.postings {
+            if &p.account == account {
+                effect = effect.checked_add(p.debit_signed()).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "entry {} overflows the effect on {account}",
+                        e.seq
+                    ))
+                })?;
+            }
+            if kode_kinds.contains(&p.account.kind()) {
+                kode.push(p.account.qualifier().to_string());
+            }
+        }
+        let mut documents = own.remove(&e.seq).unwrap_or_default();
+        if e.entry.kind == EntryKind::StatementLine {
+            let mut matches = clearing
+                .get(&e.entry.natural_key)
+                .cloned()
+                .unwrap_or_default();
+            matches.sort_unstable();
+            matches.dedup();
+            for m in matches {
+                documents.extend(cleared_by.get(&m).into_iter().flatten().cloned());
+            }
+        }
+        out.push(BookLine {
+            seq: e.seq,
+            kind: e.entry.kind,
+            booked_on: e.entry.booked_on,
+            natural_key: e.entry.natural_key,
+            memo: e.entry.memo,
+            effect,
+            kode,
+            documents,
+        });
+    }
+    Ok(out)
 }
 
 /// [`Store::joining_entries`] written over [`Store::entries_joining`],
