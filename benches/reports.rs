@@ -19,6 +19,11 @@
 //!   lak, position` (default all).
 //! * `KASDA_BENCH_SLOW_SECS` — a report whose first run takes longer is reported by that run
 //!   only, not sampled (default 10).
+//! * `KASDA_BENCH_ONCE` — `N` > 0 runs the baseline and each report `N` times instead of
+//!   sampling with criterion, printing each run's wall time and this process's CPU time (user +
+//!   system, from `/proc/self/stat`; on SQLite that is all the work, on PostgreSQL only the
+//!   client's). For a 50M-posting ledger, where criterion's ten samples of the baseline alone
+//!   take minutes.
 //! * `KASDA_BENCH_STORES` — `sqlite`, `postgres` or `sqlite,postgres` (default). PostgreSQL is
 //!   taken from `KASDA_TEST_DATABASE_URL`.
 //! * `KASDA_BENCH_CACHE` — `on` (default) keeps each built ledger for the next run, keyed by
@@ -571,6 +576,11 @@ fn measure<S: Store>(
     (from, to): (NaiveDate, NaiveDate),
     baseline: &mut dyn FnMut(&mut S),
 ) {
+    let once = env_usize("KASDA_BENCH_ONCE", 0);
+    if once > 0 {
+        measure_once(group, s, cfg, (from, to), baseline, once);
+        return;
+    }
     let mut g = c.benchmark_group(group);
     g.sample_size(10)
         .measurement_time(Duration::from_secs(5))
@@ -610,6 +620,61 @@ fn measure<S: Store>(
         });
     }
     g.finish();
+}
+
+/// This process's CPU time (user + system) in seconds, from `/proc/self/stat` (clock ticks of
+/// 1/100 s); None where that file is not there.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// `KASDA_BENCH_ONCE`: the baseline and each report `n` times, wall and CPU per run.
+fn measure_once<S: Store>(
+    group: &str,
+    s: &mut S,
+    cfg: &Config,
+    (from, to): (NaiveDate, NaiveDate),
+    baseline: &mut dyn FnMut(&mut S),
+    n: usize,
+) {
+    let timed = |name: &str, run: &mut dyn FnMut()| {
+        for i in 0..n {
+            let (c0, t0) = (cpu_seconds(), Instant::now());
+            run();
+            let wall = t0.elapsed().as_secs_f64();
+            let cpu = c0
+                .zip(cpu_seconds())
+                .map(|(a, b)| format!("{:.2}", b - a))
+                .unwrap_or_else(|| "-".into());
+            eprintln!(
+                "  {group}/{name}: run {} wall {wall:.3} s, cpu {cpu} s",
+                i + 1
+            );
+        }
+    };
+    timed("baseline", &mut || baseline(s));
+    let only = std::env::var("KASDA_BENCH_REPORTS").unwrap_or_default();
+    for (name, kind, opd) in reports() {
+        if !only.is_empty() && !only.split(',').any(|x| x.trim() == name) {
+            continue;
+        }
+        let mut p = ReportParams::period(from, to);
+        p.opd = opd;
+        if kind == ReportKind::DailyPosition {
+            p.from = to;
+        }
+        timed(name, &mut || {
+            let report = build(s, LEDGER, cfg, kind, &p).unwrap_or_else(|e| panic!("{name}: {e}"));
+            black_box(report);
+        });
+    }
 }
 
 fn stores() -> Vec<String> {
