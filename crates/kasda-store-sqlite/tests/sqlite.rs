@@ -783,13 +783,7 @@ fn locked_database_gives_a_clear_error() {
     assert!(err.to_string().contains("locked by another process"));
     holder.connection().execute_batch("COMMIT").unwrap();
     // Once released, the other writer proceeds; readers were never blocked (WAL).
-    other
-        .append_entries(
-            "kota-serang",
-            RunInfo::new(RunKind::Manual, "x"),
-            vec![entry("m1", "2026-01-10", dec!(1)).into()],
-        )
-        .unwrap();
+    append_one(&mut other, "m1", "2026-01-10").unwrap();
     assert_eq!(holder.entry_count("kota-serang").unwrap(), 1);
 }
 
@@ -830,6 +824,19 @@ fn pragmas_are_wal_full_and_foreign_keys() {
     assert!(s.verify("kota-serang").unwrap().first_bad.is_none());
 }
 
+/// Appends one manual entry of 1 keyed `key` on `day` as a run of its own.
+fn append_one(
+    s: &mut SqliteStore,
+    key: &str,
+    day: &str,
+) -> Result<kasda_store::AppendOutcome, StoreError> {
+    s.append_entries(
+        "kota-serang",
+        RunInfo::new(RunKind::Manual, "x"),
+        vec![entry(key, day, dec!(1)).into()],
+    )
+}
+
 /// An import or append on a file commits without the automatic checkpoint (the store's own
 /// thread copies the WAL back afterwards): the connection's automatic checkpoint is back at its
 /// setting after a write that committed and after one that was refused, a second store on the
@@ -863,20 +870,9 @@ fn large_writes_leave_the_checkpoint_to_the_store_thread() {
     );
     assert_eq!(automatic(&s), 1000, "after an import");
     let mut other = SqliteStore::open(&path).unwrap();
-    other
-        .append_entries(
-            "kota-serang",
-            RunInfo::new(RunKind::Manual, "x"),
-            vec![entry("m1", "2026-01-10", dec!(1)).into()],
-        )
-        .unwrap();
+    append_one(&mut other, "m1", "2026-01-10").unwrap();
     assert_eq!(automatic(&other), 1000, "after an append");
-    s.append_entries(
-        "kota-serang",
-        RunInfo::new(RunKind::Manual, "x"),
-        vec![entry("m2", "2026-01-11", dec!(1)).into()],
-    )
-    .unwrap();
+    append_one(&mut s, "m2", "2026-01-11").unwrap();
     drop(other);
     drop(s);
     let mut again = SqliteStore::open(&path).unwrap();
