@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use kasda_store::{LedgerInfo, Store};
-use kasda_store_postgres::{bench, testing};
+use kasda_store_postgres::{bench, testing, ImportStage};
 
 fn arg(n: usize, default: usize) -> usize {
     std::env::args()
@@ -21,6 +21,30 @@ fn arg(n: usize, default: usize) -> usize {
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64().max(1e-9)
+}
+
+/// The process id of this session's server process.
+fn backend_pid(store: &mut kasda_store_postgres::PgStore) -> Option<i64> {
+    store.query_i64("SELECT pg_backend_pid()::bigint", &[]).ok()
+}
+
+/// CPU time (user + system) server process `pid` has used so far, from `/proc/<pid>/stat`:
+/// known only when the server runs on this machine.
+fn proc_cpu(pid: Option<i64>) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// The difference of two [`server_cpu`] readings, as text.
+fn cpu_between(before: Option<f64>, after: Option<f64>) -> String {
+    match (before, after) {
+        (Some(b), Some(a)) => format!("{:.2}s", a - b),
+        _ => "n/a (server not local)".into(),
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -45,11 +69,30 @@ fn main() {
 
     // 1. Import beside bare COPYs before and after it.
     let batch = bench::synthetic_batch("bulk", "0011223344", lines);
+    let pid = backend_pid(&mut store);
+    let cpu0 = proc_cpu(pid);
     let bare1 = bench::bare_copy(&mut store, &batch, bench::BareTarget::Logged).expect("bare");
+    let cpu1 = proc_cpu(pid);
+    // The server's CPU at each stage of the import's transaction; the last step is COMMIT with
+    // its deferred checks and report aggregates.
+    let mut stages: Vec<(&str, Option<f64>)> = Vec::new();
     let start = Instant::now();
-    let out = store.import_file("bulk", batch.clone()).expect("import");
+    let out = store
+        .import_file_with_hook("bulk", batch.clone(), &mut |stage| {
+            let name = match stage {
+                ImportStage::Planned => "plan",
+                ImportStage::LinesWritten => "lines",
+                ImportStage::DocumentsWritten => "documents",
+                ImportStage::EntriesWritten => "entries",
+            };
+            stages.push((name, proc_cpu(pid)));
+        })
+        .expect("import");
     let import = start.elapsed();
+    let cpu2 = proc_cpu(pid);
+    stages.push(("commit", cpu2));
     let bare2 = bench::bare_copy(&mut store, &batch, bench::BareTarget::Logged).expect("bare");
+    let cpu3 = proc_cpu(pid);
     store
         .execute_sql("DROP TABLE IF EXISTS bare_lines, bare_entries, bare_postings")
         .expect("drop bare");
@@ -67,6 +110,22 @@ fn main() {
         postings / secs(bare),
         secs(bare) / secs(import)
     );
+    println!(
+        "import server CPU: {} (bare COPY {} and {}; the bare COPYs include creating and dropping their tables)",
+        cpu_between(cpu1, cpu2),
+        cpu_between(cpu0, cpu1),
+        cpu_between(cpu2, cpu3)
+    );
+    let mut prev = cpu1;
+    let by_stage: Vec<String> = stages
+        .iter()
+        .map(|(name, cpu)| {
+            let part = format!("{name} {}", cpu_between(prev, *cpu));
+            prev = *cpu;
+            part
+        })
+        .collect();
+    println!("import server CPU by stage: {}", by_stage.join(", "));
 
     // 2. Storage, per table and per index.
     let parts = bench::storage_breakdown(&mut store).expect("storage");

@@ -565,7 +565,7 @@ pub fn bare_copy_out(store: &mut PgStore, ledger: &str) -> Result<CopyOutStats, 
 }
 
 /// The ledger tables of the schema (everything `ledger_id` keys), for storage accounting.
-pub const LEDGER_TABLES: [&str; 17] = [
+pub const LEDGER_TABLES: [&str; 19] = [
     "ledgers",
     "accounts",
     "runs",
@@ -583,6 +583,8 @@ pub const LEDGER_TABLES: [&str; 17] = [
     "proposals",
     "proposal_decisions",
     "period_locks",
+    "report_flows",
+    "report_facts",
 ];
 
 /// `pg_total_relation_size` (heap, TOAST, indexes) of each ledger table, largest first, and

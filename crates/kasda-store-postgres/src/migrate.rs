@@ -85,6 +85,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0013_check_set_based.sql",
         sql: include_str!("../../../schema/postgres/0013_check_set_based.sql"),
     },
+    Migration {
+        version: 14,
+        name: "0014_narrow_natural_keys.sql",
+        sql: include_str!("../../../schema/postgres/0014_narrow_natural_keys.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

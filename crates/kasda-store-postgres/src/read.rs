@@ -18,6 +18,7 @@ use tokio_postgres::{Client, Row};
 
 use crate::linebody::line_facts;
 use crate::map_err;
+use crate::write::{ledger_keys, natural_key_in};
 
 fn corrupt(what: &str, found: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: unexpected stored value {found}"))
@@ -182,8 +183,8 @@ pub(crate) async fn entries_by_keys(
     load_entries(
         c,
         ledger,
-        "e.natural_key = ANY($2)",
-        &[&ledger, &keys],
+        natural_key_in!("e.", "$2"),
+        &[&ledger, &ledger_keys(ledger, keys)],
         None,
     )
     .await
@@ -542,9 +543,16 @@ pub(crate) async fn lines_by_keys(
     keys_limit(keys.len())?;
     let sql = format!(
         "SELECT {LINE_COLUMNS} FROM statement_lines
-          WHERE ledger_id = $1 AND natural_key = ANY($2) {LINE_ORDER}"
+          WHERE {} {LINE_ORDER}",
+        natural_key_in!("", "$1")
     );
-    let rows = query(c, "read statement lines", &sql, &[&ledger, &keys]).await?;
+    let rows = query(
+        c,
+        "read statement lines",
+        &sql,
+        &[&ledger_keys(ledger, keys)],
+    )
+    .await?;
     line_rows(&rows)
 }
 
@@ -603,10 +611,10 @@ pub(crate) async fn documents_by_keys(
 ) -> Result<Vec<StoredDocument>, StoreError> {
     keys_limit(keys.len())?;
     let sql = format!(
-        "SELECT {DOC_COLUMNS} FROM documents WHERE ledger_id = $1 AND natural_key = ANY($2)
-          {DOC_ORDER}"
+        "SELECT {DOC_COLUMNS} FROM documents WHERE {} {DOC_ORDER}",
+        natural_key_in!("", "$1")
     );
-    let rows = query(c, "read documents", &sql, &[&ledger, &keys]).await?;
+    let rows = query(c, "read documents", &sql, &[&ledger_keys(ledger, keys)]).await?;
     doc_rows(&rows)
 }
 
@@ -619,8 +627,11 @@ pub(crate) async fn existing_document_keys(
     let rows = query(
         c,
         "read document keys",
-        "SELECT natural_key FROM documents WHERE ledger_id = $1 AND natural_key = ANY($2)",
-        &[&ledger, &keys],
+        concat!(
+            "SELECT natural_key FROM documents WHERE ",
+            natural_key_in!("", "$1")
+        ),
+        &[&ledger_keys(ledger, keys)],
     )
     .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
@@ -1026,6 +1037,7 @@ pub(crate) async fn open_items(
         (
             "(SELECT k.seq FROM entries k
                WHERE k.ledger_id = $1 AND k.natural_key >= $6 AND k.natural_key < $7
+                 AND k.kind = 'opening_balance'
               OFFSET 0) o
              JOIN postings p ON p.ledger_id = $1 AND p.seq = o.seq AND p.account_id = $2",
             Some(kasda_store::opening_balance_key_range(account)),
@@ -1071,14 +1083,7 @@ pub(crate) async fn open_items(
     let mut out: Vec<kasda_store::OpenItem> = Vec::new();
     for r in &rows {
         let seq: i64 = r.get(0);
-        let side: String = r.get(4);
-        let cur: String = r.get(6);
-        let magnitude = at_scale(r.get::<_, Decimal>(5), currency(&cur)?);
-        let signed = match side.as_str() {
-            "debit" => magnitude,
-            "credit" => -magnitude,
-            other => return Err(corrupt("posting side", other)),
-        };
+        let signed = signed_amount(r.get(4), r.get(5), r.get(6))?;
         match out.last_mut() {
             Some(item) if item.seq == seq => item.effect += signed,
             _ => out.push(kasda_store::OpenItem {
@@ -1091,6 +1096,16 @@ pub(crate) async fn open_items(
         }
     }
     Ok(out)
+}
+
+/// A posting's amount read back debit-positive at its currency's scale.
+fn signed_amount(side: &str, amount: Decimal, cur: &str) -> Result<Decimal, StoreError> {
+    let magnitude = at_scale(amount, currency(cur)?);
+    match side {
+        "debit" => Ok(magnitude),
+        "credit" => Ok(-magnitude),
+        other => Err(corrupt("posting side", other)),
+    }
 }
 
 /// `Store::account_flows_of`: the account's rows of the `report_flows` aggregate (migration
@@ -1235,14 +1250,7 @@ pub(crate) async fn book_lines(
     let mut out: Vec<kasda_store::BookLine> = Vec::new();
     for r in &rows {
         let seq: i64 = r.get(0);
-        let side: String = r.get(5);
-        let cur: String = r.get(7);
-        let magnitude = at_scale(r.get::<_, Decimal>(6), currency(&cur)?);
-        let signed = match side.as_str() {
-            "debit" => magnitude,
-            "credit" => -magnitude,
-            other => return Err(corrupt("posting side", other)),
-        };
+        let signed = signed_amount(r.get(5), r.get(6), r.get(7))?;
         if let Some(line) = out.last_mut().filter(|l| l.seq == seq) {
             // A second posting of the entry to the account.
             line.effect = line

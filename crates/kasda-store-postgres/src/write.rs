@@ -135,6 +135,41 @@ async fn insert_run(
     Ok(row.get(0))
 }
 
+/// The SQL condition "the row of `$t` (a table alias with its dot, or empty) has one of the
+/// `text[]` parameter `$keys` as its ledger and natural key", the parameter holding
+/// [`ledger_keys`]: written with the expression that the hash indexes of migration 0014 cover
+/// (`ledger_id || ' ' || natural_key`). The natural-key constraints of statement lines, documents
+/// and entries are hash indexes over that expression, and a condition on the two columns apart
+/// would read the ledger's rows instead. The keys are a bound array, not an array built in SQL,
+/// so a sequential scan (a small table) can hash them.
+macro_rules! natural_key_in {
+    ($t:literal, $keys:literal) => {
+        concat!(
+            $t,
+            "ledger_id || ' ' || ",
+            $t,
+            "natural_key = ANY (",
+            $keys,
+            "::text[])"
+        )
+    };
+}
+pub(crate) use natural_key_in;
+
+/// `ledger || ' ' || key` for each key: what [`natural_key_in!`] compares with.
+pub(crate) fn ledger_keys<K: AsRef<str>>(ledger: &str, keys: &[K]) -> Vec<String> {
+    keys.iter()
+        .map(|k| {
+            let k = k.as_ref();
+            let mut s = String::with_capacity(ledger.len() + 1 + k.len());
+            s.push_str(ledger);
+            s.push(' ');
+            s.push_str(k);
+            s
+        })
+        .collect()
+}
+
 /// Seqs and natural keys of stored entries among `keys`.
 async fn existing_entry_keys(
     tx: &Transaction<'_>,
@@ -145,8 +180,11 @@ async fn existing_entry_keys(
     for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
         let rows = tx
             .query(
-                "SELECT natural_key, seq FROM entries WHERE ledger_id = $1 AND natural_key = ANY($2)",
-                &[&ledger, &chunk],
+                concat!(
+                    "SELECT natural_key, seq FROM entries WHERE ",
+                    natural_key_in!("", "$1")
+                ),
+                &[&ledger_keys(ledger, chunk)],
             )
             .await
             .map_err(|e| map_err("look up entry keys", e))?;
@@ -656,7 +694,7 @@ async fn stored_facts<T>(
     let mut out = HashMap::new();
     for chunk in keys.chunks(MAX_KEYS_PER_LOOKUP) {
         let rows = tx
-            .query(sql, &[&ledger, &chunk])
+            .query(sql, &[&ledger_keys(ledger, chunk)])
             .await
             .map_err(|e| map_err("look up stored facts", e))?;
         for r in rows {
@@ -724,7 +762,8 @@ pub(crate) async fn import_file(
         &tx,
         &format!(
             "SELECT natural_key, encode(file_sha256, 'hex'), {FACT_COLUMNS} FROM statement_lines
-              WHERE ledger_id = $1 AND natural_key = ANY($2)"
+              WHERE {}",
+            natural_key_in!("", "$1")
         ),
         ledger,
         &line_keys,
@@ -733,8 +772,10 @@ pub(crate) async fn import_file(
     .await?;
     let stored_docs = stored_facts(
         &tx,
-        "SELECT natural_key, encode(file_sha256, 'hex'), body::text FROM documents
-          WHERE ledger_id = $1 AND natural_key = ANY($2)",
+        concat!(
+            "SELECT natural_key, encode(file_sha256, 'hex'), body::text FROM documents WHERE ",
+            natural_key_in!("", "$1")
+        ),
         ledger,
         &doc_keys,
         |r| Ok(r.get::<_, String>(2)),
@@ -1437,7 +1478,7 @@ async fn opening_balance_free(
     }
     let taken = tx
         .query_opt(
-            "SELECT seq FROM entries WHERE ledger_id = $1 AND natural_key = $2",
+            "SELECT seq FROM entries WHERE ledger_id || ' ' || natural_key = $1 || ' ' || $2",
             &[&ledger, &claim.natural_key],
         )
         .await
@@ -1661,7 +1702,9 @@ SELECT EXISTS (SELECT 1 FROM ledgers WHERE ledger_id = $1),
                 (SELECT max(decided_at) FROM proposal_decisions WHERE ledger_id = $1),
                 (SELECT max(at) FROM finding_events WHERE ledger_id = $1)),
        (SELECT coalesce(max(run_id), 0) FROM runs WHERE ledger_id = $1),
-       ARRAY(SELECT natural_key FROM entries WHERE ledger_id = $1 AND natural_key = ANY($2)),
+       ARRAY(SELECT natural_key FROM entries
+              WHERE ledger_id || ' ' || natural_key
+                    = ANY (ARRAY(SELECT $1 || ' ' || k FROM unnest($2::text[]) AS k))),
        ARRAY(SELECT seq FROM entries WHERE ledger_id = $1 AND seq = ANY($3)),
        ARRAY(SELECT account_key FROM accounts WHERE ledger_id = $1 AND account_key = ANY($4)
               ORDER BY account_key),
