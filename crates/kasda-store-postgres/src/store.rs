@@ -241,7 +241,11 @@ impl Store for PgStore {
     /// Streams the chain with binary COPY and hashes on a second thread ([`verify`]).
     fn verify(&mut self, ledger: &str) -> Result<VerifyReport, StoreError> {
         self.known(ledger)?;
-        self.rt.block_on(verify::verify(&mut self.client, ledger))
+        self.rt.block_on(verify::verify(
+            &mut self.client,
+            Some(&self.conninfo),
+            ledger,
+        ))
     }
 
     fn entries_by_seq(

@@ -11,6 +11,14 @@
 //! [`ChainVerifier`]'s words, exactly as the trait's default (which pages through
 //! [`kasda_store::Store::entries`]) would. A tampered ledger is thus read twice; an intact one
 //! once, at the speed of a bare COPY plus hashing.
+//!
+//! A long chain is read by the fast pass on two connections at once: the first exports its
+//! snapshot (`pg_export_snapshot()`), the second imports it (`SET TRANSACTION SNAPSHOT`), and each
+//! checks one half of the seq range on its own thread. Each entry's hash is checkable from its
+//! stored predecessor hash, so the second half starts from the `prev_hash` stored in its first
+//! entry; the halves hold together only if that stored link equals the hash the first half
+//! computed for its last entry, and the first half ended right before the second began. Anything
+//! else hands over to the exact pass, which reads the whole chain in order as before.
 
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -46,9 +54,17 @@ struct RawPosting {
     posting: Posting,
 }
 
-/// Recomputes `ledger`'s chain. The caller has checked that the ledger exists.
-pub(crate) async fn verify(client: &mut Client, ledger: &str) -> Result<VerifyReport, StoreError> {
-    match verify_fast(client, ledger, RANGE).await? {
+/// Entries from which the fast pass reads the chain on a second connection too.
+const SPLIT_MIN: i64 = 20_000;
+
+/// Recomputes `ledger`'s chain. The caller has checked that the ledger exists. `conninfo`
+/// (the URL `client` connected with) lets the fast pass open a second connection.
+pub(crate) async fn verify(
+    client: &mut Client,
+    conninfo: Option<&str>,
+    ledger: &str,
+) -> Result<VerifyReport, StoreError> {
+    match verify_fast(client, conninfo, ledger, RANGE, SPLIT_MIN).await? {
         Some(report) => Ok(report),
         None => verify_in_ranges(client, ledger, RANGE).await,
     }
@@ -62,13 +78,7 @@ async fn verify_in_ranges(
     // The code goes into COPY statements as a literal (COPY takes no parameters); stored codes
     // always pass this check.
     validate_ledger_code(ledger)?;
-    let tx = client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .map_err(|e| map_err("verify: begin", e))?;
+    let tx = read_only_snapshot(client, "verify: begin").await?;
     let accounts: HashMap<i32, AccountKey> = {
         let rows = tx
             .query(
@@ -131,6 +141,20 @@ async fn verify_in_ranges(
         .await
         .map_err(|e| map_err("verify: end snapshot", e))?;
     Ok(report)
+}
+
+/// A read-only REPEATABLE READ transaction on `client`: one snapshot for the whole read.
+async fn read_only_snapshot<'c>(
+    client: &'c mut Client,
+    what: &str,
+) -> Result<tokio_postgres::Transaction<'c>, StoreError> {
+    client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(|e| map_err(what, e))
 }
 
 /// Entries `from..=to` with their postings, in seq order.
@@ -275,20 +299,18 @@ struct RangeRows {
 }
 
 /// The whole chain checked without building entries: `Some` report when every entry holds
-/// (then it equals [`ChainVerifier`]'s), `None` when the exact pass must say what is wrong.
+/// (then it equals [`ChainVerifier`]'s), `None` when the exact pass must say what is wrong. A
+/// chain of at least `split_min` entries is read in two halves, the second on a connection of
+/// its own to `conninfo` in the same snapshot (on this one afterwards when that is not possible).
 async fn verify_fast(
     client: &mut Client,
+    conninfo: Option<&str>,
     ledger: &str,
     range: i64,
+    split_min: i64,
 ) -> Result<Option<VerifyReport>, StoreError> {
     validate_ledger_code(ledger)?;
-    let tx = client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .map_err(|e| map_err("verify: begin", e))?;
+    let tx = read_only_snapshot(client, "verify: begin").await?;
     let rows = tx
         .query(
             "SELECT account_id, account_key FROM accounts WHERE ledger_id = $1",
@@ -315,17 +337,109 @@ async fn verify_fast(
             key,
         });
     }
+    // The bounds, and whether a second connection may read in this snapshot: only when the
+    // session acts as the user it logged in as (row-level security is decided by the user).
     let bounds = tx
         .query_one(
-            "SELECT min(seq), max(seq) FROM entries WHERE ledger_id = $1",
+            "SELECT min(seq), max(seq), current_user = session_user FROM entries WHERE ledger_id = $1",
             &[&ledger],
         )
         .await
         .map_err(|e| map_err("verify: read chain bounds", e))?;
     let (lo, hi): (Option<i64>, Option<i64>) = (bounds.get(0), bounds.get(1));
+    let same_user: bool = bounds.get(2);
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        tx.commit()
+            .await
+            .map_err(|e| map_err("verify: end snapshot", e))?;
+        return Ok(Some(report_of(ledger, 0, [0; 32])));
+    };
 
+    let split = match conninfo {
+        Some(url) if same_user && hi - lo + 1 >= split_min.max(2) => {
+            let snapshot: String = tx
+                .query_one("SELECT pg_export_snapshot()", &[])
+                .await
+                .map_err(|e| map_err("verify: export snapshot", e))?
+                .get(0);
+            Some((url.to_string(), snapshot, lo + (hi - lo + 1) / 2))
+        }
+        _ => None,
+    };
+    let parts = match split {
+        None => {
+            let checker = FastChecker::new(ledger, accounts, 1, Some([0; 32]));
+            vec![check_part(&tx, ledger, lo, hi, range, checker).await?]
+        }
+        Some((url, snapshot, second)) => {
+            let first = FastChecker::new(ledger, accounts.clone(), 1, Some([0; 32]));
+            let other = FastChecker::new(ledger, accounts, second, None);
+            let (send_back, back) = mpsc::sync_channel::<FastChecker>(1);
+            let name = ledger.to_string();
+            let reader = std::thread::spawn(move || {
+                check_part_elsewhere(&url, &snapshot, &name, second, hi, range, other, send_back)
+            });
+            let head = check_part(&tx, ledger, lo, second - 1, range, first).await?;
+            let tail = reader
+                .join()
+                .map_err(|_| StoreError::backend("verify", "the second reader panicked"))?;
+            let tail = match tail {
+                Some(done) => done?,
+                // No second connection: the second half on this one.
+                None => match back.recv() {
+                    Ok(other) => check_part(&tx, ledger, second, hi, range, other).await?,
+                    Err(_) => return Err(StoreError::backend("verify", "second half lost")),
+                },
+            };
+            vec![head, tail]
+        }
+    };
+    tx.commit()
+        .await
+        .map_err(|e| map_err("verify: end snapshot", e))?;
+    Ok(joined(ledger, &parts))
+}
+
+/// The report of a chain that held throughout.
+fn report_of(ledger: &str, entries: u64, head: [u8; 32]) -> VerifyReport {
+    VerifyReport {
+        ledger: ledger.to_string(),
+        entries,
+        // All zero before the first entry: GENESIS_HASH.
+        head_hash: hex::encode(head),
+        first_bad: None,
+    }
+}
+
+/// The chain's report when its parts, checked one by one, hold together: each part begins
+/// right after the previous one's last entry and from that entry's hash.
+fn joined(ledger: &str, parts: &[Option<Part>]) -> Option<VerifyReport> {
+    let mut entries = 0;
+    let mut at: Option<&Part> = None;
+    for part in parts {
+        let part = part.as_ref()?;
+        if let Some(before) = at {
+            if before.next_seq != part.first_seq || Some(before.head) != part.anchor {
+                return None;
+            }
+        }
+        entries += part.count;
+        at = Some(part);
+    }
+    at.map(|last| report_of(ledger, entries, last.head))
+}
+
+/// Checks entries `from..=to` of the snapshot of `tx` with `checker`, streaming ranges of
+/// `range` entries to a checking thread: `None` at the first thing the exact pass must judge.
+async fn check_part(
+    tx: &tokio_postgres::Transaction<'_>,
+    ledger: &str,
+    from: i64,
+    to: i64,
+    range: i64,
+    mut checker: FastChecker,
+) -> Result<Option<Part>, StoreError> {
     let (send, receive) = mpsc::sync_channel::<RangeRows>(1);
-    let mut checker = FastChecker::new(ledger, accounts);
     let checking = std::thread::spawn(move || {
         for rows in receive {
             if !checker.range(&rows) {
@@ -335,18 +449,15 @@ async fn verify_fast(
         checker.finish()
     });
     let streamed: Result<(), StoreError> = async {
-        let (Some(lo), Some(hi)) = (lo, hi) else {
-            return Ok(());
-        };
-        let mut from = lo;
-        while from <= hi {
-            let to = from.saturating_add(range.max(1) - 1).min(hi);
+        let mut lo = from;
+        while lo <= to {
+            let hi = lo.saturating_add(range.max(1) - 1).min(to);
             let rows = RangeRows {
                 postings: copy_rows(
-                    &tx,
+                    tx,
                     &format!(
                         "COPY (SELECT seq, account_id, side, amount, currency FROM postings
-                                WHERE ledger_id = '{ledger}' AND seq BETWEEN {from} AND {to}
+                                WHERE ledger_id = '{ledger}' AND seq BETWEEN {lo} AND {hi}
                                 ORDER BY seq, idx) TO STDOUT (FORMAT binary)"
                     ),
                     &FAST_POSTING_TYPES,
@@ -354,10 +465,10 @@ async fn verify_fast(
                 )
                 .await?,
                 entries: copy_rows(
-                    &tx,
+                    tx,
                     &format!(
                         "COPY (SELECT {FAST_ENTRY_COLUMNS} FROM entries
-                                WHERE ledger_id = '{ledger}' AND seq BETWEEN {from} AND {to}
+                                WHERE ledger_id = '{ledger}' AND seq BETWEEN {lo} AND {hi}
                                 ORDER BY seq) TO STDOUT (FORMAT binary)"
                     ),
                     &FAST_ENTRY_TYPES,
@@ -369,20 +480,59 @@ async fn verify_fast(
                 // The checker stopped at something the exact pass must name.
                 break;
             }
-            from = to.saturating_add(1);
+            lo = hi.saturating_add(1);
         }
         Ok(())
     }
     .await;
     drop(send);
-    let report = checking
+    let part = checking
         .join()
         .map_err(|_| StoreError::backend("verify", "the checking thread panicked"))?;
     streamed?;
-    tx.commit()
-        .await
-        .map_err(|e| map_err("verify: end snapshot", e))?;
-    Ok(report)
+    Ok(part)
+}
+
+/// [`check_part`] on a connection of its own to `url`, in the snapshot `snapshot` exported by
+/// the first connection; run on a thread of its own. `None` when no such connection could be
+/// had: the checker is then handed back through `back` for the first connection to use.
+#[allow(clippy::too_many_arguments)]
+fn check_part_elsewhere(
+    url: &str,
+    snapshot: &str,
+    ledger: &str,
+    from: i64,
+    to: i64,
+    range: i64,
+    checker: FastChecker,
+    back: mpsc::SyncSender<FastChecker>,
+) -> Option<Result<Option<Part>, StoreError>> {
+    let connected = crate::runtime()
+        .ok()
+        .and_then(|rt| crate::connect_on(&rt, url).ok().map(|c| (rt, c)));
+    let Some((rt, mut client)) = connected else {
+        let _ = back.send(checker);
+        return None;
+    };
+    let done = rt.block_on(async {
+        let tx = read_only_snapshot(&mut client, "verify: begin (second connection)").await?;
+        // The snapshot id is PostgreSQL's own text (hex digits and dashes).
+        if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(StoreError::backend(
+                "verify",
+                format!("snapshot id {snapshot}"),
+            ));
+        }
+        tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            .await
+            .map_err(|e| map_err("verify: import snapshot", e))?;
+        let part = check_part(&tx, ledger, from, to, range, checker).await?;
+        tx.commit()
+            .await
+            .map_err(|e| map_err("verify: end snapshot (second connection)", e))?;
+        Ok(part)
+    });
+    Some(done)
 }
 
 /// Every row of one binary `COPY … TO STDOUT`.
@@ -401,6 +551,7 @@ async fn copy_rows(
 
 /// An account as the fast pass needs it: its key text as the canonical encoding writes it, and
 /// the key itself for the occasional full entry.
+#[derive(Clone)]
 struct FastAccount {
     encoded: Vec<u8>,
     key: AccountKey,
@@ -421,9 +572,15 @@ struct FastChecker {
     /// The encoding's fields before the seq: the version tag and the ledger code.
     header: Vec<u8>,
     accounts: Vec<Option<FastAccount>>,
+    /// The seq the checker started at.
+    first_seq: i64,
     expected_seq: i64,
-    /// The last entry's hash (all zero before the first).
+    /// The last entry's hash (all zero before the first); unknown until the first entry when
+    /// the checker starts inside the chain.
     prev: [u8; 32],
+    /// The hash the first entry must link to: given, or (`None` before the first entry of a
+    /// checker started inside the chain) the first entry's stored `prev_hash`.
+    anchor: Option<[u8; 32]>,
     count: u64,
     /// Whether the next entry's encoding is also built by kasda_core and compared (the first
     /// entry of every range).
@@ -482,8 +639,27 @@ impl<'a> FastEntry<'a> {
     }
 }
 
+/// What one checker saw of an intact stretch of the chain.
+struct Part {
+    first_seq: i64,
+    /// The seq after its last entry.
+    next_seq: i64,
+    /// The hash its first entry links to.
+    anchor: Option<[u8; 32]>,
+    /// Its last entry's hash (the anchor when it has none).
+    head: [u8; 32],
+    count: u64,
+}
+
 impl FastChecker {
-    fn new(ledger: &str, accounts: Vec<Option<FastAccount>>) -> FastChecker {
+    /// A checker whose first entry must be `first_seq`, linked to `prev` (`None`: to whatever
+    /// hash that entry stores, to be matched with the stretch before it afterwards).
+    fn new(
+        ledger: &str,
+        accounts: Vec<Option<FastAccount>>,
+        first_seq: i64,
+        prev: Option<[u8; 32]>,
+    ) -> FastChecker {
         let mut header = Vec::with_capacity(32 + ledger.len());
         field(&mut header, b"kasda-entry-v1");
         field(&mut header, ledger.as_bytes());
@@ -491,8 +667,10 @@ impl FastChecker {
             ledger: ledger.to_string(),
             header,
             accounts,
-            expected_seq: 1,
-            prev: [0; 32],
+            first_seq,
+            expected_seq: first_seq,
+            prev: prev.unwrap_or([0; 32]),
+            anchor: prev,
             count: 0,
             cross_check: true,
             encoding: Vec::with_capacity(512),
@@ -551,7 +729,18 @@ impl FastChecker {
     /// Checks one entry whose postings are `self.postings[from..to]` as [`ChainVerifier::push`]
     /// does: next in sequence, linked to the previous hash, still valid, same hash.
     fn entry(&mut self, e: &FastEntry<'_>, from: usize, to: usize) -> bool {
-        if e.seq != self.expected_seq || e.prev_hash != self.prev.as_slice() {
+        if e.seq != self.expected_seq {
+            return false;
+        }
+        if self.anchor.is_none() {
+            // The first entry of a stretch inside the chain: its stored link is checked
+            // against the stretch before it when the two are joined.
+            let Ok(link) = <[u8; 32]>::try_from(e.prev_hash) else {
+                return false;
+            };
+            self.anchor = Some(link);
+            self.prev = link;
+        } else if e.prev_hash != self.prev.as_slice() {
             return false;
         }
         if e.source.is_some_and(|s| s.len() != 32) || !self.valid(e, from, to) {
@@ -686,14 +875,14 @@ impl FastChecker {
         })
     }
 
-    /// The report of a chain that held throughout.
-    fn finish(self) -> Option<VerifyReport> {
-        Some(VerifyReport {
-            ledger: self.ledger,
-            entries: self.count,
-            // All zero before the first entry: GENESIS_HASH.
-            head_hash: hex::encode(self.prev),
-            first_bad: None,
+    /// The stretch checked, every entry of it intact.
+    fn finish(self) -> Option<Part> {
+        Some(Part {
+            first_seq: self.first_seq,
+            next_seq: self.expected_seq,
+            anchor: self.anchor,
+            head: self.prev,
+            count: self.count,
         })
     }
 }
@@ -732,9 +921,38 @@ mod tests {
     }
 
     fn fast(s: &mut PgStore, range: i64) -> Option<kasda_core::ledger::VerifyReport> {
-        let PgStore { client, rt, .. } = s;
-        rt.block_on(super::verify_fast(client, LEDGER, range))
-            .expect("fast verify")
+        let alone = fast_split(s, range, None);
+        // The same chain read in two halves on two connections sharing one snapshot.
+        let halves = fast_split(s, range, Some(2));
+        assert_eq!(
+            alone, halves,
+            "one connection and two disagree (range {range})"
+        );
+        alone
+    }
+
+    /// The fast pass, on two connections when `split` is given and the chain is at least
+    /// that long.
+    fn fast_split(
+        s: &mut PgStore,
+        range: i64,
+        split: Option<i64>,
+    ) -> Option<kasda_core::ledger::VerifyReport> {
+        let PgStore {
+            client,
+            rt,
+            conninfo,
+            ..
+        } = s;
+        let conninfo = split.map(|_| conninfo.as_str());
+        rt.block_on(super::verify_fast(
+            client,
+            conninfo,
+            LEDGER,
+            range,
+            split.unwrap_or(i64::MAX),
+        ))
+        .expect("fast verify")
     }
 
     fn day(d: u32) -> NaiveDate {
@@ -840,7 +1058,7 @@ mod tests {
             Some(shorter),
             "a removed tail is not an alteration"
         );
-        let tampering: [(&[&str], &str, i64); 6] = [
+        let tampering: [(&[&str], &str, i64); 7] = [
             (
                 &["entries"],
                 "UPDATE entries SET booked_on = booked_on + 1 WHERE ledger_id = $1 AND seq = 30",
@@ -860,6 +1078,13 @@ mod tests {
                 &["postings"],
                 "DELETE FROM postings WHERE ledger_id = $1 AND seq = 21 AND idx = 1",
                 21,
+            ),
+            // The first entry of the second half when two connections read the 31 entries:
+            // its stored link no longer matches the first half's last hash.
+            (
+                &["entries"],
+                "UPDATE entries SET prev_hash = hash WHERE ledger_id = $1 AND seq = 16",
+                16,
             ),
             (
                 &["entries"],
