@@ -90,6 +90,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0014_narrow_natural_keys.sql",
         sql: include_str!("../../../schema/postgres/0014_narrow_natural_keys.sql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_hot_appends.sql",
+        sql: include_str!("../../../schema/postgres/0015_hot_appends.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.
