@@ -568,6 +568,28 @@ fn reports() -> Vec<(&'static str, ReportKind, Option<String>)> {
     ]
 }
 
+/// The reports `KASDA_BENCH_REPORTS` selects, with their parameters for the month `from..=to`
+/// (the daily position for its last day).
+fn selected_reports(
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(&'static str, ReportKind, ReportParams)> {
+    let only = std::env::var("KASDA_BENCH_REPORTS").unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, kind, opd) in reports() {
+        if !only.is_empty() && !only.split(',').any(|x| x.trim() == name) {
+            continue;
+        }
+        let mut p = ReportParams::period(from, to);
+        p.opd = opd;
+        if kind == ReportKind::DailyPosition {
+            p.from = to;
+        }
+        out.push((name, kind, p));
+    }
+    out
+}
+
 fn measure<S: Store>(
     c: &mut Criterion,
     group: &str,
@@ -594,16 +616,7 @@ fn measure<S: Store>(
     g.bench_function("baseline_month_group_by_account", |b| {
         b.iter(|| baseline(s))
     });
-    let only = std::env::var("KASDA_BENCH_REPORTS").unwrap_or_default();
-    for (name, kind, opd) in reports() {
-        if !only.is_empty() && !only.split(',').any(|x| x.trim() == name) {
-            continue;
-        }
-        let mut p = ReportParams::period(from, to);
-        p.opd = opd;
-        if kind == ReportKind::DailyPosition {
-            p.from = to;
-        }
+    for (name, kind, p) in selected_reports(from, to) {
         // Once outside the measurement, so a failure names the report; a report slower than
         // `KASDA_BENCH_SLOW_SECS` (default 10) is shown by that one timed run only, since
         // criterion needs ten samples.
@@ -660,16 +673,7 @@ fn measure_once<S: Store>(
         }
     };
     timed("baseline", &mut || baseline(s));
-    let only = std::env::var("KASDA_BENCH_REPORTS").unwrap_or_default();
-    for (name, kind, opd) in reports() {
-        if !only.is_empty() && !only.split(',').any(|x| x.trim() == name) {
-            continue;
-        }
-        let mut p = ReportParams::period(from, to);
-        p.opd = opd;
-        if kind == ReportKind::DailyPosition {
-            p.from = to;
-        }
+    for (name, kind, p) in selected_reports(from, to) {
         timed(name, &mut || {
             let report = build(s, LEDGER, cfg, kind, &p).unwrap_or_else(|e| panic!("{name}: {e}"));
             black_box(report);

@@ -1426,24 +1426,7 @@ pub(crate) fn open_items(
         let seq: i64 = r.get(0)?;
         let key = format!("seq {seq}");
         let amount: i64 = r.get(5)?;
-        let currency_text: String = r.get(6)?;
-        let currency = parse_currency("postings", ledger, &key, &currency_text)?;
-        let side: String = r.get(4)?;
-        let magnitude = from_minor(amount, currency);
-        let signed = match side.as_str() {
-            "debit" => magnitude,
-            "credit" => -magnitude,
-            _ => {
-                return Err(corrupt(
-                    "postings",
-                    ledger,
-                    key,
-                    "side",
-                    "debit or credit",
-                    side,
-                ))
-            }
-        };
+        let signed = signed_amount(ledger, &key, r.get(4)?, amount, r.get(6)?)?;
         match out.last_mut() {
             Some(item) if item.seq == seq => item.effect += signed,
             _ => {
@@ -1459,6 +1442,30 @@ pub(crate) fn open_items(
         }
     }
     Ok(out)
+}
+
+/// A posting's amount read back debit-positive: `amount` minor units of `currency` on `side`.
+fn signed_amount(
+    ledger: &str,
+    key: &str,
+    side: String,
+    amount: i64,
+    currency: String,
+) -> Result<Decimal, SqliteError> {
+    let currency = parse_currency("postings", ledger, key, &currency)?;
+    let magnitude = from_minor(amount, currency);
+    match side.as_str() {
+        "debit" => Ok(magnitude),
+        "credit" => Ok(-magnitude),
+        _ => Err(corrupt(
+            "postings",
+            ledger,
+            key,
+            "side",
+            "debit or credit",
+            side,
+        )),
+    }
 }
 
 /// `Store::account_flows_of`: the account's rows of the `report_flows` aggregate (migration
@@ -1635,24 +1642,7 @@ pub(crate) fn book_lines(
         let seq: i64 = r.get(0)?;
         let key = format!("seq {seq}");
         let amount: i64 = r.get(6)?;
-        let currency_text: String = r.get(7)?;
-        let currency = parse_currency("postings", ledger, &key, &currency_text)?;
-        let side: String = r.get(5)?;
-        let magnitude = from_minor(amount, currency);
-        let signed = match side.as_str() {
-            "debit" => magnitude,
-            "credit" => -magnitude,
-            _ => {
-                return Err(corrupt(
-                    "postings",
-                    ledger,
-                    key,
-                    "side",
-                    "debit or credit",
-                    side,
-                ))
-            }
-        };
+        let signed = signed_amount(ledger, &key, r.get(5)?, amount, r.get(7)?)?;
         if let Some(line) = out.last_mut().filter(|l| l.seq == seq) {
             // A second posting of the entry to the account.
             line.effect = line.effect.checked_add(signed).ok_or_else(|| {

@@ -3568,6 +3568,22 @@ pub fn account_flows_aggregate<S: Store>(make: &mut dyn FnMut() -> S) {
     );
 }
 
+/// The natural key of the one RKUD statement line of the month whose key contains a reference.
+fn rkud_line_keys<S: Store>(s: &mut S) -> impl Fn(&str) -> String {
+    let lines = ok(
+        "lines",
+        s.statement_lines(LEDGER, Some(RKUD), day(1), day(31)),
+    );
+    move |reference: &str| -> String {
+        let found: Vec<&StoredLine> = lines
+            .iter()
+            .filter(|l| l.facts.natural_key.contains(reference))
+            .collect();
+        assert_eq!(found.len(), 1, "one line with {reference}: {lines:?}");
+        found[0].facts.natural_key.clone()
+    }
+}
+
 /// [`Store::open_items`]: facts of a kind on an account that no entry known at the cut-off and
 /// booked by the date joins or (posting to the account) reverses, in (booking date, seq) order,
 /// equal to the answer written over the lookups ([`crate::open_items_by_lookups`]) and to
@@ -3593,18 +3609,7 @@ pub fn open_items_and_account_flows<S: Store>(make: &mut dyn FnMut() -> S) {
             ),
         ),
     );
-    let lines = ok(
-        "lines",
-        s.statement_lines(LEDGER, Some(RKUD), day(1), day(31)),
-    );
-    let key_of = |reference: &str| -> String {
-        let found: Vec<&StoredLine> = lines
-            .iter()
-            .filter(|l| l.facts.natural_key.contains(reference))
-            .collect();
-        assert_eq!(found.len(), 1, "one line with {reference}: {lines:?}");
-        found[0].facts.natural_key.clone()
-    };
+    let key_of = rkud_line_keys(&mut s);
     let (a, b, c, d) = (
         key_of("OPEN-A"),
         key_of("OPEN-B"),
@@ -3862,18 +3867,7 @@ pub fn book_lines_of_accounts<S: Store>(make: &mut dyn FnMut() -> S) {
             ),
         ),
     );
-    let lines = ok(
-        "lines",
-        s.statement_lines(LEDGER, Some(RKUD), day(1), day(31)),
-    );
-    let key_of = |reference: &str| -> String {
-        let found: Vec<&StoredLine> = lines
-            .iter()
-            .filter(|l| l.facts.natural_key.contains(reference))
-            .collect();
-        assert_eq!(found.len(), 1, "one line with {reference}: {lines:?}");
-        found[0].facts.natural_key.clone()
-    };
+    let key_of = rkud_line_keys(&mut s);
     let settle = key_of("QRIS-SETTLE-1");
     let (a, b) = (key_of("BOOK-A"), key_of("BOOK-B"));
     let jasa_giro = AccountKey::new(AccountKind::PendapatanLra, "4.1.04.16.01.0001");
