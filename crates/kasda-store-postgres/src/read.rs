@@ -1231,7 +1231,8 @@ pub(crate) async fn book_lines(
     let rows = query(
         c,
         "book lines",
-        // The `OFFSET 0` fence keeps the plan on the account's postings, as in `open_items`.
+        // A plain join: an `OFFSET 0` fence around the entry (as in `open_items`) made the
+        // planner memoize each entry probe, 2.4-2.9 s for 8,148 lines against 0.83-0.87 s.
         "SELECT e.seq, e.kind, e.booked_on, e.natural_key, e.memo, p.side, p.amount, p.currency,
                 ARRAY(SELECT j.joined_key FROM entry_joins j
                        WHERE j.ledger_id = $1 AND j.seq = e.seq ORDER BY j.idx),
@@ -1250,12 +1251,9 @@ pub(crate) async fn book_lines(
                        WHERE q.ledger_id = $1 AND q.seq = e.seq AND q.account_id = ANY($8)
                        ORDER BY q.idx)
            FROM postings p
-          CROSS JOIN LATERAL (
-                SELECT x.seq, x.kind, x.booked_on, x.natural_key, x.memo FROM entries x
-                 WHERE x.ledger_id = p.ledger_id AND x.seq = p.seq
-                   AND x.booked_on BETWEEN $3 AND $4
-                   AND ($7::timestamptz IS NULL OR x.recorded_at <= $7)
-                OFFSET 0) e
+           JOIN entries e ON e.ledger_id = p.ledger_id AND e.seq = p.seq
+                AND e.booked_on BETWEEN $3 AND $4
+                AND ($7::timestamptz IS NULL OR e.recorded_at <= $7)
           WHERE p.ledger_id = $1 AND p.account_id = $2 AND p.seq BETWEEN $5 AND $6
           ORDER BY e.booked_on, e.seq, p.idx",
         &[&ledger, &id, &from, &to, &lo, &hi, &known_at, &kode_ids],
