@@ -95,6 +95,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0015_hot_appends.sql",
         sql: include_str!("../../../schema/postgres/0015_hot_appends.sql"),
     },
+    Migration {
+        version: 16,
+        name: "0016_aggregates_without_nested_loops.sql",
+        sql: include_str!("../../../schema/postgres/0016_aggregates_without_nested_loops.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.
