@@ -100,6 +100,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0016_aggregates_without_nested_loops.sql",
         sql: include_str!("../../../schema/postgres/0016_aggregates_without_nested_loops.sql"),
     },
+    Migration {
+        version: 17,
+        name: "0017_commit_checks_without_jit.sql",
+        sql: include_str!("../../../schema/postgres/0017_commit_checks_without_jit.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.

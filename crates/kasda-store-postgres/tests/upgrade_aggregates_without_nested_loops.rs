@@ -1,6 +1,8 @@
 //! `kasda db migrate` on a database through 0015: migration 0016 makes the COMMIT-time report
 //! aggregates of a large range (an import) join without nested loops, which on rows no ANALYZE
-//! has seen re-read the range's postings for every entry. The settings are where the migration
+//! has seen re-read the range's postings for every entry, and 0017 turns JIT off in the
+//! COMMIT-time functions (their disabled-scan costs made every call compile its statements) and
+//! hash and merge joins off in the fact closer (its UPDATE read every fact of the ledger). The settings are where the migration
 //! puts them and nowhere else (the session keeps its own after an import), and imports before and
 //! after the upgrade — small and large ranges, into a ledger whose tables were never analysed —
 //! keep report aggregates equal to the postings and one chain that verifies.
@@ -66,6 +68,20 @@ fn large_imports_keep_their_aggregates_without_nested_loops() {
         settings_of(&mut s, "kasda_report_close_facts", "enable_seqscan=off"),
         1
     );
+    for function in [
+        "kasda_report_aggregates",
+        "kasda_check_entries",
+        "kasda_report_close_facts",
+    ] {
+        assert_eq!(settings_of(&mut s, function, "jit=off"), 1, "{function}");
+    }
+    for setting in ["enable_hashjoin=off", "enable_mergejoin=off"] {
+        assert_eq!(
+            settings_of(&mut s, "kasda_report_close_facts", setting),
+            1,
+            "{setting}"
+        );
+    }
 
     // A large range (the trigger's nested-loop-free branch) and a small one (generic plans).
     s.import_file(LEDGER, bench::synthetic_batch("b", "1020010000001", 2_000))
