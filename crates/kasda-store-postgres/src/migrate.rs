@@ -105,6 +105,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0017_commit_checks_without_jit.sql",
         sql: include_str!("../../../schema/postgres/0017_commit_checks_without_jit.sql"),
     },
+    Migration {
+        version: 18,
+        name: "0018_close_facts_by_hash_again.sql",
+        sql: include_str!("../../../schema/postgres/0018_close_facts_by_hash_again.sql"),
+    },
 ];
 
 /// Key of the advisory lock that serialises migrations within one database.
